@@ -1,0 +1,223 @@
+"""DatasetDistiller: behaviour a user relies on."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_iris, make_moons
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skdistill import DatasetDistiller, DivergenceError
+
+CHEAP = dict(n_steps=2, n_epochs=1, max_iter=3, batch_size=16, n_models=1)
+
+
+@parametrize_with_checks([DatasetDistiller(**CHEAP, random_state=0)])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def moons():
+    return make_moons(n_samples=200, noise=0.1, random_state=0)
+
+
+def test_fitted_attributes_shapes_and_labels(moons):
+    X, y = moons
+    distiller = DatasetDistiller(
+        n_steps=4, n_epochs=2, samples_per_step=6, max_iter=5, random_state=0
+    ).fit(X, y)
+    assert distiller.distilled_X_.shape == (24, 2)
+    assert distiller.distilled_y_.shape == (24, 2)
+    np.testing.assert_allclose(distiller.distilled_y_.sum(axis=1), 1.0, atol=1e-6)
+    assert np.all(distiller.distilled_y_ >= 0)
+    np.testing.assert_array_equal(distiller.distilled_step_, np.repeat(range(4), 6))
+    assert distiller.lr_schedule_.shape == (8,)
+    assert np.all(distiller.lr_schedule_ > 0)
+    assert len(distiller.loss_curve_) == distiller.n_iter_ == 5
+    np.testing.assert_array_equal(distiller.classes_, [0, 1])
+    X_res, y_res = distiller.fit_resample(X, y)
+    np.testing.assert_array_equal(X_res, distiller.distilled_X_)
+    np.testing.assert_array_equal(y_res, distiller.distilled_y_.argmax(axis=1))
+
+
+def test_distillation_lowers_the_objective(moons):
+    X, y = moons
+    distiller = DatasetDistiller(
+        n_steps=5, n_epochs=2, max_iter=60, random_state=0
+    ).fit(X, y)
+    curve = np.asarray(distiller.loss_curve_)
+    assert curve[-10:].mean() < 0.8 * curve[:10].mean()
+
+
+def test_hard_labels_stay_one_hot_and_fixed_lrs_stay_fixed(moons):
+    X, y = moons
+    distiller = DatasetDistiller(
+        n_steps=3,
+        max_iter=5,
+        soft_labels=False,
+        learn_lr=False,
+        lr_init=0.2,
+        random_state=0,
+    ).fit(X, y)
+    assert set(np.unique(distiller.distilled_y_)) == {0.0, 1.0}
+    np.testing.assert_allclose(distiller.lr_schedule_, 0.2, rtol=1e-6)
+
+
+def test_soft_resample_labels_and_string_classes(moons):
+    X, y = moons
+    y_str = np.array(["left", "right"])[y]
+    distiller = DatasetDistiller(
+        n_steps=3, max_iter=3, resample_labels="soft", random_state=0
+    )
+    X_res, y_res = distiller.fit_resample(X, y_str)
+    assert y_res.shape == (X_res.shape[0], 2)
+    hard = distiller.set_params(resample_labels="hard").fit_resample(X, y_str)[1]
+    assert set(hard) <= {"left", "right"}
+
+
+def test_fewer_rows_per_step_than_classes():
+    X, y = load_iris(return_X_y=True)
+    distiller = DatasetDistiller(
+        n_steps=3, samples_per_step=1, max_iter=3, random_state=0
+    ).fit(X, y)
+    # Classes are dealt round-robin: three steps of one row cover all classes.
+    np.testing.assert_array_equal(distiller.distilled_y_.argmax(axis=1), [0, 1, 2])
+
+
+def test_rows_come_back_in_user_units(moons):
+    X, y = moons
+    offset, factor = np.array([1000.0, -5.0]), np.array([250.0, 0.01])
+    a = DatasetDistiller(n_steps=3, max_iter=4, random_state=0).fit(X, y)
+    b = DatasetDistiller(n_steps=3, max_iter=4, random_state=0).fit(
+        X * factor + offset, y
+    )
+    np.testing.assert_allclose(
+        b.distilled_X_,
+        a.distilled_X_ * factor + offset,
+        rtol=1e-5,
+        atol=1e-6 * np.abs(offset).max(),
+    )
+    np.testing.assert_allclose(b.lr_schedule_, a.lr_schedule_, rtol=1e-5)
+
+
+def test_random_state_reproducible_and_global_rngs_untouched(moons):
+    X, y = moons
+    torch_state, np_state = torch.random.get_rng_state(), np.random.get_state()  # noqa: NPY002
+    params = dict(n_steps=3, max_iter=5, architectures=((), (5,)), n_models=3)
+    a = DatasetDistiller(**params, random_state=7).fit(X, y)
+    b = DatasetDistiller(**params, random_state=7).fit(X, y)
+    c = DatasetDistiller(**params, random_state=8).fit(X, y)
+    np.testing.assert_array_equal(a.distilled_X_, b.distilled_X_)
+    np.testing.assert_array_equal(a.lr_schedule_, b.lr_schedule_)
+    assert not np.array_equal(a.distilled_X_, c.distilled_X_)
+    assert torch.equal(torch_state, torch.random.get_rng_state())
+    assert np.array_equal(np_state[1], np.random.get_state()[1])  # noqa: NPY002
+
+
+def test_threads_restored_after_fit(moons):
+    X, y = moons
+    before = torch.get_num_threads()
+    DatasetDistiller(n_steps=2, max_iter=2, n_threads=1, random_state=0).fit(X, y)
+    assert torch.get_num_threads() == before
+
+
+def test_fixed_init_keeps_its_initialisation(moons):
+    X, y = moons
+    distiller = DatasetDistiller(
+        n_steps=2,
+        max_iter=3,
+        fixed_init=True,
+        architectures=((4,),),
+        n_models=2,
+        random_state=0,
+    ).fit(X, y)
+    (params,) = distiller.fixed_init_params_
+    assert [p.shape for p in params] == [(2, 2, 4), (2, 1, 4), (2, 4, 2), (2, 1, 2)]
+    assert (
+        DatasetDistiller(random_state=0)
+        .set_params(max_iter=1, n_steps=1)
+        .fit(X, y)
+        .fixed_init_params_
+        is None
+    )
+
+
+def test_dataframe_feature_names(moons):
+    pd = pytest.importorskip("pandas")
+    X, y = moons
+    frame = pd.DataFrame(X, columns=["a", "b"])
+    distiller = DatasetDistiller(n_steps=2, max_iter=2, random_state=0).fit(frame, y)
+    np.testing.assert_array_equal(distiller.feature_names_in_, ["a", "b"])
+
+
+def test_pickle_round_trip(moons):
+    X, y = moons
+    distiller = DatasetDistiller(n_steps=2, max_iter=2, random_state=0).fit(X, y)
+    restored = pickle.loads(pickle.dumps(distiller))
+    np.testing.assert_array_equal(restored.distilled_X_, distiller.distilled_X_)
+
+
+@pytest.mark.parametrize(
+    "X, y, match",
+    [
+        (np.array([[0.0, np.nan], [1.0, 2.0]]), [0, 1], "NaN"),
+        (np.array([[0.0, np.inf], [1.0, 2.0]]), [0, 1], "infinity"),
+        (np.empty((0, 2)), [], "0 sample"),
+        (np.zeros((4, 2, 2)), [0, 1, 0, 1], "dim 3"),
+        (np.array([["a", "b"], ["c", "d"]]), [0, 1], "could not convert"),
+        (np.zeros((4, 2)), [0, 1, 0], "inconsistent numbers of samples"),
+        (np.zeros((4, 2)), [1, 1, 1, 1], "at least two classes"),
+        (np.zeros((4, 2)), [0.1, 0.5, 0.7, 0.2], "Unknown label type"),
+    ],
+)
+def test_bad_input_raises_clear_errors(X, y, match):
+    with pytest.raises(ValueError, match=match):
+        DatasetDistiller(n_steps=1, max_iter=1).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(architectures=(10,)), "hidden-layer-size tuples"),
+        (dict(architectures=()), "hidden-layer-size tuples"),
+        (dict(architectures=((10, 0),)), "hidden-layer-size tuples"),
+        (dict(architectures=((), (3,)), n_models=1), "n_models=1"),
+        (dict(lr_init=-1.0), "lr_init"),
+        (dict(device="nonsense"), "device"),
+    ],
+)
+def test_bad_parameters_raise_clear_errors(moons, params, match):
+    X, y = moons
+    with pytest.raises(ValueError, match=match):
+        DatasetDistiller(max_iter=1, n_steps=1, **params).fit(X, y)
+
+
+def test_divergence_names_the_parameter_to_lower(moons):
+    X, y = moons
+    distiller = DatasetDistiller(
+        n_steps=5, n_epochs=3, lr_init=1e4, max_iter=5, random_state=0
+    )
+    with pytest.raises(DivergenceError, match="lr_init"):
+        distiller.fit(X * 100, y)
+
+
+def test_checkpointing_gives_the_same_distillation(moons):
+    X, y = moons
+    params = dict(
+        n_steps=4,
+        n_epochs=3,
+        max_iter=5,
+        architectures=((), (6, 6)),
+        n_models=2,
+        random_state=0,
+    )
+    full = DatasetDistiller(**params).fit(X, y)
+    for segments in ("sqrt", 5):
+        bounded = DatasetDistiller(**params, checkpoint_segments=segments).fit(X, y)
+        np.testing.assert_allclose(
+            bounded.distilled_X_, full.distilled_X_, rtol=1e-5, atol=1e-5
+        )
+        np.testing.assert_allclose(bounded.lr_schedule_, full.lr_schedule_, rtol=1e-5)
+        np.testing.assert_allclose(bounded.loss_curve_, full.loss_curve_, rtol=1e-5)

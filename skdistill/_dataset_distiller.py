@@ -119,7 +119,7 @@ class DatasetDistiller(BaseEstimator):
     lr_init : float, default=0.1
         Initial value of every internal learning rate.
 
-    max_iter : int, default=300
+    max_iter : int, default=500
         Outer iterations.
 
     batch_size : int, default=64
@@ -127,8 +127,10 @@ class DatasetDistiller(BaseEstimator):
         are visited in shuffled epochs, so the cost of an outer iteration does
         not depend on the size of the training set.
 
-    learning_rate : float, default=0.01
-        Step size of the outer optimiser (Adam).
+    learning_rate : float, default=0.003
+        Step size of the outer optimiser (Adam). The outer gradient is
+        estimated from ``batch_size`` real rows and is noisy; larger steps
+        distill noisy data markedly worse (see the user guide).
 
     fixed_init : bool, default=False
         Draw the internal models' initialisations once and reuse them at every
@@ -282,9 +284,9 @@ class DatasetDistiller(BaseEstimator):
         soft_labels=True,
         learn_lr=True,
         lr_init=0.1,
-        max_iter=300,
+        max_iter=500,
         batch_size=64,
-        learning_rate=0.01,
+        learning_rate=0.003,
         fixed_init=False,
         resample_labels="hard",
         checkpoint_segments=None,

@@ -80,6 +80,11 @@ def _activation_derivative(a, activation):
     return None
 
 
+def activation_derivatives(hidden, activation="relu"):
+    """Derivative of the activation at every hidden layer (None for identity)."""
+    return [_activation_derivative(h, activation) for h in hidden]
+
+
 def forward(params, X, activation="relu"):
     """Logits of every network and the hidden activations needed by `backward`.
 
@@ -99,12 +104,17 @@ def forward(params, X, activation="relu"):
     raise ValueError("an MLP needs at least one layer of parameters")
 
 
-def backward(params, X, hidden, delta, activation="relu"):
+def backward(params, X, hidden, delta, activation="relu", derivatives=None):
     """Gradient of a loss with respect to every parameter, by backpropagation.
 
     ``delta`` is the gradient of the loss with respect to the logits, shape
-    ``(m, n, n_outputs)``. Returns the gradients in the order of ``params``.
+    ``(m, n, n_outputs)``. ``derivatives`` optionally holds the activation
+    derivatives of the hidden layers (see `activation_derivatives`), for a
+    caller that needs them too. Returns the gradients in the order of
+    ``params``.
     """
+    if derivatives is None:
+        derivatives = activation_derivatives(hidden, activation)
     n_layers = len(params) // 2
     grads = [None] * len(params)
     for layer in range(n_layers - 1, -1, -1):
@@ -113,9 +123,8 @@ def backward(params, X, hidden, delta, activation="relu"):
         grads[2 * layer + 1] = delta.sum(dim=-2, keepdim=True)
         if layer > 0:
             delta = torch.bmm(delta, params[2 * layer].mT)
-            derivative = _activation_derivative(hidden[layer - 1], activation)
-            if derivative is not None:
-                delta = delta * derivative
+            if derivatives[layer - 1] is not None:
+                delta = delta * derivatives[layer - 1]
     return grads
 
 

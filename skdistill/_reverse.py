@@ -35,36 +35,52 @@ import math
 
 import torch
 
-from ._mlp import backward, batched, forward
+from ._mlp import activation_derivatives, backward, batched, forward
 
 
-def _inner_step(params, x, Y):
+class _StepData:
+    """One distinct synthetic batch, with the label terms of its inner gradient.
+
+    ``delta = softmax(z) * s / n - Y / n`` for a batch of ``n`` rows whose
+    soft-label rows sum to ``s``; both terms are fixed during an outer
+    iteration, so they are computed once per distinct step, not once per
+    internal step.
+    """
+
+    __slots__ = ("x", "x_t", "neg_Y_over_n", "mass_over_n")
+
+    def __init__(self, x, Y, n_models):
+        n_rows = x.shape[-2]
+        self.x = batched(x, n_models)
+        self.x_t = self.x.mT
+        self.neg_Y_over_n = Y / -n_rows
+        self.mass_over_n = Y.sum(dim=-1, keepdim=True) / n_rows
+
+
+def _inner_step(params, step):
     """One inner step's gradient, and what its reverse needs."""
-    logits, hidden = forward(params, x)
+    logits, hidden = forward(params, step.x)
     proba = torch.softmax(logits, dim=-1)
-    scaled_mass = Y.sum(dim=-1, keepdim=True) / x.shape[-2]
-    delta = proba * scaled_mass - Y / x.shape[-2]
-    grads = backward(params, x, hidden, delta)
-    masks = [torch.sign(h) for h in hidden]  # ReLU masks as 0/1 floats
-    record = (params[0::2], hidden, masks, proba, scaled_mass, delta)
-    return grads, record
+    delta = torch.addcmul(step.neg_Y_over_n, proba, step.mass_over_n)
+    masks = activation_derivatives(hidden)  # ReLU: 0/1 floats
+    grads = backward(params, step.x, hidden, delta, derivatives=masks)
+    return grads, (params[0::2], hidden, masks, proba, delta)
 
 
-def _train_segment(params, step_X, step_Y, lrs, start, stop, keep_records):
+def _train_segment(params, steps, lrs, start, stop, keep_records):
     records = []
     for k in range(start, stop):
-        i = k % len(step_X)
-        grads, record = _inner_step(params, step_X[i], step_Y[i])
+        grads, record = _inner_step(params, steps[k % len(steps)])
         if keep_records:
             records.append(record)
-        params = [p - lrs[k] * g for p, g in zip(params, grads)]
+        params = torch._foreach_add(params, grads, alpha=-lrs[k])
     return params, records
 
 
-def _reverse_step(lam, record, x):
-    """Gradients of ``phi = <lam, g>`` with respect to theta, x and Y, and phi."""
-    weights, hidden, masks, proba, scaled_mass, delta = record
-    n_rows = x.shape[-2]
+def _reverse_step(lam, record, step):
+    """Gradients of ``phi = <lam, g>`` w.r.t. theta, x and Y (up to ``1/n``), phi."""
+    weights, hidden, masks, proba, delta = record
+    x = step.x
     tangents_w, tangents_b = lam[0::2], lam[1::2]
     n_layers = len(weights)
 
@@ -79,13 +95,14 @@ def _reverse_step(lam, record, x):
             hidden[layer - 1],
             tangents_w[layer],
         )
-    phi = (delta * zdot).sum(dim=(-2, -1))
+    phi = (delta * zdot).sum()
 
-    # Sweep back through delta_L = (softmax(z_L) * s - Y) / n ...
-    weighted = (proba * zdot).sum(dim=-1, keepdim=True)
-    zbar = proba * (zdot - weighted) * scaled_mass
-    Ybar = (weighted - zdot) / n_rows
-    # ... and through the forward and tangent passes, layer by layer.
+    # Sweep back through delta_L = (softmax(z_L) * s - Y) / n: the softmax
+    # vector-Jacobian product, and the label gradient (returned times -n) ...
+    centred = zdot - (proba * zdot).sum(dim=-1, keepdim=True)
+    zbar = proba * centred * step.mass_over_n
+    Ybar_times_minus_n = centred.sum(dim=0)
+    # ... then through the forward and tangent passes, layer by layer.
     zdotbar = delta
     grads = [None] * (2 * n_layers)
     for layer in range(n_layers - 1, 0, -1):
@@ -98,10 +115,10 @@ def _reverse_step(lam, record, x):
         abar = torch.baddbmm(torch.bmm(zbar, w_t), zdotbar, tangents_w[layer].mT)
         zdotbar = torch.bmm(zdotbar, w_t) * mask
         zbar = abar * mask
-    grads[0] = torch.bmm(x.mT, zbar)
+    grads[0] = torch.bmm(step.x_t, zbar)
     grads[1] = zbar.sum(dim=-2, keepdim=True)
     xbar = torch.baddbmm(torch.bmm(zbar, weights[0].mT), zdotbar, tangents_w[0].mT)
-    return grads, xbar.sum(dim=0), Ybar.sum(dim=0), phi.sum()
+    return grads, xbar.sum(dim=0), Ybar_times_minus_n, phi
 
 
 def distillation_value_and_grad(
@@ -126,7 +143,6 @@ def distillation_value_and_grad(
         Gradients with respect to ``syn_X``, ``syn_Y`` and ``lrs``.
     """
     with torch.no_grad():
-        step_Y = syn_Y.unbind(0)
         lr_values = lrs.tolist()
         n_total = len(lr_values)
         if checkpoint_segments is None:
@@ -134,32 +150,34 @@ def distillation_value_and_grad(
         else:
             length = math.ceil(n_total / min(checkpoint_segments, n_total))
             bounds = [*range(0, n_total, length), n_total]
+        n_rows = syn_X.shape[1]
 
         n_networks = sum(params[0].shape[0] for params in init_params)
         grad_X, grad_Y = torch.zeros_like(syn_X), torch.zeros_like(syn_Y)
+        step_grad_X, step_grad_Y = grad_X.unbind(0), grad_Y.unbind(0)
         grad_lrs = torch.zeros(n_total, dtype=lrs.dtype, device=lrs.device)
         loss = 0.0
         for params in init_params:
             n_models = params[0].shape[0]
-            step_X = [batched(x, n_models) for x in syn_X.unbind(0)]
-            starts, records = [], None
+            steps = [
+                _StepData(x, Y, n_models)
+                for x, Y in zip(syn_X.unbind(0), syn_Y.unbind(0))
+            ]
+            phis, starts, records = [None] * n_total, [], None
             for start, stop in zip(bounds[:-1], bounds[1:]):
                 starts.append(params)
                 keep = checkpoint_segments is None
                 params, records = _train_segment(
-                    params, step_X, step_Y, lr_values, start, stop, keep
+                    params, steps, lr_values, start, stop, keep
                 )
+
             logits, hidden = forward(params, X_real)
             log_proba = torch.log_softmax(logits, dim=-1)
-            picked = log_proba.gather(
-                -1, y_real.expand(logits.shape[:-1]).unsqueeze(-1)
-            )
+            index = y_real.expand(logits.shape[:-1]).unsqueeze(-1)
+            picked = log_proba.gather(-1, index)
             loss -= picked.sum().item() / (len(y_real) * n_networks)
-            delta = torch.exp(log_proba)
-            delta.scatter_add_(
-                -1,
-                y_real.expand(logits.shape[:-1]).unsqueeze(-1),
-                -torch.ones_like(picked),
+            delta = torch.exp(log_proba).scatter_add_(
+                -1, index, -torch.ones_like(picked)
             )
             delta /= len(y_real) * n_networks
             lam = backward(params, X_real, hidden, delta)
@@ -168,17 +186,18 @@ def distillation_value_and_grad(
                 start, stop = bounds[segment], bounds[segment + 1]
                 if checkpoint_segments is not None:
                     _, records = _train_segment(
-                        starts[segment], step_X, step_Y, lr_values, start, stop, True
+                        starts[segment], steps, lr_values, start, stop, True
                     )
                 for k in range(stop - 1, start - 1, -1):
-                    i = k % len(step_X)
-                    theta_bar, x_bar, Y_bar, phi = _reverse_step(
-                        lam, records[k - start], step_X[i]
+                    i = k % len(steps)
+                    theta_bar, x_bar, Y_bar_times_minus_n, phi = _reverse_step(
+                        lam, records[k - start], steps[i]
                     )
                     lr = lr_values[k]
-                    grad_X[i].sub_(x_bar, alpha=lr)
-                    grad_Y[i].sub_(Y_bar, alpha=lr)
-                    grad_lrs[k] -= phi
-                    lam = [v.sub(t, alpha=lr) for v, t in zip(lam, theta_bar)]
+                    step_grad_X[i].sub_(x_bar, alpha=lr)
+                    step_grad_Y[i].add_(Y_bar_times_minus_n, alpha=lr / n_rows)
+                    phis[k] = phi
+                    lam = torch._foreach_add(lam, theta_bar, alpha=-lr)
                 records = None
+            grad_lrs -= torch.stack(phis)
     return loss, grad_X, grad_Y, grad_lrs

@@ -113,7 +113,8 @@ def main():
     )
     print(
         f"distiller: 40 steps x 5 epochs, 8 rows/step (320 rows), 3 models, "
-        f"batch 64, {args.max_iter} outer iterations"
+        f"batch 64, {args.max_iter} outer iterations, outer Adam step "
+        f"{rows[0][4].learning_rate}"
     )
     header = (
         f"{'noise':>6} | {'full data (1005 rows)':>22} | {'distilled (320 rows)':>21} "

@@ -78,7 +78,14 @@ def _train_segment(params, steps, lrs, start, stop, keep_records):
 
 
 def _reverse_step(lam, record, step):
-    """Gradients of ``phi = <lam, g>`` w.r.t. theta, x and Y (up to ``1/n``), phi."""
+    """Gradient of ``phi = <lam, g>`` with respect to theta, and the terms of the
+    rest.
+
+    Returns ``grad_theta phi``; ``grad_x phi`` per network; ``-n grad_Y phi``
+    per network; and the logits' tangent ``zdot_L``, whose inner product with
+    ``delta_L`` is ``phi``. The last three are reduced for all steps at once by
+    the caller.
+    """
     weights, hidden, masks, proba, delta = record
     x = step.x
     tangents_w, tangents_b = lam[0::2], lam[1::2]
@@ -95,13 +102,11 @@ def _reverse_step(lam, record, step):
             hidden[layer - 1],
             tangents_w[layer],
         )
-    phi = (delta * zdot).sum()
 
     # Sweep back through delta_L = (softmax(z_L) * s - Y) / n: the softmax
     # vector-Jacobian product, and the label gradient (returned times -n) ...
     centred = zdot - (proba * zdot).sum(dim=-1, keepdim=True)
     zbar = proba * centred * step.mass_over_n
-    Ybar_times_minus_n = centred.sum(dim=0)
     # ... then through the forward and tangent passes, layer by layer.
     zdotbar = delta
     grads = [None] * (2 * n_layers)
@@ -118,7 +123,7 @@ def _reverse_step(lam, record, step):
     grads[0] = torch.bmm(step.x_t, zbar)
     grads[1] = zbar.sum(dim=-2, keepdim=True)
     xbar = torch.baddbmm(torch.bmm(zbar, weights[0].mT), zdotbar, tangents_w[0].mT)
-    return grads, xbar.sum(dim=0), Ybar_times_minus_n, phi
+    return grads, xbar, centred, zdot
 
 
 def distillation_value_and_grad(
@@ -154,8 +159,10 @@ def distillation_value_and_grad(
 
         n_networks = sum(params[0].shape[0] for params in init_params)
         grad_X, grad_Y = torch.zeros_like(syn_X), torch.zeros_like(syn_Y)
-        step_grad_X, step_grad_Y = grad_X.unbind(0), grad_Y.unbind(0)
         grad_lrs = torch.zeros(n_total, dtype=lrs.dtype, device=lrs.device)
+        # Step k used synthetic batch k mod n_steps with learning rate lrs[k].
+        batch_of_step = torch.arange(n_total, device=lrs.device) % len(syn_X)
+        lrs_column = lrs.reshape(-1, 1, 1)
         loss = 0.0
         for params in init_params:
             n_models = params[0].shape[0]
@@ -163,7 +170,9 @@ def distillation_value_and_grad(
                 _StepData(x, Y, n_models)
                 for x, Y in zip(syn_X.unbind(0), syn_Y.unbind(0))
             ]
-            phis, starts, records = [None] * n_total, [], None
+            # Per-step terms, reduced for all steps at once after the sweep.
+            x_bars, Y_terms, deltas, zdots = ([None] * n_total for _ in range(4))
+            starts, records = [], None
             for start, stop in zip(bounds[:-1], bounds[1:]):
                 starts.append(params)
                 keep = checkpoint_segments is None
@@ -189,15 +198,18 @@ def distillation_value_and_grad(
                         starts[segment], steps, lr_values, start, stop, True
                     )
                 for k in range(stop - 1, start - 1, -1):
-                    i = k % len(steps)
-                    theta_bar, x_bar, Y_bar_times_minus_n, phi = _reverse_step(
-                        lam, records[k - start], steps[i]
+                    record = records[k - start]
+                    theta_bar, x_bars[k], Y_terms[k], zdots[k] = _reverse_step(
+                        lam, record, steps[k % len(steps)]
                     )
-                    lr = lr_values[k]
-                    step_grad_X[i].sub_(x_bar, alpha=lr)
-                    step_grad_Y[i].add_(Y_bar_times_minus_n, alpha=lr / n_rows)
-                    phis[k] = phi
-                    lam = torch._foreach_add(lam, theta_bar, alpha=-lr)
+                    deltas[k] = record[-1]
+                    lam = torch._foreach_add(lam, theta_bar, alpha=-lr_values[k])
                 records = None
-            grad_lrs -= torch.stack(phis)
+            # dL/deta_k = -phi_k = -<delta_L, zdot_L>, summed over networks.
+            grad_lrs -= (torch.stack(deltas) * torch.stack(zdots)).sum(dim=(1, 2, 3))
+            # dL/dx -= eta_k grad_x phi, dL/dY -= eta_k grad_Y phi, per batch.
+            x_terms = torch.stack(x_bars).sum(dim=1) * lrs_column
+            grad_X.index_add_(0, batch_of_step, x_terms, alpha=-1.0)
+            Y_terms = torch.stack(Y_terms).sum(dim=1) * lrs_column
+            grad_Y.index_add_(0, batch_of_step, Y_terms, alpha=1.0 / n_rows)
     return loss, grad_X, grad_Y, grad_lrs

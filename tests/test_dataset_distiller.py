@@ -221,3 +221,18 @@ def test_checkpointing_gives_the_same_distillation(moons):
         )
         np.testing.assert_allclose(bounded.lr_schedule_, full.lr_schedule_, rtol=1e-5)
         np.testing.assert_allclose(bounded.loss_curve_, full.loss_curve_, rtol=1e-5)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_device_on_a_cpu_machine_is_a_clear_error(moons):
+    X, y = moons
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        DatasetDistiller(n_steps=1, max_iter=1, device="cuda").fit(X, y)
+
+
+def test_explicit_cpu_device_and_thread_override(moons):
+    X, y = moons
+    params = dict(n_steps=2, max_iter=3, random_state=0)
+    default = DatasetDistiller(**params).fit(X, y)
+    other = DatasetDistiller(**params, device="cpu", n_threads=2).fit(X, y)
+    np.testing.assert_allclose(other.distilled_X_, default.distilled_X_, rtol=1e-5)

@@ -5,7 +5,12 @@ private.
 """
 
 from ._dataset_distiller import DatasetDistiller
+from ._kd_metaparam_tuner import KDMetaparamTuner
 from ._utils import DivergenceError
 
-__all__ = ["DatasetDistiller", "DivergenceError"]
+__all__ = [
+    "DatasetDistiller",
+    "DivergenceError",
+    "KDMetaparamTuner",
+]
 __version__ = "0.1.0.dev0"

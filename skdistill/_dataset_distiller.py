@@ -8,8 +8,7 @@ import torch
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._mlp import layer_sizes, xavier_init
 from ._reverse import distillation_value_and_grad
@@ -20,6 +19,7 @@ from ._utils import (
     to_numpy,
     torch_generator,
     torch_threads,
+    validate_labelled_data,
 )
 
 
@@ -330,14 +330,7 @@ class DatasetDistiller(BaseEstimator):
         self : DatasetDistiller
             The fitted distiller.
         """
-        X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
-        check_classification_targets(y)
-        self.classes_, y_index = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise ValueError(
-                "DatasetDistiller needs at least two classes in y; got one class: "
-                f"{self.classes_[0]!r}."
-            )
+        X, self.classes_, y_index = validate_labelled_data(self, X, y)
         self.architectures_ = _check_architectures(self.architectures)
         split = models_per_architecture(self.n_models, len(self.architectures_))
         device = _check_device(self.device)

@@ -6,10 +6,31 @@ import time
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
 
 
 class DivergenceError(ValueError, FloatingPointError):
     """A fit produced a non-finite loss; the message names the parameter to lower."""
+
+
+def validate_labelled_data(estimator, X, y):
+    """Validate numeric ``X`` and class labels ``y`` for ``estimator.fit``.
+
+    Returns ``X`` (float64), the sorted ``classes`` and ``y`` as indices into
+    them. Raises a ValueError naming the problem for NaN, inf, empty or
+    non-numeric ``X``, mismatched lengths, continuous ``y`` ("Unknown label
+    type") and a single class.
+    """
+    X, y = validate_data(estimator, X, y, dtype=np.float64, ensure_min_samples=2)
+    check_classification_targets(y)
+    classes, y_index = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(
+            f"{type(estimator).__name__} needs at least two classes in y; got one "
+            f"class: {classes[0]!r}."
+        )
+    return X, classes, y_index
 
 
 def torch_generator(random_state, device="cpu"):

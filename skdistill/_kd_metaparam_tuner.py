@@ -1,0 +1,730 @@
+"""KDMetaparamTuner: knowledge distillation with hypergradient-tuned metaparameters."""
+
+from collections import deque
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.ensemble import GradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._kd_hypergradient import (
+    HYPERGRADIENTS,
+    predict_linear_trajectory,
+    project,
+    training_step,
+    validation_loss,
+)
+from ._mlp import ACTIVATIONS, forward, layer_sizes, xavier_init
+from ._utils import (
+    DivergenceError,
+    ProgressReporter,
+    check_finite_loss,
+    to_numpy,
+    torch_generator,
+    torch_threads,
+    validate_labelled_data,
+)
+
+#: Teacher probabilities are floored at this value before their logarithm is
+#: taken as the teacher's logits (a random forest predicts exact zeros).
+TEACHER_PROBA_FLOOR = 1e-6
+
+
+def _check_hidden_layer_sizes(hidden_layer_sizes):
+    message = (
+        "hidden_layer_sizes must be a tuple of positive ints, e.g. (32,) for one "
+        "hidden layer or () for a linear (logistic-regression) student; got "
+        f"{hidden_layer_sizes!r}."
+    )
+    if isinstance(hidden_layer_sizes, Integral) and not isinstance(
+        hidden_layer_sizes, bool
+    ):
+        hidden_layer_sizes = (hidden_layer_sizes,)
+    if not isinstance(hidden_layer_sizes, (tuple, list)):
+        raise ValueError(message)
+    for width in hidden_layer_sizes:
+        if not isinstance(width, Integral) or isinstance(width, bool) or width < 1:
+            raise ValueError(message)
+    return tuple(int(w) for w in hidden_layer_sizes)
+
+
+def _check_bounds(bounds, name, lowest, highest):
+    """A validated ``(low, high)`` interval inside ``[lowest, highest]``."""
+    try:
+        low, high = (float(b) for b in bounds)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must be a pair (low, high) of two numbers; got {bounds!r}."
+        ) from None
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise ValueError(f"{name} must be finite; got {bounds!r}.")
+    if low >= high:
+        raise ValueError(
+            f"{name}={bounds!r} is empty or reversed: it needs low < high. To keep "
+            "a metaparameter fixed, set meta_learning_rate=0 instead."
+        )
+    if low < lowest or high > highest:
+        raise ValueError(f"{name}={bounds!r} must lie inside [{lowest}, {highest}].")
+    return low, high
+
+
+def stratified_validation_split(y_index, validation_fraction, rng):
+    """Row indices ``(train, validation)`` of a stratified split.
+
+    Every class gives ``round(validation_fraction * n_c)`` rows to the
+    validation part but keeps at least one in the training part, so the teacher
+    and the student see every class. If that leaves the validation part empty,
+    one row of the largest class moves there.
+    """
+    classes = np.unique(y_index)
+    train, val = [], []
+    counts = {}
+    for c in classes:
+        rows = rng.permutation(np.flatnonzero(y_index == c))
+        n_val = min(len(rows) - 1, int(round(validation_fraction * len(rows))))
+        counts[c] = len(rows)
+        val.append(rows[:n_val])
+        train.append(rows[n_val:])
+    if sum(len(v) for v in val) == 0:
+        largest = max(classes, key=lambda c: counts[c])
+        position = int(np.flatnonzero(classes == largest)[0])
+        if counts[largest] < 2:
+            raise ValueError(
+                "Cannot split off a validation set: every class has a single "
+                "sample. Pass X_val and y_val to fit, or give more samples."
+            )
+        val[position] = train[position][:1]
+        train[position] = train[position][1:]
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
+
+
+class KDMetaparamTuner(ClassifierMixin, BaseEstimator):
+    """Knowledge distillation into an MLP student whose distillation
+    metaparameters are tuned by hypergradient descent while it trains.
+
+    `fit` fits a teacher (a clone of any classifier with ``predict_proba``) on
+    the training part, then trains a student MLP by minibatch SGD on
+
+    ``lambda_1 * CE(y, softmax(g)) + (1 - lambda_1) * CE(softmax(f/T), softmax(g/T))``
+
+    where ``g`` are the student's logits and ``f = log(teacher probabilities)``
+    the teacher's. After every student step the metaparameters ``(lambda_1,
+    T)`` move down the greedy one-step hypergradient of the validation
+    cross-entropy at the fixed temperature ``val_temperature`` (equation (3) of
+    "Metaparameter optimization in knowledge distillation"), and are projected
+    back into their bounds. With ``trajectory="linear"``, hypergradient steps
+    alternate with iterations whose metaparameters are extrapolated by a
+    least-squares line (Algorithm 1 of the paper).
+
+    Read more in ``doc/kd_metaparam_tuning.md``.
+
+    Parameters
+    ----------
+    teacher : classifier or None, default=None
+        Any scikit-learn classifier with ``predict_proba``. It is cloned and
+        fitted on the training part; a fitted teacher wrapped in
+        :class:`sklearn.frozen.FrozenEstimator` is used as is (not refitted).
+        ``None`` uses ``GradientBoostingClassifier()`` with default settings.
+        When the (cloned) teacher has a ``random_state`` parameter set to None,
+        it is set to an int drawn from this estimator's ``random_state``, so
+        that ``random_state`` fixes the whole fit.
+
+    hidden_layer_sizes : tuple of int, default=(32,)
+        Hidden layers of the student; ``()`` is a linear (multinomial
+        logistic-regression) student, as in the paper's synthetic experiment.
+
+    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
+        Activation of the student's hidden layers.
+
+    lambda_init : float, default=0.5
+        Initial weight ``lambda_1`` of the hard-label term (1 = no
+        distillation, 0 = teacher only).
+
+    temperature_init : float, default=1.0
+        Initial distillation temperature ``T``.
+
+    hypergradient : {"exact", "finite_difference"}, default="exact"
+        How the one-step hypergradient is computed: autograd through the SGD
+        step, or the central-difference Hessian-vector product of DARTS with
+        ``eps = 0.01 / ||grad_w L_val||``.
+
+    trajectory : {None, "linear"}, default=None
+        ``None``: a hypergradient step at every student iteration. ``"linear"``:
+        ``e1`` hypergradient iterations, then ``e2`` iterations whose
+        metaparameters are predicted by a least-squares line in the iteration
+        index fitted to the previous ``e1`` values, repeated until training ends.
+
+    e1 : int, default=10
+        Hypergradient iterations per cycle of the linear trajectory (>= 2).
+
+    e2 : int, default=10
+        Predicted iterations per cycle of the linear trajectory.
+
+    meta_learning_rate : float, default=0.1
+        Step size of the metaparameters' gradient descent. ``0`` keeps them at
+        their initial values and computes no hypergradient (plain distillation
+        with fixed metaparameters, the baseline to compare against).
+
+    val_temperature : float, default=1.0
+        Temperature ``T_val`` of the validation cross-entropy (fixed).
+
+    validation_fraction : float, default=0.1
+        Fraction of the rows split off, stratified by class, as the validation
+        set when `fit` gets no explicit ``X_val``.
+
+    lambda_bounds : tuple of two floats, default=(0.0, 1.0)
+        Interval ``lambda_1`` is kept in; inside ``[0, 1]``.
+
+    temperature_bounds : tuple of two floats, default=(0.1, 10.0)
+        Interval ``T`` is kept in; positive.
+
+    hinton_scaling : bool, default=False
+        Multiply the distillation term by ``T**2`` (Hinton et al. 2015), which
+        keeps its gradient scale independent of ``T``. The paper does not
+        scale.
+
+    learning_rate_init : float, default=0.1
+        Step size of the student's plain SGD (constant). Also the ``gamma`` of
+        the one-step lookahead in the hypergradient.
+
+    batch_size : int, default=64
+        Training rows per student step (capped at the size of the training
+        part; the last minibatch of an epoch may be smaller).
+
+    max_iter : int, default=200
+        Epochs over the training part. One epoch is ``ceil(n_train /
+        batch_size)`` student iterations; each iteration updates the
+        metaparameters once.
+
+    n_threads : int or None, default=1
+        Torch intra-op threads during `fit` (restored afterwards). ``None``
+        keeps torch's setting.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the validation split, the teacher (see ``teacher``), the
+        student's initialisation and the minibatch order. An int makes `fit`
+        repeatable to the bit on one machine.
+
+    verbose : int, default=0
+        Print progress (about ten lines per fit; every epoch if > 1).
+
+    Attributes
+    ----------
+    teacher_ : classifier
+        The fitted teacher (the FrozenEstimator itself when one was given).
+
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+
+    coefs_ : list of ndarray
+        Student weight matrices, ``coefs_[i]`` of shape ``(fan_in, fan_out)``,
+        acting on standardised inputs ``(X - mean_) / scale_``.
+
+    intercepts_ : list of ndarray
+        Student bias vectors, ``intercepts_[i]`` of shape ``(fan_out,)``.
+
+    mean_, scale_ : ndarray of shape (n_features_in_,)
+        Standardisation of the student's inputs (from the training part).
+
+    lambda_ : float
+        ``lambda_1`` at the end of training.
+
+    temperature_ : float
+        ``T`` at the end of training.
+
+    lambda_path_ : ndarray of shape (t_,)
+        ``lambda_1`` used at every student iteration.
+
+    temperature_path_ : ndarray of shape (t_,)
+        ``T`` used at every student iteration.
+
+    predicted_path_ : ndarray of bool of shape (t_,)
+        True at the iterations whose metaparameters were predicted by the
+        linear trajectory rather than updated by a hypergradient.
+
+    n_hypergradient_steps_ : int
+        Hypergradient evaluations made.
+
+    loss_curve_ : list of float
+        Training (distillation) loss, mean over each epoch's minibatches.
+
+    validation_loss_curve_ : list of float
+        Validation cross-entropy at ``val_temperature`` after every epoch.
+
+    n_iter_ : int
+        Epochs run.
+
+    t_ : int
+        Student iterations (SGD steps) run.
+
+    n_features_in_ : int
+        Number of features seen during `fit`.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during `fit`, when ``X`` has string column
+        names.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : The student's architecture, without
+        a teacher.
+
+    References
+    ----------
+    Metaparameter optimization in knowledge distillation (Gorpinich, Bakhteev,
+    Strijov), section 3, equations (3)-(4) and Algorithm 1.
+
+    G. Hinton, O. Vinyals, J. Dean. Distilling the Knowledge in a Neural
+    Network. 2015.
+
+    H. Liu, K. Simonyan, Y. Yang. DARTS: Differentiable Architecture Search.
+    2018.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_moons
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skdistill import KDMetaparamTuner
+    >>> X, y = make_moons(n_samples=200, noise=0.2, random_state=0)
+    >>> tuner = KDMetaparamTuner(
+    ...     teacher=RandomForestClassifier(n_estimators=20, random_state=0),
+    ...     hidden_layer_sizes=(16,), max_iter=20, random_state=0)
+    >>> tuner.fit(X, y).score(X, y) > 0.8
+    True
+    >>> tuner.lambda_path_.shape == (tuner.t_,)
+    True
+    >>> 0.0 <= tuner.lambda_ <= 1.0 and 0.1 <= tuner.temperature_ <= 10.0
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "teacher": [None, HasMethods(["fit", "predict_proba"])],
+        "hidden_layer_sizes": [tuple, list, Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "lambda_init": [Interval(Real, 0, 1, closed="both")],
+        "temperature_init": [Interval(Real, 0, None, closed="neither")],
+        "hypergradient": [StrOptions(set(HYPERGRADIENTS))],
+        "trajectory": [None, StrOptions({"linear"})],
+        "e1": [Interval(Integral, 2, None, closed="left")],
+        "e2": [Interval(Integral, 1, None, closed="left")],
+        "meta_learning_rate": [Interval(Real, 0, None, closed="left")],
+        "val_temperature": [Interval(Real, 0, None, closed="neither")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "lambda_bounds": [tuple, list],
+        "temperature_bounds": [tuple, list],
+        "hinton_scaling": ["boolean"],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        teacher=None,
+        *,
+        hidden_layer_sizes=(32,),
+        activation="relu",
+        lambda_init=0.5,
+        temperature_init=1.0,
+        hypergradient="exact",
+        trajectory=None,
+        e1=10,
+        e2=10,
+        meta_learning_rate=0.1,
+        val_temperature=1.0,
+        validation_fraction=0.1,
+        lambda_bounds=(0.0, 1.0),
+        temperature_bounds=(0.1, 10.0),
+        hinton_scaling=False,
+        learning_rate_init=0.1,
+        batch_size=64,
+        max_iter=200,
+        n_threads=1,
+        random_state=None,
+        verbose=0,
+    ):
+        self.teacher = teacher
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.lambda_init = lambda_init
+        self.temperature_init = temperature_init
+        self.hypergradient = hypergradient
+        self.trajectory = trajectory
+        self.e1 = e1
+        self.e2 = e2
+        self.meta_learning_rate = meta_learning_rate
+        self.val_temperature = val_temperature
+        self.validation_fraction = validation_fraction
+        self.lambda_bounds = lambda_bounds
+        self.temperature_bounds = temperature_bounds
+        self.hinton_scaling = hinton_scaling
+        self.learning_rate_init = learning_rate_init
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.n_threads = n_threads
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+
+    @_fit_context(
+        # The teacher is validated when it is fitted.
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y, X_val=None, y_val=None):
+        """Fit the teacher, then train the student while tuning (lambda_1, T).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows; numeric, finite.
+        y : array-like of shape (n_samples,)
+            Class labels; at least two classes.
+        X_val : array-like of shape (n_val, n_features), default=None
+            An explicit validation set for the hypergradient. When given, all
+            of ``(X, y)`` trains the teacher and the student and
+            ``validation_fraction`` is ignored.
+        y_val : array-like of shape (n_val,), default=None
+            Labels of ``X_val``; each must be one of the classes of ``y``.
+
+        Returns
+        -------
+        self : KDMetaparamTuner
+            The fitted estimator.
+        """
+        X, self.classes_, y_index = validate_labelled_data(self, X, y)
+        hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
+        lambda_bounds = _check_bounds(self.lambda_bounds, "lambda_bounds", 0.0, 1.0)
+        temperature_bounds = _check_bounds(
+            self.temperature_bounds, "temperature_bounds", 0.0, np.inf
+        )
+        if temperature_bounds[0] <= 0:
+            raise ValueError(
+                f"temperature_bounds={self.temperature_bounds!r} must be positive; "
+                "the temperature divides the logits."
+            )
+        for name, value, (low, high) in (
+            ("lambda_init", self.lambda_init, lambda_bounds),
+            ("temperature_init", self.temperature_init, temperature_bounds),
+        ):
+            if not low <= value <= high:
+                bounds_name = name.replace("_init", "_bounds")
+                raise ValueError(
+                    f"{name}={value} lies outside {bounds_name}=({low}, {high})."
+                )
+
+        rng = check_random_state(self.random_state)
+        if (X_val is None) != (y_val is None):
+            raise ValueError("Pass both X_val and y_val, or neither.")
+        if X_val is None:
+            train, val = stratified_validation_split(
+                y_index, self.validation_fraction, rng
+            )
+            X_train, y_train, y_index_train = (
+                X[train],
+                self.classes_[y_index[train]],
+                y_index[train],
+            )
+            X_val_, yv_index = X[val], y_index[val]
+        else:
+            X_val_, y_val_ = validate_data(
+                self, X_val, y_val, dtype=np.float64, reset=False
+            )
+            unknown = np.setdiff1d(np.unique(y_val_), self.classes_)
+            if len(unknown):
+                raise ValueError(
+                    f"y_val holds classes absent from y: {unknown.tolist()!r}."
+                )
+            yv_index = np.searchsorted(self.classes_, y_val_)
+            X_train, y_train, y_index_train = X, y, y_index
+
+        self.teacher_ = self._fit_teacher(X_train, y_train, rng)
+        teacher_logits = self._teacher_logits(X_train)
+
+        with torch_threads(self.n_threads):
+            self._train_student(
+                X_train,
+                y_index_train,
+                teacher_logits,
+                X_val_,
+                yv_index,
+                hidden,
+                lambda_bounds,
+                temperature_bounds,
+                rng,
+            )
+        return self
+
+    def _fit_teacher(self, X, y, rng):
+        teacher_seed = int(rng.randint(np.iinfo(np.int32).max))
+        if self.teacher is None:
+            teacher = GradientBoostingClassifier(random_state=teacher_seed)
+        elif isinstance(self.teacher, FrozenEstimator):
+            teacher = self.teacher
+            check_is_fitted(teacher)
+        else:
+            teacher = clone(self.teacher)
+            if teacher.get_params(deep=False).get("random_state", 0) is None:
+                teacher.set_params(random_state=teacher_seed)
+        if not isinstance(teacher, FrozenEstimator):
+            teacher.fit(X, y)
+        if not hasattr(teacher, "predict_proba"):
+            raise TypeError(
+                f"The teacher {type(teacher).__name__} has no predict_proba after "
+                "fitting; KDMetaparamTuner needs the teacher's class probabilities "
+                "(e.g. SVC(probability=True))."
+            )
+        teacher_classes = getattr(teacher, "classes_", None)
+        if teacher_classes is None:
+            raise TypeError(
+                f"The fitted teacher {type(teacher).__name__} has no classes_; "
+                "its probability columns cannot be matched to the classes of y."
+            )
+        teacher_classes = np.asarray(teacher_classes)
+        if teacher_classes.shape != self.classes_.shape or not np.all(
+            teacher_classes == self.classes_
+        ):
+            raise ValueError(
+                f"The teacher's classes_ {teacher_classes.tolist()!r} differ from "
+                f"the classes of y {self.classes_.tolist()!r}; the teacher must be "
+                "trained on the same set of classes."
+            )
+        return teacher
+
+    def _teacher_logits(self, X):
+        proba = np.asarray(self.teacher_.predict_proba(X), dtype=np.float64)
+        if proba.shape != (X.shape[0], len(self.classes_)):
+            raise ValueError(
+                f"The teacher's predict_proba returned shape {proba.shape}; "
+                f"expected {(X.shape[0], len(self.classes_))}."
+            )
+        row_sums = proba.sum(axis=1)
+        if not np.all(np.isfinite(proba)) or np.any(proba < 0) or np.any(row_sums <= 0):
+            raise ValueError(
+                "The teacher's predict_proba returned negative or non-finite "
+                "values; they must be probabilities."
+            )
+        proba = proba / row_sums[:, None]
+        return np.log(np.maximum(proba, TEACHER_PROBA_FLOOR))
+
+    def _train_student(
+        self,
+        X_train,
+        y_index,
+        teacher_logits,
+        X_val,
+        yv_index,
+        hidden,
+        lambda_bounds,
+        temperature_bounds,
+        rng,
+    ):
+        dtype = torch.float32
+        n_train, n_features = X_train.shape
+        n_classes = len(self.classes_)
+        self.mean_ = X_train.mean(axis=0)
+        scale = X_train.std(axis=0)
+        self.scale_ = np.where(scale > 10 * np.finfo(np.float64).eps, scale, 1.0)
+
+        def tensor(array, kind=dtype):
+            return torch.as_tensor(array, dtype=kind)
+
+        X_t = tensor((X_train - self.mean_) / self.scale_)
+        Xv_t = tensor((X_val - self.mean_) / self.scale_)
+        y_onehot = torch.nn.functional.one_hot(tensor(y_index, torch.int64), n_classes)
+        y_onehot = y_onehot.to(dtype)
+        yv_t = tensor(yv_index, torch.int64)
+        f_t = tensor(teacher_logits)
+
+        generator = torch_generator(rng)
+        sizes = layer_sizes(n_features, hidden, n_classes)
+        params = xavier_init(sizes, 1, generator=generator, dtype=dtype)
+
+        lam, temperature = float(self.lambda_init), float(self.temperature_init)
+        tune = self.meta_learning_rate > 0
+        linear = self.trajectory == "linear"
+        hypergradient = HYPERGRADIENTS[self.hypergradient]
+        lr, meta_lr = float(self.learning_rate_init), float(self.meta_learning_rate)
+        batch_size = min(self.batch_size, n_train)
+        name = type(self).__name__
+
+        lam_path, temp_path, predicted_path = [], [], []
+        cycle, pending = [], deque()
+        n_hyper = 0
+        self.loss_curve_, self.validation_loss_curve_ = [], []
+        progress = ProgressReporter(name, self.max_iter, self.verbose)
+        for epoch in range(1, self.max_iter + 1):
+            order = rng.permutation(n_train)
+            epoch_loss = 0.0
+            for batch_slice in gen_batches(n_train, batch_size):
+                batch = tensor(order[batch_slice], torch.int64)
+                Xb, yb, fb = X_t[batch], y_onehot[batch], f_t[batch]
+                predicted = bool(pending)
+                if predicted:
+                    lam, temperature = pending.popleft()
+                lam_path.append(lam)
+                temp_path.append(temperature)
+                predicted_path.append(predicted)
+                if tune and not predicted:
+                    params, grad, loss, _ = hypergradient(
+                        params,
+                        Xb,
+                        fb,
+                        yb,
+                        lam,
+                        temperature,
+                        lr,
+                        Xv_t,
+                        yv_t,
+                        self.val_temperature,
+                        self.activation,
+                        self.hinton_scaling,
+                    )
+                    n_hyper += 1
+                    check_finite_loss(
+                        loss,
+                        len(lam_path),
+                        name,
+                        "Lower learning_rate_init (the student's step size).",
+                    )
+                    if not np.all(np.isfinite(grad)):
+                        raise DivergenceError(
+                            f"{name} diverged at iteration {len(lam_path)}: the "
+                            f"hypergradient is {grad.tolist()}. Lower "
+                            "learning_rate_init (the student's step size) or "
+                            "meta_learning_rate."
+                        )
+                    lam = project(lam - meta_lr * grad[0], lambda_bounds)
+                    temperature = project(
+                        temperature - meta_lr * grad[1], temperature_bounds
+                    )
+                    if linear:
+                        cycle.append((lam, temperature))
+                        if len(cycle) == self.e1:
+                            predictions = predict_linear_trajectory(
+                                cycle, self.e2, (lambda_bounds, temperature_bounds)
+                            )
+                            pending.extend((float(a), float(b)) for a, b in predictions)
+                            cycle = []
+                else:
+                    with torch.no_grad():
+                        params, loss = training_step(
+                            params,
+                            Xb,
+                            fb,
+                            yb,
+                            lam,
+                            temperature,
+                            lr,
+                            self.activation,
+                            self.hinton_scaling,
+                        )
+                    loss = loss.item()
+                    check_finite_loss(
+                        loss,
+                        len(lam_path),
+                        name,
+                        "Lower learning_rate_init (the student's step size).",
+                    )
+                epoch_loss += loss * (batch_slice.stop - batch_slice.start)
+            with torch.no_grad():
+                val_loss = validation_loss(
+                    params, Xv_t, yv_t, self.val_temperature, self.activation
+                ).item()
+            check_finite_loss(
+                val_loss,
+                len(lam_path),
+                name,
+                "Lower learning_rate_init (the student's step size).",
+            )
+            self.loss_curve_.append(epoch_loss / n_train)
+            self.validation_loss_curve_.append(val_loss)
+            progress.update(epoch, self.loss_curve_[-1])
+
+        if not all(torch.isfinite(p).all() for p in params):
+            raise DivergenceError(
+                f"{name} diverged: the student's weights are not finite. Lower "
+                "learning_rate_init (the student's step size)."
+            )
+        self.coefs_ = [to_numpy(w)[0] for w in params[0::2]]
+        self.intercepts_ = [to_numpy(b)[0, 0] for b in params[1::2]]
+        self.lambda_, self.temperature_ = float(lam), float(temperature)
+        self.lambda_path_ = np.asarray(lam_path, dtype=np.float64)
+        self.temperature_path_ = np.asarray(temp_path, dtype=np.float64)
+        self.predicted_path_ = np.asarray(predicted_path, dtype=bool)
+        self.n_hypergradient_steps_ = n_hyper
+        self.n_iter_ = self.max_iter
+        self.t_ = len(lam_path)
+
+    # -------------------------------------------------------------- predict
+
+    def _student_logits(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        params = []
+        for weight, bias in zip(self.coefs_, self.intercepts_, strict=True):
+            params.append(torch.as_tensor(weight)[None])
+            params.append(torch.as_tensor(bias)[None, None])
+        X_t = torch.as_tensor((X - self.mean_) / self.scale_)
+        with torch.no_grad():
+            logits, _ = forward(params, X_t, self.activation)
+        return logits[0]
+
+    def predict_proba(self, X):
+        """Class probabilities of the student.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of ``classes_``.
+        """
+        return torch.softmax(self._student_logits(X), dim=-1).numpy()
+
+    def predict_log_proba(self, X):
+        """Logarithm of `predict_proba`, computed stably.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities, columns in the order of ``classes_``.
+        """
+        return torch.log_softmax(self._student_logits(X), dim=-1).numpy()
+
+    def predict(self, X):
+        """Class labels predicted by the student.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Predicted labels, from ``classes_``.
+        """
+        logits = self._student_logits(X).numpy()
+        return self.classes_[np.argmax(logits, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags

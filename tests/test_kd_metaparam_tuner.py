@@ -1,0 +1,420 @@
+"""KDMetaparamTuner: behaviour a user relies on."""
+
+import copy
+import math
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_iris, make_moons
+from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.model_selection import GridSearchCV
+from sklearn.svm import SVC, LinearSVC
+from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skdistill._kd_metaparam_tuner import KDMetaparamTuner
+from skdistill._utils import DivergenceError
+
+CHEAP = dict(hidden_layer_sizes=(8,), max_iter=20, batch_size=32)
+
+
+def _tuner(**params):
+    base = dict(teacher=DecisionTreeClassifier(max_depth=3), **CHEAP)
+    base.update(params)
+    return KDMetaparamTuner(**base)
+
+
+@parametrize_with_checks(
+    [
+        _tuner(random_state=0),
+        _tuner(
+            hypergradient="finite_difference",
+            trajectory="linear",
+            e1=2,
+            e2=3,
+            hidden_layer_sizes=(),
+            random_state=0,
+        ),
+    ]
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def moons():
+    return make_moons(n_samples=200, noise=0.25, random_state=0)
+
+
+def test_fitted_attributes(moons):
+    X, y = moons
+    tuner = _tuner(validation_fraction=0.25, max_iter=5, random_state=0).fit(X, y)
+    # Stratified split: 25 rows of each class go to validation, 150 train.
+    assert tuner.teacher_.tree_.n_node_samples[0] == 150
+    n_steps = 5 * math.ceil(150 / 32)
+    assert tuner.t_ == n_steps and tuner.n_iter_ == 5
+    for path in (tuner.lambda_path_, tuner.temperature_path_, tuner.predicted_path_):
+        assert path.shape == (n_steps,)
+    assert not tuner.predicted_path_.any()
+    assert tuner.n_hypergradient_steps_ == n_steps
+    assert len(tuner.loss_curve_) == len(tuner.validation_loss_curve_) == 5
+    assert [w.shape for w in tuner.coefs_] == [(2, 8), (8, 2)]
+    assert [b.shape for b in tuner.intercepts_] == [(8,), (2,)]
+    assert isinstance(tuner.coefs_[0], np.ndarray)
+    assert 0 <= tuner.lambda_ <= 1 and 0.1 <= tuner.temperature_ <= 10
+    assert tuner.lambda_path_[0] == 0.5 and tuner.temperature_path_[0] == 1.0
+    proba = tuner.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(np.exp(tuner.predict_log_proba(X)), proba)
+    np.testing.assert_array_equal(tuner.predict(X), proba.argmax(axis=1))
+
+
+def test_the_student_learns(moons):
+    X, y = moons
+    tuner = _tuner(max_iter=60, random_state=0).fit(X, y)
+    assert tuner.score(X, y) > 0.8
+    assert tuner.loss_curve_[-1] < 0.7 * tuner.loss_curve_[0]
+
+
+def test_linear_student_is_logistic_regression(moons):
+    X, y = moons
+    tuner = _tuner(hidden_layer_sizes=(), max_iter=3, random_state=0).fit(X, y)
+    assert [w.shape for w in tuner.coefs_] == [(2, 2)]
+
+
+def test_metaparameters_move_with_a_meta_learning_rate(moons):
+    X, y = moons
+    tuned = _tuner(
+        meta_learning_rate=50.0,
+        max_iter=30,
+        random_state=0,
+        lambda_init=0.2,
+        temperature_init=4.0,
+    ).fit(X, y)
+    assert np.ptp(tuned.lambda_path_) > 0.05 and np.ptp(tuned.temperature_path_) > 0.05
+    assert tuned.lambda_ != tuned.lambda_path_[0]
+
+
+def test_meta_learning_rate_zero_keeps_values_fixed(moons):
+    X, y = moons
+    tuner = _tuner(
+        meta_learning_rate=0, lambda_init=0.3, temperature_init=2.5, random_state=0
+    ).fit(X, y)
+    assert np.all(tuner.lambda_path_ == 0.3) and np.all(tuner.temperature_path_ == 2.5)
+    assert tuner.lambda_ == 0.3 and tuner.temperature_ == 2.5
+    assert tuner.n_hypergradient_steps_ == 0
+
+
+def test_baseline_without_distillation_ignores_the_teacher(moons):
+    X, y = moons
+    fits = [
+        _tuner(
+            teacher=teacher, lambda_init=1.0, meta_learning_rate=0, random_state=0
+        ).fit(X, y)
+        for teacher in (DecisionTreeClassifier(max_depth=1), LogisticRegression())
+    ]
+    for a, b in zip(fits[0].coefs_, fits[1].coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # ... while with distillation the teacher matters.
+    fits = [
+        _tuner(
+            teacher=teacher, lambda_init=0.0, meta_learning_rate=0, random_state=0
+        ).fit(X, y)
+        for teacher in (DecisionTreeClassifier(max_depth=1), LogisticRegression())
+    ]
+    assert not np.array_equal(fits[0].coefs_[0], fits[1].coefs_[0])
+
+
+def test_pure_distillation_imitates_the_teacher(moons):
+    X, y = moons
+    # The teacher says the opposite of the labels; lambda_1 = 0 follows it.
+    flipped = FrozenEstimator(LogisticRegression().fit(X, 1 - y))
+    tuner = _tuner(
+        teacher=flipped,
+        lambda_init=0.0,
+        meta_learning_rate=0,
+        max_iter=40,
+        random_state=0,
+    ).fit(X, y)
+    assert tuner.score(X, y) < 0.3
+
+
+def test_grid_search_over_fixed_metaparameters(moons):
+    X, y = moons
+    grid = GridSearchCV(
+        _tuner(meta_learning_rate=0, max_iter=3, random_state=0),
+        {"lambda_init": [0.5, 1.0], "temperature_init": [1.0, 4.0]},
+        cv=2,
+    ).fit(X, y)
+    assert grid.best_params_["lambda_init"] in (0.5, 1.0)
+    assert grid.best_estimator_.lambda_ == grid.best_params_["lambda_init"]
+
+
+def test_linear_trajectory_marks_predicted_iterations_and_stays_in_bounds(moons):
+    X, y = moons
+    tuner = _tuner(
+        trajectory="linear",
+        e1=4,
+        e2=3,
+        batch_size=200,
+        meta_learning_rate=200.0,
+        max_iter=40,
+        random_state=0,
+        lambda_bounds=(0.1, 0.9),
+        temperature_bounds=(0.5, 3.0),
+    )
+    tuner.fit(X, y)
+    expected = np.tile([False] * 4 + [True] * 3, 6)[: tuner.t_]
+    np.testing.assert_array_equal(tuner.predicted_path_, expected)
+    assert tuner.n_hypergradient_steps_ == np.count_nonzero(~expected)
+    assert tuner.lambda_path_.min() >= 0.1 and tuner.lambda_path_.max() <= 0.9
+    assert tuner.temperature_path_.min() >= 0.5 and tuner.temperature_path_.max() <= 3.0
+    # Every predicted block lies on a line (unless clipped into bounds).
+    blocks_checked = 0
+    for start in range(4, tuner.t_ - 2, 7):
+        for path, (low, high) in (
+            (tuner.lambda_path_, (0.1, 0.9)),
+            (tuner.temperature_path_, (0.5, 3.0)),
+        ):
+            block = path[start : start + 3]
+            if np.all((block > low) & (block < high)):
+                np.testing.assert_allclose(np.diff(block, 2), 0.0, atol=1e-12)
+                blocks_checked += 1
+    assert blocks_checked >= 3
+    # The projection was exercised: both bounds of lambda_1 were reached.
+    assert tuner.lambda_path_.min() == 0.1 and tuner.lambda_path_.max() == 0.9
+
+
+def test_linear_trajectory_uses_fewer_hypergradients(moons):
+    X, y = moons
+    full = _tuner(max_iter=5, random_state=0).fit(X, y)
+    linear = _tuner(max_iter=5, trajectory="linear", e1=2, e2=2, random_state=0).fit(
+        X, y
+    )
+    assert linear.n_hypergradient_steps_ < full.n_hypergradient_steps_
+
+
+def test_finite_difference_mode_tracks_exact(moons):
+    X, y = moons
+    params = dict(meta_learning_rate=20.0, max_iter=5, random_state=0)
+    exact = _tuner(**params).fit(X, y)
+    approx = _tuner(hypergradient="finite_difference", **params).fit(X, y)
+    assert np.ptp(exact.lambda_path_) > 1e-3
+    np.testing.assert_allclose(approx.lambda_path_, exact.lambda_path_, atol=1e-3)
+    np.testing.assert_allclose(
+        approx.temperature_path_, exact.temperature_path_, atol=1e-3
+    )
+
+
+def test_hinton_scaling_changes_the_fit(moons):
+    X, y = moons
+    params = dict(
+        lambda_init=0.2,
+        temperature_init=3.0,
+        meta_learning_rate=0,
+        max_iter=3,
+        random_state=0,
+    )
+    a = _tuner(**params).fit(X, y)
+    b = _tuner(hinton_scaling=True, **params).fit(X, y)
+    assert not np.array_equal(a.coefs_[0], b.coefs_[0])
+
+
+def test_explicit_validation_set(moons):
+    X, y = moons
+    X_val, y_val = make_moons(n_samples=60, noise=0.25, random_state=1)
+    tuner = _tuner(
+        max_iter=4, val_temperature=1.0, validation_fraction=0.5, random_state=0
+    ).fit(X, y, X_val=X_val, y_val=y_val)
+    # All of (X, y) trains; validation_fraction is ignored.
+    assert tuner.teacher_.tree_.n_node_samples[0] == 200
+    assert tuner.t_ == 4 * math.ceil(200 / 32)
+    # The validation curve is the cross-entropy on the given set.
+    expected = log_loss(y_val, tuner.predict_proba(X_val))
+    assert tuner.validation_loss_curve_[-1] == pytest.approx(expected, rel=1e-4)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(X_val=np.zeros((3, 2))), "both X_val and y_val"),
+        (dict(X_val=np.zeros((3, 2)), y_val=[0, 1, 5]), "absent from y"),
+        (dict(X_val=np.zeros((3, 4)), y_val=[0, 1, 1]), "features"),
+        (dict(X_val=np.zeros((3, 2)), y_val=[0, 1]), "inconsistent"),
+        (dict(X_val=np.full((2, 2), np.nan), y_val=[0, 1]), "NaN"),
+    ],
+)
+def test_bad_validation_set(moons, kwargs, match):
+    X, y = moons
+    with pytest.raises(ValueError, match=match):
+        _tuner(max_iter=1).fit(X, y, **kwargs)
+
+
+def test_default_teacher_and_derived_teacher_seed(moons):
+    X, y = moons
+    tuner = KDMetaparamTuner(max_iter=2, random_state=0).fit(X, y)
+    assert isinstance(tuner.teacher_, GradientBoostingClassifier)
+    assert isinstance(tuner.teacher_.random_state, int)
+    forest = RandomForestClassifier(n_estimators=5)
+    tuner = _tuner(teacher=forest, max_iter=1, random_state=0).fit(X, y)
+    assert isinstance(tuner.teacher_.random_state, int)
+    assert forest.random_state is None  # the user's teacher is not touched
+    forest = RandomForestClassifier(n_estimators=5, random_state=42)
+    assert _tuner(teacher=forest, max_iter=1).fit(X, y).teacher_.random_state == 42
+
+
+def test_frozen_teacher_is_not_refitted(moons):
+    X, y = moons
+    inner = LogisticRegression().fit(X[:50], y[:50])
+    coef = inner.coef_.copy()
+    frozen = FrozenEstimator(inner)
+    tuner = _tuner(teacher=frozen, max_iter=2, random_state=0).fit(X, y)
+    assert tuner.teacher_ is frozen
+    np.testing.assert_array_equal(inner.coef_, coef)
+
+
+def test_random_state_reproducible_and_global_rngs_untouched(moons):
+    X, y = moons
+    torch_state, np_state = torch.random.get_rng_state(), np.random.get_state()  # noqa: NPY002
+    params = dict(
+        teacher=RandomForestClassifier(n_estimators=5),
+        max_iter=4,
+        trajectory="linear",
+        e1=3,
+        e2=2,
+    )
+    a = _tuner(**params, random_state=7).fit(X, y)
+    b = _tuner(**params, random_state=7).fit(X, y)
+    c = _tuner(**params, random_state=8).fit(X, y)
+    for attribute in ("lambda_path_", "temperature_path_"):
+        np.testing.assert_array_equal(getattr(a, attribute), getattr(b, attribute))
+    for wa, wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_, strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    assert a.loss_curve_ == b.loss_curve_
+    assert not np.array_equal(a.coefs_[0], c.coefs_[0])
+    assert torch.equal(torch_state, torch.random.get_rng_state())
+    assert np.array_equal(np_state[1], np.random.get_state()[1])  # noqa: NPY002
+
+
+def test_threads_restored_and_predict_stores_nothing(moons):
+    X, y = moons
+    before = torch.get_num_threads()
+    tuner = _tuner(max_iter=1, n_threads=1, random_state=0).fit(X, y)
+    assert torch.get_num_threads() == before
+    state = copy.deepcopy(tuner.__dict__)
+    tuner.predict(X), tuner.predict_proba(X), tuner.score(X, y)
+    assert state.keys() == tuner.__dict__.keys()
+
+
+def test_pickle_round_trip(moons):
+    X, y = moons
+    tuner = _tuner(max_iter=2, random_state=0).fit(X, y)
+    restored = pickle.loads(pickle.dumps(tuner))
+    np.testing.assert_array_equal(restored.predict_proba(X), tuner.predict_proba(X))
+
+
+def test_string_labels_and_multiclass():
+    X, y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    tuner = _tuner(max_iter=30, random_state=0).fit(X, names)
+    assert set(tuner.predict(X)) <= set(names)
+    assert tuner.score(X, names) > 0.8
+
+
+def test_dataframe_feature_names(moons):
+    pd = pytest.importorskip("pandas")
+    X, y = moons
+    tuner = _tuner(max_iter=1, random_state=0).fit(
+        pd.DataFrame(X, columns=["a", "b"]), y
+    )
+    np.testing.assert_array_equal(tuner.feature_names_in_, ["a", "b"])
+
+
+def test_verbose_reports_progress(moons, capsys):
+    X, y = moons
+    _tuner(max_iter=3, verbose=2, random_state=0).fit(X, y)
+    assert capsys.readouterr().out.count("[KDMetaparamTuner] iteration") == 3
+
+
+@pytest.mark.parametrize(
+    "X, y, match",
+    [
+        (np.array([[0.0, np.nan], [1.0, 2.0]]), [0, 1], "NaN"),
+        (np.array([[0.0, np.inf], [1.0, 2.0]]), [0, 1], "infinity"),
+        (np.empty((0, 2)), [], "0 sample"),
+        (np.zeros((4, 2, 2)), [0, 1, 0, 1], "dim 3"),
+        (np.zeros((4, 2)), [0, 1, 0], "inconsistent numbers of samples"),
+        (np.zeros((4, 2)), [1, 1, 1, 1], "at least two classes"),
+        (np.zeros((4, 2)), [0.1, 0.5, 0.7, 0.2], "Unknown label type"),
+        (np.zeros((2, 2)), [0, 1], "single sample"),
+    ],
+)
+def test_bad_input_raises_clear_errors(X, y, match):
+    with pytest.raises(ValueError, match=match):
+        _tuner(max_iter=1).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        (dict(teacher=SVC()), TypeError, "predict_proba"),
+        (dict(teacher=LinearSVC()), TypeError, "predict_proba"),
+        (dict(lambda_bounds=(0.8, 0.2)), ValueError, "empty or reversed"),
+        (dict(lambda_bounds=(0.5, 0.5)), ValueError, "empty or reversed"),
+        (dict(temperature_bounds=(5.0, 1.0)), ValueError, "empty or reversed"),
+        (dict(lambda_bounds=()), ValueError, "pair"),
+        (dict(temperature_bounds=(1.0, 2.0, 3.0)), ValueError, "pair"),
+        (dict(lambda_bounds=(-0.5, 1.0)), ValueError, "inside"),
+        (dict(temperature_bounds=(0.0, 1.0)), ValueError, "positive"),
+        (dict(temperature_bounds=(0.1, np.inf)), ValueError, "finite"),
+        (dict(lambda_init=0.95, lambda_bounds=(0.0, 0.9)), ValueError, "lambda_init"),
+        (dict(temperature_init=20.0), ValueError, "temperature_init"),
+        (dict(hidden_layer_sizes=(8, 0)), ValueError, "hidden_layer_sizes"),
+        (dict(e1=1), ValueError, "e1"),
+        (dict(hypergradient="newton"), ValueError, "hypergradient"),
+        (dict(meta_learning_rate=-1.0), ValueError, "meta_learning_rate"),
+    ],
+)
+def test_bad_parameters_raise_clear_errors(moons, params, error, match):
+    X, y = moons
+    with pytest.raises(error, match=match):
+        _tuner(max_iter=1, **params).fit(X, y)
+
+
+def test_teacher_with_other_classes_is_rejected(moons):
+    X, y = moons
+    three = FrozenEstimator(LogisticRegression().fit(X, np.arange(len(y)) % 3))
+    with pytest.raises(ValueError, match="teacher's classes_"):
+        _tuner(teacher=three, max_iter=1).fit(X, y)
+    renamed = FrozenEstimator(LogisticRegression().fit(X, y + 1))
+    with pytest.raises(ValueError, match="teacher's classes_"):
+        _tuner(teacher=renamed, max_iter=1).fit(X, y)
+
+
+@pytest.mark.parametrize("hypergradient", ["exact", "finite_difference"])
+def test_divergence_names_the_parameter_to_lower(moons, hypergradient):
+    X, y = moons
+    tuner = _tuner(learning_rate_init=1e30, hypergradient=hypergradient, random_state=0)
+    with pytest.raises(DivergenceError, match="learning_rate_init"):
+        tuner.fit(X * 1e3, y)
+    with pytest.raises(DivergenceError, match="learning_rate_init"):
+        tuner.set_params(meta_learning_rate=0).fit(X * 1e3, y)
+
+
+class _BadProbaTeacher(LogisticRegression):
+    def predict_proba(self, X):
+        return -super().predict_proba(X)
+
+
+def test_teacher_probabilities_are_checked(moons):
+    X, y = moons
+    with pytest.raises(ValueError, match="must be probabilities"):
+        _tuner(teacher=_BadProbaTeacher(), max_iter=1).fit(X, y)
+    unfitted = FrozenEstimator(LogisticRegression())
+    with pytest.raises(ValueError, match="not fitted"):
+        _tuner(teacher=unfitted, max_iter=1).fit(X, y)

@@ -21,6 +21,7 @@ Run:  python benchmarks/bench_speed.py [--repeats 7] [--skip-memory] [--skip-sca
 import argparse
 import gc
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -160,7 +161,7 @@ def threads(repeats, default):
 
 
 _MEMORY_CHILD = """
-import resource, sys, torch
+import sys, torch
 from skdistill._mlp import layer_sizes, xavier_init
 from skdistill._reverse import distillation_value_and_grad
 torch.set_num_threads(1)
@@ -173,16 +174,19 @@ lrs = torch.full((1000,), 1e-3)
 init = [xavier_init(layer_sizes(d, (256, 256), c), 1, generator=g)]
 X_real = torch.randn((64, d), generator=g)
 y_real = torch.randint(0, c, (64,), generator=g)
-def rss_kib():
+def status_kib(field):
     with open("/proc/self/status") as f:
-        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS"))
+        return next(int(l.split()[1]) for l in f if l.startswith(field))
 # A short warm-up run first, so that one-time allocations of torch's first
 # calls are not counted as the unroll's memory.
 distillation_value_and_grad(syn_X, syn_Y, lrs[:4], init, X_real, y_real, segments)
-before = rss_kib()
+# Reset the peak (VmHWM) to the current RSS: the peak of the imports would
+# otherwise hide any unroll smaller than it.
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")
+before = status_kib("VmRSS")
 distillation_value_and_grad(syn_X, syn_Y, lrs, init, X_real, y_real, segments)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(peak - before)
+print(status_kib("VmHWM") - before)
 """
 
 
@@ -202,6 +206,10 @@ def memory():
             capture_output=True,
             text=True,
             check=True,
+            # A fixed mmap threshold: glibc otherwise raises it after the first
+            # large free and keeps later freed tensors resident, so that peak
+            # RSS measures the allocator's history rather than live memory.
+            env={**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"},
         )
         seconds = time.perf_counter() - start
         results[label] = int(output.stdout.strip()) / 1024

@@ -373,8 +373,8 @@ class DatasetDistiller(BaseEstimator):
         for tensor, learn in ((syn_Y, self.soft_labels), (log_lr, self.learn_lr)):
             if learn:
                 learned.append(tensor)
-        for tensor in learned:
-            tensor.requires_grad_(True)
+        # The gradients come from the hand-written reverse pass and are set on
+        # ``.grad`` directly; no tensor needs to record an autograd graph.
         optimizer = torch.optim.Adam(learned, lr=self.learning_rate)
 
         sizes = [layer_sizes(n_features, h, n_classes) for h in self.architectures_]
@@ -399,10 +399,10 @@ class DatasetDistiller(BaseEstimator):
             batch = torch.as_tensor(order[cursor : cursor + batch_size], device=device)
             cursor += batch_size
 
-            lrs = log_lr.detach().exp()
+            lrs = log_lr.exp()
             loss_value, grad_X, grad_Y, grad_lrs = distillation_value_and_grad(
-                syn_X.detach(),
-                syn_Y.detach(),
+                syn_X,
+                syn_Y,
                 lrs,
                 fixed_inits if self.fixed_init else sample_inits(),
                 X_std[batch],
@@ -423,8 +423,7 @@ class DatasetDistiller(BaseEstimator):
             )
             optimizer.step()
             if self.soft_labels:
-                with torch.no_grad():
-                    syn_Y.copy_(project_rows_to_simplex(syn_Y))
+                syn_Y.copy_(project_rows_to_simplex(syn_Y))
             self.loss_curve_.append(loss_value)
             progress.update(iteration, loss_value)
 

@@ -166,12 +166,14 @@ from skdistill._mlp import layer_sizes, xavier_init
 from skdistill._reverse import distillation_value_and_grad
 torch.set_num_threads(1)
 segments = None if sys.argv[1] == "none" else int(sys.argv[1])
+hidden = tuple(int(h) for h in sys.argv[2].split(","))
+per_step, n_models = int(sys.argv[3]), int(sys.argv[4])
 g = torch.Generator().manual_seed(0)
-n_steps, per_step, d, c = 10, 10, 100, 2
+n_steps, d, c = 10, 100, 2
 syn_X = torch.randn((n_steps, per_step, d), generator=g)
 syn_Y = torch.softmax(torch.randn((n_steps, per_step, c), generator=g), -1)
 lrs = torch.full((1000,), 1e-3)
-init = [xavier_init(layer_sizes(d, (256, 256), c), 1, generator=g)]
+init = [xavier_init(layer_sizes(d, hidden, c), n_models, generator=g)]
 X_real = torch.randn((64, d), generator=g)
 y_real = torch.randint(0, c, (64,), generator=g)
 def status_kib(field):
@@ -191,10 +193,16 @@ print(status_kib("VmHWM") - before)
 
 
 def memory():
-    print(
-        "\n3. Memory, 1000 unrolled steps of a (256, 256) MLP on 100 features, "
-        "one outer iteration"
-    )
+    print("\n3. Memory of one outer iteration over 1000 unrolled steps, 100 features")
+    for title, shape in (
+        ("a (256, 256) MLP, 10 rows per step, 1 model", ("256,256", "10", "1")),
+        ("a (10,) MLP, 64 rows per step, 3 models", ("10", "64", "3")),
+    ):
+        print(f"   {title}:")
+        _memory_of(shape)
+
+
+def _memory_of(shape):
     results = {}
     for label, segments in (
         ("full unroll", "none"),
@@ -202,7 +210,7 @@ def memory():
     ):
         start = time.perf_counter()
         output = subprocess.run(
-            [sys.executable, "-c", _MEMORY_CHILD, segments],
+            [sys.executable, "-c", _MEMORY_CHILD, segments, *shape],
             capture_output=True,
             text=True,
             check=True,
@@ -213,9 +221,9 @@ def memory():
         )
         seconds = time.perf_counter() - start
         results[label] = int(output.stdout.strip()) / 1024
-        print(f"   {label:<28} peak +{results[label]:8.1f} MiB   ({seconds:.1f} s)")
+        print(f"     {label:<28} peak +{results[label]:8.1f} MiB   ({seconds:.1f} s)")
     full, bounded = results.values()
-    print(f"   checkpointed / full: {bounded / full:.3f}")
+    print(f"     checkpointed / full: {bounded / full:.3f}")
 
 
 def scale():

@@ -6,7 +6,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils import check_random_state
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -16,6 +16,8 @@ from ._unroll import project_rows_to_simplex
 from ._utils import (
     ProgressReporter,
     check_finite_loss,
+    check_local_random_state,
+    forget_fitted_state,
     to_numpy,
     torch_generator,
     torch_threads,
@@ -48,6 +50,10 @@ def _check_device(device):
         device = torch.device(device)
     except (RuntimeError, TypeError) as exc:
         raise ValueError(f"device={device!r} is not a torch device name.") from exc
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(
+            f"device={str(device)!r} is not supported; use 'cpu' or 'cuda'."
+        )
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(
             f"device={str(device)!r} was requested but CUDA is not available on "
@@ -330,13 +336,16 @@ class DatasetDistiller(BaseEstimator):
         self : DatasetDistiller
             The fitted distiller.
         """
-        X, self.classes_, y_index = validate_labelled_data(self, X, y)
-        self.architectures_ = _check_architectures(self.architectures)
-        split = models_per_architecture(self.n_models, len(self.architectures_))
-        device = _check_device(self.device)
-
-        with torch_threads(self.n_threads):
-            self._distill(X, y_index, split, device)
+        try:
+            X, self.classes_, y_index = validate_labelled_data(self, X, y)
+            self.architectures_ = _check_architectures(self.architectures)
+            split = models_per_architecture(self.n_models, len(self.architectures_))
+            device = _check_device(self.device)
+            with torch_threads(self.n_threads):
+                self._distill(X, y_index, split, device)
+        except BaseException:
+            forget_fitted_state(self)
+            raise
         return self
 
     def _distill(self, X, y_index, models_split, device):
@@ -348,19 +357,29 @@ class DatasetDistiller(BaseEstimator):
         n_total_steps = self.n_steps * self.n_epochs
         dtype = torch.float32
 
-        self.mean_ = X.mean(axis=0)
-        scale = X.std(axis=0)
-        self.scale_ = np.where(scale > 10 * np.finfo(np.float64).eps, scale, 1.0)
-        X_std = torch.as_tensor((X - self.mean_) / self.scale_, dtype=dtype).to(device)
+        with np.errstate(over="ignore", invalid="ignore"):
+            scaler = StandardScaler().fit(X)
+            X_std = (X - scaler.mean_) / scaler.scale_
+        # StandardScaler takes an overflowed variance for a constant feature.
+        if not (np.isfinite(scaler.var_).all() and np.isfinite(X_std).all()):
+            raise ValueError(
+                "X has values too large to standardise in float64 (their "
+                "variance overflows); rescale X before distilling it."
+            )
+        self.mean_, self.scale_ = scaler.mean_, scaler.scale_
+        X_std = torch.as_tensor(X_std, dtype=dtype).to(device)
         y_tensor = torch.as_tensor(y_index, dtype=torch.int64).to(device)
+        # Columns that never vary keep that value in every synthetic row.
+        constant = torch.as_tensor(np.ptp(X, axis=0) == 0, device=device)
 
-        rng = check_random_state(self.random_state)
+        rng = check_local_random_state(self.random_state)
         generator = torch_generator(rng, device=device)
 
         shape = (self.n_steps, samples_per_step)
         syn_X = torch.randn(
             (*shape, n_features), generator=generator, dtype=dtype, device=device
         )
+        syn_X[..., constant] = 0.0
         # Classes are dealt round-robin over all synthetic rows, so every class
         # is represented even with fewer rows per step than classes.
         row_class = torch.arange(self.n_steps * samples_per_step, device=device)
@@ -409,6 +428,7 @@ class DatasetDistiller(BaseEstimator):
                 y_tensor[batch],
                 checkpoint_segments=segments,
             )
+            grad_X[..., constant] = 0.0
             syn_X.grad = grad_X
             syn_Y.grad = grad_Y if self.soft_labels else None
             log_lr.grad = grad_lrs * lrs if self.learn_lr else None
@@ -451,14 +471,26 @@ class DatasetDistiller(BaseEstimator):
 
         Returns
         -------
-        X_resampled : ndarray of shape (n_distilled, n_features)
-            The synthetic rows, in the units of ``X``.
-        y_resampled : ndarray of shape (n_distilled,) or (n_distilled, n_classes)
-            Hard labels (the class of largest soft label) or, with
-            ``resample_labels="soft"``, the soft-label matrix.
+        X_resampled : ndarray or DataFrame of shape (n_distilled, n_features)
+            The synthetic rows, in the units of ``X``; a DataFrame with the
+            columns of ``X`` when ``X`` is one.
+        y_resampled : ndarray, Series or DataFrame
+            Hard labels ``(n_distilled,)`` (the class of largest soft label) or,
+            with ``resample_labels="soft"``, the soft-label matrix
+            ``(n_distilled, n_classes)``; pandas when ``X`` is a DataFrame.
         """
         self.fit(X, y)
-        return self.distilled_X_.copy(), self._resampled_labels()
+        X_resampled, y_resampled = self.distilled_X_.copy(), self._resampled_labels()
+        if hasattr(X, "columns"):
+            # A DataFrame in, a DataFrame out, as imbalanced-learn's samplers do.
+            import pandas as pd
+
+            X_resampled = pd.DataFrame(X_resampled, columns=X.columns)
+            if y_resampled.ndim == 2:
+                y_resampled = pd.DataFrame(y_resampled, columns=self.classes_)
+            else:
+                y_resampled = pd.Series(y_resampled, name=getattr(y, "name", None))
+        return X_resampled, y_resampled
 
     def _resampled_labels(self):
         check_is_fitted(self)
@@ -469,5 +501,4 @@ class DatasetDistiller(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
-        tags.non_deterministic = False
         return tags

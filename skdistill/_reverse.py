@@ -155,7 +155,7 @@ def distillation_value_and_grad(
         else:
             length = math.ceil(n_total / min(checkpoint_segments, n_total))
             bounds = [*range(0, n_total, length), n_total]
-        n_rows = syn_X.shape[1]
+        keep_records = checkpoint_segments is None
 
         n_networks = sum(params[0].shape[0] for params in init_params)
         grad_X, grad_Y = torch.zeros_like(syn_X), torch.zeros_like(syn_Y)
@@ -170,14 +170,11 @@ def distillation_value_and_grad(
                 _StepData(x, Y, n_models)
                 for x, Y in zip(syn_X.unbind(0), syn_Y.unbind(0))
             ]
-            # Per-step terms, reduced for all steps at once after the sweep.
-            x_bars, Y_terms, deltas, zdots = ([None] * n_total for _ in range(4))
             starts, records = [], None
             for start, stop in zip(bounds[:-1], bounds[1:]):
                 starts.append(params)
-                keep = checkpoint_segments is None
                 params, records = _train_segment(
-                    params, steps, lr_values, start, stop, keep
+                    params, steps, lr_values, start, stop, keep_records
                 )
 
             logits, hidden = forward(params, X_real)
@@ -193,23 +190,46 @@ def distillation_value_and_grad(
 
             for segment in range(len(starts) - 1, -1, -1):
                 start, stop = bounds[segment], bounds[segment + 1]
-                if checkpoint_segments is not None:
+                if not keep_records:
                     _, records = _train_segment(
-                        starts[segment], steps, lr_values, start, stop, True
+                        starts.pop(), steps, lr_values, start, stop, True
                     )
+                terms = []
                 for k in range(stop - 1, start - 1, -1):
                     record = records[k - start]
-                    theta_bar, x_bars[k], Y_terms[k], zdots[k] = _reverse_step(
+                    theta_bar, *step_terms = _reverse_step(
                         lam, record, steps[k % len(steps)]
                     )
-                    deltas[k] = record[-1]
+                    terms.append((*step_terms, record[-1]))
                     lam = torch._foreach_add(lam, theta_bar, alpha=-lr_values[k])
                 records = None
-            # dL/deta_k = -phi_k = -<delta_L, zdot_L>, summed over networks.
-            grad_lrs -= (torch.stack(deltas) * torch.stack(zdots)).sum(dim=(1, 2, 3))
-            # dL/dx -= eta_k grad_x phi, dL/dY -= eta_k grad_Y phi, per batch.
-            x_terms = torch.stack(x_bars).sum(dim=1) * lrs_column
-            grad_X.index_add_(0, batch_of_step, x_terms, alpha=-1.0)
-            Y_terms = torch.stack(Y_terms).sum(dim=1) * lrs_column
-            grad_Y.index_add_(0, batch_of_step, Y_terms, alpha=1.0 / n_rows)
+                _add_segment_terms(
+                    terms[::-1],
+                    slice(start, stop),
+                    batch_of_step,
+                    lrs_column,
+                    grad_X,
+                    grad_Y,
+                    grad_lrs,
+                )
     return loss, grad_X, grad_Y, grad_lrs
+
+
+def _add_segment_terms(
+    terms, steps, batch_of_step, lrs_column, grad_X, grad_Y, grad_lrs
+):
+    """Add one segment's per-step terms to the gradients, a few ops in all.
+
+    Reducing once per segment, rather than once per step, saves two small
+    operations per step; reducing per segment, rather than once per sweep,
+    keeps the memory of these terms bounded by the segment length.
+    """
+    x_bars, Y_terms, zdots, deltas = (torch.stack(t) for t in zip(*terms))
+    n_rows = deltas.shape[-2]
+    lrs_column = lrs_column[steps]
+    batches = batch_of_step[steps]
+    # dL/deta_k = -phi_k = -<delta_L, zdot_L>, summed over networks.
+    grad_lrs[steps] -= (deltas * zdots).sum(dim=(1, 2, 3))
+    # dL/dx -= eta_k grad_x phi, dL/dY -= eta_k grad_Y phi, per batch.
+    grad_X.index_add_(0, batches, x_bars.sum(dim=1) * lrs_column, alpha=-1.0)
+    grad_Y.index_add_(0, batches, Y_terms.sum(dim=1) * lrs_column, alpha=1 / n_rows)

@@ -33,6 +33,23 @@ def validate_labelled_data(estimator, X, y):
     return X, classes, y_index
 
 
+def check_local_random_state(random_state):
+    """`sklearn.utils.check_random_state`, except that None never means numpy's
+    global generator: it seeds a fresh one from the operating system, so that
+    a fit leaves every global random stream untouched.
+    """
+    if random_state is None:
+        return np.random.RandomState(np.random.SeedSequence().generate_state(1)[0])
+    return check_random_state(random_state)
+
+
+def forget_fitted_state(estimator):
+    """Remove every fitted attribute, so that a fit that failed leaves the
+    estimator unfitted rather than half-updated."""
+    for name in [n for n in vars(estimator) if n.endswith("_") and n[0] != "_"]:
+        delattr(estimator, name)
+
+
 def torch_generator(random_state, device="cpu"):
     """A local torch generator seeded from ``random_state``.
 
@@ -40,7 +57,7 @@ def torch_generator(random_state, device="cpu"):
     and a ``numpy.random.RandomState``), never from torch's global one, so a fit
     is repeatable to the bit and leaves the caller's random streams untouched.
     """
-    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    seed = check_local_random_state(random_state).randint(np.iinfo(np.int32).max)
     generator = torch.Generator(device=device)
     generator.manual_seed(int(seed))
     return generator

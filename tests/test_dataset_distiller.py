@@ -236,3 +236,63 @@ def test_explicit_cpu_device_and_thread_override(moons):
     default = DatasetDistiller(**params).fit(X, y)
     other = DatasetDistiller(**params, device="cpu", n_threads=2).fit(X, y)
     np.testing.assert_allclose(other.distilled_X_, default.distilled_X_, rtol=1e-5)
+
+
+def test_random_state_none_leaves_numpy_global_state_untouched(moons):
+    X, y = moons
+    before = np.random.get_state()[1].copy()  # noqa: NPY002
+    DatasetDistiller(n_steps=2, max_iter=2).fit(X, y)
+    np.testing.assert_array_equal(before, np.random.get_state()[1])  # noqa: NPY002
+
+
+def test_constant_columns_keep_their_value(moons):
+    X, y = moons
+    X = np.column_stack([X, np.full(len(X), 3.0)])
+    distiller = DatasetDistiller(n_steps=3, max_iter=10, random_state=0).fit(X, y)
+    np.testing.assert_allclose(distiller.distilled_X_[:, 2], 3.0)
+    assert distiller.scale_[2] == 1.0
+
+
+@pytest.mark.parametrize("factor", [1e-16, 1e12])
+def test_extreme_units_are_standardised(moons, factor):
+    X, y = moons
+    a = DatasetDistiller(n_steps=3, max_iter=4, random_state=0).fit(X, y)
+    b = DatasetDistiller(n_steps=3, max_iter=4, random_state=0).fit(X * factor, y)
+    np.testing.assert_allclose(b.distilled_X_, a.distilled_X_ * factor, rtol=1e-4)
+
+
+def test_values_too_large_to_standardise_raise(moons):
+    X, y = moons
+    with pytest.raises(ValueError, match="too large to standardise"):
+        DatasetDistiller(n_steps=1, max_iter=1).fit(X * 1e160, y)
+
+
+def test_failed_refit_leaves_the_estimator_unfitted(moons):
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    X, y = moons
+    distiller = DatasetDistiller(n_steps=2, max_iter=2, random_state=0).fit(X, y)
+    X_iris, y_iris = load_iris(return_X_y=True)
+    with pytest.raises(DivergenceError):
+        distiller.set_params(lr_init=1e30).fit(X_iris * 100, y_iris)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(distiller)
+
+
+@pytest.mark.parametrize("device", ["meta", "mps"])
+def test_unsupported_devices_are_clear_errors(moons, device):
+    X, y = moons
+    with pytest.raises(ValueError, match="device"):
+        DatasetDistiller(n_steps=1, max_iter=1, device=device).fit(X, y)
+
+
+def test_fit_resample_returns_pandas_for_pandas_input(moons):
+    pd = pytest.importorskip("pandas")
+    X, y = moons
+    frame, target = pd.DataFrame(X, columns=["a", "b"]), pd.Series(y, name="label")
+    distiller = DatasetDistiller(n_steps=2, max_iter=2, random_state=0)
+    X_res, y_res = distiller.fit_resample(frame, target)
+    assert list(X_res.columns) == ["a", "b"] and y_res.name == "label"
+    soft = distiller.set_params(resample_labels="soft").fit_resample(frame, target)[1]
+    assert list(soft.columns) == [0, 1]

@@ -1,16 +1,40 @@
 """skdistill: dataset distillation and knowledge distillation for tabular data.
 
-The public estimators live in this flat namespace; every other module is
-private.
+The public estimators and functions live in this flat namespace; every other
+module is private.
 """
 
+from ._baselines import (
+    ClassMeanSampler,
+    KMeansSampler,
+    OptimizedRealSampler,
+    RandomRealSampler,
+)
 from ._dataset_distiller import DatasetDistiller
+from ._distilled_mlp import DistilledMLPClassifier
 from ._kd_metaparam_tuner import KDMetaparamTuner
+from ._metrics import (
+    ComparisonTable,
+    DistillationScore,
+    comparison_table,
+    distillation_accuracy,
+    distillation_ratio,
+)
 from ._utils import DivergenceError
 
 __all__ = [
+    "ClassMeanSampler",
+    "ComparisonTable",
     "DatasetDistiller",
+    "DistillationScore",
+    "DistilledMLPClassifier",
     "DivergenceError",
     "KDMetaparamTuner",
+    "KMeansSampler",
+    "OptimizedRealSampler",
+    "RandomRealSampler",
+    "comparison_table",
+    "distillation_accuracy",
+    "distillation_ratio",
 ]
 __version__ = "0.1.0.dev0"

@@ -8,7 +8,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
-from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -19,11 +19,13 @@ from ._kd_hypergradient import (
     training_step,
     validation_loss,
 )
-from ._mlp import ACTIVATIONS, forward, layer_sizes, xavier_init
+from ._mlp import ACTIVATIONS, layer_sizes, xavier_init
+from ._mlp_prediction import MLPPredictionMixin
 from ._utils import (
     DivergenceError,
     ProgressReporter,
     check_finite_loss,
+    check_local_random_state,
     to_numpy,
     torch_generator,
     torch_threads,
@@ -103,7 +105,7 @@ def stratified_validation_split(y_index, validation_fraction, rng):
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
 
 
-class KDMetaparamTuner(ClassifierMixin, BaseEstimator):
+class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, BaseEstimator):
     """Knowledge distillation into an MLP student whose distillation
     metaparameters are tuned by hypergradient descent while it trains.
 
@@ -421,7 +423,7 @@ class KDMetaparamTuner(ClassifierMixin, BaseEstimator):
                     f"{name}={value} lies outside {bounds_name}=({low}, {high})."
                 )
 
-        rng = check_random_state(self.random_state)
+        rng = check_local_random_state(self.random_state)
         if (X_val is None) != (y_val is None):
             raise ValueError("Pass both X_val and y_val, or neither.")
         if X_val is None:
@@ -666,63 +668,8 @@ class KDMetaparamTuner(ClassifierMixin, BaseEstimator):
 
     # -------------------------------------------------------------- predict
 
-    def _student_logits(self, X):
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        params = []
-        for weight, bias in zip(self.coefs_, self.intercepts_, strict=True):
-            params.append(torch.as_tensor(weight)[None])
-            params.append(torch.as_tensor(bias)[None, None])
-        X_t = torch.as_tensor((X - self.mean_) / self.scale_)
-        with torch.no_grad():
-            logits, _ = forward(params, X_t, self.activation)
-        return logits[0]
-
-    def predict_proba(self, X):
-        """Class probabilities of the student.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probabilities, columns in the order of ``classes_``.
-        """
-        return torch.softmax(self._student_logits(X), dim=-1).numpy()
-
-    def predict_log_proba(self, X):
-        """Logarithm of `predict_proba`, computed stably.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Log-probabilities, columns in the order of ``classes_``.
-        """
-        return torch.log_softmax(self._student_logits(X), dim=-1).numpy()
-
-    def predict(self, X):
-        """Class labels predicted by the student.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,)
-            Predicted labels, from ``classes_``.
-        """
-        logits = self._student_logits(X).numpy()
-        return self.classes_[np.argmax(logits, axis=1)]
+    def _input_scaling(self):
+        return self.mean_, self.scale_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

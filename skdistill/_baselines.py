@@ -1,0 +1,373 @@
+"""Baselines of dataset distillation: small training sets made from real rows.
+
+Wang et al. (2018) and Sucholutsky & Schonlau (2019, section 4.2) compare a
+distilled dataset with sets of the same size built without learning: random
+real rows per class, the best of several such random sets ("optimized real"),
+per-class k-means centroids, and per-class averages. Each baseline here is a
+resampler: ``fit_resample(X, y)`` returns the small set ``(X_small,
+y_small)``, like :meth:`DatasetDistiller.fit_resample`, so every one drops in
+where a distiller does (an ``imblearn`` pipeline, :func:`comparison_table`).
+A 1-nearest-neighbour classifier fitted on random real rows or on k-means
+centroids is the paper's kNN baseline.
+
+Size: ``n_samples`` rows in total, dealt to the classes as evenly as possible;
+when they do not divide evenly, the most frequent classes get one row more
+(ties: in the order of ``classes_``). Fewer rows than classes is allowed: only
+the ``n_samples`` most frequent classes are represented -- a hard-label set
+cannot do better, which is the point of soft-label distillation. A class asked
+for more rows than it has raises a ``ValueError``.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.cluster import KMeans
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
+
+from ._utils import check_local_random_state
+
+
+def rows_per_class(class_sizes, n_samples):
+    """How many rows each class gets out of ``n_samples`` ("auto": one each)."""
+    class_sizes = np.asarray(class_sizes)
+    n_classes = len(class_sizes)
+    if n_samples == "auto":
+        return np.ones(n_classes, dtype=int)
+    counts = np.full(n_classes, n_samples // n_classes, dtype=int)
+    # The remainder goes to the most frequent classes (stable: label order).
+    favoured = np.argsort(-class_sizes, kind="stable")[: n_samples % n_classes]
+    counts[favoured] += 1
+    return counts
+
+
+class _ClassSampler(BaseEstimator):
+    """Shared machinery: validation, per-class allocation, fitted state.
+
+    Subclasses implement ``_sample_class(X_class, n_rows, rng)`` returning
+    ``(n_rows, n_features)`` rows built from the rows of one class.
+    """
+
+    _parameter_constraints: dict = {
+        "n_samples": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Build the small set from ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : object
+            The fitted resampler; the set is in ``X_resampled_``,
+            ``y_resampled_``.
+        """
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        class_sizes = np.bincount(y_index, minlength=len(self.classes_))
+        counts = rows_per_class(class_sizes, self.n_samples)
+        too_many = np.flatnonzero(counts > class_sizes)
+        if too_many.size:
+            c = too_many[0]
+            raise ValueError(
+                f"n_samples={self.n_samples} asks for {counts[c]} rows of class "
+                f"{self.classes_[c].tolist()!r}, which has only {class_sizes[c]}; "
+                "lower n_samples."
+            )
+        rng = check_local_random_state(self.random_state)
+        X_small, y_small = self._sample_set(X, y_index, counts, rng)
+        self.X_resampled_ = X_small
+        self.y_resampled_ = self.classes_[y_small]
+        return self
+
+    def fit_resample(self, X, y):
+        """Build the small set and return it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        X_resampled : ndarray of shape (n_resampled, n_features)
+            The rows of the small set, grouped by class.
+        y_resampled : ndarray of shape (n_resampled,)
+            Their class labels.
+        """
+        self.fit(X, y)
+        return self.X_resampled_.copy(), self.y_resampled_.copy()
+
+    def _sample_set(self, X, y_index, counts, rng):
+        """The small set ``(rows, class indices)``, grouped by class."""
+        X_parts, y_parts = [], []
+        for c, n_rows in enumerate(counts):
+            if n_rows:
+                X_parts.append(self._sample_class(X[y_index == c], int(n_rows), rng))
+                y_parts.append(np.full(n_rows, c))
+        return np.concatenate(X_parts), np.concatenate(y_parts)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.non_deterministic = False
+        return tags
+
+
+_ATTRIBUTES_DOC = """
+    Attributes
+    ----------
+    X_resampled_ : ndarray of shape (n_resampled, n_features_in_)
+        The small set, grouped by class in the order of ``classes_``.
+
+    y_resampled_ : ndarray of shape (n_resampled,)
+        Its class labels.
+
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen in `fit`.
+
+    n_features_in_ : int
+        Number of features seen during `fit`.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during `fit`, when ``X`` has string column
+        names.
+"""
+
+
+class RandomRealSampler(_ClassSampler):
+    """Random real rows of every class: the "random real" baseline.
+
+    Parameters
+    ----------
+    n_samples : int or "auto", default="auto"
+        Rows in the set (``"auto"``: one per class), dealt to the classes as
+        evenly as possible, the most frequent classes first.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the choice of rows.
+    {attributes}
+    See Also
+    --------
+    OptimizedRealSampler : The best of several random real sets.
+    DatasetDistiller : The synthetic set these baselines are compared with.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skdistill import RandomRealSampler
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X_small, y_small = RandomRealSampler(n_samples=6, random_state=0
+    ...                                      ).fit_resample(X, y)
+    >>> X_small.shape, y_small.tolist()
+    ((6, 4), [0, 0, 1, 1, 2, 2])
+    """
+
+    def __init__(self, n_samples="auto", *, random_state=None):
+        self.n_samples = n_samples
+        self.random_state = random_state
+
+    def _sample_class(self, X_class, n_rows, rng):
+        return X_class[rng.choice(len(X_class), size=n_rows, replace=False)]
+
+
+class OptimizedRealSampler(_ClassSampler):
+    """The best of several random real sets: the "optimized real" baseline.
+
+    Draws ``n_candidates`` sets as :class:`RandomRealSampler` does, fits a
+    clone of ``estimator`` on each, scores it on the whole training set, and
+    keeps the set of the highest score (the first one on ties). The papers keep
+    the best 20% of the sets and train on each; a resampler returns one set, so
+    this keeps the best.
+
+    Parameters
+    ----------
+    n_samples : int or "auto", default="auto"
+        Rows in the set (``"auto"``: one per class).
+
+    n_candidates : int, default=10
+        Random sets drawn.
+
+    estimator : classifier or None, default=None
+        The model that scores a candidate set; None means a
+        1-nearest-neighbour classifier (cheap, deterministic, defined for any
+        set). Pass e.g. a :class:`DistilledMLPClassifier` to choose the set
+        by the network it will train.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the candidate sets.
+    {attributes}
+    candidate_scores_ : ndarray of shape (n_candidates,)
+        Training-set accuracy of the model fitted on each candidate set.
+
+    best_candidate_ : int
+        Index of the kept set.
+
+    See Also
+    --------
+    RandomRealSampler : One random real set.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skdistill import OptimizedRealSampler
+    >>> X, y = load_iris(return_X_y=True)
+    >>> sampler = OptimizedRealSampler(n_samples=3, n_candidates=5,
+    ...                                random_state=0)
+    >>> X_small, y_small = sampler.fit_resample(X, y)
+    >>> bool(sampler.candidate_scores_.max() == sampler.candidate_scores_[
+    ...     sampler.best_candidate_])
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **_ClassSampler._parameter_constraints,
+        "n_candidates": [Interval(Integral, 1, None, closed="left")],
+        "estimator": [None, HasMethods(["fit", "score"])],
+    }
+
+    def __init__(
+        self, n_samples="auto", *, n_candidates=10, estimator=None, random_state=None
+    ):
+        self.n_samples = n_samples
+        self.n_candidates = n_candidates
+        self.estimator = estimator
+        self.random_state = random_state
+
+    def _sample_set(self, X, y_index, counts, rng):
+        y = self.classes_[y_index]
+        estimator = (
+            KNeighborsClassifier(n_neighbors=1)
+            if self.estimator is None
+            else self.estimator
+        )
+        candidates, scores = [], []
+        for _ in range(self.n_candidates):
+            index = np.concatenate(
+                [
+                    rng.choice(np.flatnonzero(y_index == c), size=n, replace=False)
+                    for c, n in enumerate(counts)
+                    if n
+                ]
+            )
+            candidates.append(index)
+            if len(np.unique(y_index[index])) < 2 and self.estimator is not None:
+                scores.append(-np.inf)  # most classifiers cannot fit one class
+                continue
+            model = clone(estimator).fit(X[index], y[index])
+            scores.append(model.score(X, y))
+        self.candidate_scores_ = np.asarray(scores, dtype=np.float64)
+        self.best_candidate_ = int(np.argmax(self.candidate_scores_))
+        best = candidates[self.best_candidate_]
+        return X[best], y_index[best]
+
+
+class KMeansSampler(_ClassSampler):
+    """Per-class k-means centroids: the "k-means" baseline.
+
+    The rows of each class are clustered into as many clusters as the class
+    gets rows, and the centroids are kept (a single row is the class mean).
+
+    Parameters
+    ----------
+    n_samples : int or "auto", default="auto"
+        Rows in the set (``"auto"``: one per class).
+
+    n_init : int, default=3
+        k-means restarts per class (see :class:`sklearn.cluster.KMeans`).
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the k-means initialisations.
+    {attributes}
+    See Also
+    --------
+    ClassMeanSampler : One average row per class.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skdistill import KMeansSampler
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X_small, y_small = KMeansSampler(n_samples=6, random_state=0
+    ...                                  ).fit_resample(X, y)
+    >>> X_small.shape
+    (6, 4)
+    """
+
+    _parameter_constraints: dict = {
+        **_ClassSampler._parameter_constraints,
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, n_samples="auto", *, n_init=3, random_state=None):
+        self.n_samples = n_samples
+        self.n_init = n_init
+        self.random_state = random_state
+
+    def _sample_class(self, X_class, n_rows, rng):
+        if n_rows == 1:
+            return X_class.mean(axis=0, keepdims=True)
+        kmeans = KMeans(
+            n_clusters=n_rows,
+            n_init=self.n_init,
+            random_state=rng.randint(np.iinfo(np.int32).max),
+        )
+        return kmeans.fit(X_class).cluster_centers_
+
+
+class ClassMeanSampler(_ClassSampler):
+    """Per-class averages: the "average real" baseline.
+
+    One row per class is the class mean. A class that gets ``k > 1`` rows is
+    split at random into ``k`` groups of (nearly) equal size, and each group's
+    mean is a row.
+
+    Parameters
+    ----------
+    n_samples : int or "auto", default="auto"
+        Rows in the set (``"auto"``: one per class, the class means).
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the split of a class into groups (unused with one row per class).
+    {attributes}
+    See Also
+    --------
+    KMeansSampler : Per-class k-means centroids.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skdistill import ClassMeanSampler
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X_small, y_small = ClassMeanSampler().fit_resample(X, y)
+    >>> bool((X_small[0] == X[y == 0].mean(axis=0)).all())
+    True
+    """
+
+    def __init__(self, n_samples="auto", *, random_state=None):
+        self.n_samples = n_samples
+        self.random_state = random_state
+
+    def _sample_class(self, X_class, n_rows, rng):
+        if n_rows == 1:
+            return X_class.mean(axis=0, keepdims=True)
+        groups = np.array_split(rng.permutation(len(X_class)), n_rows)
+        return np.stack([X_class[g].mean(axis=0) for g in groups])
+
+
+for _cls in (RandomRealSampler, OptimizedRealSampler, KMeansSampler, ClassMeanSampler):
+    _cls.__doc__ = _cls.__doc__.replace("{attributes}", _ATTRIBUTES_DOC)

@@ -1,0 +1,344 @@
+"""Distillation metrics: distillation accuracy, distillation ratio, comparison table.
+
+Sucholutsky & Schonlau (2019, section 4.1): the *distillation accuracy* of a
+small training set is the test accuracy of a model trained on it -- reported
+here, as in both papers, as the mean and standard deviation over many freshly
+initialised networks; the *distillation ratio* ``r_M`` is that accuracy as a
+percentage of the accuracy of the same model trained on the original data.
+
+The networks of one evaluation are trained together, stacked along the batch
+axis of :mod:`skdistill._mlp` (20 networks cost about as much as one), through
+the very code path of :class:`DistilledMLPClassifier.fit`.
+"""
+
+import dataclasses
+import warnings
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.frozen import FrozenEstimator
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.utils.validation import check_is_fitted
+
+from ._distilled_mlp import DistilledMLPClassifier
+from ._utils import torch_threads
+
+_PAPER_ARCHITECTURES = {"1-layer": (), "2-layer": (10,), "4-layer": (10, 10, 10)}
+
+
+@dataclasses.dataclass(frozen=True)
+class DistillationScore:
+    """Test accuracies of ``n_models`` freshly initialised networks.
+
+    Attributes
+    ----------
+    mean, std : float
+        Mean and (population) standard deviation of ``scores``.
+    scores : ndarray of shape (n_models,)
+        Test accuracy of every network.
+    """
+
+    mean: float
+    std: float
+    scores: np.ndarray
+
+    def __str__(self):
+        return f"{self.mean:.3f} ± {self.std:.3f}"
+
+
+def _check_n_models(n_models):
+    if not isinstance(n_models, Integral) or isinstance(n_models, bool) or n_models < 1:
+        raise ValueError(f"n_models must be a positive integer; got {n_models!r}.")
+    return int(n_models)
+
+
+def distillation_accuracy(
+    estimator, X_train, y_train, X_test, y_test, *, n_models=20, random_state=None
+):
+    """Mean and standard deviation of the test accuracy of many fresh networks.
+
+    ``n_models`` copies of ``estimator`` that differ only in their initial
+    weights are trained on ``(X_train, y_train)`` -- in one batched run -- and
+    scored on ``(X_test, y_test)``. With ``estimator.distiller`` set (e.g. to a
+    ``FrozenEstimator`` of a fitted :class:`DatasetDistiller`) they train on the
+    distilled set with ``estimator.schedule``; without, on ``(X_train,
+    y_train)`` itself (the original data, or a baseline set).
+
+    Parameters
+    ----------
+    estimator : DistilledMLPClassifier
+        Unfitted template; it is cloned, never modified.
+    X_train, y_train : array-like
+        Training data (class labels or soft labels).
+    X_test, y_test : array-like
+        Test data; ``y_test`` holds class labels.
+    n_models : int, default=20
+        Number of freshly initialised networks.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisations; ``None`` keeps ``estimator.random_state``.
+
+    Returns
+    -------
+    score : DistillationScore
+        ``mean``, ``std`` and the per-network ``scores``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_moons
+    >>> from skdistill import DistilledMLPClassifier
+    >>> from skdistill import distillation_accuracy
+    >>> X, y = make_moons(n_samples=200, noise=0.1, random_state=0)
+    >>> clf = DistilledMLPClassifier((10,), learning_rate_init=0.01, max_iter=50)
+    >>> score = distillation_accuracy(clf, X, y, X, y, n_models=5, random_state=0)
+    >>> score.scores.shape
+    (5,)
+    """
+    if not isinstance(estimator, DistilledMLPClassifier):
+        raise TypeError(
+            "distillation_accuracy trains DistilledMLPClassifier networks; got "
+            f"{type(estimator).__name__}."
+        )
+    n_models = _check_n_models(n_models)
+    model = clone(estimator)
+    if random_state is not None:
+        model.set_params(random_state=random_state)
+    model._validate_params()
+    with torch_threads(model.n_threads), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        params = model._fit(X_train, y_train, n_models=n_models)
+        proba = model._stacked_proba(X_test, params)
+    predictions = model.classes_[np.argmax(proba, axis=-1)]
+    scores = (predictions == np.asarray(y_test)[None, :]).mean(axis=1)
+    return DistillationScore(float(scores.mean()), float(scores.std()), scores)
+
+
+def distillation_ratio(distillation_accuracy, original_accuracy):
+    """The distillation ratio ``r_M = 100% * distillation / original accuracy``.
+
+    Sucholutsky & Schonlau (2019), section 4.1; ``M`` is the number of distilled
+    rows. Accepts floats, arrays or :class:`DistillationScore` (their means).
+
+    Examples
+    --------
+    >>> from skdistill import distillation_ratio
+    >>> round(distillation_ratio(0.9, 0.95), 2)
+    94.74
+    """
+    distilled, original = (
+        np.asarray(a.mean if isinstance(a, DistillationScore) else a, dtype=np.float64)
+        for a in (distillation_accuracy, original_accuracy)
+    )
+    if np.any(original <= 0):
+        raise ValueError("original_accuracy must be positive.")
+    ratio = 100.0 * distilled / original
+    return float(ratio) if ratio.ndim == 0 else ratio
+
+
+@dataclasses.dataclass
+class ComparisonTable:
+    """Accuracy of each data source (rows) on each test architecture (columns).
+
+    Attributes
+    ----------
+    rows : list of str
+        Data sources: ``"original"``, distilled sets, baselines.
+    columns : list of str
+        Test architectures.
+    mean, std : ndarray of shape (n_rows, n_columns)
+        Mean and standard deviation of the test accuracy.
+    sizes : list of int or None
+        Rows of training data of each source.
+    """
+
+    rows: list
+    columns: list
+    mean: np.ndarray
+    std: np.ndarray
+    sizes: list
+
+    def ratio(self, reference="original"):
+        """Distillation ratios ``r_M`` (percent) of every cell, per column."""
+        ref = self.rows.index(reference)
+        return distillation_ratio(self.mean, self.mean[ref][None, :])
+
+    def to_markdown(self, decimals=3, ratio=False):
+        """The table as Markdown, cells ``mean ± std`` (optionally with ``r_M``)."""
+        ratios = self.ratio() if ratio and "original" in self.rows else None
+        header = ["data", "rows", *self.columns]
+        lines = [
+            "| " + " | ".join(header) + " |",
+            "|" + "---|" * len(header),
+        ]
+        for i, row in enumerate(self.rows):
+            cells = []
+            for j in range(len(self.columns)):
+                cell = f"{self.mean[i, j]:.{decimals}f} ± {self.std[i, j]:.{decimals}f}"
+                if ratios is not None and row != "original":
+                    cell += f" ({ratios[i, j]:.0f}%)"
+                cells.append(cell)
+            size = "" if self.sizes[i] is None else str(self.sizes[i])
+            lines.append("| " + " | ".join([row, size, *cells]) + " |")
+        return "\n".join(lines)
+
+    def to_frame(self):
+        """A pandas DataFrame with ``(architecture, "mean"/"std")`` columns."""
+        import pandas as pd
+
+        data = {}
+        for j, column in enumerate(self.columns):
+            data[(column, "mean")] = self.mean[:, j]
+            data[(column, "std")] = self.std[:, j]
+        return pd.DataFrame(data, index=pd.Index(self.rows, name="data"))
+
+    def __str__(self):
+        return self.to_markdown()
+
+
+def _as_frozen(distiller, X_train, y_train):
+    if isinstance(distiller, FrozenEstimator):
+        return distiller
+    try:
+        check_is_fitted(distiller)
+    except Exception:  # noqa: BLE001 - NotFittedError or a non-estimator
+        distiller = clone(distiller).fit(X_train, y_train)
+    return FrozenEstimator(distiller)
+
+
+def comparison_table(
+    X_train,
+    y_train,
+    X_test,
+    y_test,
+    distillers,
+    *,
+    baselines=None,
+    knn=(),
+    architectures=None,
+    schedules=("distilled",),
+    estimator=None,
+    include_original=True,
+    n_models=20,
+    random_state=0,
+):
+    """The comparison table of the distillation papers for one dataset.
+
+    Rows are data sources -- the original training set, each distilled set
+    under each schedule, each baseline set, and 1-nearest-neighbour
+    classifiers on baseline sets -- and columns are test architectures. Each
+    network cell is the :func:`distillation_accuracy` of ``n_models`` freshly
+    initialised networks.
+
+    Parameters
+    ----------
+    X_train, y_train, X_test, y_test : array-like
+        The split. Distillers and baselines see the training part only.
+    distillers : DatasetDistiller or dict of str to DatasetDistiller
+        Distillers (fitted, frozen, or unfitted -- then fitted once here on the
+        training part). A dict names their rows, e.g. ``{"2-layer": d}``.
+    baselines : dict of str to resampler, default=None
+        Baseline resamplers (``fit_resample``), e.g.
+        ``{"random real": RandomRealSampler(n_samples=10)}``; one set is drawn
+        from each, and ``n_models`` networks are trained on it.
+    knn : tuple of str, default=()
+        Names of ``baselines`` for which a 1-nearest-neighbour row is added
+        (the paper's kNN baseline). A kNN is deterministic given its set, so its
+        mean and std are over ``n_models`` sets drawn with different seeds; the
+        value does not depend on the column and is repeated in each.
+    architectures : dict of str to tuple, default=None
+        Test architectures; None means the tabular paper's
+        ``{"1-layer": (), "2-layer": (10,), "4-layer": (10, 10, 10)}``.
+    schedules : tuple of str, default=("distilled",)
+        Schedules under which each distilled set is evaluated; a row is named
+        ``name`` for ``"distilled"`` and ``"<schedule> + <name>"`` otherwise,
+        as in Table 1 of Medvedev & D'yakonov.
+    estimator : DistilledMLPClassifier, default=None
+        Template of the test networks (its ``hidden_layer_sizes``,
+        ``distiller`` and ``schedule`` are set per cell). None means
+        ``DistilledMLPClassifier(max_iter=500, learning_rate_init=0.01)``.
+    include_original : bool, default=True
+        Add the row of networks trained on the whole training set.
+    n_models : int, default=20
+        Networks per cell.
+    random_state : int, default=0
+        Seeds the initialisations and the baseline sets.
+
+    Returns
+    -------
+    table : ComparisonTable
+        ``mean``, ``std``, row and column names; ``table.to_markdown()``.
+    """
+    n_models = _check_n_models(n_models)
+    if architectures is None:
+        architectures = _PAPER_ARCHITECTURES
+    if estimator is None:
+        estimator = DistilledMLPClassifier(max_iter=500, learning_rate_init=0.01)
+    if not isinstance(distillers, dict):
+        distillers = {"distilled": distillers}
+    baselines = dict(baselines or {})
+    unknown = [name for name in knn if name not in baselines]
+    if unknown:
+        raise ValueError(f"knn names {unknown} are not keys of baselines.")
+
+    # Every source: (row name, training X, training y, distiller, schedule).
+    sources = []
+    if include_original:
+        sources.append(("original", X_train, y_train, None, "distilled"))
+    frozen = {name: _as_frozen(d, X_train, y_train) for name, d in distillers.items()}
+    for schedule in schedules:
+        for name, distiller in frozen.items():
+            row = name if schedule == "distilled" else f"{schedule} + {name}"
+            sources.append((row, X_train, y_train, distiller, schedule))
+    for name, sampler in baselines.items():
+        sampler = clone(sampler).set_params(random_state=random_state)
+        X_b, y_b = sampler.fit_resample(X_train, y_train)
+        sources.append((name, X_b, y_b, None, "distilled"))
+
+    rows, sizes, means, stds = [], [], [], []
+    for row, X_s, y_s, distiller, schedule in sources:
+        cells = []
+        for hidden in architectures.values():
+            model = clone(estimator).set_params(
+                hidden_layer_sizes=hidden, distiller=distiller, schedule=schedule
+            )
+            cells.append(
+                distillation_accuracy(
+                    model,
+                    X_s,
+                    y_s,
+                    X_test,
+                    y_test,
+                    n_models=n_models,
+                    random_state=random_state,
+                )
+            )
+        rows.append(row)
+        if distiller is None:
+            sizes.append(len(X_s))
+        else:
+            sizes.append(len(distiller.distilled_X_))
+        means.append([c.mean for c in cells])
+        stds.append([c.std for c in cells])
+
+    for name in knn:
+        scores = []
+        for seed in range(n_models):
+            sampler = clone(baselines[name]).set_params(
+                random_state=random_state + seed
+            )
+            X_b, y_b = sampler.fit_resample(X_train, y_train)
+            knn_model = KNeighborsClassifier(n_neighbors=1).fit(X_b, y_b)
+            scores.append(knn_model.score(X_test, y_test))
+        rows.append(f"kNN on {name}")
+        sizes.append(len(X_b))
+        means.append([float(np.mean(scores))] * len(architectures))
+        stds.append([float(np.std(scores))] * len(architectures))
+
+    return ComparisonTable(
+        rows=rows,
+        columns=list(architectures),
+        mean=np.asarray(means),
+        std=np.asarray(stds),
+        sizes=sizes,
+    )

@@ -1,0 +1,170 @@
+"""Distillation metrics: distillation accuracy, distillation ratio, comparison table."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_moons
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import KNeighborsClassifier
+
+from skdistill import DatasetDistiller
+from skdistill._baselines import KMeansSampler, RandomRealSampler
+from skdistill._distilled_mlp import DistilledMLPClassifier
+from skdistill._metrics import (
+    ComparisonTable,
+    comparison_table,
+    distillation_accuracy,
+    distillation_ratio,
+)
+
+
+@pytest.fixture(scope="module")
+def moons():
+    X, y = make_moons(n_samples=300, noise=0.1, random_state=1)
+    return train_test_split(X, y, test_size=0.5, random_state=1)
+
+
+@pytest.fixture(scope="module")
+def distiller(moons):
+    X_train, _, y_train, _ = moons
+    return DatasetDistiller(
+        n_steps=4, n_epochs=2, samples_per_step=4, max_iter=150, random_state=0
+    ).fit(X_train, y_train)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_one_model_is_exactly_a_classifier_fit(moons, distiller):
+    X_train, X_test, y_train, y_test = moons
+    for clf in (
+        DistilledMLPClassifier((10,), distiller=FrozenEstimator(distiller)),
+        DistilledMLPClassifier((10,), learning_rate_init=0.01, max_iter=30),
+    ):
+        score = distillation_accuracy(
+            clf, X_train, y_train, X_test, y_test, n_models=1, random_state=4
+        )
+        expected = clf.set_params(random_state=4).fit(X_train, y_train)
+        assert score.scores[0] == expected.score(X_test, y_test)
+        assert score.std == 0.0
+
+
+def test_many_fresh_models_differ_and_are_summarised(moons, distiller):
+    X_train, X_test, y_train, y_test = moons
+    clf = DistilledMLPClassifier((10,), distiller=FrozenEstimator(distiller))
+    score = distillation_accuracy(
+        clf, X_train, y_train, X_test, y_test, n_models=12, random_state=0
+    )
+    assert score.scores.shape == (12,)
+    assert len(np.unique(score.scores)) > 1  # different initialisations
+    assert score.mean == pytest.approx(score.scores.mean())
+    assert score.std == pytest.approx(score.scores.std())
+    assert 0.7 < score.mean <= 1.0
+    assert str(score) == f"{score.mean:.3f} ± {score.std:.3f}"
+    # The template is untouched and the result repeatable.
+    assert not hasattr(clf, "coefs_")
+    again = distillation_accuracy(
+        clf, X_train, y_train, X_test, y_test, n_models=12, random_state=0
+    )
+    np.testing.assert_array_equal(score.scores, again.scores)
+
+
+def test_distillation_accuracy_needs_a_distilled_mlp(moons):
+    X_train, X_test, y_train, y_test = moons
+    with pytest.raises(TypeError, match="DistilledMLPClassifier"):
+        distillation_accuracy(KNeighborsClassifier(), X_train, y_train, X_test, y_test)
+    with pytest.raises(ValueError, match="n_models"):
+        distillation_accuracy(
+            DistilledMLPClassifier(), X_train, y_train, X_test, y_test, n_models=0
+        )
+
+
+def test_distillation_ratio():
+    assert distillation_ratio(0.45, 0.9) == pytest.approx(50.0)
+    np.testing.assert_allclose(distillation_ratio([0.9, 0.45], 0.9), [100.0, 50.0])
+    with pytest.raises(ValueError, match="positive"):
+        distillation_ratio(0.5, 0.0)
+
+
+def test_comparison_table(moons, distiller):
+    X_train, X_test, y_train, y_test = moons
+    estimator = DistilledMLPClassifier(learning_rate_init=0.01, max_iter=100)
+    table = comparison_table(
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        {"moons": distiller},
+        baselines={
+            "random real": RandomRealSampler(n_samples=16),
+            "k-means": KMeansSampler(n_samples=16),
+        },
+        knn=("k-means",),
+        architectures={"linear": (), "(10,)": (10,)},
+        schedules=("distilled", "strategy2"),
+        estimator=estimator,
+        n_models=4,
+        random_state=0,
+    )
+    assert isinstance(table, ComparisonTable)
+    assert table.rows == [
+        "original",
+        "moons",
+        "strategy2 + moons",
+        "random real",
+        "k-means",
+        "kNN on k-means",
+    ]
+    assert table.columns == ["linear", "(10,)"]
+    assert table.mean.shape == table.std.shape == (6, 2)
+    assert table.sizes == [150, 16, 16, 16, 16, 16]
+    # Cells are distillation accuracies of exactly these configurations.
+    cell = distillation_accuracy(
+        DistilledMLPClassifier(
+            (10,),
+            distiller=FrozenEstimator(distiller),
+            schedule="strategy2",
+            learning_rate_init=0.01,
+            max_iter=100,
+        ),
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        n_models=4,
+        random_state=0,
+    )
+    assert table.mean[2, 1] == cell.mean and table.std[2, 1] == cell.std
+    knn_scores = [
+        KNeighborsClassifier(n_neighbors=1)
+        .fit(
+            *KMeansSampler(n_samples=16, random_state=s).fit_resample(X_train, y_train)
+        )
+        .score(X_test, y_test)
+        for s in range(4)
+    ]
+    np.testing.assert_allclose(table.mean[5], np.mean(knn_scores))
+    np.testing.assert_allclose(table.ratio()[0], [100.0, 100.0])
+    markdown = table.to_markdown(ratio=True)
+    assert markdown.splitlines()[0] == "| data | rows | linear | (10,) |"
+    assert "strategy2 + moons" in markdown and "%)" in markdown
+    frame = table.to_frame()
+    assert frame.loc["moons", ("(10,)", "mean")] == table.mean[1, 1]
+
+
+def test_comparison_table_fits_an_unfitted_distiller_once(moons):
+    X_train, X_test, y_train, y_test = moons
+    template = DatasetDistiller(n_steps=2, n_epochs=1, max_iter=5, random_state=0)
+    table = comparison_table(
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        template,
+        architectures={"linear": ()},
+        include_original=False,
+        estimator=DistilledMLPClassifier(max_iter=5),
+        n_models=2,
+    )
+    assert table.rows == ["distilled"]
+    assert not hasattr(template, "distilled_X_")
+    with pytest.raises(ValueError, match="knn names"):
+        comparison_table(X_train, y_train, X_test, y_test, template, knn=("x",))

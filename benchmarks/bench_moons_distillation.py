@@ -118,7 +118,7 @@ def main():
     )
     header = (
         f"{'noise':>6} | {'full data (1005 rows)':>22} | {'distilled (320 rows)':>21} "
-        f"| {'gap':>6} | {'distill s':>9} | {'s/iter':>6}"
+        f"| {'gap':>6} | {'distill s':>9} | {'s/iter':>6} | learned lrs"
     )
     print(header)
     print("-" * len(header))
@@ -127,7 +127,8 @@ def main():
             f"{noise:>6.2f} | {full.mean():>13.3f} +- {full.std():.3f} | "
             f"{distilled.mean():>12.3f} +- {distilled.std():.3f} | "
             f"{full.mean() - distilled.mean():>+6.3f} | {seconds:>9.1f} | "
-            f"{seconds / distiller.n_iter_:>6.3f}"
+            f"{seconds / distiller.n_iter_:>6.3f} | "
+            f"{distiller.lr_schedule_.min():.3f}-{distiller.lr_schedule_.max():.2f}"
         )
 
 

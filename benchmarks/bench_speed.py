@@ -13,7 +13,7 @@
    steps of a (256, 256) MLP on 100 features, with and without
    ``checkpoint_segments="sqrt"``; each in a fresh subprocess.
 4. Scale: seconds per outer iteration of ``DatasetDistiller.fit`` on 10^3,
-   10^5 and 10^6 synthetic rows.
+   10^5 and 10^6 generated training rows.
 
 Run:  python benchmarks/bench_speed.py [--repeats 7] [--skip-memory] [--skip-scale]
 """
@@ -116,7 +116,7 @@ def speed(repeats):
         ("skdistill", skdistill_outer_iteration),
     ):
         learned = [t.clone().requires_grad_(True) for t in (syn_X, syn_Y, log_lr)]
-        runs[name] = (function, learned, torch.optim.Adam(learned, lr=0.01))
+        runs[name] = (function, learned, torch.optim.Adam(learned, lr=0.003))
     times = {name: [] for name in runs}
     torch.set_num_threads(1)
     for _ in range(repeats + 1):  # the first round warms up
@@ -135,7 +135,7 @@ def speed(repeats):
 def threads(repeats, default):
     syn_X, syn_Y, log_lr, X_real, y_real, generator = _problem()
     learned = [t.clone().requires_grad_(True) for t in (syn_X, syn_Y, log_lr)]
-    optimizer = torch.optim.Adam(learned, lr=0.01)
+    optimizer = torch.optim.Adam(learned, lr=0.003)
     print("\n2. Threads, skdistill seconds per outer iteration (median)")
     settings = sorted({1, 2, default})
     times = {n: [] for n in settings}

@@ -162,6 +162,9 @@ class DatasetDistiller(BaseEstimator):
         Torch intra-op threads during `fit`; the caller's setting is restored
         afterwards. The internal networks are tiny, and for them extra threads
         cost more than they give. ``None`` keeps torch's current setting.
+        The setting is process-wide in torch: fits running at the same time
+        in threads of one process should pass ``n_threads=None`` and set it
+        once themselves.
 
     device : str, default="cpu"
         Torch device of the computation, e.g. ``"cuda"`` where available.

@@ -92,6 +92,8 @@ def forward(params, X, activation="relu"):
     Returns ``logits`` of shape ``(m, n, n_outputs)`` and the list of hidden
     activations, first hidden layer first.
     """
+    if len(params) < 2:
+        raise ValueError("an MLP needs at least one layer of parameters")
     hidden = []
     h = batched(X, params[0].shape[0])
     n_layers = len(params) // 2
@@ -101,7 +103,6 @@ def forward(params, X, activation="relu"):
             return z, hidden
         h = _activate(z, activation)
         hidden.append(h)
-    raise ValueError("an MLP needs at least one layer of parameters")
 
 
 def backward(params, X, hidden, delta, activation="relu", derivatives=None):

@@ -20,6 +20,11 @@ from ._metrics import (
     distillation_accuracy,
     distillation_ratio,
 )
+from ._plotting import (
+    DistilledDataDisplay,
+    LearningRateScheduleDisplay,
+    MetaparamPathDisplay,
+)
 from ._utils import DivergenceError
 
 __all__ = [
@@ -27,10 +32,13 @@ __all__ = [
     "ComparisonTable",
     "DatasetDistiller",
     "DistillationScore",
+    "DistilledDataDisplay",
     "DistilledMLPClassifier",
     "DivergenceError",
     "KDMetaparamTuner",
     "KMeansSampler",
+    "LearningRateScheduleDisplay",
+    "MetaparamPathDisplay",
     "OptimizedRealSampler",
     "RandomRealSampler",
     "comparison_table",

@@ -1,0 +1,414 @@
+"""The command line: ``skdistill demo`` and ``skdistill distill``."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skdistill._cli import main
+
+# Tiny distillations: the tests check the files and the messages, not quality.
+FAST = ["--max-iter", "4", "--n-steps", "3", "--n-epochs", "2", "--verbose", "0"]
+
+
+@pytest.fixture
+def data_csv(tmp_path):
+    """A CSV with numeric, boolean and categorical features and a string target."""
+    rng = np.random.default_rng(0)
+    n = 90
+    frame = pd.DataFrame(
+        {
+            "age": rng.normal(40, 10, n).round(1),
+            "income": rng.normal(3e4, 5e3, n).round(),
+            "colour": rng.choice(["red", "green", "blue"], n),
+            "member": rng.random(n) > 0.5,
+        }
+    )
+    frame["species"] = np.where(
+        frame["age"] > 40,
+        "setosa",
+        np.where(frame["colour"] == "red", "virginica", "x"),
+    )
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def run_distill(capsys, *args):
+    status = main(["distill", *map(str, args)])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def assert_one_line_error(status, err, *fragments):
+    assert status == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("skdistill distill: error: ")
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+# ---------------------------------------------------------------- distill
+
+
+def test_distill_writes_rows_soft_labels_schedule_and_encoding(
+    tmp_path, data_csv, capsys
+):
+    out = tmp_path / "distilled.csv"
+    status, stdout, _ = run_distill(
+        capsys,
+        data_csv,
+        "--target",
+        "species",
+        "-o",
+        out,
+        "--samples-per-step",
+        "4",
+        "--random-state",
+        "0",
+        *FAST,
+    )
+    assert status == 0
+    assert "distilled.schedule.csv" in stdout
+
+    rows = pd.read_csv(out)
+    features = ["age", "income", "colour=blue", "colour=green", "colour=red", "member"]
+    labels = ["species=setosa", "species=virginica", "species=x"]
+    assert list(rows.columns) == features + ["_step"] + labels
+    assert len(rows) == 3 * 4  # n_steps * samples_per_step
+    assert sorted(rows["_step"].unique()) == [0, 1, 2]
+    soft = rows[labels].to_numpy()
+    assert (soft >= 0).all()
+    np.testing.assert_allclose(soft.sum(axis=1), 1.0, atol=1e-6)
+    # Rows are in the units of the input, not standardised.
+    assert rows["income"].abs().mean() > 1000
+
+    schedule = pd.read_csv(tmp_path / "distilled.schedule.csv")
+    assert list(schedule.columns) == ["step", "epoch", "batch", "learning_rate"]
+    assert len(schedule) == 3 * 2  # n_steps * n_epochs
+    assert list(schedule["batch"]) == [0, 1, 2, 0, 1, 2]
+    assert list(schedule["epoch"]) == [0, 0, 0, 1, 1, 1]
+    assert (schedule["learning_rate"] > 0).all()
+
+    encoding = json.loads((tmp_path / "distilled.encoding.json").read_text())
+    assert encoding["target"] == "species"
+    assert encoding["classes"] == ["setosa", "virginica", "x"]
+    assert encoding["label_columns"] == labels
+    assert encoding["categorical_columns"] == {"colour": ["blue", "green", "red"]}
+    assert encoding["numeric_columns"] == ["age", "income", "member"]
+    assert encoding["feature_columns"] == features
+    assert encoding["distiller"]["n_steps"] == 3
+
+
+def test_distill_is_repeatable_with_random_state(tmp_path, data_csv, capsys):
+    args = [data_csv, "--target", "species", "--random-state", "3", *FAST]
+    assert run_distill(capsys, *args, "-o", tmp_path / "a.csv")[0] == 0
+    assert run_distill(capsys, *args, "-o", tmp_path / "b.csv")[0] == 0
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
+    assert (tmp_path / "a.schedule.csv").read_text() == (
+        tmp_path / "b.schedule.csv"
+    ).read_text()
+
+
+def test_distill_passes_distiller_options(tmp_path, data_csv, capsys):
+    out = tmp_path / "o.csv"
+    status, _, _ = run_distill(
+        capsys,
+        data_csv,
+        "--target",
+        "species",
+        "-o",
+        out,
+        *FAST,
+        "--architectures",
+        "linear",
+        "4,4",
+        "--n-models",
+        "2",
+        "--hard-labels",
+        "--fixed-lr",
+        "--lr-init",
+        "0.05",
+    )
+    assert status == 0
+    encoding = json.loads((tmp_path / "o.encoding.json").read_text())
+    assert encoding["distiller"]["architectures"] == [[], [4, 4]]
+    assert encoding["distiller"]["soft_labels"] is False
+    soft = pd.read_csv(out).filter(like="species=").to_numpy()
+    assert set(np.unique(soft)) <= {0.0, 1.0}  # hard labels stay one-hot
+    schedule = pd.read_csv(tmp_path / "o.schedule.csv")
+    np.testing.assert_allclose(schedule["learning_rate"], 0.05)
+
+
+def test_distill_numeric_only_data_with_integer_classes(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.normal(size=(60, 3)), columns=["x0", "x1", "x2"])
+    frame["label"] = (frame["x0"] > 0).astype(int)
+    frame.to_csv(tmp_path / "num.csv", index=False, sep=";")
+    status, _, _ = run_distill(
+        capsys, tmp_path / "num.csv", "--target", "label", "--sep", ";",
+        "-o", tmp_path / "o.csv", *FAST,
+    )  # fmt: skip
+    assert status == 0
+    rows = pd.read_csv(tmp_path / "o.csv")
+    assert list(rows.columns) == ["x0", "x1", "x2", "_step", "label=0", "label=1"]
+    encoding = json.loads((tmp_path / "o.encoding.json").read_text())
+    assert encoding["classes"] == [0, 1] and encoding["categorical_columns"] == {}
+
+
+def test_distill_prints_progress_by_default(tmp_path, data_csv, capsys):
+    status, stdout, _ = run_distill(
+        capsys, data_csv, "--target", "species", "-o", tmp_path / "o.csv",
+        "--max-iter", "4", "--n-steps", "2", "--n-epochs", "1",
+    )  # fmt: skip
+    assert status == 0
+    assert "[DatasetDistiller] iteration 4/4" in stdout
+    assert "remaining" in stdout
+
+
+# ----------------------------------------------------------------- errors
+
+
+def test_missing_file(tmp_path, capsys):
+    status, _, err = run_distill(
+        capsys, tmp_path / "nope.csv", "--target", "y", "-o", tmp_path / "o.csv"
+    )
+    assert_one_line_error(status, err, "nope.csv", "no such file")
+
+
+def test_directory_and_binary_and_empty_files(tmp_path, capsys):
+    out = tmp_path / "o.csv"
+    status, _, err = run_distill(capsys, tmp_path, "--target", "y", "-o", out)
+    assert_one_line_error(status, err, "directory")
+
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe\xfa")
+    status, _, err = run_distill(capsys, binary, "--target", "y", "-o", out)
+    assert_one_line_error(status, err, "binary.csv")
+
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    status, _, err = run_distill(capsys, empty, "--target", "y", "-o", out)
+    assert_one_line_error(status, err, "empty")
+
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("a,b,y\n")
+    status, _, err = run_distill(capsys, header_only, "--target", "y", "-o", out)
+    assert_one_line_error(status, err, "no data rows")
+
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("a,y\n1,0\n2,1,7,8\n")
+    status, _, err = run_distill(capsys, ragged, "--target", "y", "-o", out)
+    assert_one_line_error(status, err, "ragged.csv")
+    assert not out.exists()
+
+
+@pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() == 0, reason="root reads any file"
+)
+def test_unreadable_file(tmp_path, data_csv, capsys):
+    data_csv.chmod(0)
+    status, _, err = run_distill(
+        capsys, data_csv, "--target", "species", "-o", tmp_path / "o.csv"
+    )
+    assert_one_line_error(status, err, "permission denied")
+
+
+def test_read_permission_error_is_one_line(tmp_path, data_csv, capsys, monkeypatch):
+    # Runs as root too, where chmod cannot make a file unreadable.
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(pd, "read_csv", denied)
+    status, _, err = run_distill(
+        capsys, data_csv, "--target", "species", "-o", tmp_path / "o.csv"
+    )
+    assert_one_line_error(status, err, "permission denied")
+
+
+def test_text_encoding(tmp_path, capsys):
+    latin = tmp_path / "latin.csv"
+    rows = "".join(f"{i},{'café' if i % 2 else 'thé'},{i % 2}\n" for i in range(20))
+    latin.write_bytes(("x,drink,y\n" + rows).encode("latin-1"))
+    out = tmp_path / "o.csv"
+    status, _, err = run_distill(capsys, latin, "--target", "y", "-o", out, *FAST)
+    assert_one_line_error(status, err, "not utf-8 text", "--encoding")
+    status, _, err = run_distill(
+        capsys, latin, "--target", "y", "-o", out, "--encoding", "latin-1", *FAST
+    )
+    assert status == 0, err
+    assert "drink=café" in pd.read_csv(out).columns
+    status, _, err = run_distill(
+        capsys, latin, "--target", "y", "-o", out, "--encoding", "klingon", "--force"
+    )
+    assert_one_line_error(status, err, "klingon")
+
+
+def test_without_pandas_says_so(tmp_path, data_csv, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    status, _, err = run_distill(
+        capsys, data_csv, "--target", "species", "-o", tmp_path / "o.csv"
+    )
+    assert_one_line_error(status, err, "pip install pandas")
+
+
+def test_missing_target_column_lists_the_columns(tmp_path, data_csv, capsys):
+    status, _, err = run_distill(
+        capsys, data_csv, "--target", "Species", "-o", tmp_path / "o.csv"
+    )
+    assert_one_line_error(status, err, "'Species'", "'species'", "'age'")
+
+
+def test_columns_that_cannot_be_encoded(tmp_path, data_csv, capsys):
+    frame = pd.read_csv(data_csv)
+    frame["name"] = [f"customer {i}" for i in range(len(frame))]
+    frame.to_csv(data_csv, index=False)
+    out = tmp_path / "o.csv"
+    status, _, err = run_distill(capsys, data_csv, "--target", "species", "-o", out)
+    assert_one_line_error(status, err, "'name'", "not numeric", "90 distinct")
+
+    frame = frame.drop(columns="name")
+    frame.loc[3, "age"] = np.nan
+    frame.to_csv(data_csv, index=False)
+    status, _, err = run_distill(capsys, data_csv, "--target", "species", "-o", out)
+    assert_one_line_error(status, err, "'age'", "1 missing value")
+
+    frame.loc[3, "age"] = np.inf
+    frame.to_csv(data_csv, index=False)
+    status, _, err = run_distill(capsys, data_csv, "--target", "species", "-o", out)
+    assert_one_line_error(status, err, "'age'", "infinite")
+    assert not out.exists()
+
+
+def test_target_that_is_not_classes(tmp_path, data_csv, capsys):
+    status, _, err = run_distill(
+        capsys, data_csv, "--target", "age", "-o", tmp_path / "o.csv", *FAST
+    )
+    assert_one_line_error(status, err, "Unknown label type")
+
+    frame = pd.read_csv(data_csv).assign(species="one")
+    frame.to_csv(data_csv, index=False)
+    status, _, err = run_distill(
+        capsys, data_csv, "--target", "species", "-o", tmp_path / "o.csv", *FAST
+    )
+    assert_one_line_error(status, err, "two classes")
+
+
+def test_existing_output_needs_force(tmp_path, data_csv, capsys):
+    out = tmp_path / "o.csv"
+    out.write_text("precious\n")
+    args = [data_csv, "--target", "species", "-o", out, *FAST]
+    status, _, err = run_distill(capsys, *args)
+    assert_one_line_error(status, err, "o.csv exists", "--force")
+    assert out.read_text() == "precious\n"
+
+    # The files written beside the output are protected too.
+    out.unlink()
+    (tmp_path / "o.schedule.csv").write_text("precious\n")
+    status, _, err = run_distill(capsys, *args)
+    assert_one_line_error(status, err, "o.schedule.csv exists")
+
+    status, _, _ = run_distill(capsys, *args, "--force")
+    assert status == 0
+    assert len(pd.read_csv(tmp_path / "o.schedule.csv")) == 6
+
+
+def test_output_cannot_be_written(tmp_path, data_csv, capsys):
+    status, _, err = run_distill(
+        capsys, data_csv, "--target", "species", "-o", tmp_path / "no" / "o.csv"
+    )
+    assert_one_line_error(status, err, "no directory")
+    status, _, err = run_distill(
+        capsys, data_csv, "--target", "species", "-o", data_csv, "--force"
+    )
+    assert_one_line_error(status, err, "input file")
+
+
+def test_warnings_are_one_line_each(tmp_path, data_csv, capsys):
+    # Rounded incomes look like 90 classes for 90 rows: sklearn warns.
+    status, _, err = run_distill(
+        capsys, data_csv, "--target", "income", "-o", tmp_path / "o.csv", *FAST
+    )
+    assert status == 0
+    lines = err.strip().splitlines()
+    assert lines and all(
+        line.startswith("skdistill distill: warning: ") for line in lines
+    )
+    assert "regression problem" in err
+
+
+def test_bad_distiller_parameter_is_one_line(tmp_path, data_csv, capsys):
+    status, _, err = run_distill(
+        capsys, data_csv, "--target", "species", "-o", tmp_path / "o.csv",
+        "--n-steps", "0",
+    )  # fmt: skip
+    assert_one_line_error(status, err, "n_steps")
+
+
+def test_errors_from_a_real_process_have_no_traceback(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "skdistill", "distill", str(tmp_path / "nope.csv"),
+         "--target", "y", "-o", str(tmp_path / "o.csv")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"skdistill distill: error: cannot read {tmp_path / 'nope.csv'}: no such file"
+    ]
+
+
+def test_python_dash_m_without_command_is_a_usage_error():
+    result = subprocess.run(
+        [sys.executable, "-m", "skdistill"], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "usage: skdistill" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# ------------------------------------------------------------------- demo
+
+
+def test_demo_prints_the_comparison_and_writes_pictures(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    status = main(
+        ["demo", "--max-iter", "20", "--n-models", "2", "--output-dir", str(tmp_path)]
+    )
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "40 synthetic rows in 10 steps x 3 epochs" in out
+    assert "learned learning rates" in out
+    assert "all 398 training rows" in out and "40 distilled rows" in out
+    assert "40 random real rows" in out and "40 k-means centroids" in out
+    for name in ("distilled_data.png", "learning_rates.png"):
+        picture = tmp_path / name
+        assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert str(picture) in out
+
+
+def test_demo_without_matplotlib_says_so_and_carries_on(tmp_path, capsys, monkeypatch):
+    for name in ("matplotlib", "matplotlib.figure", "matplotlib.pyplot"):
+        monkeypatch.setitem(sys.modules, name, None)  # importing it fails
+    status = main(
+        ["demo", "--max-iter", "5", "--n-models", "1", "--output-dir", str(tmp_path)]
+    )
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "distilled rows" in out
+    assert "matplotlib is not installed" in out
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_no_plots(tmp_path, capsys):
+    status = main(
+        ["demo", "--max-iter", "5", "--n-models", "1", "--no-plots",
+         "--output-dir", str(tmp_path / "pics")],
+    )  # fmt: skip
+    assert status == 0
+    assert not (tmp_path / "pics").exists()

@@ -14,12 +14,15 @@
    ``checkpoint_segments="sqrt"``; each in a fresh subprocess.
 4. Scale: seconds per outer iteration of ``DatasetDistiller.fit`` on 10^3,
    10^5 and 10^6 generated training rows.
+5. Progress: ``fit`` with ``verbose=1`` against ``verbose=0``.
 
 Run:  python benchmarks/bench_speed.py [--repeats 7] [--skip-memory] [--skip-scale]
 """
 
 import argparse
+import contextlib
 import gc
+import io
 import math
 import os
 import statistics
@@ -245,6 +248,24 @@ def scale():
         )
 
 
+def progress(repeats):
+    """verbose=1 against verbose=0: the cost of reporting progress."""
+    X, y = make_moons(n_samples=1500, noise=0.05, random_state=8)
+    params = dict(n_steps=10, n_epochs=2, samples_per_step=8, max_iter=100)
+    times = {0: [], 1: []}
+    for _ in range(repeats):
+        for verbose in times:
+            distiller = DatasetDistiller(**params, verbose=verbose, random_state=0)
+            with contextlib.redirect_stdout(io.StringIO()):
+                times[verbose].append(_timed(distiller.fit, X, y))
+    quiet, verbose = (statistics.median(times[v]) for v in (0, 1))
+    print("\n5. Progress, DatasetDistiller.fit (100 outer iterations), median seconds")
+    print(
+        f"   verbose=0 {quiet:.3f}   verbose=1 {verbose:.3f}   "
+        f"ratio {verbose / quiet:.3f}"
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
@@ -259,6 +280,7 @@ def main():
         memory()
     if not args.skip_scale:
         scale()
+    progress(args.repeats)
 
 
 if __name__ == "__main__":

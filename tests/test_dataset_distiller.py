@@ -296,3 +296,14 @@ def test_fit_resample_returns_pandas_for_pandas_input(moons):
     assert list(X_res.columns) == ["a", "b"] and y_res.name == "label"
     soft = distiller.set_params(resample_labels="soft").fit_resample(frame, target)[1]
     assert list(soft.columns) == [0, 1]
+
+
+def test_verbose_reports_progress(moons, capsys):
+    X, y = moons
+    DatasetDistiller(n_steps=2, max_iter=20, verbose=1, random_state=0).fit(X, y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 10  # about ten lines per fit, whatever its length
+    assert lines[-1].startswith("[DatasetDistiller] iteration 20/20, loss = ")
+    assert "elapsed" in lines[-1] and "remaining 0.0s" in lines[-1]
+    DatasetDistiller(n_steps=2, max_iter=20, random_state=0).fit(X, y)
+    assert capsys.readouterr().out == ""

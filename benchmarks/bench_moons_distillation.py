@@ -17,47 +17,33 @@ import time
 import warnings
 
 import numpy as np
-import torch
 from sklearn.datasets import make_moons
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skdistill import DatasetDistiller
-from skdistill._mlp import forward, layer_sizes, xavier_init
-from skdistill._unroll import replay_distilled
+from skdistill import DatasetDistiller, DistilledMLPClassifier, distillation_accuracy
 
 HIDDEN = (10,)
 N_TEST_MODELS = 20
 
 
-def distilled_accuracies(distiller, X_test, y_test, seed=12345):
-    """Test accuracy of freshly initialised networks trained on the distilled set."""
-    n_features = distiller.n_features_in_
-    n_classes = len(distiller.classes_)
-    generator = torch.Generator().manual_seed(seed)
-    params = xavier_init(
-        layer_sizes(n_features, HIDDEN, n_classes), N_TEST_MODELS, generator=generator
+def distilled_accuracies(distiller, X_train, y_train, X_test, y_test):
+    """Test accuracy of fresh networks trained on the distilled set only."""
+    network = DistilledMLPClassifier(HIDDEN, distiller=FrozenEstimator(distiller))
+    score = distillation_accuracy(
+        network,
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        n_models=N_TEST_MODELS,
+        random_state=12345,
     )
-    standardise = lambda X: torch.as_tensor(  # noqa: E731
-        (X - distiller.mean_) / distiller.scale_, dtype=torch.float32
-    )
-    step_X = standardise(distiller.distilled_X_).reshape(
-        distiller.n_steps, -1, n_features
-    )
-    step_Y = torch.as_tensor(distiller.distilled_y_, dtype=torch.float32).reshape(
-        distiller.n_steps, -1, n_classes
-    )
-    lrs = torch.as_tensor(distiller.lr_schedule_, dtype=torch.float32)
-    with torch.no_grad():
-        trained = replay_distilled(
-            params, step_X.unbind(0), step_Y.unbind(0), lrs.unbind(0)
-        )
-        logits, _ = forward(trained, standardise(X_test))
-    predicted = distiller.classes_[logits.argmax(-1).numpy()]
-    return (predicted == y_test).mean(axis=1)
+    return score.scores
 
 
 def full_data_accuracies(X_train, y_train, X_test, y_test):
@@ -103,7 +89,7 @@ def main():
         start = time.perf_counter()
         distiller.fit(X_train, y_train)
         seconds = time.perf_counter() - start
-        distilled = distilled_accuracies(distiller, X_test, y_test)
+        distilled = distilled_accuracies(distiller, X_train, y_train, X_test, y_test)
         full = full_data_accuracies(X_train, y_train, X_test, y_test)
         rows.append((noise, full, distilled, seconds, distiller))
 

@@ -25,10 +25,8 @@ from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.cluster import KMeans
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
 
-from ._utils import check_local_random_state
+from ._utils import check_local_random_state, validate_labelled_data
 
 
 def rows_per_class(class_sizes, n_samples):
@@ -73,9 +71,10 @@ class _ClassSampler(BaseEstimator):
             The fitted resampler; the set is in ``X_resampled_``,
             ``y_resampled_``.
         """
-        X, y = validate_data(self, X, y, dtype=np.float64)
-        check_classification_targets(y)
-        self.classes_, y_index = np.unique(y, return_inverse=True)
+        # A baseline set can be drawn from any labelled data, even one class.
+        X, self.classes_, y_index = validate_labelled_data(
+            self, X, y, min_samples=1, min_classes=1
+        )
         class_sizes = np.bincount(y_index, minlength=len(self.classes_))
         counts = rows_per_class(class_sizes, self.n_samples)
         too_many = np.flatnonzero(counts > class_sizes)

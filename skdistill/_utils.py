@@ -14,18 +14,21 @@ class DivergenceError(ValueError, FloatingPointError):
     """A fit produced a non-finite loss; the message names the parameter to lower."""
 
 
-def validate_labelled_data(estimator, X, y):
+def validate_labelled_data(estimator, X, y, *, min_samples=2, min_classes=2):
     """Validate numeric ``X`` and class labels ``y`` for ``estimator.fit``.
 
     Returns ``X`` (float64), the sorted ``classes`` and ``y`` as indices into
     them. Raises a ValueError naming the problem for NaN, inf, empty or
     non-numeric ``X``, mismatched lengths, continuous ``y`` ("Unknown label
-    type") and a single class.
+    type"), fewer than ``min_samples`` rows and fewer than ``min_classes``
+    classes.
     """
-    X, y = validate_data(estimator, X, y, dtype=np.float64, ensure_min_samples=2)
+    X, y = validate_data(
+        estimator, X, y, dtype=np.float64, ensure_min_samples=min_samples
+    )
     check_classification_targets(y)
     classes, y_index = np.unique(y, return_inverse=True)
-    if len(classes) < 2:
+    if len(classes) < min_classes:
         raise ValueError(
             f"{type(estimator).__name__} needs at least two classes in y; got one "
             f"class: {classes[0]!r}."

@@ -52,15 +52,18 @@ print(f"{len(X_train)} real rows -> {len(distiller.distilled_X_)} synthetic rows
 # colour of a synthetic row mixes the class colours in the proportions of its
 # soft label; the background is the decision boundary of a network trained on
 # all 40 rows.
+small = DistilledMLPClassifier(
+    hidden_layer_sizes=(10,), distiller=FrozenEstimator(distiller), random_state=0
+)
+small.fit(X_train, y_train)
 fig, axes = plt.subplots(2, 5, figsize=(13, 5.5), sharex=True, sharey=True)
 for step, ax in enumerate(axes.ravel()):
     DistilledDataDisplay.from_estimator(
-        distiller,
+        small,
         X_train,
         y_train,
         steps=[step],
         grid_resolution=60,
-        random_state=0,
         ax=ax,
         legend=False,
         xlabel="",
@@ -81,10 +84,6 @@ full = DistilledMLPClassifier(
     hidden_layer_sizes=(10,), learning_rate_init=0.01, max_iter=300, random_state=0
 )
 full.fit(X_train, y_train)
-small = DistilledMLPClassifier(
-    hidden_layer_sizes=(10,), distiller=FrozenEstimator(distiller), random_state=0
-)
-small.fit(X_train, y_train)
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
 DecisionBoundaryDisplay.from_estimator(
@@ -95,12 +94,10 @@ left.set_title(
     f"trained on {len(X_train)} real rows: test accuracy "
     f"{full.score(X_test, y_test):.3f}"
 )
-display = DistilledDataDisplay.from_estimator(
-    distiller, X_train, y_train, model=small, random_state=0, ax=right
-)
+DistilledDataDisplay.from_estimator(small, X_train, y_train, ax=right)
 right.set_title(
     f"trained on {len(distiller.distilled_X_)} distilled rows: test accuracy "
-    f"{display.model_.score(X_test, y_test):.3f}"
+    f"{small.score(X_test, y_test):.3f}"
 )
 fig.tight_layout()
 

@@ -10,6 +10,7 @@ from ._baselines import (
     OptimizedRealSampler,
     RandomRealSampler,
 )
+from ._dataset import DistilledDataset
 from ._dataset_distiller import DatasetDistiller
 from ._distilled_mlp import DistilledMLPClassifier
 from ._kd_metaparam_tuner import KDMetaparamTuner
@@ -33,6 +34,7 @@ __all__ = [
     "DatasetDistiller",
     "DistillationScore",
     "DistilledDataDisplay",
+    "DistilledDataset",
     "DistilledMLPClassifier",
     "DivergenceError",
     "KDMetaparamTuner",

@@ -26,6 +26,7 @@ from sklearn.cluster import KMeans
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
+from ._dataset import DistilledDataset
 from ._utils import check_local_random_state, validate_labelled_data
 
 
@@ -89,6 +90,15 @@ class _ClassSampler(BaseEstimator):
         X_small, y_small = self._sample_set(X, y_index, counts, rng)
         self.X_resampled_ = X_small
         self.y_resampled_ = self.classes_[y_small]
+        # A baseline set has no learned run: one step, no schedule, so that a
+        # DistilledMLPClassifier trains on it the ordinary way.
+        self.distilled_ = DistilledDataset(
+            X_small,
+            np.eye(len(self.classes_))[y_small],
+            self.classes_,
+            feature_names=getattr(self, "feature_names_in_", None),
+            provenance={"method": type(self).__name__, "params": self.get_params()},
+        )
         return self
 
     def fit_resample(self, X, y):
@@ -135,6 +145,10 @@ _ATTRIBUTES_DOC = """
 
     y_resampled_ : ndarray of shape (n_resampled,)
         Its class labels.
+
+    distilled_ : DistilledDataset
+        The same set as a :class:`~skdistill.DistilledDataset` (one-hot
+        labels, no schedule), for the consumers of distilled data.
 
     classes_ : ndarray of shape (n_classes,)
         Class labels seen in `fit`.

@@ -182,14 +182,23 @@ def _demo_pictures(distiller, X, y, output_dir):
         )
         return
     # Figures made without pyplot: no GUI backend, no global state touched.
+    from sklearn.frozen import FrozenEstimator
+
+    from ._distilled_mlp import DistilledMLPClassifier
     from ._plotting import DistilledDataDisplay, LearningRateScheduleDisplay
+
+    model = DistilledMLPClassifier(
+        distiller.architectures_[0],
+        distiller=FrozenEstimator(distiller),
+        random_state=0,
+    ).fit(X, y)
 
     output_dir.mkdir(parents=True, exist_ok=True)
     written = []
 
     fig = Figure(figsize=(6.4, 5.2), layout="constrained")
     ax = fig.add_subplot()
-    DistilledDataDisplay.from_estimator(distiller, X, y, ax=ax, random_state=0)
+    DistilledDataDisplay.from_estimator(model, X, y, ax=ax)
     ax.set_title("Distilled rows over the boundary of an MLP trained on them")
     path = output_dir / "distilled_data.png"
     fig.savefig(path, dpi=100)

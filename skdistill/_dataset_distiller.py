@@ -5,61 +5,23 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, _fit_context
-from sklearn.preprocessing import StandardScaler
+from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._base import (
+    TorchEstimatorBase,
+    check_architectures,
+    check_device,
+    fit_standardisation,
+    run_iterations,
+)
+from ._dataset import DistilledDataset
 from ._mlp import layer_sizes, xavier_init
+from ._optim import Adam
 from ._reverse import distillation_value_and_grad
 from ._unroll import project_rows_to_simplex
-from ._utils import (
-    ProgressReporter,
-    check_finite_loss,
-    check_local_random_state,
-    forget_fitted_state,
-    to_numpy,
-    torch_generator,
-    torch_threads,
-    validate_labelled_data,
-)
-
-
-def _check_architectures(architectures):
-    """Validate a tuple of hidden-layer-size tuples; return it as such."""
-    message = (
-        "architectures must be a non-empty tuple of hidden-layer-size tuples, "
-        "e.g. ((10,),) for one hidden layer of 10 units or ((), (10,)) for a "
-        f"linear model and a one-hidden-layer MLP; got {architectures!r}."
-    )
-    if not isinstance(architectures, (tuple, list)) or len(architectures) == 0:
-        raise ValueError(message)
-    checked = []
-    for hidden in architectures:
-        if not isinstance(hidden, (tuple, list)):
-            raise ValueError(message)
-        for width in hidden:
-            if not isinstance(width, Integral) or isinstance(width, bool) or width < 1:
-                raise ValueError(message)
-        checked.append(tuple(int(w) for w in hidden))
-    return tuple(checked)
-
-
-def _check_device(device):
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device={device!r} is not a torch device name.") from exc
-    if device.type not in ("cpu", "cuda"):
-        raise ValueError(
-            f"device={str(device)!r} is not supported; use 'cpu' or 'cuda'."
-        )
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={str(device)!r} was requested but CUDA is not available on "
-            "this machine; use device='cpu'."
-        )
-    return device
+from ._utils import to_numpy
 
 
 def models_per_architecture(n_models, n_architectures):
@@ -74,7 +36,7 @@ def models_per_architecture(n_models, n_architectures):
     return [base + (i < extra) for i in range(n_architectures)]
 
 
-class DatasetDistiller(BaseEstimator):
+class DatasetDistiller(TorchEstimatorBase):
     """Learn a small synthetic training set, its soft labels and a learning-rate
     schedule, by backpropagating through unrolled training runs of MLPs.
 
@@ -179,6 +141,13 @@ class DatasetDistiller(BaseEstimator):
 
     Attributes
     ----------
+    distilled_ : DistilledDataset
+        The distilled dataset: rows, soft labels, steps, learned schedule,
+        standardisation and provenance; what
+        :class:`DistilledMLPClassifier`, the metrics and the displays read, and
+        what :meth:`DistilledDataset.save` writes. The attributes below are
+        its parts.
+
     distilled_X_ : ndarray of shape (n_distilled, n_features_in_)
         Synthetic rows, in the units of the training ``X``, ordered by step.
 
@@ -339,16 +308,11 @@ class DatasetDistiller(BaseEstimator):
         self : DatasetDistiller
             The fitted distiller.
         """
-        try:
-            X, self.classes_, y_index = validate_labelled_data(self, X, y)
-            self.architectures_ = _check_architectures(self.architectures)
+        with self._fitting():
+            X, self.classes_, y_index = self._validate_labelled(X, y)
+            self.architectures_ = check_architectures(self.architectures)
             split = models_per_architecture(self.n_models, len(self.architectures_))
-            device = _check_device(self.device)
-            with torch_threads(self.n_threads):
-                self._distill(X, y_index, split, device)
-        except BaseException:
-            forget_fitted_state(self)
-            raise
+            self._distill(X, y_index, split, check_device(self.device))
         return self
 
     def _distill(self, X, y_index, models_split, device):
@@ -360,23 +324,14 @@ class DatasetDistiller(BaseEstimator):
         n_total_steps = self.n_steps * self.n_epochs
         dtype = torch.float32
 
-        with np.errstate(over="ignore", invalid="ignore"):
-            scaler = StandardScaler().fit(X)
-            X_std = (X - scaler.mean_) / scaler.scale_
-        # StandardScaler takes an overflowed variance for a constant feature.
-        if not (np.isfinite(scaler.var_).all() and np.isfinite(X_std).all()):
-            raise ValueError(
-                "X has values too large to standardise in float64 (their "
-                "variance overflows); rescale X before distilling it."
-            )
-        self.mean_, self.scale_ = scaler.mean_, scaler.scale_
-        X_std = torch.as_tensor(X_std, dtype=dtype).to(device)
+        self.mean_, self.scale_ = fit_standardisation(X)
+        X_std = torch.as_tensor((X - self.mean_) / self.scale_, dtype=dtype)
+        X_std = X_std.to(device)
         y_tensor = torch.as_tensor(y_index, dtype=torch.int64).to(device)
         # Columns that never vary keep that value in every synthetic row.
         constant = torch.as_tensor(np.ptp(X, axis=0) == 0, device=device)
 
-        rng = check_local_random_state(self.random_state)
-        generator = torch_generator(rng, device=device)
+        rng, generator = self._random_streams(device)
 
         shape = (self.n_steps, samples_per_step)
         syn_X = torch.randn(
@@ -395,9 +350,9 @@ class DatasetDistiller(BaseEstimator):
         for tensor, learn in ((syn_Y, self.soft_labels), (log_lr, self.learn_lr)):
             if learn:
                 learned.append(tensor)
-        # The gradients come from the hand-written reverse pass and are set on
-        # ``.grad`` directly; no tensor needs to record an autograd graph.
-        optimizer = torch.optim.Adam(learned, lr=self.learning_rate)
+        # The gradients come from the hand-written reverse pass; no tensor
+        # needs to record an autograd graph.
+        optimizer = Adam(learned, learning_rate=self.learning_rate)
 
         sizes = [layer_sizes(n_features, h, n_classes) for h in self.architectures_]
 
@@ -412,14 +367,17 @@ class DatasetDistiller(BaseEstimator):
         if segments == "sqrt":
             segments = math.ceil(math.sqrt(n_total_steps))
         batch_size = min(self.batch_size, n_samples)
-        order, cursor = rng.permutation(n_samples), 0
-        progress = ProgressReporter(type(self).__name__, self.max_iter, self.verbose)
-        self.loss_curve_ = []
-        for iteration in range(1, self.max_iter + 1):
-            if cursor + batch_size > n_samples:
-                order, cursor = rng.permutation(n_samples), 0
-            batch = torch.as_tensor(order[cursor : cursor + batch_size], device=device)
-            cursor += batch_size
+        # The real rows are visited in shuffled epochs.
+        visit = {"order": rng.permutation(n_samples), "cursor": 0}
+
+        def outer_iteration(iteration):
+            if visit["cursor"] + batch_size > n_samples:
+                visit["order"], visit["cursor"] = rng.permutation(n_samples), 0
+            start = visit["cursor"]
+            batch = torch.as_tensor(
+                visit["order"][start : start + batch_size], device=device
+            )
+            visit["cursor"] += batch_size
 
             lrs = log_lr.exp()
             loss_value, grad_X, grad_Y, grad_lrs = distillation_value_and_grad(
@@ -432,35 +390,51 @@ class DatasetDistiller(BaseEstimator):
                 checkpoint_segments=segments,
             )
             grad_X[..., constant] = 0.0
-            syn_X.grad = grad_X
-            syn_Y.grad = grad_Y if self.soft_labels else None
-            log_lr.grad = grad_lrs * lrs if self.learn_lr else None
-            if not all(torch.isfinite(t.grad).all() for t in learned):
-                loss_value = float("nan")
-            check_finite_loss(
-                loss_value,
-                iteration,
-                type(self).__name__,
-                "Lower lr_init (the internal learning rates) or learning_rate "
-                "(the outer step size).",
-            )
-            optimizer.step()
+            grads = [grad_X]
+            if self.soft_labels:
+                grads.append(grad_Y)
+            if self.learn_lr:
+                grads.append(grad_lrs * lrs)
+            if not all(torch.isfinite(g).all() for g in grads):
+                return float("nan")  # stops the loop before the update
+            optimizer.step(grads)
             if self.soft_labels:
                 syn_Y.copy_(project_rows_to_simplex(syn_Y))
-            self.loss_curve_.append(loss_value)
-            progress.update(iteration, loss_value)
+            return loss_value
 
-        self.n_iter_ = self.max_iter
-        self.distilled_X_ = to_numpy(syn_X).reshape(-1, n_features)
-        self.distilled_X_ = self.distilled_X_ * self.scale_ + self.mean_
-        self.distilled_y_ = to_numpy(syn_Y).reshape(-1, n_classes)
-        self.distilled_step_ = np.repeat(np.arange(self.n_steps), samples_per_step)
-        self.lr_schedule_ = to_numpy(log_lr.exp())
-        self.fixed_init_params_ = (
-            [[to_numpy(p) for p in params] for params in fixed_inits]
-            if self.fixed_init
-            else None
+        self.n_iter_ = run_iterations(
+            self,
+            self.max_iter,
+            outer_iteration,
+            advice="Lower lr_init (the internal learning rates) or learning_rate "
+            "(the outer step size).",
         )
+        self.distilled_ = DistilledDataset(
+            to_numpy(syn_X).reshape(-1, n_features),
+            to_numpy(syn_Y).reshape(-1, n_classes),
+            self.classes_,
+            step=np.repeat(np.arange(self.n_steps), samples_per_step),
+            lr_schedule=to_numpy(log_lr.exp()),
+            mean=self.mean_,
+            scale=self.scale_,
+            feature_names=getattr(self, "feature_names_in_", None),
+            lr_init=self.lr_init,
+            architectures=self.architectures_,
+            fixed_init=[[to_numpy(p) for p in params] for params in fixed_inits]
+            if self.fixed_init
+            else None,
+            provenance={
+                "method": type(self).__name__,
+                "params": self.get_params(),
+                "n_iter": self.n_iter_,
+                "skdistill_version": _package_version(),
+            },
+        )
+        self.distilled_X_ = self.distilled_.X
+        self.distilled_y_ = self.distilled_.y
+        self.distilled_step_ = self.distilled_.step
+        self.lr_schedule_ = self.distilled_.lr_schedule
+        self.fixed_init_params_ = self.distilled_.fixed_init
 
     def fit_resample(self, X, y):
         """Distill ``(X, y)`` and return the synthetic dataset.
@@ -504,4 +478,11 @@ class DatasetDistiller(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
+        tags.non_deterministic = False
         return tags
+
+
+def _package_version():
+    from . import __version__
+
+    return __version__

@@ -5,12 +5,20 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.base import ClassifierMixin, _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.frozen import FrozenEstimator
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._base import (
+    NoImprovementStopper,
+    TorchEstimatorBase,
+    check_hidden_layer_sizes,
+    run_iterations,
+)
+from ._dataset import DistilledDataset, check_soft_labels
 from ._mlp import (
     ACTIVATIONS,
     backward,
@@ -21,35 +29,14 @@ from ._mlp import (
     xavier_init,
 )
 from ._mlp_prediction import MLPPredictionMixin
+from ._optim import Adam
 from ._schedules import SCHEDULES, step_sequence
 from ._unroll import replay_distilled
-from ._utils import (
-    ProgressReporter,
-    check_finite_loss,
-    check_local_random_state,
-    to_numpy,
-    torch_generator,
-    torch_threads,
-)
+from ._utils import to_numpy
 
 _DTYPE = torch.float32
-# Adam's constants, as in sklearn.neural_network.MLPClassifier.
-_BETA_1, _BETA_2, _EPSILON = 0.9, 0.999, 1e-8
 # The learning rate of Adam when learning_rate_init="auto" (MLPClassifier's).
 _ADAM_DEFAULT_LR = 1e-3
-# The rows of a soft-label matrix must sum to 1 within this tolerance.
-_SOFT_LABEL_ATOL = 1e-5
-
-_DISTILLER_ATTRIBUTES = (
-    "distilled_X_",
-    "distilled_y_",
-    "distilled_step_",
-    "lr_schedule_",
-    "classes_",
-    "mean_",
-    "scale_",
-    "n_features_in_",
-)
 
 
 def _as_tensor(array):
@@ -57,47 +44,27 @@ def _as_tensor(array):
     return torch.from_numpy(np.array(array, dtype=np.float32))
 
 
-def check_hidden_layer_sizes(hidden_layer_sizes):
-    """``hidden_layer_sizes`` as a tuple of positive ints; ``()`` is linear."""
-    if isinstance(hidden_layer_sizes, Integral) and not isinstance(
-        hidden_layer_sizes, bool
-    ):
-        hidden_layer_sizes = (hidden_layer_sizes,)
-    try:
-        sizes = tuple(hidden_layer_sizes)
-    except TypeError:
-        sizes = None
-    if sizes is None or not all(
-        isinstance(w, Integral) and not isinstance(w, bool) and w >= 1 for w in sizes
-    ):
-        raise ValueError(
-            "hidden_layer_sizes must be an int or a tuple of positive ints (() for "
-            f"a linear model); got {hidden_layer_sizes!r}."
-        )
-    return tuple(int(w) for w in sizes)
+def distilled_dataset_of(source):
+    """The `DistilledDataset` a ``distiller`` parameter stands for.
+
+    ``source`` is a dataset, a fitted distiller, or a FrozenEstimator of one;
+    anything else is refused with a message that says what is accepted.
+    """
+    if isinstance(source, FrozenEstimator):
+        source = source.estimator
+    if isinstance(source, DistilledDataset):
+        return source
+    dataset = getattr(source, "distilled_", None)
+    if isinstance(dataset, DistilledDataset):
+        return dataset
+    raise TypeError(
+        "distiller must be a DistilledDataset, a DatasetDistiller or another "
+        "estimator that produces a DistilledDataset as distilled_ (or a "
+        f"FrozenEstimator of a fitted one); got {type(source).__name__}."
+    )
 
 
-def check_soft_labels(Y):
-    """Validate a soft-label matrix: non-negative rows that sum to 1."""
-    Y = np.asarray(Y, dtype=np.float64)
-    if not np.all(np.isfinite(Y)):
-        raise ValueError("Soft labels contain NaN or infinity.")
-    if np.any(Y < 0):
-        raise ValueError(
-            "Soft labels (y of shape (n_samples, n_classes)) must be probabilities: "
-            f"found a negative value {Y.min()!r}."
-        )
-    sums = Y.sum(axis=1)
-    bad = np.flatnonzero(np.abs(sums - 1.0) > _SOFT_LABEL_ATOL)
-    if bad.size:
-        raise ValueError(
-            "Soft labels (y of shape (n_samples, n_classes)) must be probabilities: "
-            f"every row must sum to 1, but row {bad[0]} sums to {sums[bad[0]]!r}."
-        )
-    return Y
-
-
-class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, BaseEstimator):
+class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
     """Multilayer-perceptron classifier that trains on distilled data.
 
     A torch MLP whose parameters and fitted attributes mirror
@@ -162,12 +129,16 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, BaseEstimator)
     n_iter_no_change : int, default=10
         See ``tol``.
 
-    distiller : None, DatasetDistiller or FrozenEstimator, default=None
+    distiller : None, DatasetDistiller, FrozenEstimator or DistilledDataset, \
+            default=None
         ``None`` trains on ``(X, y)``. A :class:`DatasetDistiller` is cloned
         and fitted on ``(X, y)`` in `fit` (its parameters can be searched as
-        ``distiller__<name>``). A ``FrozenEstimator`` of a fitted distiller is
-        used as is and never refitted; ``X`` must then have the distiller's
-        number of features, and ``y`` only its classes.
+        ``distiller__<name>``). A ``FrozenEstimator`` of a fitted distiller, or
+        a :class:`DistilledDataset` (e.g. one loaded from a file), is used as
+        is and never refitted; ``X`` must then have its number of features, and
+        ``y`` only its classes -- or both may be None, and the dataset is the
+        whole training data. A dataset without a learned schedule (a
+        baseline's) is trained on the ordinary way, with Adam.
 
     schedule : {"distilled", "strategy1", "strategy2", "strategy3", \
             "constant"}, default="distilled"
@@ -234,8 +205,12 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, BaseEstimator)
     out_activation_ : str
         ``"softmax"``.
 
-    distiller_ : DatasetDistiller, FrozenEstimator or None
-        The fitted distiller that produced the training data.
+    distiller_ : DatasetDistiller, FrozenEstimator, DistilledDataset or None
+        The fitted distiller (or the dataset) that produced the training data.
+
+    distilled_ : DistilledDataset or None
+        The distilled dataset the network was trained on; None without a
+        distiller.
 
     input_mean_, input_scale_ : ndarray of shape (n_features_in_,) or None
         The standardisation applied to ``X`` before the network (the
@@ -290,7 +265,7 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, BaseEstimator)
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "distiller": [None, HasMethods(["fit"])],
+        "distiller": [None, HasMethods(["fit"]), DistilledDataset],
         "schedule": [StrOptions(set(SCHEDULES))],
         "n_repeats": [Interval(Integral, 1, None, closed="left")],
         "n_threads": [None, Interval(Integral, 1, None, closed="left")],
@@ -335,14 +310,15 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, BaseEstimator)
         # The distiller's parameters are validated when it is fitted.
         prefer_skip_nested_validation=False
     )
-    def fit(self, X, y):
-        """Train the network on ``(X, y)``, or on a distillation of it.
+    def fit(self, X=None, y=None):
+        """Train the network on ``(X, y)``, or on a distilled dataset.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training rows.
-        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        X : array-like of shape (n_samples, n_features), or None
+            Training rows. None is allowed when ``distiller`` is a
+            :class:`DistilledDataset`: the dataset is then the training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes), or None
             Class labels, or soft labels (rows are probabilities; not with a
             distiller).
 
@@ -351,151 +327,148 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, BaseEstimator)
         self : DistilledMLPClassifier
             The fitted classifier.
         """
-        with torch_threads(self.n_threads):
-            self._fit(X, y, n_models=1)
+        with self._fitting():
+            self._store_network(self._fit(X, y, n_models=1))
         return self
 
     # -- fitting ----------------------------------------------------------------
 
     def _fit(self, X, y, n_models):
-        """Fit ``n_models`` networks at once; keep the first, return them all.
+        """Fit ``n_models`` networks at once and return their stacked parameters.
 
-        The networks differ only in their initialisation. Used by `fit`
-        (``n_models=1``) and by :func:`skdistill._metrics.distillation_accuracy`,
-        which evaluates many freshly initialised networks in one batched run.
+        The networks differ only in their initialisation. `fit` keeps the
+        first; :func:`fit_networks` (used by the metrics) keeps them all.
         """
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        y_shape = None if y is None else np.asarray(y).shape
-        soft = y_shape is not None and len(y_shape) == 2 and y_shape[1] > 1
-        X_raw = X
-        if soft:
-            if self.distiller is not None:
-                raise ValueError(
-                    "With a distiller, y must hold class labels (the distiller "
-                    f"learns its own soft labels); got y of shape {y_shape}."
-                )
+        if self.distiller is None:
+            X, Y = self._validate_training_data(X, y)
+            self.distiller_ = self.distilled_ = None
+            self.input_mean_ = self.input_scale_ = None
+            rng, generator = self._random_streams()
+            sizes = layer_sizes(X.shape[1], hidden, Y.shape[1])
+            params = xavier_init(sizes, n_models, generator=generator, dtype=_DTYPE)
+            return self._train_adam(params, X, Y, rng)
+
+        dataset = self._distilled_dataset(X, y)
+        rng, generator = self._random_streams()
+        sizes = layer_sizes(dataset.n_features, hidden, dataset.n_classes)
+        params = xavier_init(sizes, n_models, generator=generator, dtype=_DTYPE)
+        if dataset.lr_schedule is None:
+            # A set without a learned run (a baseline) trains the ordinary way.
+            return self._train_adam(params, dataset.X_scaled, dataset.y, rng)
+        return self._train_distilled(params, dataset)
+
+    def _validate_training_data(self, X, y):
+        """``(X, Y)`` with one-hot or soft labels ``Y``; sets ``classes_``."""
+        y_shape = () if y is None else np.asarray(y).shape
+        if len(y_shape) == 2 and y_shape[1] > 1:
             X, Y = validate_data(
                 self, X, y, multi_output=True, y_numeric=True, dtype=np.float64
             )
             Y = check_soft_labels(Y)
             self.classes_ = np.arange(Y.shape[1])
+            return X, Y
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least two classes in y; got one "
+                f"class: {self.classes_[0].tolist()!r}."
+            )
+        return X, np.eye(len(self.classes_))[y_index]
+
+    def _distilled_dataset(self, X, y):
+        """Fit (or reuse) the distiller and check ``X, y`` against its dataset."""
+        if isinstance(self.distiller, DistilledDataset):
+            distiller = self.distiller
         else:
+            distiller = clone(self.distiller)  # a FrozenEstimator clones to itself
+            distiller.fit(X, y)
+        dataset = distilled_dataset_of(distiller)
+        if X is None and y is None and isinstance(distiller, DistilledDataset):
+            self.n_features_in_ = dataset.n_features
+            if dataset.feature_names is not None:
+                self.feature_names_in_ = dataset.feature_names.astype(object)
+        else:
+            y_shape = () if y is None else np.asarray(y).shape
+            if len(y_shape) == 2 and y_shape[1] > 1:
+                raise ValueError(
+                    "With a distiller, y must hold class labels (the distiller "
+                    f"learns its own soft labels); got y of shape {y_shape}."
+                )
             X, y = validate_data(self, X, y, dtype=np.float64)
             check_classification_targets(y)
-            classes, y_index = np.unique(y, return_inverse=True)
-            if self.distiller is None and len(classes) < 2:
+            if X.shape[1] != dataset.n_features:
                 raise ValueError(
-                    f"{type(self).__name__} needs at least two classes in y; got "
-                    f"one class: {classes[0].tolist()!r}."
+                    f"X has {X.shape[1]} features, but the distilled dataset has "
+                    f"{dataset.n_features}: the distiller was fitted on other data."
                 )
-            self.classes_ = classes
+            unknown = np.setdiff1d(np.unique(y), dataset.classes)
+            if unknown.size:
+                raise ValueError(
+                    f"y contains classes {unknown.tolist()!r} that the distilled "
+                    f"dataset does not know (its classes: "
+                    f"{dataset.classes.tolist()!r})."
+                )
+        self.classes_ = dataset.classes.copy()
+        self.distiller_ = distiller
+        self.distilled_ = dataset
+        self.input_mean_ = None if dataset.mean is None else dataset.mean.copy()
+        self.input_scale_ = None if dataset.scale is None else dataset.scale.copy()
+        return dataset
 
-        rng = check_local_random_state(self.random_state)
-        generator = torch_generator(rng)
-        progress_name = type(self).__name__
-        if self.distiller is None:
-            if not soft:
-                Y = np.eye(len(self.classes_))[y_index]
-            self.distiller_ = None
-            self.input_mean_ = self.input_scale_ = None
-            sizes = layer_sizes(X.shape[1], hidden, Y.shape[1])
-            params = xavier_init(sizes, n_models, generator=generator, dtype=_DTYPE)
-            params = self._train_adam(params, X, Y, rng, progress_name)
-        else:
-            distiller = self._fitted_distiller(X_raw, X, y)
-            sizes = layer_sizes(X.shape[1], hidden, len(self.classes_))
-            params = xavier_init(sizes, n_models, generator=generator, dtype=_DTYPE)
-            params = self._train_distilled(params, distiller, progress_name)
-
+    def _store_network(self, params):
+        """Keep the first of the stacked networks as the fitted network."""
         self.coefs_ = [to_numpy(w[0]) for w in params[0::2]]
         self.intercepts_ = [to_numpy(b[0, 0]) for b in params[1::2]]
-        self.n_layers_ = len(hidden) + 2
+        self.n_layers_ = len(self.coefs_) + 1
         self.n_outputs_ = len(self.classes_)
         self.out_activation_ = "softmax"
         self.loss_ = self.loss_curve_[-1]
         self.best_loss_ = min(self.loss_curve_)
-        return params
 
-    def _fitted_distiller(self, X_raw, X, y):
-        """Fit (or reuse, when frozen) the distiller; check it fits ``X, y``."""
-        distiller = clone(self.distiller)  # a FrozenEstimator clones to itself
-        distiller.fit(X_raw, y)
-        missing = [a for a in _DISTILLER_ATTRIBUTES if not hasattr(distiller, a)]
-        if missing:
-            raise TypeError(
-                "distiller must be a DatasetDistiller (or a FrozenEstimator of a "
-                f"fitted one); {type(distiller).__name__} has no {missing}."
-            )
-        if distiller.n_features_in_ != X.shape[1]:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but the distilled dataset has "
-                f"{distiller.n_features_in_}: the distiller was fitted on other "
-                "data."
-            )
-        unknown = np.setdiff1d(self.classes_, distiller.classes_)
-        if unknown.size:
-            raise ValueError(
-                f"y contains classes {unknown.tolist()!r} that the distilled "
-                f"dataset does not know (its classes: "
-                f"{distiller.classes_.tolist()!r})."
-            )
-        self.classes_ = np.asarray(distiller.classes_)
-        self.distiller_ = distiller
-        self.input_mean_ = np.asarray(distiller.mean_, dtype=np.float64).copy()
-        self.input_scale_ = np.asarray(distiller.scale_, dtype=np.float64).copy()
-        return distiller
-
-    def _train_distilled(self, params, distiller, progress_name):
+    def _train_distilled(self, params, dataset):
         """Replay the distilled batches with the schedule's learning rates."""
-        Y = check_soft_labels(distiller.distilled_y_)
-        X_syn = (distiller.distilled_X_ - self.input_mean_) / self.input_scale_
-        steps = np.asarray(distiller.distilled_step_)
-        n_steps = int(steps.max()) + 1
-        if not np.array_equal(np.unique(steps), np.arange(n_steps)):
-            raise ValueError("distilled_step_ must number the steps 0 .. n_steps-1.")
         if self.learning_rate_init == "auto":
-            base_lr = float(getattr(distiller, "lr_init", 0.1))
+            base_lr = 0.1 if dataset.lr_init is None else dataset.lr_init
         else:
             base_lr = float(self.learning_rate_init)
         order, step_lrs = step_sequence(
             self.schedule,
-            distiller.lr_schedule_,
-            n_steps,
+            dataset.lr_schedule,
+            dataset.n_steps,
             n_repeats=self.n_repeats,
             base_lr=base_lr,
         )
-        X_all, Y_all = _as_tensor(X_syn), _as_tensor(Y)
-        batches_X = [X_all[steps == s] for s in range(n_steps)]
-        batches_Y = [Y_all[steps == s] for s in range(n_steps)]
+        batches = [(_as_tensor(x), _as_tensor(y)) for x, y in dataset.step_batches()]
+        X_all, Y_all = _as_tensor(dataset.X_scaled), _as_tensor(dataset.y)
+        n_steps = dataset.n_steps
+        state = {"params": params}
 
-        n_epochs = len(order) // n_steps
-        progress = ProgressReporter(progress_name, n_epochs, self.verbose)
-        self.loss_curve_ = []
-        for epoch in range(n_epochs):
-            chunk = slice(epoch * n_steps, (epoch + 1) * n_steps)
+        def epoch(e):
             # The step sequence of this epoch: its batches, in order, and rates.
-            params = replay_distilled(
-                params,
-                [batches_X[i] for i in order[chunk]],
-                [batches_Y[i] for i in order[chunk]],
+            chunk = slice((e - 1) * n_steps, e * n_steps)
+            state["params"] = replay_distilled(
+                state["params"],
+                [batches[i][0] for i in order[chunk]],
+                [batches[i][1] for i in order[chunk]],
                 step_lrs[chunk].tolist(),
                 self.activation,
             )
-            logits, _ = forward(params, X_all, self.activation)
-            loss = soft_cross_entropy(logits, Y_all).mean().item()
-            check_finite_loss(
-                loss,
-                epoch + 1,
-                progress_name,
-                "Lower learning_rate_init (constant and strategy1 schedules) or "
-                "use a schedule of learned rates with a smaller n_repeats.",
-            )
-            self.loss_curve_.append(loss)
-            progress.update(epoch + 1, loss)
-        self.n_iter_ = n_epochs
-        return params
+            logits, _ = forward(state["params"], X_all, self.activation)
+            return soft_cross_entropy(logits, Y_all).mean().item()
 
-    def _train_adam(self, params, X, Y, rng, progress_name):
+        self.n_iter_ = run_iterations(
+            self,
+            len(order) // n_steps,
+            epoch,
+            advice="Lower learning_rate_init (constant and strategy1 schedules) or "
+            "use a schedule of learned rates with a smaller n_repeats.",
+        )
+        return state["params"]
+
+    def _train_adam(self, params, X, Y, rng):
         """Minibatch Adam with an L2 penalty, as MLPClassifier(solver="adam")."""
         n_samples = X.shape[0]
         batch_size = 200 if self.batch_size == "auto" else self.batch_size
@@ -506,13 +479,10 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, BaseEstimator)
             else float(self.learning_rate_init)
         )
         X_t, Y_t = _as_tensor(X), _as_tensor(Y)
-        first = [torch.zeros_like(p) for p in params]
-        second = [torch.zeros_like(p) for p in params]
+        optimizer = Adam(params, learning_rate=lr)
         alpha = float(self.alpha)
-        best, no_improvement, t = np.inf, 0, 0
-        progress = ProgressReporter(progress_name, self.max_iter, self.verbose)
-        self.loss_curve_ = []
-        for epoch in range(1, self.max_iter + 1):
+
+        def epoch(_):
             order = torch.as_tensor(rng.permutation(n_samples))
             epoch_loss = 0.0
             for start in range(0, n_samples, batch_size):
@@ -525,42 +495,26 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, BaseEstimator)
                 loss = soft_cross_entropy(logits, yb).mean()
                 if alpha:
                     weights = params[0::2]
-                    n_models = weights[0].shape[0]
-                    penalty = sum((w * w).sum() for w in weights) / n_models
+                    penalty = sum((w * w).sum() for w in weights) / len(weights[0])
                     loss = loss + 0.5 * alpha * penalty / n_batch
                     for i in range(0, len(params), 2):
                         grads[i] = grads[i] + (alpha / n_batch) * params[i]
                 epoch_loss += loss.item() * n_batch
-                t += 1
-                step = lr * np.sqrt(1 - _BETA_2**t) / (1 - _BETA_1**t)
-                new_params = []
-                for p, g, m, v in zip(params, grads, first, second, strict=True):
-                    m.mul_(_BETA_1).add_(g, alpha=1 - _BETA_1)
-                    v.mul_(_BETA_2).addcmul_(g, g, value=1 - _BETA_2)
-                    new_params.append(p - step * m / (v.sqrt() + _EPSILON))
-                params = new_params
-            epoch_loss /= n_samples
-            check_finite_loss(
-                epoch_loss, epoch, progress_name, "Lower learning_rate_init."
-            )
-            self.loss_curve_.append(epoch_loss)
-            progress.update(epoch, epoch_loss)
-            if epoch_loss > best - self.tol:
-                no_improvement += 1
-            else:
-                no_improvement = 0
-            best = min(best, epoch_loss)
-            if no_improvement >= self.n_iter_no_change:
-                break
-        else:
+                optimizer.step(grads)
+            return epoch_loss / n_samples
+
+        stopper = NoImprovementStopper(self.tol, self.n_iter_no_change)
+        self.n_iter_ = run_iterations(
+            self, self.max_iter, epoch, advice="Lower learning_rate_init.", stop=stopper
+        )
+        if not stopper.stopped:
             warnings.warn(
-                f"{progress_name}: the maximum number of epochs ({self.max_iter}) "
-                "was reached and the optimisation has not converged yet; increase "
-                "max_iter.",
+                f"{type(self).__name__}: the maximum number of epochs "
+                f"({self.max_iter}) was reached and the optimisation has not "
+                "converged yet; increase max_iter.",
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        self.n_iter_ = epoch
         return params
 
     # -- prediction -------------------------------------------------------------
@@ -570,11 +524,32 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, BaseEstimator)
             return None
         return self.input_mean_, self.input_scale_
 
-    def _stacked_proba(self, X, params):
-        """Class probabilities of every stacked network, ``(m, n, n_classes)``."""
-        return to_numpy(torch.softmax(self._logits(X, params), dim=-1))
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = False
-        return tags
+def fit_networks(estimator, X, y, *, n_models):
+    """Train ``n_models`` networks of ``estimator`` at once.
+
+    The networks differ only in their initialisation; they are trained in one
+    batched run through the code of :meth:`DistilledMLPClassifier.fit`. The
+    estimator is cloned, never modified.
+
+    Returns
+    -------
+    model : DistilledMLPClassifier
+        A fitted clone holding the first network.
+    params : list of Tensor
+        The stacked parameters of all the networks.
+    """
+    model = clone(estimator)
+    model._validate_params()
+    with model._fitting(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        params = model._fit(X, y, n_models=n_models)
+        model._store_network(params)
+    return model, params
+
+
+def stacked_predict(model, X, params):
+    """Predicted classes of every network of ``params``, ``(m, n_samples)``."""
+    check_is_fitted(model)
+    logits = to_numpy(model._logits(X, params))
+    return model.classes_[np.argmax(logits, axis=-1)]

@@ -5,13 +5,14 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.base import ClassifierMixin, _fit_context, clone
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._base import TorchEstimatorBase, check_hidden_layer_sizes, fit_standardisation
 from ._kd_hypergradient import (
     HYPERGRADIENTS,
     predict_linear_trajectory,
@@ -28,31 +29,11 @@ from ._utils import (
     check_local_random_state,
     to_numpy,
     torch_generator,
-    torch_threads,
-    validate_labelled_data,
 )
 
 #: Teacher probabilities are floored at this value before their logarithm is
 #: taken as the teacher's logits (a random forest predicts exact zeros).
 TEACHER_PROBA_FLOOR = 1e-6
-
-
-def _check_hidden_layer_sizes(hidden_layer_sizes):
-    message = (
-        "hidden_layer_sizes must be a tuple of positive ints, e.g. (32,) for one "
-        "hidden layer or () for a linear (logistic-regression) student; got "
-        f"{hidden_layer_sizes!r}."
-    )
-    if isinstance(hidden_layer_sizes, Integral) and not isinstance(
-        hidden_layer_sizes, bool
-    ):
-        hidden_layer_sizes = (hidden_layer_sizes,)
-    if not isinstance(hidden_layer_sizes, (tuple, list)):
-        raise ValueError(message)
-    for width in hidden_layer_sizes:
-        if not isinstance(width, Integral) or isinstance(width, bool) or width < 1:
-            raise ValueError(message)
-    return tuple(int(w) for w in hidden_layer_sizes)
 
 
 def _check_bounds(bounds, name, lowest, highest):
@@ -105,7 +86,7 @@ def stratified_validation_split(y_index, validation_fraction, rng):
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
 
 
-class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, BaseEstimator):
+class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
     """Knowledge distillation into an MLP student whose distillation
     metaparameters are tuned by hypergradient descent while it trains.
 
@@ -402,8 +383,13 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, BaseEstimator):
         self : KDMetaparamTuner
             The fitted estimator.
         """
-        X, self.classes_, y_index = validate_labelled_data(self, X, y)
-        hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
+        with self._fitting():
+            self._fit(X, y, X_val, y_val)
+        return self
+
+    def _fit(self, X, y, X_val, y_val):
+        X, self.classes_, y_index = self._validate_labelled(X, y)
+        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         lambda_bounds = _check_bounds(self.lambda_bounds, "lambda_bounds", 0.0, 1.0)
         temperature_bounds = _check_bounds(
             self.temperature_bounds, "temperature_bounds", 0.0, np.inf
@@ -451,19 +437,17 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, BaseEstimator):
         self.teacher_ = self._fit_teacher(X_train, y_train, rng)
         teacher_logits = self._teacher_logits(X_train)
 
-        with torch_threads(self.n_threads):
-            self._train_student(
-                X_train,
-                y_index_train,
-                teacher_logits,
-                X_val_,
-                yv_index,
-                hidden,
-                lambda_bounds,
-                temperature_bounds,
-                rng,
-            )
-        return self
+        self._train_student(
+            X_train,
+            y_index_train,
+            teacher_logits,
+            X_val_,
+            yv_index,
+            hidden,
+            lambda_bounds,
+            temperature_bounds,
+            rng,
+        )
 
     def _fit_teacher(self, X, y, rng):
         teacher_seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -532,9 +516,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, BaseEstimator):
         dtype = torch.float32
         n_train, n_features = X_train.shape
         n_classes = len(self.classes_)
-        self.mean_ = X_train.mean(axis=0)
-        scale = X_train.std(axis=0)
-        self.scale_ = np.where(scale > 10 * np.finfo(np.float64).eps, scale, 1.0)
+        self.mean_, self.scale_ = fit_standardisation(X_train)
 
         def tensor(array, kind=dtype):
             return torch.as_tensor(array, dtype=kind)
@@ -670,8 +652,3 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, BaseEstimator):
 
     def _input_scaling(self):
         return self.mean_, self.scale_
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = False
-        return tags

@@ -12,17 +12,15 @@ the very code path of :class:`DistilledMLPClassifier.fit`.
 """
 
 import dataclasses
-import warnings
 from numbers import Integral
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils.validation import check_is_fitted
 
-from ._distilled_mlp import DistilledMLPClassifier
+from ._distilled_mlp import DistilledMLPClassifier, fit_networks, stacked_predict
 from ._utils import torch_threads
 
 _PAPER_ARCHITECTURES = {"1-layer": (), "2-layer": (10,), "4-layer": (10, 10, 10)}
@@ -101,15 +99,11 @@ def distillation_accuracy(
             f"{type(estimator).__name__}."
         )
     n_models = _check_n_models(n_models)
-    model = clone(estimator)
     if random_state is not None:
-        model.set_params(random_state=random_state)
-    model._validate_params()
-    with torch_threads(model.n_threads), warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        params = model._fit(X_train, y_train, n_models=n_models)
-        proba = model._stacked_proba(X_test, params)
-    predictions = model.classes_[np.argmax(proba, axis=-1)]
+        estimator = clone(estimator).set_params(random_state=random_state)
+    model, params = fit_networks(estimator, X_train, y_train, n_models=n_models)
+    with torch_threads(model.n_threads):
+        predictions = stacked_predict(model, X_test, params)
     scores = (predictions == np.asarray(y_test)[None, :]).mean(axis=1)
     return DistillationScore(float(scores.mean()), float(scores.std()), scores)
 

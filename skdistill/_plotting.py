@@ -8,8 +8,9 @@ skdistill itself does not need it.
 """
 
 import numpy as np
-from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
+
+from ._dataset import DistilledDataset
 
 __all__ = [
     "DistilledDataDisplay",
@@ -127,12 +128,14 @@ class DistilledDataDisplay:
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> from sklearn.datasets import make_moons
-    >>> from skdistill import DatasetDistiller
+    >>> from skdistill import DatasetDistiller, DistilledMLPClassifier
     >>> from skdistill import DistilledDataDisplay
     >>> X, y = make_moons(n_samples=200, noise=0.1, random_state=0)
     >>> distiller = DatasetDistiller(n_steps=5, n_epochs=2, max_iter=10,
+    ...                              random_state=0)
+    >>> clf = DistilledMLPClassifier((10,), distiller=distiller,
     ...                              random_state=0).fit(X, y)
-    >>> display = DistilledDataDisplay.from_estimator(distiller, X, y)
+    >>> display = DistilledDataDisplay.from_estimator(clf, X, y)
     >>> len(display.scatter_.get_offsets())
     10
     """
@@ -287,24 +290,28 @@ class DistilledDataDisplay:
     @classmethod
     def from_estimator(
         cls,
-        distiller,
+        estimator,
         X=None,
         y=None,
         *,
-        model=None,
+        dataset=None,
         steps=None,
         grid_resolution=100,
-        random_state=None,
         ax=None,
         **kwargs,
     ):
-        """Draw the distilled rows of a fitted distiller over a model's boundary.
+        """Draw a distilled dataset over the boundary of a fitted classifier.
+
+        Nothing is trained here: the classifier is drawn as it was fitted.
 
         Parameters
         ----------
-        distiller : DatasetDistiller
-            A fitted distiller (or a :class:`~sklearn.frozen.FrozenEstimator`
-            of one).
+        estimator : fitted classifier
+            The classifier whose class probabilities colour the background,
+            typically a :class:`~skdistill.DistilledMLPClassifier` fitted with
+            a distiller (its ``distilled_`` is then the dataset drawn). Any
+            fitted classifier with ``predict_proba`` can be given together
+            with ``dataset``.
 
         X : array-like of shape (n_samples, n_features), default=None
             Real rows to draw faintly behind; they also fix the projection
@@ -313,24 +320,16 @@ class DistilledDataDisplay:
         y : array-like of shape (n_samples,), default=None
             The classes of ``X``; needed with ``X``.
 
-        model : classifier, default=None
-            The model whose decision boundary is drawn. It is cloned and
-            trained on the distilled data: an estimator with a ``distiller``
-            parameter (such as :class:`~skdistill.DistilledMLPClassifier`)
-            replays it with its learned schedule and soft labels, any other
-            classifier is fitted on the rows and their most likely classes.
-            None trains a ``DistilledMLPClassifier`` with the distiller's
-            first architecture.
+        dataset : DistilledDataset, DatasetDistiller or FrozenEstimator, \
+                default=None
+            The distilled rows to draw (a fitted distiller stands for its
+            ``distilled_``); None draws ``estimator.distilled_``.
 
         steps : array-like of int, default=None
-            Draw only the synthetic rows of these steps (the model is trained
-            on all of them).
+            Draw only the synthetic rows of these steps.
 
         grid_resolution : int, default=100
-            Grid points along each axis for the model's response.
-
-        random_state : int, RandomState instance or None, default=None
-            Seeds the default model's initialisation.
+            Grid points along each axis for the classifier's response.
 
         ax : matplotlib Axes, default=None
             Axes to draw into; a new figure is made if None.
@@ -341,25 +340,37 @@ class DistilledDataDisplay:
         Returns
         -------
         display : DistilledDataDisplay
-            The drawn display. Its ``model_`` attribute holds the trained
-            model and ``projection_`` the fitted PCA (None for 2-D data).
+            The drawn display. Its ``projection_`` attribute holds the PCA of
+            the plotting plane (None for 2-D data).
         """
         _import_pyplot(f"{cls.__name__}.from_estimator")
         from sklearn.decomposition import PCA
-        from sklearn.frozen import FrozenEstimator
 
-        from ._distilled_mlp import DistilledMLPClassifier
+        from ._distilled_mlp import distilled_dataset_of
 
-        check_is_fitted(distiller, "distilled_X_")
+        check_is_fitted(estimator)
+        if not hasattr(estimator, "predict_proba"):
+            raise TypeError(
+                f"{type(estimator).__name__} has no predict_proba; the background "
+                "is coloured by the class probabilities of the classifier."
+            )
+        if dataset is None:
+            dataset = getattr(estimator, "distilled_", None)
+            if dataset is None:
+                raise ValueError(
+                    f"{type(estimator).__name__} was not trained on a distilled "
+                    "dataset; pass the one to draw as dataset=."
+                )
+        else:
+            if not isinstance(dataset, DistilledDataset):
+                check_is_fitted(getattr(dataset, "estimator", dataset))
+            dataset = distilled_dataset_of(dataset)
         if (X is None) != (y is None):
             raise ValueError("Pass both X and y, or neither.")
-        classes = np.asarray(distiller.classes_)
-        distilled_X = np.asarray(distiller.distilled_X_, dtype=float)
-        distilled_y = np.asarray(distiller.distilled_y_, dtype=float)
-        hard = classes[distilled_y.argmax(axis=1)]
-        mean = np.asarray(distiller.mean_, dtype=float)
-        scale = np.asarray(distiller.scale_, dtype=float)
-        n_features = distilled_X.shape[1]
+        classes = dataset.classes
+        distilled_X = dataset.X
+        distilled_y = dataset.y
+        n_features = dataset.n_features
         if X is not None:
             X = np.asarray(X, dtype=float)
             y = np.asarray(y)
@@ -369,24 +380,10 @@ class DistilledDataDisplay:
                     f"{n_features}."
                 )
 
-        if isinstance(distiller, FrozenEstimator):
-            frozen = distiller
-        else:
-            frozen = FrozenEstimator(distiller)
-        if model is None:
-            architectures = getattr(distiller, "architectures_", ((10,),))
-            model = DistilledMLPClassifier(
-                hidden_layer_sizes=architectures[0], random_state=random_state
-            )
-        model = clone(model)
-        if "distiller" in model.get_params():
-            model.set_params(distiller=frozen)
-        model.fit(distilled_X, hard)
-
         if n_features == 2:
             projection = None
             to_plane = np.asarray
-            names = getattr(distiller, "feature_names_in_", None)
+            names = dataset.feature_names
             xlabel, ylabel = (
                 (str(names[0]), str(names[1]))
                 if names is not None
@@ -394,10 +391,10 @@ class DistilledDataDisplay:
             )
         elif n_features > 2:
             basis = distilled_X if X is None else X
-            projection = PCA(n_components=2).fit((basis - mean) / scale)
+            projection = PCA(n_components=2).fit(dataset.scale_rows(basis))
 
             def to_plane(rows):
-                return projection.transform((np.asarray(rows) - mean) / scale)
+                return projection.transform(dataset.scale_rows(rows))
 
             ratio = projection.explained_variance_ratio_
             xlabel = f"principal component 1 ({ratio[0]:.0%} of variance)"
@@ -415,14 +412,16 @@ class DistilledDataDisplay:
         )
         grid = np.c_[xx0.ravel(), xx1.ravel()]
         if projection is not None:
-            grid = projection.inverse_transform(grid) * scale + mean
-        proba = model.predict_proba(grid)
-        # Align the model's classes with the distiller's.
+            grid = projection.inverse_transform(grid)
+            if dataset.mean is not None:
+                grid = grid * dataset.scale + dataset.mean
+        proba = estimator.predict_proba(grid)
+        # Align the classifier's classes with the dataset's.
         response = np.zeros((len(grid), len(classes)))
-        response[:, np.searchsorted(classes, model.classes_)] = proba
+        response[:, np.searchsorted(classes, estimator.classes_)] = proba
         response = response.reshape(grid_resolution, grid_resolution, len(classes))
 
-        step = np.asarray(distiller.distilled_step_)
+        step = dataset.step
         keep = np.ones(len(points), dtype=bool)
         if steps is not None:
             keep = np.isin(step, np.atleast_1d(steps))
@@ -439,7 +438,6 @@ class DistilledDataDisplay:
             xlabel=xlabel,
             ylabel=ylabel,
         )
-        display.model_ = model
         display.projection_ = projection
         return display.plot(ax=ax, **kwargs)
 
@@ -553,8 +551,9 @@ class LearningRateScheduleDisplay:
         ----------
         estimator : DatasetDistiller or DistilledMLPClassifier
             A fitted distiller (or a :class:`~sklearn.frozen.FrozenEstimator`
-            of one), or a classifier fitted with a distiller, whose
-            distiller's schedule is drawn.
+            of one), a classifier fitted with a distiller, or a
+            :class:`~skdistill.DistilledDataset`: the learned schedule of its
+            distilled dataset is drawn.
 
         ax : matplotlib Axes, default=None
             Axes to draw into; a new figure is made if None.
@@ -568,14 +567,22 @@ class LearningRateScheduleDisplay:
             The drawn display.
         """
         _import_pyplot(f"{cls.__name__}.from_estimator")
-        distiller = getattr(estimator, "distiller_", None)
-        if distiller is None:
-            distiller = estimator
-        check_is_fitted(distiller, "lr_schedule_")
+        from ._distilled_mlp import distilled_dataset_of
+
+        if not isinstance(estimator, DistilledDataset):
+            check_is_fitted(getattr(estimator, "estimator", estimator))
+        dataset = getattr(estimator, "distilled_", None)
+        if not isinstance(dataset, DistilledDataset):
+            dataset = distilled_dataset_of(estimator)
+        if dataset.lr_schedule is None:
+            raise ValueError(
+                "The distilled dataset has no learned schedule (a baseline's set "
+                "is trained the ordinary way); there is nothing to draw."
+            )
         display = cls(
-            lr_schedule=np.asarray(distiller.lr_schedule_),
-            n_steps=int(np.max(distiller.distilled_step_)) + 1,
-            lr_init=getattr(distiller, "lr_init", None),
+            lr_schedule=dataset.lr_schedule,
+            n_steps=dataset.n_steps,
+            lr_init=dataset.lr_init,
         )
         return display.plot(ax=ax, **kwargs)
 

@@ -44,12 +44,18 @@ def blobs_distiller():
     return distiller, X, y
 
 
+def _trained_on(distiller, X, y, **params):
+    model = DistilledMLPClassifier(
+        (10,), distiller=FrozenEstimator(distiller), random_state=0, **params
+    )
+    return model.fit(X, y)
+
+
 def test_distilled_data_display_on_2d_data(moons_distiller):
     distiller, X, y = moons_distiller
+    clf = _trained_on(distiller, X, y)
     fig, ax = plt.subplots()
-    display = DistilledDataDisplay.from_estimator(
-        distiller, X, y, ax=ax, grid_resolution=30, random_state=0
-    )
+    display = DistilledDataDisplay.from_estimator(clf, X, y, ax=ax, grid_resolution=30)
     assert display.ax_ is ax and display.figure_ is fig
     assert display.projection_ is None
     # One point per synthetic row, at the row itself (2-D data: no projection).
@@ -60,14 +66,20 @@ def test_distilled_data_display_on_2d_data(moons_distiller):
     np.testing.assert_allclose(display.response.sum(axis=-1), 1.0, atol=1e-6)
     assert display.surface_.get_array().shape == (30, 30, 3)
     assert display.boundary_ is not None
-    assert isinstance(display.model_, DistilledMLPClassifier)
+    # The classifier is drawn as fitted, not trained again.
+    grid = np.c_[display.xx0.ravel(), display.xx1.ravel()]
+    np.testing.assert_allclose(
+        display.response.reshape(-1, 2), clf.predict_proba(grid), atol=1e-12
+    )
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["0", "1"]
     assert ax.get_xlabel() == "feature 0"
 
 
 def test_soft_labels_set_the_colour_of_the_rows(moons_distiller):
-    distiller, _, _ = moons_distiller
-    display = DistilledDataDisplay.from_estimator(distiller, grid_resolution=10)
+    distiller, X, y = moons_distiller
+    display = DistilledDataDisplay.from_estimator(
+        _trained_on(distiller, X, y), grid_resolution=10
+    )
     colors = display.scatter_.get_facecolors()[:, :3]
     tab10 = matplotlib.colormaps["tab10"](np.arange(2))[:, :3]
     np.testing.assert_allclose(colors, distiller.distilled_y_ @ tab10, atol=1e-6)
@@ -76,7 +88,7 @@ def test_soft_labels_set_the_colour_of_the_rows(moons_distiller):
 def test_distilled_data_display_projects_wider_data(blobs_distiller):
     distiller, X, y = blobs_distiller
     display = DistilledDataDisplay.from_estimator(
-        distiller, X, y, grid_resolution=20, random_state=0
+        _trained_on(distiller, X, y), X, y, grid_resolution=20
     )
     assert display.projection_ is not None
     offsets = display.scatter_.get_offsets()
@@ -89,11 +101,12 @@ def test_distilled_data_display_projects_wider_data(blobs_distiller):
     assert "principal component 1" in display.ax_.get_xlabel()
 
 
-def test_distilled_data_display_steps_model_and_frozen(moons_distiller):
-    distiller, _, _ = moons_distiller
+def test_distilled_data_display_any_classifier_and_steps(moons_distiller):
+    distiller, X, y = moons_distiller
+    logistic = LogisticRegression().fit(X, y)
     display = DistilledDataDisplay.from_estimator(
-        FrozenEstimator(distiller),
-        model=LogisticRegression(),
+        logistic,
+        dataset=FrozenEstimator(distiller),
         steps=[1],
         annotate_steps=True,
         grid_resolution=10,
@@ -102,20 +115,28 @@ def test_distilled_data_display_steps_model_and_frozen(moons_distiller):
     np.testing.assert_allclose(
         display.scatter_.get_offsets(), distiller.distilled_X_[in_step]
     )
-    assert isinstance(display.model_, LogisticRegression)
+    grid = np.c_[display.xx0.ravel(), display.xx1.ravel()]
+    np.testing.assert_allclose(
+        display.response.reshape(-1, 2), logistic.predict_proba(grid)
+    )
     assert [t.get_text() for t in display.ax_.texts] == ["1"] * int(in_step.sum())
 
 
 def test_distilled_data_display_checks_its_input(moons_distiller):
     distiller, X, y = moons_distiller
+    clf = _trained_on(distiller, X, y)
     with pytest.raises(ValueError, match="both X and y"):
-        DistilledDataDisplay.from_estimator(distiller, X)
+        DistilledDataDisplay.from_estimator(clf, X)
     with pytest.raises(ValueError, match="3 features"):
-        DistilledDataDisplay.from_estimator(distiller, np.c_[X, X[:, :1]], y)
+        DistilledDataDisplay.from_estimator(clf, np.c_[X, X[:, :1]], y)
+    with pytest.raises(ValueError, match="dataset="):
+        DistilledDataDisplay.from_estimator(LogisticRegression().fit(X, y))
     from sklearn.exceptions import NotFittedError
 
     with pytest.raises(NotFittedError):
-        DistilledDataDisplay.from_estimator(DatasetDistiller())
+        DistilledDataDisplay.from_estimator(DistilledMLPClassifier())
+    with pytest.raises(NotFittedError):
+        DistilledDataDisplay.from_estimator(clf, dataset=DatasetDistiller())
 
 
 def test_learning_rate_schedule_display(moons_distiller):

@@ -1,0 +1,190 @@
+"""The shared base of the torch estimators, and the checks it is built from.
+
+:class:`DatasetDistiller`, :class:`DistilledMLPClassifier` and
+:class:`KDMetaparamTuner` differ in what they learn, not in their plumbing:
+validating labelled data, checking network sizes, seeding local random streams,
+holding torch's thread setting for the length of a fit, standardising features,
+running an iterative loop with progress and a divergence check, and forgetting
+a half-made fitted state when a fit fails. All of that lives here, once.
+"""
+
+import contextlib
+from numbers import Integral
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.preprocessing import StandardScaler
+
+from ._utils import (
+    ProgressReporter,
+    check_finite_loss,
+    check_local_random_state,
+    forget_fitted_state,
+    torch_generator,
+    torch_threads,
+    validate_labelled_data,
+)
+
+
+def check_hidden_layer_sizes(hidden_layer_sizes, name="hidden_layer_sizes"):
+    """``hidden_layer_sizes`` as a tuple of positive ints; ``()`` is linear.
+
+    A single int means one hidden layer of that width, as in MLPClassifier.
+    """
+    if isinstance(hidden_layer_sizes, Integral) and not isinstance(
+        hidden_layer_sizes, bool
+    ):
+        hidden_layer_sizes = (hidden_layer_sizes,)
+    if not isinstance(hidden_layer_sizes, (tuple, list)) or not all(
+        isinstance(w, Integral) and not isinstance(w, bool) and w >= 1
+        for w in hidden_layer_sizes
+    ):
+        raise ValueError(
+            f"{name} must be an int or a tuple of positive ints, e.g. (32,) for one "
+            "hidden layer of 32 units or () for a linear (softmax-regression) "
+            f"model; got {hidden_layer_sizes!r}."
+        )
+    return tuple(int(w) for w in hidden_layer_sizes)
+
+
+def check_architectures(architectures):
+    """A non-empty tuple of hidden-layer-size tuples."""
+    message = (
+        "architectures must be a non-empty tuple of hidden-layer-size tuples, "
+        "e.g. ((10,),) for one hidden layer of 10 units or ((), (10,)) for a "
+        f"linear model and a one-hidden-layer MLP; got {architectures!r}."
+    )
+    if not isinstance(architectures, (tuple, list)) or len(architectures) == 0:
+        raise ValueError(message)
+    checked = []
+    for hidden in architectures:
+        if not isinstance(hidden, (tuple, list)):
+            raise ValueError(message)
+        try:
+            checked.append(check_hidden_layer_sizes(hidden))
+        except ValueError:
+            raise ValueError(message) from None
+    return tuple(checked)
+
+
+def check_device(device):
+    """A torch device this package runs on: the CPU, or CUDA where available."""
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device={device!r} is not a torch device name.") from exc
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(
+            f"device={str(device)!r} is not supported; use 'cpu' or 'cuda'."
+        )
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={str(device)!r} was requested but CUDA is not available on "
+            "this machine; use device='cpu'."
+        )
+    return device
+
+
+def fit_standardisation(X):
+    """``(mean, scale)`` of the columns of ``X`` (StandardScaler's).
+
+    Constant columns get scale 1. Raises a ValueError, naming the remedy, when
+    the variance overflows float64.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaler = StandardScaler().fit(X)
+        finite = (
+            np.isfinite(scaler.var_).all()
+            and np.isfinite((X - scaler.mean_) / scaler.scale_).all()
+        )
+    # StandardScaler takes an overflowed variance for a constant feature.
+    if not finite:
+        raise ValueError(
+            "X has values too large to standardise in float64 (their variance "
+            "overflows); rescale X before fitting."
+        )
+    return scaler.mean_, scaler.scale_
+
+
+class NoImprovementStopper:
+    """Stop when the loss has not improved by ``tol`` for ``n_iter_no_change``
+    consecutive iterations (the rule of MLPClassifier)."""
+
+    def __init__(self, tol, n_iter_no_change):
+        self.tol, self.n_iter_no_change = tol, n_iter_no_change
+        self.best, self.no_improvement, self.stopped = np.inf, 0, False
+
+    def __call__(self, loss):
+        if loss > self.best - self.tol:
+            self.no_improvement += 1
+        else:
+            self.no_improvement = 0
+        self.best = min(self.best, loss)
+        self.stopped = self.no_improvement >= self.n_iter_no_change
+        return self.stopped
+
+
+def run_iterations(estimator, n_iterations, step, *, advice, stop=None):
+    """Run an iterative fit: ``step(i)`` for ``i = 1 .. n_iterations``.
+
+    ``step`` does one iteration and returns its loss. This wires what every
+    iterative fit needs: the loss is checked (a NaN or infinite loss raises
+    `DivergenceError` with ``advice``, the parameter to lower), appended to
+    ``estimator.loss_curve_`` and reported when ``estimator.verbose`` is set;
+    ``stop(loss)`` returning True ends the loop early.
+
+    Returns
+    -------
+    n_iter : int
+        Iterations run.
+    """
+    name = type(estimator).__name__
+    progress = ProgressReporter(name, n_iterations, estimator.verbose)
+    estimator.loss_curve_ = []
+    for iteration in range(1, n_iterations + 1):
+        loss = float(step(iteration))
+        check_finite_loss(loss, iteration, name, advice)
+        estimator.loss_curve_.append(loss)
+        progress.update(iteration, loss)
+        if stop is not None and stop(loss):
+            break
+    return iteration
+
+
+class TorchEstimatorBase(BaseEstimator):
+    """Plumbing shared by the estimators that train torch networks.
+
+    Subclasses have the parameters ``random_state``, ``verbose`` and
+    ``n_threads``, and wrap the body of ``fit`` in `_fitting`.
+    """
+
+    @contextlib.contextmanager
+    def _fitting(self):
+        """The context of a fit: torch at ``n_threads`` threads (the caller's
+        setting restored afterwards), and a fit that fails leaves the estimator
+        unfitted instead of half-updated."""
+        try:
+            with torch_threads(self.n_threads):
+                yield
+        except BaseException:
+            forget_fitted_state(self)
+            raise
+
+    def _validate_labelled(self, X, y, **kwargs):
+        """``(X, classes, y_index)``; see `validate_labelled_data`."""
+        return validate_labelled_data(self, X, y, **kwargs)
+
+    def _random_streams(self, device="cpu"):
+        """A local numpy RandomState and a torch Generator seeded from it.
+
+        Every random number of a fit comes from these two, never from a global
+        stream, so ``random_state`` fixes the fit to the bit.
+        """
+        rng = check_local_random_state(self.random_state)
+        return rng, torch_generator(rng, device=device)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags

@@ -1,0 +1,467 @@
+"""DistilledDataset: the value every distillation method and baseline produces.
+
+A distilled dataset is a few rows with soft labels, grouped into the steps of a
+training run, and -- for data learned by dataset distillation -- the learning
+rate of every step of that run and the standardisation the rows were learned
+in. :class:`DatasetDistiller` and the baseline samplers produce one
+(``distilled_``); :class:`DistilledMLPClassifier`, the metrics, the displays
+and the command line read one. It is saved as a single ``.npz`` file that loads
+without pickle (see :meth:`DistilledDataset.save` for the format).
+"""
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ._schedules import check_learning_rates
+
+#: Written into every file; `load` refuses other formats and newer versions.
+FILE_FORMAT = "skdistill.DistilledDataset"
+FILE_VERSION = 1
+#: The rows of a soft-label matrix must sum to 1 within this tolerance.
+SOFT_LABEL_ATOL = 1e-5
+
+
+def check_soft_labels(Y, name="Soft labels"):
+    """Validate a soft-label matrix: finite, non-negative rows that sum to 1."""
+    Y = np.asarray(Y, dtype=np.float64)
+    if Y.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D matrix; got shape {Y.shape}.")
+    if not np.all(np.isfinite(Y)):
+        raise ValueError(f"{name} contain NaN or infinity.")
+    if np.any(Y < 0):
+        raise ValueError(
+            f"{name} (y of shape (n_samples, n_classes)) must be probabilities: "
+            f"found a negative value {Y.min()!r}."
+        )
+    sums = Y.sum(axis=1)
+    bad = np.flatnonzero(np.abs(sums - 1.0) > SOFT_LABEL_ATOL)
+    if bad.size:
+        raise ValueError(
+            f"{name} (y of shape (n_samples, n_classes)) must be probabilities: "
+            f"every row must sum to 1, but row {bad[0]} sums to {sums[bad[0]]!r}."
+        )
+    return Y
+
+
+def _plain(value):
+    """``value`` with numpy scalars made Python ones, for JSON."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return repr(value)
+
+
+def _label_array(values):
+    """Class labels as an array that ``np.load(allow_pickle=False)`` can read."""
+    values = np.asarray(values)
+    if values.dtype.kind in "biufU":
+        return values
+    if values.dtype.kind == "O" and all(isinstance(v, str) for v in values):
+        return values.astype(str)
+    raise ValueError(
+        "DistilledDataset can save class labels that are numbers or strings; got "
+        f"labels of type {sorted({type(v).__name__ for v in values})}."
+    )
+
+
+class DistilledDataset:
+    """A small training set: rows, soft labels, steps and a learned schedule.
+
+    The rows are kept as the networks see them (``X_scaled``, in the
+    standardised space the data was learned in), so that replaying them is
+    exact; ``X`` gives them in the units of the original data.
+
+    Parameters
+    ----------
+    X_scaled : array-like of shape (n_rows, n_features)
+        The rows in the standardised space ``(X - mean) / scale``; in the
+        original units when ``mean`` and ``scale`` are None.
+
+    y : array-like of shape (n_rows, n_classes)
+        Soft labels: every row a probability vector over ``classes``.
+
+    classes : array-like of shape (n_classes,)
+        Class labels (numbers or strings), in the order of the columns of
+        ``y``.
+
+    step : array-like of int of shape (n_rows,), default=None
+        The training step each row belongs to, numbering the steps
+        ``0 .. n_steps - 1``. None puts every row in one step.
+
+    lr_schedule : array-like of shape (n_steps * n_epochs,), default=None
+        The learned learning rate of every training step, in order. None for
+        a set without a schedule (a baseline), which is trained the ordinary
+        way.
+
+    mean, scale : array-like of shape (n_features,), default=None
+        The standardisation of the rows; both or neither.
+
+    feature_names : array-like of str of shape (n_features,), default=None
+        Names of the features.
+
+    lr_init : float, default=None
+        The learning rate the schedule was learned from: the base rate of the
+        schedules that do not use the learned rates.
+
+    architectures : tuple of tuples of int, default=None
+        Hidden-layer sizes of the networks the data was learned for.
+
+    fixed_init : list of list of ndarray, default=None
+        With fixed-initialisation distillation, for every architecture the
+        stacked initial weights and biases the data was learned for.
+
+    encoding : dict, default=None
+        How raw feature columns were encoded into ``X`` (written by the
+        command line; see :meth:`feature_encoder`).
+
+    provenance : dict, default=None
+        How the set was made: method, parameters, package version. JSON-able
+        values.
+
+    Attributes
+    ----------
+    n_rows, n_features, n_classes, n_steps, n_epochs : int
+        Sizes. ``n_epochs`` is 1 without a schedule.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdistill import DistilledDataset
+    >>> ds = DistilledDataset(
+    ...     X_scaled=[[0.0, 1.0], [1.0, 0.0]], y=[[1.0, 0.0], [0.0, 1.0]],
+    ...     classes=["a", "b"], step=[0, 1], lr_schedule=[0.1, 0.1, 0.05, 0.05])
+    >>> ds.n_steps, ds.n_epochs, ds.hard_labels.tolist()
+    (2, 2, ['a', 'b'])
+    """
+
+    def __init__(
+        self,
+        X_scaled,
+        y,
+        classes,
+        *,
+        step=None,
+        lr_schedule=None,
+        mean=None,
+        scale=None,
+        feature_names=None,
+        lr_init=None,
+        architectures=None,
+        fixed_init=None,
+        encoding=None,
+        provenance=None,
+    ):
+        X_scaled = np.array(X_scaled, dtype=np.float64)
+        if X_scaled.ndim != 2 or X_scaled.shape[0] == 0 or X_scaled.shape[1] == 0:
+            raise ValueError(
+                "A distilled dataset needs a non-empty 2-D array of rows; got "
+                f"shape {X_scaled.shape}."
+            )
+        if not np.all(np.isfinite(X_scaled)):
+            raise ValueError("The rows of a distilled dataset must be finite.")
+        n_rows, n_features = X_scaled.shape
+        y = check_soft_labels(y, "The soft labels of a distilled dataset")
+        classes = np.asarray(classes)
+        _label_array(classes)  # refuses labels that cannot be saved
+        if classes.ndim != 1 or y.shape != (n_rows, classes.size):
+            raise ValueError(
+                f"The soft labels have shape {y.shape}; expected (n_rows, "
+                f"n_classes) = {(n_rows, classes.size)}."
+            )
+        step = np.zeros(n_rows, dtype=np.int64) if step is None else np.array(step)
+        if step.shape != (n_rows,) or step.dtype.kind not in "iu":
+            raise ValueError(
+                f"step must hold one integer step index per row; got {step!r}."
+            )
+        step = step.astype(np.int64)
+        n_steps = int(step.max()) + 1
+        if not np.array_equal(np.unique(step), np.arange(n_steps)):
+            raise ValueError(
+                "step must number the steps 0 .. n_steps - 1, each with rows; got "
+                f"the steps {np.unique(step).tolist()}."
+            )
+        if lr_schedule is not None:
+            lr_schedule = check_learning_rates(lr_schedule)
+            if lr_schedule.size % n_steps:
+                raise ValueError(
+                    f"The schedule has {lr_schedule.size} learning rates, which is "
+                    f"not a multiple of the {n_steps} steps."
+                )
+        if (mean is None) != (scale is None):
+            raise ValueError("Give both mean and scale, or neither.")
+        if mean is not None:
+            mean = np.array(mean, dtype=np.float64)
+            scale = np.array(scale, dtype=np.float64)
+            if mean.shape != (n_features,) or scale.shape != (n_features,):
+                raise ValueError(
+                    f"mean and scale must have shape ({n_features},); got "
+                    f"{mean.shape} and {scale.shape}."
+                )
+            if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
+                raise ValueError("mean and scale must be finite.")
+            if np.any(scale <= 0):
+                raise ValueError("scale must be positive.")
+        if feature_names is not None:
+            feature_names = np.asarray(feature_names, dtype=str)
+            if feature_names.shape != (n_features,):
+                raise ValueError(
+                    f"feature_names must have {n_features} names; got "
+                    f"{feature_names.size}."
+                )
+        self.X_scaled = X_scaled
+        self.y = y
+        self.classes = classes
+        self.step = step
+        self.lr_schedule = lr_schedule
+        self.mean = mean
+        self.scale = scale
+        self.feature_names = feature_names
+        self.lr_init = None if lr_init is None else float(lr_init)
+        self.architectures = (
+            None
+            if architectures is None
+            else tuple(tuple(int(w) for w in a) for a in architectures)
+        )
+        self.fixed_init = (
+            None
+            if fixed_init is None
+            else [[np.asarray(p, dtype=np.float64) for p in ps] for ps in fixed_init]
+        )
+        self.encoding = None if encoding is None else _plain(dict(encoding))
+        self.provenance = {} if provenance is None else _plain(dict(provenance))
+
+    # -- sizes and views --------------------------------------------------------
+
+    @property
+    def n_rows(self):
+        return self.X_scaled.shape[0]
+
+    def __len__(self):
+        return self.n_rows
+
+    @property
+    def n_features(self):
+        return self.X_scaled.shape[1]
+
+    @property
+    def n_classes(self):
+        return self.classes.size
+
+    @property
+    def n_steps(self):
+        return int(self.step.max()) + 1
+
+    @property
+    def n_epochs(self):
+        if self.lr_schedule is None:
+            return 1
+        return self.lr_schedule.size // self.n_steps
+
+    @property
+    def X(self):
+        """The rows in the units of the original data."""
+        if self.mean is None:
+            return self.X_scaled.copy()
+        return self.X_scaled * self.scale + self.mean
+
+    @property
+    def hard_labels(self):
+        """The class of largest soft label of every row."""
+        return self.classes[np.argmax(self.y, axis=1)]
+
+    def scale_rows(self, X):
+        """``X`` (original units) in the space the rows were learned in."""
+        X = np.asarray(X, dtype=np.float64)
+        if self.mean is None:
+            return X
+        return (X - self.mean) / self.scale
+
+    def step_batches(self):
+        """The rows and soft labels of every step, ``[(X_scaled, y), ...]``."""
+        return [
+            (self.X_scaled[self.step == s], self.y[self.step == s])
+            for s in range(self.n_steps)
+        ]
+
+    def __repr__(self):
+        schedule = (
+            "no schedule"
+            if self.lr_schedule is None
+            else f"{self.n_steps} steps x {self.n_epochs} epochs"
+        )
+        method = self.provenance.get("method", "unknown method")
+        return (
+            f"DistilledDataset({self.n_rows} rows, {self.n_features} features, "
+            f"{self.n_classes} classes, {schedule}, made by {method})"
+        )
+
+    # -- the file ---------------------------------------------------------------
+
+    def save(self, path):
+        """Write the dataset to one ``.npz`` file that loads without pickle.
+
+        The format: a NumPy ``.npz`` archive (a zip of ``.npy`` arrays, none
+        of object dtype) holding ``X_scaled``, ``y``, ``classes``, ``step``
+        and, where present, ``lr_schedule``, ``mean``, ``scale``,
+        ``feature_names`` and ``fixed_init/<architecture>/<tensor>``, plus
+        ``metadata``: a JSON text with ``format`` (``"skdistill.
+        DistilledDataset"``), ``version`` (1), ``lr_init``, ``architectures``,
+        ``encoding`` and ``provenance``. The file is written to a temporary
+        name and renamed, so an interrupted save leaves no partial file.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write; ``.npz`` is appended when missing.
+
+        Returns
+        -------
+        path : Path
+            The path written.
+        """
+        path = Path(path)
+        if path.suffix != ".npz":
+            path = path.with_name(path.name + ".npz")
+        arrays = {
+            "X_scaled": self.X_scaled,
+            "y": self.y,
+            "classes": _label_array(self.classes),
+            "step": self.step,
+        }
+        for name in ("lr_schedule", "mean", "scale", "feature_names"):
+            if getattr(self, name) is not None:
+                arrays[name] = getattr(self, name)
+        for a, params in enumerate(self.fixed_init or []):
+            for i, tensor in enumerate(params):
+                arrays[f"fixed_init/{a}/{i}"] = tensor
+        metadata = {
+            "format": FILE_FORMAT,
+            "version": FILE_VERSION,
+            "lr_init": self.lr_init,
+            "architectures": None
+            if self.architectures is None
+            else [list(a) for a in self.architectures],
+            "encoding": self.encoding,
+            "provenance": self.provenance,
+        }
+        arrays["metadata"] = np.array(json.dumps(metadata))
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
+        try:
+            with os.fdopen(handle, "wb") as file:
+                np.savez(file, **arrays)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path):
+        """Read a dataset written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The ``.npz`` file.
+
+        Returns
+        -------
+        dataset : DistilledDataset
+
+        Raises
+        ------
+        ValueError
+            If the file is not a complete skdistill dataset file of a version
+            this package reads.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"No distilled dataset file at {path}.")
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                arrays = {name: archive[name] for name in archive.files}
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+            raise ValueError(
+                f"{path} is not a complete skdistill dataset file (it is truncated "
+                f"or not a .npz archive): {exc}"
+            ) from None
+        if "metadata" not in arrays:
+            raise ValueError(
+                f"{path} is a .npz archive but not a skdistill dataset file (it has "
+                "no metadata entry)."
+            )
+        try:
+            metadata = json.loads(str(arrays.pop("metadata")))
+        except json.JSONDecodeError:
+            metadata = None
+        if not isinstance(metadata, dict) or metadata.get("format") != FILE_FORMAT:
+            raise ValueError(f"{path} is not a skdistill dataset file.")
+        version = metadata.get("version")
+        if version != FILE_VERSION:
+            raise ValueError(
+                f"{path} is a skdistill dataset file of version {version!r}; this "
+                f"version of skdistill reads version {FILE_VERSION}."
+            )
+        missing = [n for n in ("X_scaled", "y", "classes", "step") if n not in arrays]
+        if missing:
+            raise ValueError(f"{path} lacks the arrays {missing}.")
+        fixed_keys = sorted(
+            (tuple(int(p) for p in name.split("/")[1:]), name)
+            for name in arrays
+            if name.startswith("fixed_init/")
+        )
+        fixed_init = None
+        if fixed_keys:
+            fixed_init = [[] for _ in range(fixed_keys[-1][0][0] + 1)]
+            for (a, _), name in fixed_keys:
+                fixed_init[a].append(arrays[name])
+        return cls(
+            arrays["X_scaled"],
+            arrays["y"],
+            arrays["classes"],
+            step=arrays["step"],
+            lr_schedule=arrays.get("lr_schedule"),
+            mean=arrays.get("mean"),
+            scale=arrays.get("scale"),
+            feature_names=arrays.get("feature_names"),
+            lr_init=metadata.get("lr_init"),
+            architectures=metadata.get("architectures"),
+            fixed_init=fixed_init,
+            encoding=metadata.get("encoding"),
+            provenance=metadata.get("provenance"),
+        )
+
+    # -- raw columns ------------------------------------------------------------
+
+    def feature_encoder(self):
+        """A fitted transformer from raw feature columns to the rows' features.
+
+        Available when the dataset records an ``encoding`` (the command line
+        writes one): numeric columns pass through, categorical ones are one-hot
+        encoded with the categories seen when the data was distilled. The
+        transformer returns a DataFrame with the columns ``feature_names``.
+
+        Returns
+        -------
+        encoder : sklearn.compose.ColumnTransformer
+        """
+        if self.encoding is None:
+            raise ValueError(
+                "This distilled dataset records no encoding of raw columns; its "
+                "rows are already the features."
+            )
+        from ._encoding import encoder_from_description
+
+        return encoder_from_description(self.encoding)

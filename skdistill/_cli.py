@@ -16,9 +16,17 @@
     * ``distilled.schedule.csv``: one row per training step of a network
       trained on the distilled data, in order: ``step``, ``epoch``, ``batch``
       (train on the rows whose ``_step`` equals it) and ``learning_rate``;
-    * ``distilled.encoding.json``: the target, the classes, the numeric
-      columns, the categories of every one-hot encoded column, and the
-      distiller's parameters.
+    * ``distilled.npz``: the distilled dataset (a
+      :class:`~skdistill.DistilledDataset` file, which loads without pickle):
+      the rows, soft labels, steps and schedule, the standardisation, the
+      classes, the encoding of the raw columns (scikit-learn's
+      ``OneHotEncoder`` in a ``ColumnTransformer``, rebuilt by
+      ``DistilledDataset.feature_encoder()``) and the distiller's parameters.
+      It is what turns new raw rows into predictions::
+
+          ds = DistilledDataset.load("distilled.npz")
+          clf = DistilledMLPClassifier((32,), distiller=ds).fit()
+          clf.predict(ds.feature_encoder().transform(pd.read_csv("new.csv")))
 
 Mistakes in the input (an unreadable file, a missing target column, a column
 that cannot be encoded, an output file that exists) end with a one-line
@@ -26,7 +34,6 @@ message on stderr and exit status 2.
 """
 
 import argparse
-import json
 import sys
 import time
 import warnings
@@ -219,11 +226,11 @@ def _demo_pictures(distiller, X, y, output_dir):
 
 
 def _sidecar_paths(output):
-    """The schedule and encoding files written beside ``output``."""
+    """The schedule and dataset files written beside ``output``."""
     stem = output.name[: -len(".csv")] if output.name.endswith(".csv") else output.name
     return (
         output.with_name(stem + ".schedule.csv"),
-        output.with_name(stem + ".encoding.json"),
+        output.with_name(stem + ".npz"),
     )
 
 
@@ -262,11 +269,11 @@ def _short_list(names, limit=8):
 
 
 def encode_features(frame, max_categories=DEFAULT_MAX_CATEGORIES):
-    """One-hot encode the non-numeric columns of ``frame``.
+    """Encode the feature columns of ``frame`` with scikit-learn's encoders.
 
     Numeric (and boolean) columns are kept as float columns; every other
     column becomes one 0/1 column per distinct value, named ``column=value``,
-    in sorted order of the values' text.
+    in sorted order of the values' text (see ``skdistill._encoding``).
 
     Parameters
     ----------
@@ -283,17 +290,17 @@ def encode_features(frame, max_categories=DEFAULT_MAX_CATEGORIES):
         The encoded features.
 
     encoding : dict
-        ``numeric_columns`` (list of names), ``categorical_columns`` (a dict
-        from name to its list of categories) and ``feature_columns`` (the
-        names of the columns of ``X``).
+        ``columns``, ``numeric_columns``, ``categorical_columns`` (a dict from
+        name to its list of categories) and ``feature_columns`` (the names of
+        the columns of ``X``).
 
     Raises
     ------
     UsageError
-        For missing values, or a non-numeric column with more than
-        ``max_categories`` distinct values.
+        For missing values, complex numbers, infinite values, or a non-numeric
+        column with more than ``max_categories`` distinct values.
     """
-    import pandas as pd
+    from ._encoding import fit_feature_encoder, is_numeric_column
 
     missing = frame.isna().sum()
     missing = missing[missing > 0]
@@ -304,46 +311,33 @@ def encode_features(frame, max_categories=DEFAULT_MAX_CATEGORIES):
             f"column {str(column)!r} has {count} missing values{more}; fill or drop "
             "them before distilling"
         )
-    blocks, numeric, categorical, names = [], [], {}, []
+    if frame.shape[1] == 0:
+        raise UsageError("there are no feature columns besides the target")
     for column in frame.columns:
         values = frame[column]
-        if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
-            if pd.api.types.is_complex_dtype(values):
+        if is_numeric_column(values):
+            if np.iscomplexobj(values.to_numpy()):
                 raise UsageError(
                     f"column {str(column)!r} holds complex numbers, which cannot be "
                     "distilled"
                 )
-            blocks.append(values.to_numpy(dtype=np.float64)[:, None])
-            numeric.append(str(column))
-            names.append(str(column))
             continue
-        text = values.astype(str)
-        categories = sorted(text.unique())
-        if len(categories) > max_categories:
+        n_categories = values.astype(str).nunique()
+        if n_categories > max_categories:
             raise UsageError(
-                f"column {str(column)!r} is not numeric and has {len(categories)} "
+                f"column {str(column)!r} is not numeric and has {n_categories} "
                 f"distinct values (more than --max-categories={max_categories}); "
                 "it looks like an identifier or free text: drop it, or convert it "
                 "to numbers"
             )
-        blocks.append(
-            (text.to_numpy()[:, None] == np.asarray(categories)[None, :]).astype(
-                np.float64
-            )
-        )
-        categorical[str(column)] = categories
-        names.extend(f"{column}={category}" for category in categories)
-    if not blocks:
-        raise UsageError("there are no feature columns besides the target")
-    X = np.hstack(blocks)
+    encoder, encoding = fit_feature_encoder(frame)
+    encoded = encoder.transform(frame)
+    X = encoded.to_numpy(dtype=np.float64)
+    names = [str(c) for c in encoded.columns]
     if not np.isfinite(X).all():
         column = names[int(np.flatnonzero(~np.isfinite(X).all(axis=0))[0])]
         raise UsageError(f"column {column!r} holds infinite values")
-    return X, {
-        "numeric_columns": numeric,
-        "categorical_columns": categorical,
-        "feature_columns": names,
-    }
+    return X, {**encoding, "feature_columns": names}
 
 
 def _check_outputs(paths, force, input_path):
@@ -397,8 +391,8 @@ def distill(args):
 
     input_path = Path(args.data)
     output = Path(args.output)
-    schedule_path, encoding_path = _sidecar_paths(output)
-    _check_outputs((output, schedule_path, encoding_path), args.force, input_path)
+    schedule_path, dataset_path = _sidecar_paths(output)
+    _check_outputs((output, schedule_path, dataset_path), args.force, input_path)
 
     frame = _read_csv(input_path, args.sep, args.encoding)
     columns = [str(c) for c in frame.columns]
@@ -472,57 +466,68 @@ def distill(args):
         args,
         output,
         schedule_path,
-        encoding_path,
+        dataset_path,
         input_path,
     )
     print(
         f"Distilled {len(X)} rows into {len(distiller.distilled_X_)} in "
-        f"{seconds:.1f} s; wrote {output}, {schedule_path} and {encoding_path}."
+        f"{seconds:.1f} s; wrote {output}, {schedule_path} and {dataset_path}."
     )
     return 0
 
 
 def _write_outputs(
-    distiller, encoding, label_columns, args, output, schedule, encoding_path, data
+    distiller, encoding, label_columns, args, output, schedule, dataset_path, data
 ):
     import pandas as pd
 
-    rows = pd.DataFrame(distiller.distilled_X_, columns=encoding["feature_columns"])
-    rows.insert(len(rows.columns), STEP_COLUMN, distiller.distilled_step_)
-    labels = pd.DataFrame(distiller.distilled_y_, columns=label_columns)
-    pd.concat([rows, labels], axis=1).to_csv(output, index=False, float_format="%.8g")
+    from ._dataset import DistilledDataset
 
-    n_steps = distiller.n_steps
-    k = np.arange(len(distiller.lr_schedule_))
-    pd.DataFrame(
+    dataset = distiller.distilled_
+    rows = pd.DataFrame(dataset.X, columns=encoding["feature_columns"])
+    rows.insert(len(rows.columns), STEP_COLUMN, dataset.step)
+    labels = pd.DataFrame(dataset.y, columns=label_columns)
+    k = np.arange(len(dataset.lr_schedule))
+    steps = pd.DataFrame(
         {
             "step": k,
-            "epoch": k // n_steps,
-            "batch": k % n_steps,
-            "learning_rate": distiller.lr_schedule_,
+            "epoch": k // dataset.n_steps,
+            "batch": k % dataset.n_steps,
+            "learning_rate": dataset.lr_schedule,
         }
-    ).to_csv(schedule, index=False, float_format="%.8g")
-
-    classes = [c.item() if isinstance(c, np.generic) else c for c in distiller.classes_]
-    record = {
-        "data": str(data),
-        "target": args.target,
-        "classes": classes,
-        "label_columns": label_columns,
-        "step_column": STEP_COLUMN,
-        **encoding,
-        "standardisation": {
-            "mean": distiller.mean_.tolist(),
-            "scale": distiller.scale_.tolist(),
-        },
-        "n_steps": int(distiller.n_steps),
-        "n_epochs": int(distiller.n_epochs),
-        "distiller": {
-            k: (list(v) if k == "architectures" else v)
-            for k, v in distiller.get_params().items()
-        },
-    }
-    encoding_path.write_text(json.dumps(record, indent=2, default=str) + "\n")
+    )
+    record = DistilledDataset(
+        dataset.X_scaled,
+        dataset.y,
+        dataset.classes,
+        step=dataset.step,
+        lr_schedule=dataset.lr_schedule,
+        mean=dataset.mean,
+        scale=dataset.scale,
+        feature_names=encoding["feature_columns"],
+        lr_init=dataset.lr_init,
+        architectures=dataset.architectures,
+        fixed_init=dataset.fixed_init,
+        encoding=encoding,
+        provenance={**dataset.provenance, "data": str(data), "target": args.target},
+    )
+    # Every file is written under a temporary name and renamed at the end, so
+    # an interrupted run leaves none of them half-written.
+    written = []
+    try:
+        for frame, path in (
+            (pd.concat([rows, labels], axis=1), output),
+            (steps, schedule),
+        ):
+            temporary = path.with_name(f".{path.name}.tmp")
+            written.append(temporary)
+            frame.to_csv(temporary, index=False, float_format="%.8g")
+        record.save(dataset_path)
+        for temporary, path in zip(written, (output, schedule)):
+            temporary.replace(path)
+    finally:
+        for temporary in written:
+            temporary.unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------- parser
@@ -568,8 +573,9 @@ def build_parser():
         "dataset; non-numeric columns are one-hot encoded. With -o distilled.csv, "
         "writes distilled.csv (the synthetic rows, the step of each, and one "
         "soft-label column per class), distilled.schedule.csv (the learned "
-        "learning rate of every training step) and distilled.encoding.json (the "
-        "column encoding and the classes). Distiller options left out take "
+        "learning rate of every training step) and distilled.npz (the distilled "
+        "dataset with the column encoding, loaded by DistilledDataset.load). "
+        "Distiller options left out take "
         "DatasetDistiller's defaults, shown in brackets.",
     )
     d.add_argument("data", help="the input CSV file, with a header row")

@@ -1,6 +1,5 @@
 """The command line: ``skdistill demo`` and ``skdistill distill``."""
 
-import json
 import os
 import subprocess
 import sys
@@ -9,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from skdistill import DistilledDataset, DistilledMLPClassifier
 from skdistill._cli import main
 
 # Tiny distillations: the tests check the files and the messages, not quality.
@@ -96,14 +96,41 @@ def test_distill_writes_rows_soft_labels_schedule_and_encoding(
     assert list(schedule["epoch"]) == [0, 0, 0, 1, 1, 1]
     assert (schedule["learning_rate"] > 0).all()
 
-    encoding = json.loads((tmp_path / "distilled.encoding.json").read_text())
-    assert encoding["target"] == "species"
-    assert encoding["classes"] == ["setosa", "virginica", "x"]
-    assert encoding["label_columns"] == labels
-    assert encoding["categorical_columns"] == {"colour": ["blue", "green", "red"]}
-    assert encoding["numeric_columns"] == ["age", "income", "member"]
-    assert encoding["feature_columns"] == features
-    assert encoding["distiller"]["n_steps"] == 3
+    ds = DistilledDataset.load(tmp_path / "distilled.npz")
+    assert ds.provenance["target"] == "species"
+    assert ds.classes.tolist() == ["setosa", "virginica", "x"]
+    assert ds.encoding["categorical_columns"] == {"colour": ["blue", "green", "red"]}
+    assert ds.encoding["numeric_columns"] == ["age", "income", "member"]
+    assert ds.feature_names.tolist() == features
+    assert ds.provenance["params"]["n_steps"] == 3
+    np.testing.assert_allclose(ds.X, rows[features].to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ds.y, soft, atol=1e-7)
+    np.testing.assert_allclose(ds.lr_schedule, schedule["learning_rate"], rtol=1e-6)
+
+
+def test_distilled_file_turns_new_raw_rows_into_predictions(tmp_path, data_csv, capsys):
+    """The documented lines: load the dataset, train on it, predict raw rows."""
+    out = tmp_path / "distilled.csv"
+    status, _, _ = run_distill(
+        capsys, data_csv, "--target", "species", "-o", out, "--random-state", "0",
+        *FAST,
+    )  # fmt: skip
+    assert status == 0
+    raw = pd.read_csv(data_csv).drop(columns="species")
+
+    ds = DistilledDataset.load(tmp_path / "distilled.npz")
+    clf = DistilledMLPClassifier((8,), distiller=ds, random_state=0).fit()
+    predicted = clf.predict(ds.feature_encoder().transform(raw))
+
+    assert set(predicted) <= {"setosa", "virginica", "x"}
+    # The encoder gives the columns the rows were distilled with.
+    encoded = ds.feature_encoder().transform(raw)
+    assert list(encoded.columns) == ds.feature_names.tolist()
+    assert set(encoded["colour=red"].unique()) <= {0.0, 1.0}
+    # ... and the same network as training on the distilled rows directly.
+    direct = DistilledMLPClassifier((8,), distiller=ds, random_state=0)
+    direct.fit(pd.DataFrame(ds.X, columns=ds.feature_names), ds.hard_labels)
+    np.testing.assert_array_equal(direct.predict(encoded), predicted)
 
 
 def test_distill_is_repeatable_with_random_state(tmp_path, data_csv, capsys):
@@ -137,9 +164,9 @@ def test_distill_passes_distiller_options(tmp_path, data_csv, capsys):
         "0.05",
     )
     assert status == 0
-    encoding = json.loads((tmp_path / "o.encoding.json").read_text())
-    assert encoding["distiller"]["architectures"] == [[], [4, 4]]
-    assert encoding["distiller"]["soft_labels"] is False
+    ds = DistilledDataset.load(tmp_path / "o.npz")
+    assert ds.architectures == ((), (4, 4))
+    assert ds.provenance["params"]["soft_labels"] is False
     soft = pd.read_csv(out).filter(like="species=").to_numpy()
     assert set(np.unique(soft)) <= {0.0, 1.0}  # hard labels stay one-hot
     schedule = pd.read_csv(tmp_path / "o.schedule.csv")
@@ -158,8 +185,8 @@ def test_distill_numeric_only_data_with_integer_classes(tmp_path, capsys):
     assert status == 0
     rows = pd.read_csv(tmp_path / "o.csv")
     assert list(rows.columns) == ["x0", "x1", "x2", "_step", "label=0", "label=1"]
-    encoding = json.loads((tmp_path / "o.encoding.json").read_text())
-    assert encoding["classes"] == [0, 1] and encoding["categorical_columns"] == {}
+    ds = DistilledDataset.load(tmp_path / "o.npz")
+    assert ds.classes.tolist() == [0, 1] and ds.encoding["categorical_columns"] == {}
 
 
 def test_distill_prints_progress_by_default(tmp_path, data_csv, capsys):

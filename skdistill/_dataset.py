@@ -128,6 +128,11 @@ class DistilledDataset:
         How the set was made: method, parameters, package version. JSON-able
         values.
 
+    extras : dict of str to ndarray, default=None
+        Further per-dataset arrays a method attaches (numbers or strings, no
+        objects), e.g. the decoded sentences of text distillation; saved and
+        loaded with the rest.
+
     Attributes
     ----------
     n_rows, n_features, n_classes, n_steps, n_epochs : int
@@ -160,6 +165,7 @@ class DistilledDataset:
         fixed_init=None,
         encoding=None,
         provenance=None,
+        extras=None,
     ):
         X_scaled = np.array(X_scaled, dtype=np.float64)
         if X_scaled.ndim != 2 or X_scaled.shape[0] == 0 or X_scaled.shape[1] == 0:
@@ -239,6 +245,15 @@ class DistilledDataset:
         )
         self.encoding = None if encoding is None else _plain(dict(encoding))
         self.provenance = {} if provenance is None else _plain(dict(provenance))
+        self.extras = {}
+        for name, value in (extras or {}).items():
+            value = np.asarray(value)
+            if value.dtype.kind not in "biufU" or "/" in str(name):
+                raise ValueError(
+                    f"extras[{name!r}] must be an array of numbers or strings "
+                    "under a name without '/'."
+                )
+            self.extras[str(name)] = value
 
     # -- sizes and views --------------------------------------------------------
 
@@ -313,7 +328,8 @@ class DistilledDataset:
         The format: a NumPy ``.npz`` archive (a zip of ``.npy`` arrays, none
         of object dtype) holding ``X_scaled``, ``y``, ``classes``, ``step``
         and, where present, ``lr_schedule``, ``mean``, ``scale``,
-        ``feature_names`` and ``fixed_init/<architecture>/<tensor>``, plus
+        ``feature_names``, ``fixed_init/<architecture>/<tensor>`` and
+        ``extras/<name>``, plus
         ``metadata``: a JSON text with ``format`` (``"skdistill.
         DistilledDataset"``), ``version`` (1), ``lr_init``, ``architectures``,
         ``encoding`` and ``provenance``. The file is written to a temporary
@@ -341,6 +357,8 @@ class DistilledDataset:
         for name in ("lr_schedule", "mean", "scale", "feature_names"):
             if getattr(self, name) is not None:
                 arrays[name] = getattr(self, name)
+        for name, value in self.extras.items():
+            arrays[f"extras/{name}"] = value
         for a, params in enumerate(self.fixed_init or []):
             for i, tensor in enumerate(params):
                 arrays[f"fixed_init/{a}/{i}"] = tensor
@@ -441,6 +459,11 @@ class DistilledDataset:
             fixed_init=fixed_init,
             encoding=metadata.get("encoding"),
             provenance=metadata.get("provenance"),
+            extras={
+                name[len("extras/") :]: value
+                for name, value in arrays.items()
+                if name.startswith("extras/")
+            },
         )
 
     # -- raw columns ------------------------------------------------------------

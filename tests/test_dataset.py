@@ -90,6 +90,21 @@ def test_fixed_initialisations_round_trip(moons_small, tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_extras_round_trip(tmp_path):
+    ds = DistilledDataset(
+        [[0.0, 1.0], [1.0, 0.0]],
+        [[1.0, 0.0], [0.0, 1.0]],
+        ["neg", "pos"],
+        extras={"sentences": ["a good film", "a bad film"], "length": [3, 3]},
+    )
+    loaded = DistilledDataset.load(ds.save(tmp_path / "text.npz"))
+    assert loaded.extras["sentences"].tolist() == ["a good film", "a bad film"]
+    assert loaded.extras["length"].tolist() == [3, 3]
+    with pytest.raises(ValueError, match="extras"):
+        DistilledDataset(ds.X, ds.y, ds.classes, extras={"x": [object()]})
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_baselines_produce_datasets_trained_the_ordinary_way(blobs_small):
     X, y = blobs_small
     sampler = KMeansSampler(n_samples=6, random_state=0).fit(X, y)

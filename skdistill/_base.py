@@ -13,8 +13,9 @@ from numbers import Integral
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
 
 from ._utils import (
     ProgressReporter,
@@ -187,4 +188,105 @@ class TorchEstimatorBase(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
+        return tags
+
+
+def package_version():
+    """The version of skdistill, for the provenance of what it makes."""
+    from . import __version__
+
+    return __version__
+
+
+class BaseDistiller(TorchEstimatorBase):
+    """Base of the distillation methods: resamplers whose fit makes a
+    :class:`DistilledDataset`.
+
+    A method is a subclass that implements ``_distill(X, y_index)``: given the
+    validated rows (float64) and the class index of each, return the distilled
+    dataset. This base validates the data, holds the fit's context (threads,
+    clean-up after a failure), keeps the dataset as ``distilled_`` with its
+    parts as ``distilled_X_``, ``distilled_y_``, ``distilled_step_`` and
+    ``lr_schedule_``, records the provenance, and provides ``fit_resample``
+    (the resampler convention of imbalanced-learn). Subclasses have the
+    parameters ``n_threads``, ``random_state``, ``verbose`` and
+    ``resample_labels`` (``"hard"`` or ``"soft"``).
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Distill ``(X, y)`` into a small synthetic dataset.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows; numeric, finite.
+        y : array-like of shape (n_samples,)
+            Class labels; at least two classes.
+
+        Returns
+        -------
+        self : object
+            The fitted distiller; the dataset is ``distilled_``.
+        """
+        with self._fitting():
+            X, self.classes_, y_index = self._validate_labelled(X, y)
+            dataset = self._distill(X, y_index).add_provenance(
+                method=type(self).__name__,
+                params=self.get_params(),
+                skdistill_version=package_version(),
+            )
+            self.distilled_ = dataset
+            self.distilled_X_ = dataset.X
+            self.distilled_y_ = dataset.y
+            self.distilled_step_ = dataset.step
+            self.lr_schedule_ = dataset.lr_schedule
+        return self
+
+    def _distill(self, X, y_index):
+        """The distilled dataset of ``(X, classes_[y_index])``."""
+        raise NotImplementedError
+
+    def fit_resample(self, X, y):
+        """Distill ``(X, y)`` and return the synthetic dataset.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        X_resampled : ndarray or DataFrame of shape (n_distilled, n_features)
+            The synthetic rows, in the units of ``X``; a DataFrame with the
+            columns of ``X`` when ``X`` is one.
+        y_resampled : ndarray, Series or DataFrame
+            Hard labels ``(n_distilled,)`` (the class of largest soft label) or,
+            with ``resample_labels="soft"``, the soft-label matrix
+            ``(n_distilled, n_classes)``; pandas when ``X`` is a DataFrame.
+        """
+        self.fit(X, y)
+        X_resampled, y_resampled = self.distilled_X_.copy(), self._resampled_labels()
+        if hasattr(X, "columns"):
+            # A DataFrame in, a DataFrame out, as imbalanced-learn's samplers do.
+            import pandas as pd
+
+            X_resampled = pd.DataFrame(X_resampled, columns=X.columns)
+            if y_resampled.ndim == 2:
+                y_resampled = pd.DataFrame(y_resampled, columns=self.classes_)
+            else:
+                y_resampled = pd.Series(y_resampled, name=getattr(y, "name", None))
+        return X_resampled, y_resampled
+
+    def _resampled_labels(self):
+        check_is_fitted(self)
+        if self.resample_labels == "soft":
+            return self.distilled_y_.copy()
+        return self.distilled_.hard_labels
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
         return tags

@@ -320,6 +320,11 @@ class DistilledDataset:
             f"{self.n_classes} classes, {schedule}, made by {method})"
         )
 
+    def add_provenance(self, **entries):
+        """Record how the set was made; entries already present are kept."""
+        self.provenance = _plain({**entries, **self.provenance})
+        return self
+
     # -- the file ---------------------------------------------------------------
 
     def save(self, path):

@@ -5,12 +5,10 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from ._base import (
-    TorchEstimatorBase,
+    BaseDistiller,
     check_architectures,
     check_device,
     fit_standardisation,
@@ -36,7 +34,7 @@ def models_per_architecture(n_models, n_architectures):
     return [base + (i < extra) for i in range(n_architectures)]
 
 
-class DatasetDistiller(TorchEstimatorBase):
+class DatasetDistiller(BaseDistiller):
     """Learn a small synthetic training set, its soft labels and a learning-rate
     schedule, by backpropagating through unrolled training runs of MLPs.
 
@@ -292,30 +290,10 @@ class DatasetDistiller(TorchEstimatorBase):
         self.random_state = random_state
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Distill ``(X, y)`` into a small synthetic dataset.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training rows; numeric, finite.
-        y : array-like of shape (n_samples,)
-            Class labels; at least two classes.
-
-        Returns
-        -------
-        self : DatasetDistiller
-            The fitted distiller.
-        """
-        with self._fitting():
-            X, self.classes_, y_index = self._validate_labelled(X, y)
-            self.architectures_ = check_architectures(self.architectures)
-            split = models_per_architecture(self.n_models, len(self.architectures_))
-            self._distill(X, y_index, split, check_device(self.device))
-        return self
-
-    def _distill(self, X, y_index, models_split, device):
+    def _distill(self, X, y_index):
+        self.architectures_ = check_architectures(self.architectures)
+        models_split = models_per_architecture(self.n_models, len(self.architectures_))
+        device = check_device(self.device)
         n_samples, n_features = X.shape
         n_classes = len(self.classes_)
         samples_per_step = (
@@ -409,7 +387,12 @@ class DatasetDistiller(TorchEstimatorBase):
             advice="Lower lr_init (the internal learning rates) or learning_rate "
             "(the outer step size).",
         )
-        self.distilled_ = DistilledDataset(
+        self.fixed_init_params_ = (
+            [[to_numpy(p) for p in params] for params in fixed_inits]
+            if self.fixed_init
+            else None
+        )
+        return DistilledDataset(
             to_numpy(syn_X).reshape(-1, n_features),
             to_numpy(syn_Y).reshape(-1, n_classes),
             self.classes_,
@@ -420,69 +403,6 @@ class DatasetDistiller(TorchEstimatorBase):
             feature_names=getattr(self, "feature_names_in_", None),
             lr_init=self.lr_init,
             architectures=self.architectures_,
-            fixed_init=[[to_numpy(p) for p in params] for params in fixed_inits]
-            if self.fixed_init
-            else None,
-            provenance={
-                "method": type(self).__name__,
-                "params": self.get_params(),
-                "n_iter": self.n_iter_,
-                "skdistill_version": _package_version(),
-            },
+            fixed_init=self.fixed_init_params_,
+            provenance={"n_iter": self.n_iter_},
         )
-        self.distilled_X_ = self.distilled_.X
-        self.distilled_y_ = self.distilled_.y
-        self.distilled_step_ = self.distilled_.step
-        self.lr_schedule_ = self.distilled_.lr_schedule
-        self.fixed_init_params_ = self.distilled_.fixed_init
-
-    def fit_resample(self, X, y):
-        """Distill ``(X, y)`` and return the synthetic dataset.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training rows.
-        y : array-like of shape (n_samples,)
-            Class labels.
-
-        Returns
-        -------
-        X_resampled : ndarray or DataFrame of shape (n_distilled, n_features)
-            The synthetic rows, in the units of ``X``; a DataFrame with the
-            columns of ``X`` when ``X`` is one.
-        y_resampled : ndarray, Series or DataFrame
-            Hard labels ``(n_distilled,)`` (the class of largest soft label) or,
-            with ``resample_labels="soft"``, the soft-label matrix
-            ``(n_distilled, n_classes)``; pandas when ``X`` is a DataFrame.
-        """
-        self.fit(X, y)
-        X_resampled, y_resampled = self.distilled_X_.copy(), self._resampled_labels()
-        if hasattr(X, "columns"):
-            # A DataFrame in, a DataFrame out, as imbalanced-learn's samplers do.
-            import pandas as pd
-
-            X_resampled = pd.DataFrame(X_resampled, columns=X.columns)
-            if y_resampled.ndim == 2:
-                y_resampled = pd.DataFrame(y_resampled, columns=self.classes_)
-            else:
-                y_resampled = pd.Series(y_resampled, name=getattr(y, "name", None))
-        return X_resampled, y_resampled
-
-    def _resampled_labels(self):
-        check_is_fitted(self)
-        if self.resample_labels == "soft":
-            return self.distilled_y_.copy()
-        return self.classes_[np.argmax(self.distilled_y_, axis=1)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
-        tags.non_deterministic = False
-        return tags
-
-
-def _package_version():
-    from . import __version__
-
-    return __version__

@@ -27,6 +27,7 @@ from ._plotting import (
     MetaparamPathDisplay,
 )
 from ._utils import DivergenceError
+from ._version import __version__ as __version__
 
 __all__ = [
     "ClassMeanSampler",
@@ -47,4 +48,3 @@ __all__ = [
     "distillation_accuracy",
     "distillation_ratio",
 ]
-__version__ = "0.1.0.dev0"

@@ -26,6 +26,7 @@ from ._utils import (
     torch_threads,
     validate_labelled_data,
 )
+from ._version import __version__
 
 
 def check_hidden_layer_sizes(hidden_layer_sizes, name="hidden_layer_sizes"):
@@ -191,13 +192,6 @@ class TorchEstimatorBase(BaseEstimator):
         return tags
 
 
-def package_version():
-    """The version of skdistill, for the provenance of what it makes."""
-    from . import __version__
-
-    return __version__
-
-
 class BaseDistiller(TorchEstimatorBase):
     """Base of the distillation methods: resamplers whose fit makes a
     :class:`DistilledDataset`.
@@ -234,7 +228,7 @@ class BaseDistiller(TorchEstimatorBase):
             dataset = self._distill(X, y_index).add_provenance(
                 method=type(self).__name__,
                 params=self.get_params(),
-                skdistill_version=package_version(),
+                skdistill_version=__version__,
             )
             self.distilled_ = dataset
             self.distilled_X_ = dataset.X

@@ -155,3 +155,40 @@ def test_every_shipped_method_and_sampler_is_registered():
     assert not missing, f"not exported from skdistill: {missing}"
     for cls in shipped:
         assert inspect.getdoc(cls), f"{cls.__name__} has no docstring"
+
+
+# The layers of doc/developers.md, bottom up. A module may import from its own
+# layer and the layers below, never above.
+LAYERS = [
+    {"_mlp", "_unroll", "_reverse", "_schedules", "_kd_hypergradient", "_version"},
+    {"_utils", "_base", "_optim", "_dataset", "_encoding"},
+    {
+        "_dataset_distiller",
+        "_baselines",
+        "_distilled_mlp",
+        "_kd_metaparam_tuner",
+        "_mlp_prediction",
+    },
+    {"_metrics", "_plotting", "_cli", "__init__", "__main__"},
+]
+
+
+def test_layers_import_only_downwards():
+    import ast
+    import pathlib
+
+    package = pathlib.Path(skdistill.__file__).parent
+    layer_of = {name: i for i, names in enumerate(LAYERS) for name in names}
+    upward = []
+    for path in sorted(package.glob("*.py")):
+        module = path.stem
+        if module not in layer_of:
+            continue  # a module not placed yet is reported below
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                target = (node.module or "__init__").split(".")[0]
+                if layer_of.get(target, -1) > layer_of[module]:
+                    upward.append(f"{module} imports {target}")
+    assert not upward, upward
+    unplaced = sorted(p.stem for p in package.glob("*.py") if p.stem not in layer_of)
+    assert not unplaced, f"place these modules in a layer of LAYERS: {unplaced}"

@@ -28,6 +28,7 @@ Then the summary against the targets of issue 9.
 
 import argparse
 import ast
+import json
 import os
 import sys
 import time
@@ -106,7 +107,7 @@ def fixed_model_accuracy(model, X, y, X_test, y_test):
     return float(model.fit(X, y).score(X_test, y_test))
 
 
-def run_set(data, params, n_models, full_seeds):
+def run_set(data, params, n_models, full_seeds, full_cache=None):
     X_train, X_test, y_train, y_test = train_test_split(
         data.X, data.y, test_size=1 / 3, stratify=data.y, random_state=0
     )
@@ -118,9 +119,14 @@ def run_set(data, params, n_models, full_seeds):
         "features": data.X.shape[1],
         "classes": len(np.unique(data.y)),
     }
-    row["full"], row["full_s"] = mlp_accuracy(
-        X_train, y_train, X_test, y_test, full_seeds, max_iter=500
-    )
+    if full_cache is not None and data.name in full_cache:
+        row["full"], row["full_s"] = full_cache[data.name]
+    else:
+        row["full"], row["full_s"] = mlp_accuracy(
+            X_train, y_train, X_test, y_test, full_seeds, max_iter=500
+        )
+        if full_cache is not None:
+            full_cache[data.name] = (row["full"], row["full_s"])
 
     distiller = DatasetDistiller(architectures=(HIDDEN,), random_state=0, **params)
     start = time.perf_counter()
@@ -228,6 +234,11 @@ def main(argv=None):
         "--params", help="extra DatasetDistiller parameters, e.g. max_iter=100"
     )
     parser.add_argument("--n-models", type=int, default=5)
+    parser.add_argument(
+        "--full-cache",
+        help="JSON file that keeps the full-data MLP results between runs "
+        "(they do not depend on the distiller)",
+    )
     args = parser.parse_args(argv)
 
     params = parse_params(args.params)
@@ -252,15 +263,24 @@ def main(argv=None):
         "|" + "---|" * len(COLUMNS),
     ]
     print("\n".join(lines), flush=True)
+    full_cache = None
+    if args.full_cache:
+        full_cache = {}
+        if os.path.exists(args.full_cache):
+            with open(args.full_cache) as f:
+                full_cache = json.load(f)
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for data in suite:
-            row = run_set(data, params, args.n_models, full_seeds)
+            row = run_set(data, params, args.n_models, full_seeds, full_cache)
             row["ratio"] = 100 * row["distilled"] / row["full"]
             rows.append(row)
             lines.append(markdown_row(row))
             print(lines[-1], flush=True)
+    if args.full_cache:
+        with open(args.full_cache, "w") as f:
+            json.dump(full_cache, f)
     lines.append("")
     for line in summary(rows):
         lines.append(line)

@@ -1,0 +1,294 @@
+"""The tabular benchmark suite of issue 9: distilled data vs full data and baselines.
+
+For every set of ``suite_datasets.load_suite()``: a stratified 1/3 test split
+(seed 0), the features standardised with the training part's statistics, then
+
+* ``full``: scikit-learn ``MLPClassifier((32, 32), max_iter=500)`` on all
+  training rows, test accuracy averaged over 3 seeds, and seconds per fit;
+* ``replay``: a ``DatasetDistiller(architectures=((32, 32),))`` with its
+  defaults otherwise (plus ``--params``) is fitted once (``distill s``); the
+  test accuracy of ``--n-models`` fresh (32, 32) networks trained on the
+  distilled set with the learned schedule (``distillation_accuracy``);
+* ``long``: the better of the lengthened schedules ``strategy2`` and
+  ``strategy3`` (10 repeats) on the same distilled set;
+* same-size baselines, one set each (size = the distilled set's), trained the
+  ordinary way with ``MLPClassifier((32, 32), max_iter=2000)``, 5 seeds:
+  per-class k-means centroids (``KMeansSampler``), random real rows
+  (``RandomRealSampler``), class means (``ClassMeanSampler``); a class with
+  fewer training rows than its share gives all its rows;
+* ``LogisticRegression`` and 1-NN on the full data, on the distilled rows (hard
+  labels) and on the k-means prototypes.
+
+Then the summary against the targets of issue 9.
+
+    python benchmarks/bench_suite.py                       # the whole suite
+    python benchmarks/bench_suite.py --sets glass,moons_noisy --params init=\\"real\\"
+    python benchmarks/bench_suite.py --quick               # smoke test
+"""
+
+import argparse
+import ast
+import json
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import StandardScaler
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from suite_datasets import SUITE_NAMES, load_suite  # noqa: E402
+
+from skdistill import (  # noqa: E402
+    ClassMeanSampler,
+    DatasetDistiller,
+    DistilledMLPClassifier,
+    KMeansSampler,
+    RandomRealSampler,
+    distillation_accuracy,
+)
+
+HIDDEN = (32, 32)
+QUICK_SETS = ("iris", "wine", "crabs")
+
+
+def parse_params(text):
+    """``"a=1,b='x'"`` -> ``{"a": 1, "b": "x"}`` (values are Python literals)."""
+    params = {}
+    if not text:
+        return params
+    for item in text.split(","):
+        key, _, value = item.partition("=")
+        try:
+            params[key.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            params[key.strip()] = value.strip()
+    return params
+
+
+def baseline_set(sampler, X, y, n_rows):
+    """``n_rows`` rows dealt evenly over the classes (capped at a class's size)."""
+    classes, counts = np.unique(y, return_counts=True)
+    share = np.full(len(classes), n_rows // len(classes))
+    share[np.argsort(-counts, kind="stable")[: n_rows % len(classes)]] += 1
+    X_parts, y_parts = [], []
+    for c, k, size in zip(classes, share, counts):
+        if k == 0:
+            continue
+        mask = y == c
+        part = sampler.set_params(n_samples=int(min(k, size)))
+        X_c, y_c = part.fit_resample(X[mask], y[mask])
+        X_parts.append(X_c)
+        y_parts.append(y_c)
+    return np.concatenate(X_parts), np.concatenate(y_parts)
+
+
+def mlp_accuracy(X, y, X_test, y_test, seeds, max_iter):
+    scores, seconds = [], []
+    for seed in seeds:
+        start = time.perf_counter()
+        model = MLPClassifier(HIDDEN, max_iter=max_iter, random_state=seed).fit(X, y)
+        seconds.append(time.perf_counter() - start)
+        scores.append(model.score(X_test, y_test))
+    return float(np.mean(scores)), float(np.mean(seconds))
+
+
+def fixed_model_accuracy(model, X, y, X_test, y_test):
+    if len(np.unique(y)) < 2:
+        return float(np.mean(y_test == y[0]))
+    return float(model.fit(X, y).score(X_test, y_test))
+
+
+def run_set(data, params, n_models, full_seeds, full_cache=None):
+    X_train, X_test, y_train, y_test = train_test_split(
+        data.X, data.y, test_size=1 / 3, stratify=data.y, random_state=0
+    )
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    row = {
+        "set": data.name,
+        "rows": len(data.y),
+        "features": data.X.shape[1],
+        "classes": len(np.unique(data.y)),
+    }
+    if full_cache is not None and data.name in full_cache:
+        row["full"], row["full_s"] = full_cache[data.name]
+    else:
+        row["full"], row["full_s"] = mlp_accuracy(
+            X_train, y_train, X_test, y_test, full_seeds, max_iter=500
+        )
+        if full_cache is not None:
+            full_cache[data.name] = (row["full"], row["full_s"])
+
+    distiller = DatasetDistiller(architectures=(HIDDEN,), random_state=0, **params)
+    start = time.perf_counter()
+    distiller.fit(X_train, y_train)
+    row["distill_s"] = time.perf_counter() - start
+    row["n_iter"] = distiller.n_iter_
+    n_syn = len(distiller.distilled_X_)
+    row["n_syn"] = n_syn
+    frozen = FrozenEstimator(distiller)
+    for schedule in ("distilled", "strategy2", "strategy3"):
+        clf = DistilledMLPClassifier(HIDDEN, distiller=frozen, schedule=schedule)
+        score = distillation_accuracy(
+            clf, X_train, y_train, X_test, y_test, n_models=n_models, random_state=0
+        )
+        row[schedule], row[schedule + "_std"] = score.mean, score.std
+    long = max(("strategy2", "strategy3"), key=lambda s: row[s])
+    row["long"], row["long_name"] = row[long], long[-1]
+
+    X_syn = distiller.distilled_X_
+    y_syn = distiller.classes_[np.argmax(distiller.distilled_y_, axis=1)]
+    seeds = range(5)
+    samplers = {
+        "kmeans": KMeansSampler(random_state=0),
+        "random": RandomRealSampler(random_state=0),
+        "means": ClassMeanSampler(random_state=0),
+    }
+    sets = {}
+    for name, sampler in samplers.items():
+        X_b, y_b = baseline_set(sampler, X_train, y_train, n_syn)
+        sets[name] = (X_b, y_b)
+        row[name], _ = mlp_accuracy(X_b, y_b, X_test, y_test, seeds, max_iter=2000)
+    lr = LogisticRegression(max_iter=2000)
+    knn = KNeighborsClassifier(n_neighbors=1)
+    for name, (X_s, y_s) in {
+        "full": (X_train, y_train),
+        "syn": (X_syn, y_syn),
+        "kmeans": sets["kmeans"],
+    }.items():
+        row["lr_" + name] = fixed_model_accuracy(lr, X_s, y_s, X_test, y_test)
+        if name != "full":
+            row["nn_" + name] = fixed_model_accuracy(knn, X_s, y_s, X_test, y_test)
+    return row
+
+
+COLUMNS = [
+    ("set", "set", "{}"),
+    ("rows", "rows", "{}"),
+    ("features", "feat", "{}"),
+    ("classes", "cls", "{}"),
+    ("n_syn", "syn rows", "{}"),
+    ("full", "full MLP", "{:.3f}"),
+    ("full_s", "fit s", "{:.1f}"),
+    ("distilled", "replay", "{:.3f}"),
+    ("distilled_std", "±", "{:.3f}"),
+    ("ratio", "% of full", "{:.1f}"),
+    ("long", "long", "{:.3f}"),
+    ("long_name", "strat", "{}"),
+    ("kmeans", "k-means MLP", "{:.3f}"),
+    ("random", "random MLP", "{:.3f}"),
+    ("means", "means MLP", "{:.3f}"),
+    ("lr_full", "LR full", "{:.3f}"),
+    ("lr_syn", "LR syn", "{:.3f}"),
+    ("lr_kmeans", "LR k-means", "{:.3f}"),
+    ("nn_syn", "1NN syn", "{:.3f}"),
+    ("nn_kmeans", "1NN k-means", "{:.3f}"),
+    ("distill_s", "distill s", "{:.1f}"),
+    ("n_iter", "iters", "{}"),
+]
+
+
+def markdown_row(row):
+    return "| " + " | ".join(fmt.format(row[key]) for key, _, fmt in COLUMNS) + " |"
+
+
+def summary(rows):
+    ratios = np.array([r["ratio"] for r in rows])
+    worst = rows[int(np.argmin(ratios))]
+    beats = [r["distilled"] >= r["kmeans"] for r in rows]
+    lr_gap = np.array([100 * (r["lr_syn"] - r["lr_kmeans"]) for r in rows])
+    small = [r["distill_s"] for r in rows if r["rows"] <= 10_000]
+    lost = [r["set"] for r, b in zip(rows, beats) if not b]
+    lines = [
+        f"median replay / full-data MLP: {np.median(ratios):.1f} % (target >= 98 %)",
+        f"worst set: {worst['set']} at {worst['ratio']:.1f} % (target >= 93 %); "
+        f"sets below 93 %: {[r['set'] for r in rows if r['ratio'] < 93]}",
+        f"distilled replay >= same-size k-means MLP on {sum(beats)}/{len(rows)} "
+        f"sets = {100 * np.mean(beats):.0f} % (target >= 90 %); lost on: {lost}",
+        f"LR on distilled - LR on k-means prototypes, points: mean "
+        f"{lr_gap.mean():+.1f}, median {np.median(lr_gap):+.1f}, worst "
+        f"{lr_gap.min():+.1f} ({rows[int(np.argmin(lr_gap))]['set']}) "
+        "(target >= -3)",
+        "max distillation seconds, sets <= 10k rows: "
+        + (f"{max(small):.1f}" if small else "n/a")
+        + " (target <= 20)",
+    ]
+    return lines
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small smoke run")
+    parser.add_argument("--sets", help=f"comma-separated subset of {SUITE_NAMES}")
+    parser.add_argument("--output", help="also write the table to this file")
+    parser.add_argument(
+        "--params", help="extra DatasetDistiller parameters, e.g. max_iter=100"
+    )
+    parser.add_argument("--n-models", type=int, default=5)
+    parser.add_argument(
+        "--full-cache",
+        help="JSON file that keeps the full-data MLP results between runs "
+        "(they do not depend on the distiller)",
+    )
+    args = parser.parse_args(argv)
+
+    params = parse_params(args.params)
+    names = args.sets.split(",") if args.sets else None
+    full_seeds = range(3)
+    if args.quick:
+        names = names or list(QUICK_SETS)
+        params.setdefault("max_iter", 30)
+        full_seeds = range(1)
+    suite = load_suite(names)
+
+    header = (
+        f"DatasetDistiller(architectures=({HIDDEN},), random_state=0"
+        + "".join(f", {k}={v!r}" for k, v in params.items())
+        + f"); replay over {args.n_models} fresh {HIDDEN} networks; "
+        "baselines: MLPClassifier on same-size sets, 5 seeds"
+    )
+    lines = [
+        header,
+        "",
+        "| " + " | ".join(title for _, title, _ in COLUMNS) + " |",
+        "|" + "---|" * len(COLUMNS),
+    ]
+    print("\n".join(lines), flush=True)
+    full_cache = None
+    if args.full_cache:
+        full_cache = {}
+        if os.path.exists(args.full_cache):
+            with open(args.full_cache) as f:
+                full_cache = json.load(f)
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for data in suite:
+            row = run_set(data, params, args.n_models, full_seeds, full_cache)
+            row["ratio"] = 100 * row["distilled"] / row["full"]
+            rows.append(row)
+            lines.append(markdown_row(row))
+            print(lines[-1], flush=True)
+    if args.full_cache:
+        with open(args.full_cache, "w") as f:
+            json.dump(full_cache, f)
+    lines.append("")
+    for line in summary(rows):
+        lines.append(line)
+        print(line)
+    if args.output:
+        with open(args.output, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -57,33 +57,30 @@ class InMemoryRows:
 
 def _partition_statistics(X, y):
     """What one pass needs of one partition (numpy in, small numpy out)."""
+    import pandas as pd
+
     X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y).ravel()
+    missing = np.asarray(pd.isna(y), dtype=bool).ravel()
+    labels = np.asarray(y).ravel()[~missing]
     n = X.shape[0]
-    finite = np.isfinite(X)
     if n == 0:
         zeros = np.zeros(X.shape[1])
-        return n, zeros, zeros, zeros, zeros, 0, 0, np.asarray([]), 0
-    mean = X.mean(axis=0)
+        return n, zeros, zeros, zeros, zeros, 0, 0, labels, 0
+    with np.errstate(invalid="ignore", over="ignore"):
+        mean = X.mean(axis=0)
+        m2 = ((X - mean) ** 2).sum(axis=0)
+    nan = np.isnan(X)
     return (
         n,
         mean,
-        ((X - mean) ** 2).sum(axis=0),
+        m2,
         X.min(axis=0),
         X.max(axis=0),
-        int(np.isnan(X).sum()),
-        int((~finite & ~np.isnan(X)).sum()),
-        np.unique(y[~_is_missing(y)]) if y.size else np.asarray([]),
-        int(_is_missing(y).sum()),
+        int(nan.sum()),
+        int((~np.isfinite(X) & ~nan).sum()),
+        np.unique(labels),
+        int(missing.sum()),
     )
-
-
-def _is_missing(y):
-    if y.dtype.kind == "f":
-        return np.isnan(y)
-    if y.dtype.kind == "O":
-        return np.asarray([v is None or v != v for v in y], dtype=bool)
-    return np.zeros(y.shape, dtype=bool)
 
 
 class LazyRows:

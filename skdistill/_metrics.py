@@ -20,7 +20,13 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils.validation import check_is_fitted
 
-from ._distilled_mlp import DistilledMLPClassifier, fit_networks, stacked_predict
+from ._dataset import DistilledDataset
+from ._distilled_mlp import (
+    DistilledMLPClassifier,
+    distilled_dataset_of,
+    fit_networks,
+    stacked_predict,
+)
 from ._utils import torch_threads
 
 _PAPER_ARCHITECTURES = {"1-layer": (), "2-layer": (10,), "4-layer": (10, 10, 10)}
@@ -191,7 +197,7 @@ class ComparisonTable:
 
 
 def _as_frozen(distiller, X_train, y_train):
-    if isinstance(distiller, FrozenEstimator):
+    if isinstance(distiller, (FrozenEstimator, DistilledDataset)):
         return distiller
     try:
         check_is_fitted(distiller)
@@ -228,9 +234,10 @@ def comparison_table(
     ----------
     X_train, y_train, X_test, y_test : array-like
         The split. Distillers and baselines see the training part only.
-    distillers : DatasetDistiller or dict of str to DatasetDistiller
+    distillers : DatasetDistiller, DistilledDataset, or dict of str to either
         Distillers (fitted, frozen, or unfitted -- then fitted once here on the
-        training part). A dict names their rows, e.g. ``{"2-layer": d}``.
+        training part) or distilled datasets. A dict names their rows, e.g.
+        ``{"2-layer": d}``.
     baselines : dict of str to resampler, default=None
         Baseline resamplers (``fit_resample``), e.g.
         ``{"random real": RandomRealSampler(n_samples=10)}``; one set is drawn
@@ -311,7 +318,7 @@ def comparison_table(
         if distiller is None:
             sizes.append(len(X_s))
         else:
-            sizes.append(len(distiller.distilled_X_))
+            sizes.append(distilled_dataset_of(distiller).n_rows)
         means.append([c.mean for c in cells])
         stds.append([c.std for c in cells])
 

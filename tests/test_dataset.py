@@ -13,6 +13,7 @@ from skdistill import (
     DistilledDataset,
     DistilledMLPClassifier,
     KMeansSampler,
+    comparison_table,
     distillation_accuracy,
 )
 
@@ -142,6 +143,18 @@ def test_metrics_take_a_dataset(fitted):
         random_state=0,
     )
     np.testing.assert_array_equal(via_dataset.scores, via_frozen.scores)
+    table = comparison_table(
+        frame,
+        y,
+        frame,
+        y,
+        {"file": distiller.distilled_, "fitted": distiller},
+        architectures={"(8,)": (8,)},
+        n_models=2,
+        include_original=False,
+    )
+    assert table.sizes == [9, 9]
+    np.testing.assert_array_equal(table.mean[0], table.mean[1])
 
 
 def _rewrite(path, target, change):

@@ -388,6 +388,7 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         dataset = distilled_dataset_of(distiller)
         if X is None and y is None and isinstance(distiller, DistilledDataset):
             self.n_features_in_ = dataset.n_features
+            vars(self).pop("feature_names_in_", None)
             if dataset.feature_names is not None:
                 self.feature_names_in_ = dataset.feature_names.astype(object)
         else:

@@ -161,7 +161,7 @@ def test_every_shipped_method_and_sampler_is_registered():
 # layer and the layers below, never above.
 LAYERS = [
     {"_mlp", "_unroll", "_reverse", "_schedules", "_kd_hypergradient", "_version"},
-    {"_utils", "_base", "_optim", "_dataset", "_encoding"},
+    {"_utils", "_base", "_optim", "_dataset", "_encoding", "_streaming"},
     {
         "_dataset_distiller",
         "_baselines",

@@ -42,6 +42,7 @@ from ._dataset import DistilledDataset
 from ._optim import Adam
 from ._unroll import project_rows_to_simplex
 from ._utils import check_local_random_state, to_numpy
+from ._version import __version__
 
 PAD = "<pad>"
 _DTYPE = torch.float32
@@ -876,7 +877,7 @@ class TextDatasetDistiller(TorchEstimatorBase):
                     "kernel_sizes": list(kernel_sizes),
                 },
                 "n_iter": self.n_iter_,
-                "skdistill_version": _package_version(),
+                "skdistill_version": __version__,
             },
             extras={
                 "sentences": self.distilled_sentences_,
@@ -1414,9 +1415,3 @@ class TextConvNetClassifier(ClassifierMixin, TorchEstimatorBase):
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         return tags
-
-
-def _package_version():
-    from . import __version__
-
-    return __version__

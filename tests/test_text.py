@@ -463,3 +463,21 @@ def test_default_constructible_and_tagged_as_text(Estimator):
     check_parameters_default_constructible(Estimator.__name__, Estimator())
     tags = Estimator().__sklearn_tags__()
     assert tags.input_tags.string and not tags.input_tags.two_d_array
+
+
+def test_fixed_initialisations_are_saved_with_the_dataset(corpus, tmp_path):
+    (X, y), (X_test, _) = corpus
+    tdd = TextDatasetDistiller(
+        **SMALL_NET,
+        embedding=toy_embedding(),
+        fixed_init=True,
+        n_models=2,
+        max_iter=2,
+        random_state=0,
+    ).fit(X, y)
+    assert len(tdd.distilled_.fixed_init) == 2  # one per network
+    tdd.distilled_.save(tmp_path / "fixed.npz")
+    loaded = DistilledDataset.load(tmp_path / "fixed.npz")
+    a = TextConvNetClassifier(tdd, init="fixed").fit()
+    b = TextConvNetClassifier(loaded, init="fixed").fit()
+    np.testing.assert_array_equal(a.predict_proba(X_test), b.predict_proba(X_test))

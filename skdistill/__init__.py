@@ -26,6 +26,12 @@ from ._plotting import (
     LearningRateScheduleDisplay,
     MetaparamPathDisplay,
 )
+from ._text import (
+    SentenceEmbedder,
+    TextBaselineSampler,
+    TextConvNetClassifier,
+    TextDatasetDistiller,
+)
 from ._utils import DivergenceError
 from ._version import __version__ as __version__
 
@@ -44,6 +50,10 @@ __all__ = [
     "MetaparamPathDisplay",
     "OptimizedRealSampler",
     "RandomRealSampler",
+    "SentenceEmbedder",
+    "TextBaselineSampler",
+    "TextConvNetClassifier",
+    "TextDatasetDistiller",
     "comparison_table",
     "distillation_accuracy",
     "distillation_ratio",

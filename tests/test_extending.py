@@ -168,6 +168,7 @@ LAYERS = [
         "_distilled_mlp",
         "_kd_metaparam_tuner",
         "_mlp_prediction",
+        "_text",
     },
     {"_metrics", "_plotting", "_cli", "__init__", "__main__"},
 ]

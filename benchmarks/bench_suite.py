@@ -129,9 +129,12 @@ def run_set(data, params, n_models, full_seeds, full_cache=None):
             full_cache[data.name] = (row["full"], row["full_s"])
 
     distiller = DatasetDistiller(architectures=(HIDDEN,), random_state=0, **params)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     distiller.fit(X_train, y_train)
     row["distill_s"] = time.perf_counter() - start
+    # CPU seconds of this (single-threaded) process: the cost on one core,
+    # which wall time on a shared machine overstates.
+    row["distill_cpu"] = time.process_time() - start_cpu
     row["n_iter"] = distiller.n_iter_
     n_syn = len(distiller.distilled_X_)
     row["n_syn"] = n_syn
@@ -193,6 +196,7 @@ COLUMNS = [
     ("nn_syn", "1NN syn", "{:.3f}"),
     ("nn_kmeans", "1NN k-means", "{:.3f}"),
     ("distill_s", "distill s", "{:.1f}"),
+    ("distill_cpu", "CPU s", "{:.1f}"),
     ("n_iter", "iters", "{}"),
 ]
 
@@ -207,6 +211,7 @@ def summary(rows):
     beats = [r["distilled"] >= r["kmeans"] for r in rows]
     lr_gap = np.array([100 * (r["lr_syn"] - r["lr_kmeans"]) for r in rows])
     small = [r["distill_s"] for r in rows if r["rows"] <= 10_000]
+    small_cpu = [r["distill_cpu"] for r in rows if r["rows"] <= 10_000]
     lost = [r["set"] for r, b in zip(rows, beats) if not b]
     lines = [
         f"median replay / full-data MLP: {np.median(ratios):.1f} % (target >= 98 %)",
@@ -219,8 +224,8 @@ def summary(rows):
         f"{lr_gap.min():+.1f} ({rows[int(np.argmin(lr_gap))]['set']}) "
         "(target >= -3)",
         "max distillation seconds, sets <= 10k rows: "
-        + (f"{max(small):.1f}" if small else "n/a")
-        + " (target <= 20)",
+        + (f"{max(small):.1f} wall, {max(small_cpu):.1f} CPU" if small else "n/a")
+        + " (target <= 20 on one core)",
     ]
     return lines
 

@@ -5,6 +5,8 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.cluster import KMeans
+from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import (
@@ -15,10 +17,10 @@ from ._base import (
     run_iterations,
 )
 from ._dataset import DistilledDataset
-from ._mlp import layer_sizes, xavier_init
+from ._mlp import forward, hard_cross_entropy, layer_sizes, xavier_init
 from ._optim import Adam
 from ._reverse import distillation_value_and_grad
-from ._unroll import project_rows_to_simplex
+from ._unroll import project_rows_to_simplex, replay_distilled
 from ._utils import to_numpy
 
 
@@ -34,6 +36,94 @@ def models_per_architecture(n_models, n_architectures):
     return [base + (i < extra) for i in range(n_architectures)]
 
 
+#: Outer iterations between two validation checks (early stopping).
+_VALIDATION_EVERY = 10
+#: Fresh networks per architecture that score the distilled set on the
+#: validation rows; drawn once per fit so that scores are comparable.
+_VALIDATION_MODELS = 4
+
+
+def _split_validation(y_index, fraction, rng):
+    """Indices ``(train, validation)``, stratified when every class allows it."""
+    indices = np.arange(len(y_index))
+    seed = rng.randint(np.iinfo(np.int32).max)
+    try:
+        return train_test_split(
+            indices, test_size=fraction, stratify=y_index, random_state=seed
+        )
+    except ValueError:
+        # A class too small to appear on both sides: split without strata.
+        return train_test_split(indices, test_size=fraction, random_state=seed)
+
+
+def _initial_rows(init, X_std, y_index, row_class, rng):
+    """Starting synthetic rows, shape ``row_class.shape + (n_features,)``.
+
+    ``"real"`` draws rows of each row's class (without replacement while the
+    class has enough); ``"kmeans"`` places them at the class's k-means
+    centroids. Classes absent from ``y_index`` keep zeros.
+    """
+    rows = np.zeros((*row_class.shape, X_std.shape[1]))
+    for c in np.unique(row_class):
+        slots = row_class == c
+        n_rows = int(slots.sum())
+        X_class = X_std[y_index == c]
+        if len(X_class) == 0:
+            continue
+        if init == "real":
+            chosen = rng.choice(len(X_class), n_rows, replace=n_rows > len(X_class))
+            rows[slots] = X_class[chosen]
+            continue
+        n_clusters = min(n_rows, len(np.unique(X_class, axis=0)))
+        kmeans = KMeans(
+            n_clusters=n_clusters,
+            n_init=1,
+            random_state=rng.randint(np.iinfo(np.int32).max),
+        ).fit(X_class)
+        # More rows than distinct points: the centroids are dealt again.
+        rows[slots] = kmeans.cluster_centers_[np.arange(n_rows) % n_clusters]
+    return rows
+
+
+class _EarlyStopping:
+    """Scores the distilled set on held-out rows; keeps the best set seen.
+
+    The score of a set is the mean accuracy on the validation rows of fixed
+    fresh networks trained on it (the replay), ties broken by their mean
+    cross-entropy. A check improves on the best when its accuracy is higher by
+    more than ``tol``, or not lower and its cross-entropy is lower by more
+    than ``tol``.
+    """
+
+    def __init__(self, X_val, y_val, inits, tol):
+        self.X_val, self.y_val, self.inits, self.tol = X_val, y_val, inits, tol
+        self.best_accuracy, self.best_loss = -np.inf, np.inf
+        self.best, self.best_iteration, self.scores = None, 0, []
+
+    def check(self, iteration, syn_X, syn_Y, log_lr):
+        step_X, step_Y = syn_X.unbind(0), syn_Y.unbind(0)
+        lrs = log_lr.exp().unbind(0)
+        accuracies, losses = [], []
+        with torch.no_grad():
+            for params in self.inits:
+                trained = replay_distilled(params, step_X, step_Y, lrs)
+                logits, _ = forward(trained, self.X_val)
+                losses.append(hard_cross_entropy(logits, self.y_val))
+                hits = logits.argmax(dim=-1) == self.y_val
+                accuracies.append(hits.to(logits.dtype).mean(dim=-1))
+        accuracy = float(torch.cat(accuracies).mean())
+        loss = float(torch.cat(losses).mean())
+        self.scores.append(accuracy)
+        improved = accuracy > self.best_accuracy + self.tol or (
+            accuracy >= self.best_accuracy and loss < self.best_loss - self.tol
+        )
+        if improved or self.best is None:
+            self.best_accuracy, self.best_loss = accuracy, loss
+            self.best_iteration = iteration
+            self.best = [t.clone() for t in (syn_X, syn_Y, log_lr)]
+        return improved
+
+
 class DatasetDistiller(BaseDistiller):
     """Learn a small synthetic training set, its soft labels and a learning-rate
     schedule, by backpropagating through unrolled training runs of MLPs.
@@ -46,7 +136,11 @@ class DatasetDistiller(BaseDistiller):
     measures their cross-entropy on a minibatch of real rows, and moves the
     synthetic rows, their soft labels and the learning rates down the gradient
     of that loss (Wang et al. 2018; Medvedev & D'yakonov 2020, Algorithms 1-3;
-    soft labels of Sucholutsky & Schonlau 2019, Algorithm 1a).
+    soft labels of Sucholutsky & Schonlau 2019, Algorithm 1a). By default the
+    synthetic rows start at class-wise k-means centroids, and a held-out tenth
+    of the rows picks the best distilled set seen and stops the fit when it
+    no longer improves (issue 9; ``init="noise", validation_fraction=None,
+    learning_rate=0.003`` is the papers' method).
 
     Read more in the :ref:`User Guide <dataset_distiller>`.
 
@@ -85,18 +179,23 @@ class DatasetDistiller(BaseDistiller):
     lr_init : float, default=0.1
         Initial value of every internal learning rate.
 
-    max_iter : int, default=500
-        Outer iterations.
+    max_iter : int, default=1000
+        Outer iterations at most: a cap on the cost (about 13 ms per iteration
+        for a (32, 32) network and 100 synthetic rows on one core). With early
+        stopping (``validation_fraction`` set) the fit usually stops before.
 
     batch_size : int, default=64
         Real rows per outer iteration (capped at the number of rows). Real rows
         are visited in shuffled epochs, so the cost of an outer iteration does
         not depend on the size of the training set.
 
-    learning_rate : float, default=0.003
+    learning_rate : float, default=0.01
         Step size of the outer optimiser (Adam). The outer gradient is
-        estimated from ``batch_size`` real rows and is noisy; larger steps
-        distill noisy data markedly worse (see the user guide).
+        estimated from ``batch_size`` real rows and is noisy; without early
+        stopping, larger steps distill noisy data markedly worse (see the user
+        guide: 0.003 is the better choice with ``validation_fraction=None``).
+        With early stopping the best set seen is kept, and 0.01 reaches it in
+        fewer iterations.
 
     fixed_init : bool, default=False
         Draw the internal models' initialisations once and reuse them at every
@@ -104,6 +203,30 @@ class DatasetDistiller(BaseDistiller):
         instead of sampling fresh ones each time. Data distilled this way
         trains those initialisations well and others poorly; they are kept in
         ``fixed_init_params_``.
+
+    init : {"noise", "real", "kmeans"}, default="kmeans"
+        Starting synthetic rows: standard-normal noise in the standardised
+        space (Wang et al.), real rows of their class drawn at random, or the
+        class's k-means centroids in the standardised space (as many as the
+        class has synthetic rows). Starting from the centroids raised every
+        hard set of the benchmark suite (see the user guide).
+
+    validation_fraction : float in (0, 1) or None, default=0.1
+        Hold out this fraction of the rows (stratified) to judge the distilled
+        set: every 10 outer iterations, fixed fresh networks are trained on it
+        (4 per architecture) and scored on the held-out rows; the best set
+        seen is kept, and the fit stops after ``n_iter_no_change`` iterations
+        without improvement. ``None`` distills on all rows for ``max_iter``
+        iterations and keeps the last set.
+
+    n_iter_no_change : int, default=200
+        With early stopping: outer iterations without an improvement of the
+        validation score by more than ``tol`` after which the fit stops.
+
+    tol : float, default=1e-4
+        With early stopping: the smallest improvement of the validation
+        accuracy (or, at equal accuracy, of the validation cross-entropy)
+        that counts.
 
     resample_labels : {"hard", "soft"}, default="hard"
         What `fit_resample` returns as ``y``: the class with the largest soft
@@ -180,6 +303,14 @@ class DatasetDistiller(BaseDistiller):
     n_iter_ : int
         Outer iterations run.
 
+    best_iteration_ : int
+        The outer iteration whose distilled set was kept (``n_iter_`` without
+        early stopping).
+
+    validation_scores_ : list of float or None
+        With early stopping, the validation accuracy at every check; otherwise
+        None.
+
     n_features_in_ : int
         Number of features seen during `fit`.
 
@@ -237,6 +368,10 @@ class DatasetDistiller(BaseDistiller):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "fixed_init": ["boolean"],
+        "init": [StrOptions({"noise", "real", "kmeans"})],
+        "validation_fraction": [None, Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
         "resample_labels": [StrOptions({"hard", "soft"})],
         "checkpoint_segments": [
             None,
@@ -260,10 +395,14 @@ class DatasetDistiller(BaseDistiller):
         soft_labels=True,
         learn_lr=True,
         lr_init=0.1,
-        max_iter=500,
+        max_iter=1000,
         batch_size=64,
-        learning_rate=0.003,
+        learning_rate=0.01,
         fixed_init=False,
+        init="kmeans",
+        validation_fraction=0.1,
+        n_iter_no_change=200,
+        tol=1e-4,
         resample_labels="hard",
         checkpoint_segments=None,
         n_threads=1,
@@ -283,6 +422,10 @@ class DatasetDistiller(BaseDistiller):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.fixed_init = fixed_init
+        self.init = init
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.resample_labels = resample_labels
         self.checkpoint_segments = checkpoint_segments
         self.n_threads = n_threads
@@ -303,23 +446,38 @@ class DatasetDistiller(BaseDistiller):
         dtype = torch.float32
 
         self.mean_, self.scale_ = fit_standardisation(X)
-        X_std = torch.as_tensor((X - self.mean_) / self.scale_, dtype=dtype)
-        X_std = X_std.to(device)
-        y_tensor = torch.as_tensor(y_index, dtype=torch.int64).to(device)
+        X_std = (X - self.mean_) / self.scale_
         # Columns that never vary keep that value in every synthetic row.
         constant = torch.as_tensor(np.ptp(X, axis=0) == 0, device=device)
 
         rng, generator = self._random_streams(device)
+        early_stopping = self.validation_fraction is not None
+        if early_stopping:
+            fit_rows, val_rows = _split_validation(
+                y_index, self.validation_fraction, rng
+            )
+        else:
+            fit_rows = np.arange(n_samples)
+        X_fit_np, y_fit_np = X_std[fit_rows], y_index[fit_rows]
+        n_samples = len(fit_rows)
+        X_fit = torch.as_tensor(X_fit_np, dtype=dtype).to(device)
+        y_fit = torch.as_tensor(y_fit_np, dtype=torch.int64).to(device)
 
         shape = (self.n_steps, samples_per_step)
-        syn_X = torch.randn(
-            (*shape, n_features), generator=generator, dtype=dtype, device=device
-        )
-        syn_X[..., constant] = 0.0
         # Classes are dealt round-robin over all synthetic rows, so every class
         # is represented even with fewer rows per step than classes.
         row_class = torch.arange(self.n_steps * samples_per_step, device=device)
         row_class = (row_class % n_classes).reshape(shape)
+        if self.init == "noise":
+            syn_X = torch.randn(
+                (*shape, n_features), generator=generator, dtype=dtype, device=device
+            )
+        else:
+            rows = _initial_rows(
+                self.init, X_fit_np, y_fit_np, to_numpy(row_class), rng
+            )
+            syn_X = torch.as_tensor(rows, dtype=dtype).to(device)
+        syn_X[..., constant] = 0.0
         syn_Y = torch.nn.functional.one_hot(row_class, n_classes).to(dtype)
         log_lr = torch.full(
             (n_total_steps,), math.log(self.lr_init), dtype=dtype, device=device
@@ -341,6 +499,26 @@ class DatasetDistiller(BaseDistiller):
             ]
 
         fixed_inits = sample_inits() if self.fixed_init else None
+        monitor = None
+        if early_stopping:
+            monitor = _EarlyStopping(
+                torch.as_tensor(X_std[val_rows], dtype=dtype).to(device),
+                torch.as_tensor(y_index[val_rows], dtype=torch.int64).to(device),
+                [
+                    xavier_init(
+                        s,
+                        _VALIDATION_MODELS,
+                        generator=generator,
+                        dtype=dtype,
+                        device=device,
+                    )
+                    for s in sizes
+                ],
+                self.tol,
+            )
+            # The starting set is a candidate too: with init="kmeans" it can
+            # already be better than anything the outer loop finds.
+            monitor.check(0, syn_X, syn_Y, log_lr)
         segments = self.checkpoint_segments
         if segments == "sqrt":
             segments = math.ceil(math.sqrt(n_total_steps))
@@ -363,8 +541,8 @@ class DatasetDistiller(BaseDistiller):
                 syn_Y,
                 lrs,
                 fixed_inits if self.fixed_init else sample_inits(),
-                X_std[batch],
-                y_tensor[batch],
+                X_fit[batch],
+                y_fit[batch],
                 checkpoint_segments=segments,
             )
             grad_X[..., constant] = 0.0
@@ -378,7 +556,17 @@ class DatasetDistiller(BaseDistiller):
             optimizer.step(grads)
             if self.soft_labels:
                 syn_Y.copy_(project_rows_to_simplex(syn_Y))
+            visit["iteration"] = iteration
             return loss_value
+
+        def stop(loss):
+            iteration = visit["iteration"]
+            if monitor is None or (
+                iteration % _VALIDATION_EVERY and iteration != self.max_iter
+            ):
+                return False
+            monitor.check(iteration, syn_X, syn_Y, log_lr)
+            return iteration - monitor.best_iteration >= self.n_iter_no_change
 
         self.n_iter_ = run_iterations(
             self,
@@ -386,7 +574,14 @@ class DatasetDistiller(BaseDistiller):
             outer_iteration,
             advice="Lower lr_init (the internal learning rates) or learning_rate "
             "(the outer step size).",
+            stop=stop,
         )
+        self.best_iteration_ = self.n_iter_
+        self.validation_scores_ = None
+        if monitor is not None:
+            syn_X, syn_Y, log_lr = monitor.best
+            self.best_iteration_ = monitor.best_iteration
+            self.validation_scores_ = monitor.scores
         self.fixed_init_params_ = (
             [[to_numpy(p) for p in params] for params in fixed_inits]
             if self.fixed_init
@@ -404,5 +599,5 @@ class DatasetDistiller(BaseDistiller):
             lr_init=self.lr_init,
             architectures=self.architectures_,
             fixed_init=self.fixed_init_params_,
-            provenance={"n_iter": self.n_iter_},
+            provenance={"n_iter": self.n_iter_, "best_iteration": self.best_iteration_},
         )

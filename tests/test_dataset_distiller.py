@@ -5,10 +5,19 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_iris, make_moons
+from sklearn.datasets import load_iris, make_circles, make_moons
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import train_test_split
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdistill import DatasetDistiller, DivergenceError
+from skdistill import (
+    DatasetDistiller,
+    DistilledMLPClassifier,
+    DivergenceError,
+    KMeansSampler,
+    RandomRealSampler,
+    distillation_accuracy,
+)
 
 CHEAP = dict(n_steps=2, n_epochs=1, max_iter=3, batch_size=16, n_models=1)
 
@@ -307,3 +316,144 @@ def test_verbose_reports_progress(moons, capsys):
     assert "elapsed" in lines[-1] and "remaining 0.0s" in lines[-1]
     DatasetDistiller(n_steps=2, max_iter=20, random_state=0).fit(X, y)
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(init="zeros"), "init"),
+        (dict(validation_fraction=1.0), "validation_fraction"),
+        (dict(validation_fraction=0.0), "validation_fraction"),
+        (dict(n_iter_no_change=0), "n_iter_no_change"),
+        (dict(tol=-1.0), "tol"),
+    ],
+)
+def test_bad_new_parameters_name_the_parameter(moons, params, match):
+    X, y = moons
+    with pytest.raises(ValueError, match=match):
+        DatasetDistiller(max_iter=1, n_steps=1, **params).fit(X, y)
+
+
+def _barely_moved(init, X, y, **params):
+    # A vanishing outer step leaves the synthetic rows where they started.
+    return DatasetDistiller(
+        init=init,
+        learning_rate=1e-12,
+        max_iter=1,
+        validation_fraction=None,
+        random_state=0,
+        **params,
+    ).fit(X, y)
+
+
+def test_init_real_starts_from_real_rows_of_each_rows_class():
+    X, y = load_iris(return_X_y=True)
+    distiller = _barely_moved("real", X, y, n_steps=4, samples_per_step=3)
+    labels = distiller.distilled_y_.argmax(axis=1)
+    for row, label in zip(distiller.distilled_X_, labels):
+        distance = np.abs(X[y == label] - row).max(axis=1).min()
+        assert distance < 1e-5
+    # Without replacement while the class has rows enough: no row twice.
+    assert len(np.unique(distiller.distilled_X_.round(5), axis=0)) == 12
+
+
+def test_init_kmeans_starts_from_class_centroids():
+    X, y = load_iris(return_X_y=True)
+    # One synthetic row per class: its k-means centroid is the class mean.
+    distiller = _barely_moved("kmeans", X, y, n_steps=1)
+    np.testing.assert_allclose(
+        distiller.distilled_X_, [X[y == c].mean(axis=0) for c in range(3)], atol=1e-5
+    )
+    # Several rows per class: distinct centroids, each inside its class's box.
+    distiller = _barely_moved("kmeans", X, y, n_steps=5)
+    labels = distiller.distilled_y_.argmax(axis=1)
+    for c in range(3):
+        rows = distiller.distilled_X_[labels == c]
+        assert len(np.unique(rows.round(5), axis=0)) == 5
+        assert np.all(rows >= X[y == c].min(axis=0) - 1e-5)
+        assert np.all(rows <= X[y == c].max(axis=0) + 1e-5)
+
+
+def test_init_noise_is_the_papers_standard_normal_start(moons):
+    X, y = moons
+    distiller = _barely_moved("noise", X, y, n_steps=50)
+    standardised = (distiller.distilled_X_ - distiller.mean_) / distiller.scale_
+    assert abs(standardised.mean()) < 0.15
+    assert 0.85 < standardised.std() < 1.15
+
+
+def test_early_stopping_stops_and_keeps_the_best_set(moons):
+    X, y = moons
+    params = dict(
+        n_steps=2,
+        n_epochs=2,
+        learning_rate=0.05,
+        validation_fraction=0.3,
+        n_iter_no_change=20,
+        random_state=0,
+    )
+    distiller = DatasetDistiller(max_iter=400, **params).fit(X, y)
+    assert distiller.n_iter_ < 400
+    assert distiller.n_iter_ - distiller.best_iteration_ >= 20
+    assert len(distiller.loss_curve_) == distiller.n_iter_
+    # One check before the first iteration, then one every 10.
+    assert len(distiller.validation_scores_) == 1 + distiller.n_iter_ // 10
+    best = max(distiller.validation_scores_)
+    assert distiller.validation_scores_[distiller.best_iteration_ // 10] == best
+    # The kept set is the one of best_iteration_: a fit stopped there agrees.
+    if distiller.best_iteration_ > 0:
+        stopped = DatasetDistiller(max_iter=distiller.best_iteration_, **params)
+        stopped.fit(X, y)
+        np.testing.assert_array_equal(stopped.distilled_X_, distiller.distilled_X_)
+        np.testing.assert_array_equal(stopped.lr_schedule_, distiller.lr_schedule_)
+
+
+def test_without_validation_runs_max_iter_and_keeps_the_last_set(moons):
+    X, y = moons
+    distiller = DatasetDistiller(
+        n_steps=2, max_iter=30, validation_fraction=None, random_state=0
+    ).fit(X, y)
+    assert distiller.n_iter_ == distiller.best_iteration_ == 30
+    assert distiller.validation_scores_ is None
+
+
+def test_larger_tol_stops_earlier(moons):
+    X, y = moons
+    params = dict(n_steps=2, validation_fraction=0.3, n_iter_no_change=30)
+    params.update(max_iter=300, random_state=0)
+    strict = DatasetDistiller(tol=0.0, **params).fit(X, y)
+    lax = DatasetDistiller(tol=0.5, **params).fit(X, y)
+    assert lax.n_iter_ == 30  # nothing improves by half the accuracy
+    assert strict.n_iter_ >= lax.n_iter_
+
+
+def test_distilled_set_beats_real_rows_and_prototypes_of_equal_size():
+    # The package's core claim on a fixed small problem: two concentric
+    # rings, four rows. Per-class k-means centroids of a ring sit inside it,
+    # where the inner class is, and random rows are few; the distilled rows,
+    # their soft labels and learned rates teach the ring to fresh networks.
+    X, y = make_circles(n_samples=400, noise=0.1, factor=0.4, random_state=0)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.5, stratify=y, random_state=0
+    )
+    distiller = DatasetDistiller(
+        n_steps=2,
+        samples_per_step=2,
+        architectures=((16,),),
+        max_iter=200,
+        learning_rate=0.01,
+        random_state=0,
+    ).fit(X_train, y_train)
+    replay = DistilledMLPClassifier((16,), distiller=FrozenEstimator(distiller))
+    distilled = distillation_accuracy(
+        replay, X_train, y_train, X_test, y_test, n_models=10, random_state=0
+    )
+    ordinary = DistilledMLPClassifier((16,), max_iter=2000, learning_rate_init=0.01)
+    for sampler in (RandomRealSampler, KMeansSampler):
+        X_small, y_small = sampler(n_samples=4, random_state=0).fit_resample(
+            X_train, y_train
+        )
+        baseline = distillation_accuracy(
+            ordinary, X_small, y_small, X_test, y_test, n_models=10, random_state=0
+        )
+        assert distilled.mean > baseline.mean + 0.05, (sampler, distilled, baseline)

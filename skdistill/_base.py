@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
+from ._streaming import is_lazy
 from ._utils import (
     ProgressReporter,
     check_finite_loss,
@@ -224,8 +225,12 @@ class BaseDistiller(TorchEstimatorBase):
             The fitted distiller; the dataset is ``distilled_``.
         """
         with self._fitting():
-            X, self.classes_, y_index = self._validate_labelled(X, y)
-            dataset = self._distill(X, y_index).add_provenance(
+            if is_lazy(X):
+                dataset = self._distill_lazy(self._scan_lazy(X, y))
+            else:
+                X, self.classes_, y_index = self._validate_labelled(X, y)
+                dataset = self._distill(X, y_index)
+            dataset.add_provenance(
                 method=type(self).__name__,
                 params=self.get_params(),
                 skdistill_version=__version__,
@@ -240,6 +245,26 @@ class BaseDistiller(TorchEstimatorBase):
     def _distill(self, X, y_index):
         """The distilled dataset of ``(X, classes_[y_index])``."""
         raise NotImplementedError
+
+    def _distill_lazy(self, rows):
+        """The distilled dataset of the rows of a Dask collection (`LazyRows`,
+        scanned); methods that read their data lazily implement it."""
+        raise TypeError(
+            f"{type(self).__name__} needs its data in memory, and X is a Dask "
+            "collection: call .compute() on it first (DatasetDistiller reads Dask "
+            "collections lazily)."
+        )
+
+    def _scan_lazy(self, X, y):
+        """One pass over a Dask collection; sets what validate_data would."""
+        from ._streaming import LazyRows
+
+        rows = LazyRows(X, y).scan()
+        self.classes_ = rows.classes
+        self.n_features_in_ = rows.n_features
+        if rows.feature_names is not None:
+            self.feature_names_in_ = rows.feature_names
+        return rows
 
     def fit_resample(self, X, y):
         """Distill ``(X, y)`` and return the synthetic dataset.

@@ -20,6 +20,7 @@ from ._dataset import DistilledDataset
 from ._mlp import forward, hard_cross_entropy, layer_sizes, xavier_init
 from ._optim import Adam
 from ._reverse import distillation_value_and_grad
+from ._streaming import InMemoryRows
 from ._unroll import project_rows_to_simplex, replay_distilled
 from ._utils import to_numpy
 
@@ -41,6 +42,9 @@ _VALIDATION_EVERY = 10
 #: Fresh networks per architecture that score the distilled set on the
 #: validation rows; drawn once per fit so that scores are comparable.
 _VALIDATION_MODELS = 4
+#: With a Dask collection, the held-out rows and the rows ``init`` starts from
+#: are samples of at most this many rows.
+_LAZY_SAMPLE_ROWS = 10_000
 
 
 def _split_validation(y_index, fraction, rng):
@@ -434,34 +438,80 @@ class DatasetDistiller(BaseDistiller):
         self.verbose = verbose
 
     def _distill(self, X, y_index):
+        device = check_device(self.device)
+        self.mean_, self.scale_ = fit_standardisation(X)
+        X_std = (X - self.mean_) / self.scale_
+        rng, generator = self._random_streams(device)
+        validation = None
+        fit_rows = np.arange(len(X))
+        if self.validation_fraction is not None:
+            fit_rows, val_rows = _split_validation(
+                y_index, self.validation_fraction, rng
+            )
+            validation = X_std[val_rows], y_index[val_rows]
+        X_fit, y_fit = X_std[fit_rows], y_index[fit_rows]
+        X_fit_t = torch.as_tensor(X_fit, dtype=torch.float32).to(device)
+        y_fit_t = torch.as_tensor(y_fit, dtype=torch.int64).to(device)
+        return self._distill_rows(
+            lambda: InMemoryRows(X_fit_t, y_fit_t, rng, self.batch_size),
+            rng=rng,
+            generator=generator,
+            device=device,
+            sample=(X_fit, y_fit),
+            validation=validation,
+            constant=np.ptp(X, axis=0) == 0,
+        )
+
+    def _distill_lazy(self, rows):
+        """Distill the rows of a Dask collection, scanned once (`LazyRows`).
+
+        Early stopping holds out ``validation_fraction`` of the partitions
+        (at least one, when there are two or more) and scores on a sample of
+        at most `_LAZY_SAMPLE_ROWS` of their rows; ``init`` draws its rows from
+        a sample of as many rows of the others.
+        """
+        device = check_device(self.device)
+        self.mean_, self.scale_ = rows.mean, rows.scale
+        rng, generator = self._random_streams(device)
+        validation = None
+        if self.validation_fraction is not None:
+            validation = rows.hold_out(
+                self.validation_fraction, rng, max_rows=_LAZY_SAMPLE_ROWS
+            )
+        sample = None
+        if self.init != "noise":
+            sample = rows.sample(rng, max_rows=_LAZY_SAMPLE_ROWS)
+        return self._distill_rows(
+            lambda: rows.start(rng, self.batch_size),
+            rng=rng,
+            generator=generator,
+            device=device,
+            sample=sample,
+            validation=validation,
+            constant=rows.constant,
+        )
+
+    def _distill_rows(
+        self, real_rows, *, rng, generator, device, sample, validation, constant
+    ):
+        """The distillation proper.
+
+        ``real_rows()`` gives the source of real batches (``next_batch()``,
+        see ``_streaming``); ``sample`` is ``(X_std, y_index)`` of real rows
+        to initialise the synthetic rows from; ``validation`` the held-out
+        rows of early stopping, or None.
+        """
         self.architectures_ = check_architectures(self.architectures)
         models_split = models_per_architecture(self.n_models, len(self.architectures_))
-        device = check_device(self.device)
-        n_samples, n_features = X.shape
+        n_features = len(self.mean_)
         n_classes = len(self.classes_)
         samples_per_step = (
             n_classes if self.samples_per_step == "auto" else self.samples_per_step
         )
         n_total_steps = self.n_steps * self.n_epochs
         dtype = torch.float32
-
-        self.mean_, self.scale_ = fit_standardisation(X)
-        X_std = (X - self.mean_) / self.scale_
         # Columns that never vary keep that value in every synthetic row.
-        constant = torch.as_tensor(np.ptp(X, axis=0) == 0, device=device)
-
-        rng, generator = self._random_streams(device)
-        early_stopping = self.validation_fraction is not None
-        if early_stopping:
-            fit_rows, val_rows = _split_validation(
-                y_index, self.validation_fraction, rng
-            )
-        else:
-            fit_rows = np.arange(n_samples)
-        X_fit_np, y_fit_np = X_std[fit_rows], y_index[fit_rows]
-        n_samples = len(fit_rows)
-        X_fit = torch.as_tensor(X_fit_np, dtype=dtype).to(device)
-        y_fit = torch.as_tensor(y_fit_np, dtype=torch.int64).to(device)
+        constant = torch.as_tensor(constant, device=device)
 
         shape = (self.n_steps, samples_per_step)
         # Classes are dealt round-robin over all synthetic rows, so every class
@@ -473,9 +523,7 @@ class DatasetDistiller(BaseDistiller):
                 (*shape, n_features), generator=generator, dtype=dtype, device=device
             )
         else:
-            rows = _initial_rows(
-                self.init, X_fit_np, y_fit_np, to_numpy(row_class), rng
-            )
+            rows = _initial_rows(self.init, *sample, to_numpy(row_class), rng)
             syn_X = torch.as_tensor(rows, dtype=dtype).to(device)
         syn_X[..., constant] = 0.0
         syn_Y = torch.nn.functional.one_hot(row_class, n_classes).to(dtype)
@@ -500,10 +548,10 @@ class DatasetDistiller(BaseDistiller):
 
         fixed_inits = sample_inits() if self.fixed_init else None
         monitor = None
-        if early_stopping:
+        if validation is not None:
             monitor = _EarlyStopping(
-                torch.as_tensor(X_std[val_rows], dtype=dtype).to(device),
-                torch.as_tensor(y_index[val_rows], dtype=torch.int64).to(device),
+                torch.as_tensor(validation[0], dtype=dtype).to(device),
+                torch.as_tensor(validation[1], dtype=torch.int64).to(device),
                 [
                     xavier_init(
                         s,
@@ -522,27 +570,21 @@ class DatasetDistiller(BaseDistiller):
         segments = self.checkpoint_segments
         if segments == "sqrt":
             segments = math.ceil(math.sqrt(n_total_steps))
-        batch_size = min(self.batch_size, n_samples)
-        # The real rows are visited in shuffled epochs.
-        visit = {"order": rng.permutation(n_samples), "cursor": 0}
+        real = real_rows()
+        progress = {}
 
         def outer_iteration(iteration):
-            if visit["cursor"] + batch_size > n_samples:
-                visit["order"], visit["cursor"] = rng.permutation(n_samples), 0
-            start = visit["cursor"]
-            batch = torch.as_tensor(
-                visit["order"][start : start + batch_size], device=device
-            )
-            visit["cursor"] += batch_size
-
+            X_batch, y_batch = real.next_batch()
+            X_batch = torch.as_tensor(X_batch, dtype=dtype, device=device)
+            y_batch = torch.as_tensor(y_batch, dtype=torch.int64, device=device)
             lrs = log_lr.exp()
             loss_value, grad_X, grad_Y, grad_lrs = distillation_value_and_grad(
                 syn_X,
                 syn_Y,
                 lrs,
                 fixed_inits if self.fixed_init else sample_inits(),
-                X_fit[batch],
-                y_fit[batch],
+                X_batch,
+                y_batch,
                 checkpoint_segments=segments,
             )
             grad_X[..., constant] = 0.0
@@ -556,11 +598,11 @@ class DatasetDistiller(BaseDistiller):
             optimizer.step(grads)
             if self.soft_labels:
                 syn_Y.copy_(project_rows_to_simplex(syn_Y))
-            visit["iteration"] = iteration
+            progress["iteration"] = iteration
             return loss_value
 
         def stop(loss):
-            iteration = visit["iteration"]
+            iteration = progress["iteration"]
             if monitor is None or (
                 iteration % _VALIDATION_EVERY and iteration != self.max_iter
             ):

@@ -31,8 +31,9 @@ from ._mlp import (
 from ._mlp_prediction import MLPPredictionMixin
 from ._optim import Adam
 from ._schedules import SCHEDULES, step_sequence
+from ._streaming import is_lazy
 from ._unroll import replay_distilled
-from ._utils import to_numpy
+from ._utils import refuse_lazy, to_numpy
 
 _DTYPE = torch.float32
 # The learning rate of Adam when learning_rate_init="auto" (MLPClassifier's).
@@ -360,6 +361,7 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
 
     def _validate_training_data(self, X, y):
         """``(X, Y)`` with one-hot or soft labels ``Y``; sets ``classes_``."""
+        refuse_lazy(self, X)
         y_shape = () if y is None else np.asarray(y).shape
         if len(y_shape) == 2 and y_shape[1] > 1:
             X, Y = validate_data(
@@ -386,7 +388,21 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
             distiller = clone(self.distiller)  # a FrozenEstimator clones to itself
             distiller.fit(X, y)
         dataset = distilled_dataset_of(distiller)
-        if X is None and y is None and isinstance(distiller, DistilledDataset):
+        if is_lazy(X):
+            # The distiller read the collection lazily; reading it again here
+            # to check it would compute all of it. Its columns are known.
+            if X.shape[1] != dataset.n_features:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but the distilled dataset has "
+                    f"{dataset.n_features}."
+                )
+            self.n_features_in_ = dataset.n_features
+            vars(self).pop("feature_names_in_", None)
+            if hasattr(X, "columns"):
+                self.feature_names_in_ = np.asarray(
+                    [str(c) for c in X.columns], dtype=object
+                )
+        elif X is None and y is None and isinstance(distiller, DistilledDataset):
             self.n_features_in_ = dataset.n_features
             vars(self).pop("feature_names_in_", None)
             if dataset.feature_names is not None:

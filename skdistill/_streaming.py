@@ -213,6 +213,48 @@ class LazyRows:
     def _new_partition_order(self):
         return self.rng.permutation(np.flatnonzero(self.partition_sizes))
 
+    def _sample_of(self, partitions, rng, max_rows):
+        """Standardised rows and labels: an even share of ``max_rows`` drawn
+        at random from each partition, read one at a time."""
+        import dask
+
+        share = max(1, max_rows // len(partitions))
+        rows, labels = [], []
+        for i in partitions:
+            X, y = dask.compute(self.parts[i])[0]
+            keep = rng.permutation(len(y))[:share]
+            rows.append((np.asarray(X)[keep] - self.mean) / self.scale)
+            labels.append(np.searchsorted(self.classes, np.asarray(y).ravel()[keep]))
+        return np.concatenate(rows), np.concatenate(labels)
+
+    def hold_out(self, fraction, rng, max_rows):
+        """Set aside ``fraction`` of the partitions (at least one); return a
+        sample of at most ``max_rows`` of their rows. Batches never come from
+        them. Call after `scan`, before `start`."""
+        filled = np.flatnonzero(self.partition_sizes)
+        if len(filled) < 2:
+            raise ValueError(
+                "Early stopping on a Dask collection holds out whole partitions, "
+                "and this one has a single partition: repartition it (e.g. "
+                "frame.repartition(npartitions=10)) or pass validation_fraction=None."
+            )
+        n_held = min(len(filled) - 1, max(1, round(fraction * len(filled))))
+        held = rng.choice(filled, n_held, replace=False)
+        sample = self._sample_of(held, rng, max_rows)
+        self.partition_sizes = self.partition_sizes.copy()
+        self.partition_sizes[held] = 0
+        self.n_samples = int(self.partition_sizes.sum())
+        return sample
+
+    def sample(self, rng, max_rows):
+        """A sample of at most ``max_rows`` rows from ``partitions_in_memory``
+        random partitions (those not held out)."""
+        filled = np.flatnonzero(self.partition_sizes)
+        chosen = rng.choice(
+            filled, min(len(filled), self.partitions_in_memory), replace=False
+        )
+        return self._sample_of(chosen, rng, max_rows)
+
     def _refill(self):
         import dask
 

@@ -23,6 +23,7 @@ def validate_labelled_data(estimator, X, y, *, min_samples=2, min_classes=2):
     type"), fewer than ``min_samples`` rows and fewer than ``min_classes``
     classes.
     """
+    refuse_lazy(estimator, X)
     X, y = validate_data(
         estimator, X, y, dtype=np.float64, ensure_min_samples=min_samples
     )
@@ -34,6 +35,20 @@ def validate_labelled_data(estimator, X, y, *, min_samples=2, min_classes=2):
             f"class: {classes[0]!r}."
         )
     return X, classes, y_index
+
+
+def refuse_lazy(estimator, X):
+    """A clear error for a Dask collection given to an estimator that needs its
+    data in memory (validation would silently compute the whole collection)."""
+    from ._streaming import is_lazy
+
+    if is_lazy(X):
+        raise TypeError(
+            f"{type(estimator).__name__} needs its training data in memory, and X "
+            "is a Dask collection: call .compute() on it first. DatasetDistiller "
+            "reads Dask collections lazily; DistilledMLPClassifier does so through "
+            "its distiller."
+        )
 
 
 def check_local_random_state(random_state):

@@ -95,3 +95,38 @@ def test_bad_lazy_input_is_refused_with_a_clear_error(table, change, match):
 def test_is_lazy(table):
     frame, lazy = table
     assert is_lazy(lazy) and not is_lazy(frame) and not is_lazy(frame.to_numpy())
+
+
+def test_distiller_fits_a_lazy_frame_like_its_rows_in_memory(table):
+    from skdistill import DatasetDistiller, DistilledMLPClassifier, KDMetaparamTuner
+
+    frame, lazy = table
+    features = list("pqrs")
+    params = dict(n_steps=3, n_epochs=2, max_iter=30, batch_size=64, random_state=0)
+    a = DatasetDistiller(**params).fit(lazy[features], lazy["t"])
+    b = DatasetDistiller(**params).fit(lazy[features], lazy["t"])
+    np.testing.assert_array_equal(a.distilled_X_, b.distilled_X_)  # repeatable
+    in_memory = DatasetDistiller(**params).fit(frame[features], frame["t"])
+    np.testing.assert_allclose(a.mean_, in_memory.mean_, rtol=1e-12)
+    np.testing.assert_allclose(a.scale_, in_memory.scale_, rtol=1e-12)
+    assert a.feature_names_in_.tolist() == features
+    assert a.classes_.tolist() == ["a", "b"]
+    # Constant columns stay constant, as in memory.
+    np.testing.assert_allclose(a.distilled_X_[:, 3], 7.0)
+    assert a.distilled_.n_rows == in_memory.distilled_.n_rows
+
+    # A classifier with a distiller reads the lazy frame through it, and does
+    # as well as from the frame in memory.
+    longer = {**params, "max_iter": 200}
+    scores = []
+    for data in (lazy, frame):
+        clf = DistilledMLPClassifier((8,), distiller=DatasetDistiller(**longer))
+        clf.set_params(random_state=0).fit(data[features], data["t"])
+        scores.append(clf.score(frame[features], frame["t"]))
+    assert scores[0] > 0.55 and abs(scores[0] - scores[1]) < 0.05, scores
+
+    # Estimators that need their data in memory say so.
+    with pytest.raises(TypeError, match="call .compute"):
+        DistilledMLPClassifier((8,)).fit(lazy[features], lazy["t"])
+    with pytest.raises(TypeError, match="call .compute"):
+        KDMetaparamTuner().fit(lazy[features], lazy["t"])

@@ -55,32 +55,81 @@ class InMemoryRows:
         return self.X_std[batch], self.y_index[batch]
 
 
-def _partition_statistics(X, y):
+def _delayed(function):
+    """``function`` run lazily by dask (imported only when dask is used)."""
+
+    def wrapper(*args):
+        import dask
+
+        return dask.delayed(function, pure=True)(*args)
+
+    return wrapper
+
+
+#: The column under which the labels travel with the rows of a lazy frame.
+_TARGET = "__skdistill_target__"
+
+
+@_delayed
+def _split_frame(part):
+    # Straight to numpy: a frame without the target column would be a copy.
+    return part.iloc[:, :-1].to_numpy(), part[_TARGET].to_numpy()
+
+
+@_delayed
+def _pair(X, y):
+    return X, y
+
+
+#: Rows converted to float64 at a time, bounding the temporaries of a pass.
+_CHUNK_ROWS = 65536
+
+
+def _combine_moments(a, b):
+    """Chan et al.'s parallel combination of ``(count, mean, sum of squares)``."""
+    (n_a, mean_a, m2_a), (n_b, mean_b, m2_b) = a, b
+    if n_a == 0:
+        return b
+    total = n_a + n_b
+    delta = mean_b - mean_a
+    return (
+        total,
+        mean_a + delta * n_b / total,
+        m2_a + m2_b + delta**2 * n_a * n_b / total,
+    )
+
+
+def _row_chunks(X):
+    """``X`` as float64 blocks of at most `_CHUNK_ROWS` rows."""
+    X = np.asarray(X)
+    for start in range(0, X.shape[0], _CHUNK_ROWS):
+        yield np.asarray(X[start : start + _CHUNK_ROWS], dtype=np.float64)
+
+
+@_delayed
+def _partition_statistics(part):
     """What one pass needs of one partition (numpy in, small numpy out)."""
     import pandas as pd
 
-    X = np.asarray(X, dtype=np.float64)
+    X, y = part
     missing = np.asarray(pd.isna(y), dtype=bool).ravel()
-    labels = np.asarray(y).ravel()[~missing]
-    n = X.shape[0]
-    if n == 0:
-        zeros = np.zeros(X.shape[1])
-        return n, zeros, zeros, zeros, zeros, 0, 0, labels, 0
+    labels = np.unique(np.asarray(y).ravel()[~missing])
+    n_features = np.shape(X)[1]
+    moments = (0, np.zeros(n_features), np.zeros(n_features))
+    low = np.full(n_features, np.inf)
+    high = np.full(n_features, -np.inf)
+    n_nan = n_inf = 0
     with np.errstate(invalid="ignore", over="ignore"):
-        mean = X.mean(axis=0)
-        m2 = ((X - mean) ** 2).sum(axis=0)
-    nan = np.isnan(X)
-    return (
-        n,
-        mean,
-        m2,
-        X.min(axis=0),
-        X.max(axis=0),
-        int(nan.sum()),
-        int((~np.isfinite(X) & ~nan).sum()),
-        np.unique(labels),
-        int(missing.sum()),
-    )
+        for chunk in _row_chunks(X):
+            mean = chunk.mean(axis=0)
+            m2 = ((chunk - mean) ** 2).sum(axis=0)
+            moments = _combine_moments(moments, (len(chunk), mean, m2))
+            low = np.minimum(low, chunk.min(axis=0))
+            high = np.maximum(high, chunk.max(axis=0))
+            nan = np.isnan(chunk)
+            n_nan += int(nan.sum())
+            n_inf += int((~np.isfinite(chunk) & ~nan).sum())
+    return (*moments, low, high, n_nan, n_inf, labels, int(missing.sum()))
 
 
 class LazyRows:
@@ -109,7 +158,21 @@ class LazyRows:
                     "(e.g. with a OneHotEncoder); the lazy frame was not read."
                 )
             self.feature_names = np.asarray([str(c) for c in X.columns], dtype=object)
-            X_parts = X.to_delayed()
+            if not hasattr(y, "to_delayed") or getattr(y, "ndim", 1) != 1:
+                raise TypeError(
+                    "With a lazy X, y must be a dask Series taken from the same "
+                    f"frame (e.g. frame['target']); got {type(y).__name__}."
+                )
+            # One frame keeps rows and labels in the same partitions, however
+            # dask groups the partitions of a column projection.
+            try:
+                combined = X.assign(**{_TARGET: y})
+            except Exception as exc:  # dask raises several types here
+                raise ValueError(
+                    "y cannot be aligned with X: take both from one Dask frame, "
+                    f"e.g. frame[features] and frame['target'] ({exc})."
+                ) from None
+            parts = [_split_frame(p) for p in combined.to_delayed()]
         else:
             if X.ndim != 2:
                 raise ValueError(f"Expected a 2-D dask array; got {X.ndim} dimensions.")
@@ -117,20 +180,17 @@ class LazyRows:
                 raise ValueError(
                     f"X has dtype {X.dtype}; distillation needs numeric features."
                 )
-            X_parts = list(X.rechunk({1: -1}).to_delayed()[:, 0])
-        if hasattr(y, "to_delayed"):
-            y_parts = list(np.ravel(y.to_delayed()))
-        else:
-            raise TypeError(
-                "With a lazy X, y must be a dask Series or Array partitioned like X; "
-                f"got {type(y).__name__}."
-            )
-        if len(y_parts) != len(X_parts):
-            raise ValueError(
-                f"X has {len(X_parts)} partitions and y {len(y_parts)}; partition y "
-                "like X (e.g. take it as a column of the same frame)."
-            )
-        self.X_parts, self.y_parts = X_parts, y_parts
+            if not hasattr(y, "rechunk") or y.ndim != 1 or y.shape[0] != X.shape[0]:
+                raise TypeError(
+                    "With a lazy X array, y must be a 1-D dask array of the same "
+                    f"length; got {type(y).__name__}."
+                )
+            X = X.rechunk({1: -1})
+            y = y.rechunk({0: X.chunks[0]})
+            parts = [
+                _pair(xb, yb) for xb, yb in zip(X.to_delayed()[:, 0], y.to_delayed())
+            ]
+        self.parts = parts
 
     def scan(self):
         """One pass over the data: sizes, standardisation, classes, checks.
@@ -142,12 +202,7 @@ class LazyRows:
         """
         import dask
 
-        stats = dask.compute(
-            *[
-                dask.delayed(_partition_statistics)(x, y)
-                for x, y in zip(self.X_parts, self.y_parts)
-            ]
-        )
+        stats = dask.compute(*[_partition_statistics(part) for part in self.parts])
         sizes = np.asarray([s[0] for s in stats])
         if sizes.sum() < 2:
             raise ValueError(
@@ -173,14 +228,9 @@ class LazyRows:
                 "those rows first."
             )
         full = [s for s in stats if s[0]]
-        # Chan et al.'s parallel combination of means and sums of squares.
-        n, mean, m2 = full[0][0], full[0][1], full[0][2]
-        for count, part_mean, part_m2, *_ in full[1:]:
-            total = n + count
-            delta = part_mean - mean
-            mean = mean + delta * count / total
-            m2 = m2 + part_m2 + delta**2 * n * count / total
-            n = total
+        n, mean, m2 = full[0][:3]
+        for part in full[1:]:
+            n, mean, m2 = _combine_moments((n, mean, m2), part[:3])
         low = np.min([s[3] for s in full], axis=0)
         high = np.max([s[4] for s in full], axis=0)
         classes = np.unique(np.concatenate([s[7] for s in full]))
@@ -203,11 +253,16 @@ class LazyRows:
 
     def start(self, rng, batch_size, dtype="float32"):
         """Begin sampling batches; call after `scan`."""
-        self.rng, self.dtype = rng, dtype
+        self.rng = rng
         self.batch_size = min(int(batch_size), self.n_samples)
         self._partition_order, self._next_partition = self._new_partition_order(), 0
-        self._buffer_X = np.empty((0, self.n_features), dtype=dtype)
-        self._buffer_y = np.empty(0, dtype=np.int64)
+        # One buffer for the whole fit, refilled in place: standardised rows,
+        # their labels, and the random order in which they are handed out.
+        largest = np.sort(self.partition_sizes)[::-1][: self.partitions_in_memory]
+        capacity = self.batch_size + int(largest.sum())
+        self._rows = np.empty((capacity, self.n_features), dtype=dtype)
+        self._labels = np.empty(capacity, dtype=np.int32)
+        self._order, self._cursor = np.empty(0, dtype=np.int64), 0
         return self
 
     def _new_partition_order(self):
@@ -258,7 +313,6 @@ class LazyRows:
     def _refill(self):
         import dask
 
-        # Rows left over from the last buffer stay: no row is skipped.
         chosen = []
         while len(chosen) < self.partitions_in_memory:
             if self._next_partition == len(self._partition_order):
@@ -268,20 +322,30 @@ class LazyRows:
                 self._next_partition = 0
             chosen.append(self._partition_order[self._next_partition])
             self._next_partition += 1
-        loaded = dask.compute(*[(self.X_parts[i], self.y_parts[i]) for i in chosen])
-        new_X = np.concatenate([np.asarray(x, dtype=np.float64) for x, _ in loaded])
-        labels = np.concatenate([np.asarray(y).ravel() for _, y in loaded])
-        new_X = ((new_X - self.mean) / self.scale).astype(self.dtype)
-        X = np.concatenate([self._buffer_X, new_X])
-        y = np.concatenate([self._buffer_y, np.searchsorted(self.classes, labels)])
-        order = self.rng.permutation(len(y))
-        self._buffer_X, self._buffer_y = X[order], y[order]
+        # Rows the last buffer has not handed out yet move to its front: none
+        # is skipped.
+        left = self._order[self._cursor :]
+        filled = len(left)
+        self._rows[:filled], self._labels[:filled] = (
+            self._rows[left],
+            self._labels[left],
+        )
+        # One partition at a time: only one raw partition is in memory.
+        for i in chosen:
+            X, y = dask.compute(self.parts[i])[0]
+            for chunk in _row_chunks(X):
+                stop = filled + len(chunk)
+                self._rows[filled:stop] = (chunk - self.mean) / self.scale
+                filled = stop
+            labels = np.searchsorted(self.classes, np.asarray(y).ravel())
+            self._labels[filled - len(labels) : filled] = labels
+            del X, y
+        self._order, self._cursor = self.rng.permutation(filled), 0
 
     def next_batch(self):
         """``(X_std, y_index)`` of the next batch, as numpy arrays."""
-        while len(self._buffer_y) < self.batch_size:
+        if len(self._order) - self._cursor < self.batch_size:
             self._refill()
-        X, y = self._buffer_X[: self.batch_size], self._buffer_y[: self.batch_size]
-        self._buffer_X = self._buffer_X[self.batch_size :]
-        self._buffer_y = self._buffer_y[self.batch_size :]
-        return X, y
+        batch = self._order[self._cursor : self._cursor + self.batch_size]
+        self._cursor += self.batch_size
+        return self._rows[batch], self._labels[batch]

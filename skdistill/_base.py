@@ -13,16 +13,18 @@ from numbers import Integral
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, _fit_context
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from ._streaming import is_lazy
 from ._utils import (
     ProgressReporter,
+    ResampleContainers,
     check_finite_loss,
     check_local_random_state,
     forget_fitted_state,
+    sampler_tags,
     torch_generator,
     torch_threads,
     validate_labelled_data,
@@ -193,7 +195,7 @@ class TorchEstimatorBase(BaseEstimator):
         return tags
 
 
-class BaseDistiller(TorchEstimatorBase):
+class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
     """Base of the distillation methods: resamplers whose fit makes a
     :class:`DistilledDataset`.
 
@@ -240,6 +242,12 @@ class BaseDistiller(TorchEstimatorBase):
             self.distilled_y_ = dataset.y
             self.distilled_step_ = dataset.step
             self.lr_schedule_ = dataset.lr_schedule
+            counts = np.bincount(
+                np.argmax(dataset.y, axis=1), minlength=len(self.classes_)
+            )
+            self.sampling_strategy_ = {
+                label: int(n) for label, n in zip(self.classes_.tolist(), counts)
+            }
         return self
 
     def _distill(self, X, y_index):
@@ -278,26 +286,23 @@ class BaseDistiller(TorchEstimatorBase):
 
         Returns
         -------
-        X_resampled : ndarray or DataFrame of shape (n_distilled, n_features)
-            The synthetic rows, in the units of ``X``; a DataFrame with the
-            columns of ``X`` when ``X`` is one.
-        y_resampled : ndarray, Series or DataFrame
+        X_resampled : ndarray, DataFrame or list of shape (n_distilled, n_features)
+            The synthetic rows, in the units of ``X`` and in its container: a
+            DataFrame with the columns of ``X`` when ``X`` is one, a list for a
+            list; a float dtype of ``X`` is kept.
+        y_resampled : ndarray, Series, DataFrame or list
             Hard labels ``(n_distilled,)`` (the class of largest soft label) or,
             with ``resample_labels="soft"``, the soft-label matrix
-            ``(n_distilled, n_classes)``; pandas when ``X`` is a DataFrame.
+            ``(n_distilled, n_classes)`` (a DataFrame whose columns are the
+            classes for pandas ``y``); in the container of ``y``, and one-hot
+            when ``y`` is one-hot.
         """
-        self.fit(X, y)
-        X_resampled, y_resampled = self.distilled_X_.copy(), self._resampled_labels()
-        if hasattr(X, "columns"):
-            # A DataFrame in, a DataFrame out, as imbalanced-learn's samplers do.
-            import pandas as pd
-
-            X_resampled = pd.DataFrame(X_resampled, columns=X.columns)
-            if y_resampled.ndim == 2:
-                y_resampled = pd.DataFrame(y_resampled, columns=self.classes_)
-            else:
-                y_resampled = pd.Series(y_resampled, name=getattr(y, "name", None))
-        return X_resampled, y_resampled
+        containers = ResampleContainers(X, y)
+        self.fit(containers.X_fit, containers.y_fit)
+        return (
+            containers.X(self.distilled_X_.copy()),
+            containers.y(self._resampled_labels(), self.classes_),
+        )
 
     def _resampled_labels(self):
         check_is_fitted(self)
@@ -308,4 +313,4 @@ class BaseDistiller(TorchEstimatorBase):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
-        return tags
+        return sampler_tags(tags)

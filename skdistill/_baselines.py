@@ -21,13 +21,18 @@ for more rows than it has raises a ``ValueError``.
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, _fit_context, clone
 from sklearn.cluster import KMeans
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ._dataset import DistilledDataset
-from ._utils import check_local_random_state, validate_labelled_data
+from ._utils import (
+    ResampleContainers,
+    check_local_random_state,
+    sampler_tags,
+    validate_labelled_data,
+)
 
 
 def rows_per_class(class_sizes, n_samples):
@@ -43,7 +48,7 @@ def rows_per_class(class_sizes, n_samples):
     return counts
 
 
-class _ClassSampler(BaseEstimator):
+class _ClassSampler(OneToOneFeatureMixin, BaseEstimator):
     """Shared machinery: validation, per-class allocation, fitted state.
 
     Subclasses implement ``_sample_class(X_class, n_rows, rng)`` returning
@@ -90,6 +95,9 @@ class _ClassSampler(BaseEstimator):
         X_small, y_small = self._sample_set(X, y_index, counts, rng)
         self.X_resampled_ = X_small
         self.y_resampled_ = self.classes_[y_small]
+        self.sampling_strategy_ = {
+            label: int(n) for label, n in zip(self.classes_.tolist(), counts)
+        }
         # A baseline set has no learned run: one step, no schedule, so that a
         # DistilledMLPClassifier trains on it the ordinary way.
         self.distilled_ = DistilledDataset(
@@ -113,13 +121,19 @@ class _ClassSampler(BaseEstimator):
 
         Returns
         -------
-        X_resampled : ndarray of shape (n_resampled, n_features)
-            The rows of the small set, grouped by class.
-        y_resampled : ndarray of shape (n_resampled,)
-            Their class labels.
+        X_resampled : ndarray, DataFrame or list of shape (n_resampled, n_features)
+            The rows of the small set, grouped by class, in the container of
+            ``X`` (a DataFrame keeps its columns; a float dtype is kept).
+        y_resampled : ndarray, Series, DataFrame or list of shape (n_resampled,)
+            Their class labels, in the container of ``y`` (one-hot rows when
+            ``y`` is one-hot).
         """
-        self.fit(X, y)
-        return self.X_resampled_.copy(), self.y_resampled_.copy()
+        containers = ResampleContainers(X, y)
+        self.fit(containers.X_fit, containers.y_fit)
+        return (
+            containers.X(self.X_resampled_.copy()),
+            containers.y(self.y_resampled_.copy(), self.classes_),
+        )
 
     def _sample_set(self, X, y_index, counts, rng):
         """The small set ``(rows, class indices)``, grouped by class."""
@@ -134,7 +148,7 @@ class _ClassSampler(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
         tags.non_deterministic = False
-        return tags
+        return sampler_tags(tags)
 
 
 _ATTRIBUTES_DOC = """
@@ -159,6 +173,10 @@ _ATTRIBUTES_DOC = """
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during `fit`, when ``X`` has string column
         names.
+
+    sampling_strategy_ : dict
+        Rows of the set per class label (imbalanced-learn's name for what a
+        sampler makes of each class).
 """
 
 

@@ -315,6 +315,11 @@ class DatasetDistiller(BaseDistiller):
         With early stopping, the validation accuracy at every check; otherwise
         None.
 
+    sampling_strategy_ : dict
+        Rows of the distilled set per class label, each row counted for the
+        class of its largest soft label (imbalanced-learn's name for what a
+        sampler makes of each class).
+
     n_features_in_ : int
         Number of features seen during `fit`.
 

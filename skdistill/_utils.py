@@ -1,12 +1,13 @@
 """Helpers shared by the estimators: seeding, thread policy, progress, tensors."""
 
 import contextlib
+import dataclasses
 import time
 
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import validate_data
 
 
@@ -24,6 +25,8 @@ def validate_labelled_data(estimator, X, y, *, min_samples=2, min_classes=2):
     classes.
     """
     refuse_lazy(estimator, X)
+    check_numeric_columns(estimator, X)
+    check_no_missing_labels(y)
     X, y = validate_data(
         estimator, X, y, dtype=np.float64, ensure_min_samples=min_samples
     )
@@ -48,6 +51,49 @@ def refuse_lazy(estimator, X):
             "is a Dask collection: call .compute() on it first. DatasetDistiller "
             "reads Dask collections lazily; DistilledMLPClassifier does so through "
             "its distiller."
+        )
+
+
+def check_numeric_columns(estimator, X):
+    """Refuse a DataFrame with text or categorical columns, naming them.
+
+    The estimators work on numbers; pandas would otherwise fail deep inside
+    with "could not convert string to float" and no column name.
+    """
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(dtypes, "items"):
+        return
+    text = [
+        str(column)
+        for column, dtype in dtypes.items()
+        if getattr(dtype, "kind", "O") not in "biuf"
+    ]
+    if text:
+        raise ValueError(
+            f"{type(estimator).__name__} needs numeric features, but column(s) "
+            f"{text} of X hold text or categories. Encode them first, e.g. with "
+            "sklearn.preprocessing.OneHotEncoder in a "
+            "sklearn.compose.ColumnTransformer, in a pipeline before this "
+            "estimator."
+        )
+
+
+def check_no_missing_labels(y):
+    """Refuse ``y`` holding None (or NaN among text labels), with a clear message."""
+    if y is None:
+        return
+    y_array = np.asarray(y)
+    if y_array.dtype.kind in "biuf":
+        return  # numeric NaN is reported by scikit-learn's own checks
+    y_array = y_array.astype(object)
+    missing = np.array(
+        [v is None or (isinstance(v, float) and v != v) for v in y_array.ravel()]
+    )
+    if missing.any():
+        raise ValueError(
+            f"y has {int(missing.sum())} missing label(s) (None or NaN), e.g. at "
+            f"row {int(np.flatnonzero(missing)[0])}; drop those rows or fill "
+            "in their labels."
         )
 
 
@@ -138,3 +184,133 @@ class ProgressReporter:
 def to_numpy(tensor):
     """A detached float64 copy of ``tensor`` on the CPU."""
     return tensor.detach().to("cpu", torch.float64).numpy().copy()
+
+
+def sampler_tags(tags, *, sample_indices=False):
+    """``tags`` with imbalanced-learn's sampler fields, when it is installed.
+
+    imbalanced-learn's checks read ``tags.sampler_tags`` and
+    ``tags.input_tags.dataframe``, which scikit-learn's tags do not have; its
+    own `Tags` is scikit-learn's plus those fields, so the samplers return it
+    when imbalanced-learn is importable and scikit-learn's otherwise.
+    """
+    try:
+        from imblearn.utils._tags import InputTags, SamplerTags, Tags
+    except ImportError:
+        return tags
+    fields = {f.name: getattr(tags, f.name) for f in dataclasses.fields(tags)}
+    fields["input_tags"] = InputTags(
+        **{
+            f.name: getattr(tags.input_tags, f.name)
+            for f in dataclasses.fields(tags.input_tags)
+        },
+        # pandas in, pandas out (sparse columns are densified and restored).
+        dataframe=True,
+    )
+    return Tags(**fields, sampler_tags=SamplerTags(sample_indices=sample_indices))
+
+
+def _is_sparse_frame(X):
+    import pandas as pd
+
+    return any(isinstance(d, pd.SparseDtype) for d in X.dtypes)
+
+
+class ResampleContainers:
+    """The containers of ``fit_resample``'s input, to return its output in.
+
+    imbalanced-learn's samplers return the kind of ``X`` and ``y`` they were
+    given: lists for lists, a DataFrame with the same columns (and float
+    dtype) for a DataFrame, a Series with the same name for a Series, the float
+    dtype of an array, and a one-vs-all (one-hot) ``y`` for a one-hot ``y``.
+    ``X_fit`` and ``y_fit`` are what ``fit`` receives: the DataFrame densified
+    and a one-hot or single-column ``y`` as class labels.
+    """
+
+    def __init__(self, X, y):
+        self.X_kind = self.y_kind = "array"
+        self.X_fit, self.y_fit = X, y
+        self.X_dtype = getattr(X, "dtype", None)
+        if isinstance(X, list):
+            self.X_kind = "list"
+        elif hasattr(X, "columns") and hasattr(X, "dtypes"):
+            self.X_kind, self.columns, self.X_dtypes = "frame", X.columns, X.dtypes
+            if _is_sparse_frame(X):
+                self.X_fit = X.sparse.to_dense()
+        self.one_vs_all = None
+        if isinstance(y, list):
+            self.y_kind = "list"
+        elif hasattr(y, "columns"):
+            self.y_kind, self.y_columns = "frame", y.columns
+        elif hasattr(y, "name") and hasattr(y, "to_numpy"):
+            self.y_kind, self.y_name = "series", y.name
+        y_array = np.asarray(y) if y is not None else None
+        if y_array is not None and y_array.ndim == 2:
+            if y_array.shape[1] == 1:
+                self.y_fit = y_array.ravel()
+            elif type_of_target(y_array) == "multilabel-indicator" and np.all(
+                y_array.sum(axis=1) == 1
+            ):
+                # One-hot classes: fit on the class indices, answer one-hot.
+                self.one_vs_all = y_array.shape[1], y_array.dtype
+                self.y_fit = np.argmax(y_array, axis=1)
+            else:
+                raise ValueError(
+                    "Multilabel and multioutput targets are not supported: y must "
+                    "hold one class label per row (or one-hot rows); got y of "
+                    f"shape {y_array.shape}."
+                )
+        self.y_dtype = getattr(y_array, "dtype", None)
+
+    def X(self, X_res):
+        """The resampled rows in the container of the input ``X``."""
+        floating = self.X_dtype is not None and np.issubdtype(self.X_dtype, np.floating)
+        if floating:
+            X_res = X_res.astype(self.X_dtype, copy=False)
+        if self.X_kind == "list":
+            return X_res.tolist()
+        if self.X_kind == "frame":
+            import pandas as pd
+
+            frame = pd.DataFrame(X_res, columns=self.columns)
+            float_columns = {
+                c: d
+                for c, d in self.X_dtypes.items()
+                if isinstance(d, pd.SparseDtype)
+                or np.issubdtype(np.dtype(d), np.floating)
+            }
+            return frame.astype(float_columns) if float_columns else frame
+        return X_res
+
+    def y(self, y_res, classes=None):
+        """The resampled labels in the container of the input ``y``.
+
+        ``y_res`` is a vector of labels, or a soft-label matrix whose columns
+        are ``classes``.
+        """
+        if self.one_vs_all is not None and y_res.ndim == 1:
+            n_classes, dtype = self.one_vs_all
+            y_res = np.eye(n_classes, dtype=dtype)[y_res.astype(int)]
+        elif (
+            y_res.ndim == 1
+            and self.y_dtype is not None
+            and self.y_dtype.kind in "iuf"
+            and y_res.dtype.kind in "iuf"
+        ):
+            y_res = y_res.astype(self.y_dtype, copy=False)
+        if self.y_kind == "list":
+            return y_res.tolist()
+        if self.y_kind in ("frame", "series"):
+            import pandas as pd
+
+            if y_res.ndim == 2:
+                columns = (
+                    self.y_columns
+                    if self.one_vs_all is not None and self.y_kind == "frame"
+                    else classes
+                )
+                return pd.DataFrame(y_res, columns=columns)
+            if self.y_kind == "frame":
+                return pd.DataFrame(y_res, columns=self.y_columns)
+            return pd.Series(y_res, name=self.y_name)
+        return y_res

@@ -21,6 +21,7 @@ for more rows than it has raises a ``ValueError``.
 from numbers import Integral
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, _fit_context, clone
 from sklearn.cluster import KMeans
 from sklearn.neighbors import KNeighborsClassifier
@@ -239,6 +240,11 @@ class OptimizedRealSampler(_ClassSampler):
         set). Pass e.g. a :class:`DistilledMLPClassifier` to choose the set
         by the network it will train.
 
+    n_jobs : int or None, default=None
+        Processes (joblib) that score the candidate sets; ``None`` means 1.
+        The result is identical to ``n_jobs=1``. A torch estimator keeps its
+        own ``n_threads`` in every process.
+
     random_state : int, RandomState instance or None, default=None
         Seeds the candidate sets.
     {attributes}
@@ -269,14 +275,22 @@ class OptimizedRealSampler(_ClassSampler):
         **_ClassSampler._parameter_constraints,
         "n_candidates": [Interval(Integral, 1, None, closed="left")],
         "estimator": [None, HasMethods(["fit", "score"])],
+        "n_jobs": [None, Integral],
     }
 
     def __init__(
-        self, n_samples="auto", *, n_candidates=10, estimator=None, random_state=None
+        self,
+        n_samples="auto",
+        *,
+        n_candidates=10,
+        estimator=None,
+        n_jobs=None,
+        random_state=None,
     ):
         self.n_samples = n_samples
         self.n_candidates = n_candidates
         self.estimator = estimator
+        self.n_jobs = n_jobs
         self.random_state = random_state
 
     def _sample_set(self, X, y_index, counts, rng):
@@ -286,25 +300,34 @@ class OptimizedRealSampler(_ClassSampler):
             if self.estimator is None
             else self.estimator
         )
-        candidates, scores = [], []
-        for _ in range(self.n_candidates):
-            index = np.concatenate(
+        # The candidates are drawn first, in order, from the one stream; only
+        # their scoring runs in parallel, so n_jobs does not change the result.
+        candidates = [
+            np.concatenate(
                 [
                     rng.choice(np.flatnonzero(y_index == c), size=n, replace=False)
                     for c, n in enumerate(counts)
                     if n
                 ]
             )
-            candidates.append(index)
-            if len(np.unique(y_index[index])) < 2 and self.estimator is not None:
-                scores.append(-np.inf)  # most classifiers cannot fit one class
-                continue
-            model = clone(estimator).fit(X[index], y[index])
-            scores.append(model.score(X, y))
+            for _ in range(self.n_candidates)
+        ]
+        one_class_fails = self.estimator is not None
+        scores = Parallel(n_jobs=self.n_jobs)(
+            delayed(_candidate_score)(estimator, X, y, index, one_class_fails)
+            for index in candidates
+        )
         self.candidate_scores_ = np.asarray(scores, dtype=np.float64)
         self.best_candidate_ = int(np.argmax(self.candidate_scores_))
         best = candidates[self.best_candidate_]
         return X[best], y_index[best]
+
+
+def _candidate_score(estimator, X, y, index, one_class_fails):
+    """Training-set accuracy of ``estimator`` fitted on the rows ``index``."""
+    if one_class_fails and len(np.unique(y[index])) < 2:
+        return -np.inf  # most classifiers cannot fit one class
+    return clone(estimator).fit(X[index], y[index]).score(X, y)
 
 
 class KMeansSampler(_ClassSampler):

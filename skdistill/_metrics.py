@@ -15,10 +15,13 @@ import dataclasses
 from numbers import Integral
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
+from sklearn.metrics import accuracy_score
 from sklearn.neighbors import KNeighborsClassifier
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._dataset import DistilledDataset
 from ._distilled_mlp import (
@@ -27,7 +30,8 @@ from ._distilled_mlp import (
     fit_networks,
     stacked_predict,
 )
-from ._utils import torch_threads
+from ._schedules import SCHEDULES
+from ._utils import check_no_missing_labels, torch_threads
 
 _PAPER_ARCHITECTURES = {"1-layer": (), "2-layer": (10,), "4-layer": (10, 10, 10)}
 
@@ -70,6 +74,11 @@ def distillation_accuracy(
     distilled set with ``estimator.schedule``; without, on ``(X_train,
     y_train)`` itself (the original data, or a baseline set).
 
+    There is no ``n_jobs``: the networks are trained together, and on ordinary
+    data they stop together (on their mean loss), so splitting them among
+    processes would change the result. :func:`comparison_table` runs its cells
+    in parallel instead.
+
     Parameters
     ----------
     estimator : DistilledMLPClassifier
@@ -110,8 +119,21 @@ def distillation_accuracy(
     model, params = fit_networks(estimator, X_train, y_train, n_models=n_models)
     with torch_threads(model.n_threads):
         predictions = stacked_predict(model, X_test, params)
-    scores = (predictions == np.asarray(y_test)[None, :]).mean(axis=1)
+    y_test = _check_test_labels(y_test, predictions.shape[1])
+    # accuracy_score validates y_test as ClassifierMixin.score does (mixed
+    # label types, lengths).
+    scores = np.array([accuracy_score(y_test, p) for p in predictions])
     return DistillationScore(float(scores.mean()), float(scores.std()), scores)
+
+
+def _check_test_labels(y_test, n_rows):
+    check_no_missing_labels(y_test)
+    y_test = column_or_1d(y_test, warn=True)
+    if len(y_test) != n_rows:
+        raise ValueError(
+            f"y_test has {len(y_test)} labels but X_test has {n_rows} rows."
+        )
+    return y_test
 
 
 def distillation_ratio(distillation_accuracy, original_accuracy):
@@ -199,11 +221,59 @@ class ComparisonTable:
 def _as_frozen(distiller, X_train, y_train):
     if isinstance(distiller, (FrozenEstimator, DistilledDataset)):
         return distiller
+    if not hasattr(distiller, "fit"):
+        raise TypeError(
+            "distillers must be DatasetDistiller-like estimators (with fit and "
+            f"distilled_); got {type(distiller).__name__}."
+        )
     try:
         check_is_fitted(distiller)
-    except Exception:  # noqa: BLE001 - NotFittedError or a non-estimator
+    except NotFittedError:
         distiller = clone(distiller).fit(X_train, y_train)
     return FrozenEstimator(distiller)
+
+
+def _named(value, what, example, default_name):
+    """``value`` as a dict of names: a dict as is, a list or tuple numbered."""
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, (list, tuple)) and not isinstance(value, str):
+        if len(value) == 1:
+            return {default_name: value[0]}
+        return {f"{default_name} {i + 1}": v for i, v in enumerate(value)}
+    raise TypeError(f"{what} must be a dict of name to {example}; got {value!r}.")
+
+
+def _names(value, what, example):
+    """``value`` as a tuple of strings; a bare string is refused (it would be
+    read letter by letter)."""
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise TypeError(
+            f"{what} must be a tuple of names, e.g. {example}; got {value!r}"
+            + (
+                f" (write ({value!r},) for one name)."
+                if isinstance(value, str)
+                else "."
+            )
+        )
+    if not all(isinstance(v, str) for v in value):
+        raise TypeError(f"{what} must hold names (strings); got {value!r}.")
+    return tuple(value)
+
+
+def _cell(estimator, hidden, distiller, schedule, X_s, y_s, X_test, y_test, kw):
+    model = clone(estimator).set_params(
+        hidden_layer_sizes=hidden, distiller=distiller, schedule=schedule
+    )
+    score = distillation_accuracy(model, X_s, y_s, X_test, y_test, **kw)
+    return score.mean, score.std
+
+
+def _knn_score(sampler, seed, X_train, y_train, X_test, y_test):
+    sampler = clone(sampler).set_params(random_state=seed)
+    X_b, y_b = sampler.fit_resample(X_train, y_train)
+    knn_model = KNeighborsClassifier(n_neighbors=1).fit(X_b, y_b)
+    return knn_model.score(X_test, y_test), len(X_b)
 
 
 def comparison_table(
@@ -221,6 +291,7 @@ def comparison_table(
     include_original=True,
     n_models=20,
     random_state=0,
+    n_jobs=None,
 ):
     """The comparison table of the distillation papers for one dataset.
 
@@ -234,10 +305,11 @@ def comparison_table(
     ----------
     X_train, y_train, X_test, y_test : array-like
         The split. Distillers and baselines see the training part only.
-    distillers : DatasetDistiller, DistilledDataset, or dict of str to either
+    distillers : DatasetDistiller, DistilledDataset, list or dict of str to either
         Distillers (fitted, frozen, or unfitted -- then fitted once here on the
         training part) or distilled datasets. A dict names their rows, e.g.
-        ``{"2-layer": d}``.
+        ``{"2-layer": d}``; a list's rows are ``"distilled 1"``,
+        ``"distilled 2"``, ...
     baselines : dict of str to resampler, default=None
         Baseline resamplers (``fit_resample``), e.g.
         ``{"random real": RandomRealSampler(n_samples=10)}``; one set is drawn
@@ -247,8 +319,9 @@ def comparison_table(
         (the paper's kNN baseline). A kNN is deterministic given its set, so its
         mean and std are over ``n_models`` sets drawn with different seeds; the
         value does not depend on the column and is repeated in each.
-    architectures : dict of str to tuple, default=None
-        Test architectures; None means the tabular paper's
+    architectures : dict of str to tuple, or tuple of tuples, default=None
+        Test architectures (a tuple's columns are named by the tuples, e.g.
+        ``"(10,)"``); None means the tabular paper's
         ``{"1-layer": (), "2-layer": (10,), "4-layer": (10, 10, 10)}``.
     schedules : tuple of str, default=("distilled",)
         Schedules under which each distilled set is evaluated; a row is named
@@ -264,6 +337,10 @@ def comparison_table(
         Networks per cell.
     random_state : int, default=0
         Seeds the initialisations and the baseline sets.
+    n_jobs : int or None, default=None
+        Processes (joblib) that compute the cells; ``None`` means 1. Each
+        cell trains at the estimator's ``n_threads`` torch threads, and the
+        table is identical to ``n_jobs=1``.
 
     Returns
     -------
@@ -273,11 +350,38 @@ def comparison_table(
     n_models = _check_n_models(n_models)
     if architectures is None:
         architectures = _PAPER_ARCHITECTURES
+    elif isinstance(architectures, (list, tuple)):
+        architectures = {str(tuple(h)): tuple(h) for h in architectures}
+    elif not isinstance(architectures, dict):
+        raise TypeError(
+            "architectures must be a dict of column name to hidden-layer sizes, "
+            f"e.g. {{'2-layer': (10,)}}, or a tuple of those sizes; got "
+            f"{architectures!r}."
+        )
     if estimator is None:
         estimator = DistilledMLPClassifier(max_iter=500, learning_rate_init=0.01)
-    if not isinstance(distillers, dict):
+    if not isinstance(distillers, (dict, list, tuple)):
         distillers = {"distilled": distillers}
-    baselines = dict(baselines or {})
+    distillers = _named(distillers, "distillers", "DatasetDistiller", "distilled")
+    baselines = _named(
+        baselines or {},
+        "baselines",
+        "resampler, e.g. {'random real': RandomRealSampler(10)}",
+        "baseline",
+    )
+    for name, sampler in baselines.items():
+        if not hasattr(sampler, "fit_resample"):
+            raise TypeError(
+                f"baselines[{name!r}] must be a resampler (with fit_resample); got "
+                f"{type(sampler).__name__}."
+            )
+    schedules = _names(schedules, "schedules", "('distilled', 'strategy2')")
+    unknown = [s for s in schedules if s not in SCHEDULES]
+    if unknown:
+        raise ValueError(
+            f"unknown schedules {unknown}; choose among {sorted(SCHEDULES)}."
+        )
+    knn = _names(knn, "knn", "('random real',)")
     unknown = [name for name in knn if name not in baselines]
     if unknown:
         raise ValueError(f"knn names {unknown} are not keys of baselines.")
@@ -296,45 +400,41 @@ def comparison_table(
         X_b, y_b = sampler.fit_resample(X_train, y_train)
         sources.append((name, X_b, y_b, None, "distilled"))
 
+    # Every cell is independent and seeded: running them in other processes
+    # gives the very same table.
+    kw = {"n_models": n_models, "random_state": random_state}
+    parallel = Parallel(n_jobs=n_jobs)
+    cells = parallel(
+        delayed(_cell)(
+            estimator, hidden, distiller, schedule, X_s, y_s, X_test, y_test, kw
+        )
+        for _, X_s, y_s, distiller, schedule in sources
+        for hidden in architectures.values()
+    )
+    n_columns = len(architectures)
     rows, sizes, means, stds = [], [], [], []
-    for row, X_s, y_s, distiller, schedule in sources:
-        cells = []
-        for hidden in architectures.values():
-            model = clone(estimator).set_params(
-                hidden_layer_sizes=hidden, distiller=distiller, schedule=schedule
-            )
-            cells.append(
-                distillation_accuracy(
-                    model,
-                    X_s,
-                    y_s,
-                    X_test,
-                    y_test,
-                    n_models=n_models,
-                    random_state=random_state,
-                )
-            )
+    for i, (row, X_s, _, distiller, _) in enumerate(sources):
+        row_cells = cells[i * n_columns : (i + 1) * n_columns]
         rows.append(row)
         if distiller is None:
             sizes.append(len(X_s))
         else:
             sizes.append(distilled_dataset_of(distiller).n_rows)
-        means.append([c.mean for c in cells])
-        stds.append([c.std for c in cells])
+        means.append([c[0] for c in row_cells])
+        stds.append([c[1] for c in row_cells])
 
     for name in knn:
-        scores = []
-        for seed in range(n_models):
-            sampler = clone(baselines[name]).set_params(
-                random_state=random_state + seed
+        results = parallel(
+            delayed(_knn_score)(
+                baselines[name], random_state + seed, X_train, y_train, X_test, y_test
             )
-            X_b, y_b = sampler.fit_resample(X_train, y_train)
-            knn_model = KNeighborsClassifier(n_neighbors=1).fit(X_b, y_b)
-            scores.append(knn_model.score(X_test, y_test))
+            for seed in range(n_models)
+        )
+        scores = [r[0] for r in results]
         rows.append(f"kNN on {name}")
-        sizes.append(len(X_b))
-        means.append([float(np.mean(scores))] * len(architectures))
-        stds.append([float(np.std(scores))] * len(architectures))
+        sizes.append(results[-1][1])
+        means.append([float(np.mean(scores))] * n_columns)
+        stds.append([float(np.std(scores))] * n_columns)
 
     return ComparisonTable(
         rows=rows,

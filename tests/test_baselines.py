@@ -151,3 +151,28 @@ def test_knn_baseline_on_centroids_beats_chance(iris):
     X, y = iris
     X_small, y_small = KMeansSampler(n_samples=6, random_state=0).fit_resample(X, y)
     assert KNeighborsClassifier(n_neighbors=1).fit(X_small, y_small).score(X, y) > 0.85
+
+
+def test_optimized_real_n_jobs_gives_the_same_set(iris):
+    X, y = iris
+    kwargs = dict(n_samples=6, n_candidates=6, estimator=LogisticRegression())
+    serial = OptimizedRealSampler(**kwargs, random_state=0).fit(X, y)
+    parallel = OptimizedRealSampler(**kwargs, n_jobs=2, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(serial.candidate_scores_, parallel.candidate_scores_)
+    np.testing.assert_array_equal(serial.X_resampled_, parallel.X_resampled_)
+
+
+@pytest.mark.parametrize("Sampler", SAMPLERS)
+def test_text_column_is_named_with_the_remedy(Sampler):
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame({"size": [1.0, 2.0, 3.0, 4.0], "colour": ["u", "v", "u", "v"]})
+    with pytest.raises(ValueError, match=r"\['colour'\].*OneHotEncoder"):
+        Sampler().fit(X, [0, 1, 0, 1])
+
+
+def test_none_in_y_is_reported_as_missing_labels(iris):
+    X, y = iris
+    y = np.array(["a", "b", "c"], dtype=object)[y]
+    y[5] = None
+    with pytest.raises(ValueError, match="missing label.*row 5"):
+        RandomRealSampler().fit(X, y)

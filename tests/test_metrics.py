@@ -168,3 +168,101 @@ def test_comparison_table_fits_an_unfitted_distiller_once(moons):
     assert not hasattr(template, "distilled_X_")
     with pytest.raises(ValueError, match="knn names"):
         comparison_table(X_train, y_train, X_test, y_test, template, knn=("x",))
+
+
+# -- hostile input ------------------------------------------------------------
+
+FAST = DistilledMLPClassifier((5,), learning_rate_init=0.01, max_iter=5)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    "bad_y_test, message",
+    [
+        ("strings", "Mix of label input types"),
+        ("one", "y_test has 1 labels but X_test has"),
+        ("short", "y_test has 25 labels but X_test has"),
+        ("none", "missing label"),
+    ],
+)
+def test_distillation_accuracy_validates_y_test_like_score(moons, bad_y_test, message):
+    X_train, X_test, y_train, y_test = moons
+    X_test = X_test[:30]
+    y_bad = {
+        "strings": np.array(["a", "b"])[y_test[:30]],
+        "one": y_test[:1],
+        "short": y_test[:25],
+        "none": [None] * 30,
+    }[bad_y_test]
+    with pytest.raises(ValueError, match=message):
+        distillation_accuracy(FAST, X_train, y_train, X_test, y_bad, n_models=2)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_comparison_table_accepts_lists_and_tuples(moons, distiller):
+    X_train, X_test, y_train, y_test = moons
+    table = comparison_table(
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        distillers=[distiller, FrozenEstimator(distiller)],
+        architectures=((5,), ()),
+        estimator=FAST,
+        include_original=False,
+        n_models=2,
+    )
+    assert table.rows == ["distilled 1", "distilled 2"]
+    assert table.columns == ["(5,)", "()"]
+    # The same distiller, frozen or not, gives the same row.
+    np.testing.assert_array_equal(table.mean[0], table.mean[1])
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"schedules": "strategy1"}, TypeError, r"\('strategy1',\) for one name"),
+        ({"schedules": ("strategy9",)}, ValueError, "unknown schedules"),
+        ({"knn": "km"}, TypeError, r"\('km',\) for one name"),
+        ({"baselines": {"x": KNeighborsClassifier()}}, TypeError, "fit_resample"),
+        ({"architectures": 5}, TypeError, "architectures must be a dict"),
+        ({"distillers": {"d": object()}}, TypeError, "DatasetDistiller-like"),
+    ],
+)
+def test_comparison_table_names_the_bad_argument(
+    moons, distiller, kwargs, error, message
+):
+    X_train, X_test, y_train, y_test = moons
+    arguments = {"distillers": distiller, "n_models": 1, **kwargs}
+    with pytest.raises(error, match=message):
+        comparison_table(X_train, y_train, X_test, y_test, **arguments)
+
+
+def test_as_frozen_does_not_swallow_errors_of_a_broken_distiller(moons):
+    X_train, X_test, y_train, y_test = moons
+
+    class Broken(DatasetDistiller):
+        def __sklearn_is_fitted__(self):
+            raise RuntimeError("broken fitted check")
+
+    with pytest.raises(RuntimeError, match="broken fitted check"):
+        comparison_table(X_train, y_train, X_test, y_test, Broken(), n_models=1)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_n_jobs_gives_the_same_table(moons, distiller):
+    X_train, X_test, y_train, y_test = moons
+    kwargs = dict(
+        distillers={"d": distiller},
+        baselines={"random real": RandomRealSampler(n_samples=8)},
+        knn=("random real",),
+        schedules=("distilled", "strategy2"),
+        architectures={"lin": (), "2-layer": (5,)},
+        estimator=FAST,
+        n_models=3,
+    )
+    serial = comparison_table(X_train, y_train, X_test, y_test, **kwargs)
+    parallel = comparison_table(X_train, y_train, X_test, y_test, n_jobs=2, **kwargs)
+    assert serial.rows == parallel.rows
+    np.testing.assert_array_equal(serial.mean, parallel.mean)
+    np.testing.assert_array_equal(serial.std, parallel.std)

@@ -33,13 +33,15 @@ that cannot be encoded, an output file that exists) end with a one-line
 message on stderr and exit status 2.
 """
 
+# Only the standard library is imported with this module: numpy, pandas and
+# torch are imported inside `main`, where Ctrl-C is caught (exit 130).
 import argparse
 import sys
 import time
 import warnings
 from pathlib import Path
 
-import numpy as np
+from ._version import __version__
 
 #: The column of the output CSV holding the step each synthetic row belongs to.
 STEP_COLUMN = "_step"
@@ -47,11 +49,17 @@ STEP_COLUMN = "_step"
 DEFAULT_MAX_CATEGORIES = 50
 
 
+#: A number written with a decimal comma, such as 1,5 or -0,25 or 3,2e-4.
+_DECIMAL_COMMA = r"[-+]?\d*,\d+(?:[eE][-+]?\d+)?"
+
+
 class UsageError(Exception):
     """A mistake in the command's input: reported in one line, exit status 2."""
 
 
 def _mean_std(values):
+    import numpy as np
+
     return f"{np.mean(values):.3f} +- {np.std(values):.3f}"
 
 
@@ -61,6 +69,7 @@ def _mean_std(values):
 def demo(args):
     """Distill a built-in dataset; compare models trained on it with full data
     and with baselines of the same size; draw the distilled data."""
+    import numpy as np
     from sklearn.datasets import load_breast_cancer
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.frozen import FrozenEstimator
@@ -88,6 +97,13 @@ def demo(args):
         random_state=args.random_state,
         verbose=args.verbose,
     )
+    if args.verbose:
+        n_rows = distiller.n_steps * distiller.samples_per_step
+        print(
+            f"Distilling them into {n_rows} rows ({args.max_iter} outer "
+            "iterations) ...",
+            flush=True,
+        )
     start = time.perf_counter()
     distiller.fit(X_train, y_train)
     distill_seconds = time.perf_counter() - start
@@ -149,6 +165,8 @@ def demo(args):
         (f"{n_small} random real rows", mlp, resampled(RandomRealSampler)),
         (f"{n_small} k-means centroids", mlp, resampled(KMeansSampler)),
     ):
+        if args.verbose:
+            print(f"Training {args.n_models} MLPs on {name} ...", flush=True)
         scores, seconds = [], []
         for seed in range(args.n_models):
             model = make(seed)
@@ -234,15 +252,25 @@ def _sidecar_paths(output):
     )
 
 
-def _read_csv(path, sep, encoding):
+def _read_csv(path, sep, encoding, decimal="."):
     import pandas as pd
 
+    for name, value in (("--sep", sep), ("--decimal", decimal)):
+        if len(value) == 0:
+            raise UsageError(f"{name} is empty; give one character, e.g. {name} ';'")
+        if value in ("\n", "\r", '"'):
+            raise UsageError(f"{name} {value!r} cannot separate CSV fields")
+    if decimal == sep:
+        raise UsageError(f"--decimal and --sep are both {sep!r}")
     if not path.exists():
         raise UsageError(f"cannot read {path}: no such file")
     if path.is_dir():
         raise UsageError(f"cannot read {path}: it is a directory")
     try:
-        frame = pd.read_csv(path, sep=sep, encoding=encoding)
+        frame = pd.read_csv(path, sep=sep, encoding=encoding, decimal=decimal)
+        header = pd.read_csv(
+            path, sep=sep, encoding=encoding, header=None, nrows=1, dtype=str
+        )
     except PermissionError:
         raise UsageError(f"cannot read {path}: permission denied") from None
     except UnicodeDecodeError:
@@ -258,6 +286,26 @@ def _read_csv(path, sep, encoding):
         raise UsageError(f"cannot read {path} as CSV: {first_line}") from None
     if len(frame) == 0:
         raise UsageError(f"{path} has a header but no data rows")
+    names = [str(n) for n in header.iloc[0].tolist()]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        # pandas would rename them (x, x.1), silently.
+        raise UsageError(
+            f"{path} has duplicate column names: {_short_list(duplicated)}; "
+            "rename them so that every column has its own name"
+        )
+    if decimal != ",":
+        for column in frame.columns:
+            values = frame[column]
+            if values.dtype.kind in "biufc":
+                continue
+            text = values.dropna().astype(str).str.strip()
+            if len(text) and text.str.fullmatch(_DECIMAL_COMMA).mean() > 0.5:
+                raise UsageError(
+                    f"column {str(column)!r} holds numbers with a decimal comma "
+                    f"(e.g. {text.iloc[0]!r}), which would be read as categories; "
+                    "pass --decimal ','"
+                )
     return frame
 
 
@@ -300,6 +348,8 @@ def encode_features(frame, max_categories=DEFAULT_MAX_CATEGORIES):
         For missing values, complex numbers, infinite values, or a non-numeric
         column with more than ``max_categories`` distinct values.
     """
+    import numpy as np
+
     from ._encoding import fit_feature_encoder, is_numeric_column
 
     missing = frame.isna().sum()
@@ -394,7 +444,7 @@ def distill(args):
     schedule_path, dataset_path = _sidecar_paths(output)
     _check_outputs((output, schedule_path, dataset_path), args.force, input_path)
 
-    frame = _read_csv(input_path, args.sep, args.encoding)
+    frame = _read_csv(input_path, args.sep, args.encoding, args.decimal)
     columns = [str(c) for c in frame.columns]
     if args.target not in columns:
         raise UsageError(
@@ -479,6 +529,7 @@ def distill(args):
 def _write_outputs(
     distiller, encoding, label_columns, args, output, schedule, dataset_path, data
 ):
+    import numpy as np
     import pandas as pd
 
     from ._dataset import DistilledDataset
@@ -539,6 +590,9 @@ def build_parser():
         prog="skdistill",
         description="Dataset and knowledge distillation for tabular data.",
     )
+    parser.add_argument(
+        "-V", "--version", action="version", version=f"skdistill {__version__}"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo_parser = commands.add_parser(
@@ -549,10 +603,28 @@ def build_parser():
         "centroids (accuracy, fit time), and draw the distilled rows and the "
         "learned learning rates.",
     )
-    demo_parser.add_argument("--max-iter", type=int, default=500)
-    demo_parser.add_argument("--n-models", type=int, default=5)
-    demo_parser.add_argument("--random-state", type=int, default=0)
-    demo_parser.add_argument("--verbose", type=int, default=0)
+    demo_parser.add_argument(
+        "--max-iter",
+        type=int,
+        default=500,
+        metavar="N",
+        help="outer iterations of the distiller (default: %(default)s)",
+    )
+    demo_parser.add_argument(
+        "--n-models",
+        type=int,
+        default=5,
+        metavar="N",
+        help="fresh networks per compared training set (default: %(default)s)",
+    )
+    demo_parser.add_argument("--random-state", type=int, default=0, metavar="N")
+    demo_parser.add_argument(
+        "--verbose",
+        type=int,
+        default=1,
+        metavar="N",
+        help="0: quiet; 1: progress lines (default); 2: every iteration",
+    )
     demo_parser.add_argument(
         "--output-dir",
         default="skdistill-demo",
@@ -587,6 +659,11 @@ def build_parser():
         "--force", action="store_true", help="overwrite output files that exist"
     )
     d.add_argument("--sep", default=",", help="field separator (default: ',')")
+    d.add_argument(
+        "--decimal",
+        default=".",
+        help="decimal mark of the numbers, e.g. ',' for 1,5 (default: '.')",
+    )
     d.add_argument(
         "--encoding",
         default="utf-8",
@@ -630,11 +707,27 @@ def build_parser():
     option("--max-iter", "outer iterations", type=int, metavar="N")
     option("--batch-size", "real rows per outer iteration", type=int, metavar="N")
     option("--learning-rate", "outer step size (Adam)", type=float, metavar="LR")
-    g.add_argument("--hard-labels", action="store_true", help="keep the labels one-hot")
+    # Flags named after the parameters they turn off (soft_labels=False,
+    # learn_lr=False); the older names stay as aliases.
     g.add_argument(
-        "--fixed-lr", action="store_true", help="do not learn the learning rates"
+        "--no-soft-labels",
+        "--hard-labels",
+        dest="hard_labels",
+        action="store_true",
+        help="keep the labels one-hot (soft_labels=False)",
     )
-    g.add_argument("--fixed-init", action="store_true", help="one fixed initialisation")
+    g.add_argument(
+        "--no-learn-lr",
+        "--fixed-lr",
+        dest="fixed_lr",
+        action="store_true",
+        help="do not learn the learning rates (learn_lr=False)",
+    )
+    g.add_argument(
+        "--fixed-init",
+        action="store_true",
+        help="one fixed initialisation (fixed_init=True)",
+    )
     g.add_argument(
         "--random-state", type=int, metavar="N", help="seed, for repeatable output"
     )
@@ -661,16 +754,24 @@ def main(argv=None):
     -------
     status : int
         0 on success, 2 for a usage error (reported in one line on stderr),
-        130 when interrupted.
+        130 when interrupted (Ctrl-C), at any moment: the parser itself
+        imports torch, so it runs inside the handler too.
     """
-    args = build_parser().parse_args(argv)
+    command = "skdistill"
     try:
+        argv = sys.argv[1:] if argv is None else list(argv)
+        # --version answers without importing numpy or torch.
+        if argv[:1] in (["--version"], ["-V"]):
+            print(f"skdistill {__version__}")
+            return 0
+        args = build_parser().parse_args(argv)
+        command = f"skdistill {args.command}"
         return args.run(args)
     except UsageError as exc:
-        print(f"skdistill {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"skdistill {args.command}: interrupted", file=sys.stderr)
+        print(f"{command}: interrupted", file=sys.stderr)
         return 130
 
 

@@ -439,3 +439,108 @@ def test_demo_no_plots(tmp_path, capsys):
     )  # fmt: skip
     assert status == 0
     assert not (tmp_path / "pics").exists()
+
+
+# ------------------------------------------------- files that would be misread
+
+
+def test_empty_separator_is_one_line(tmp_path, data_csv, capsys):
+    status, _, err = run_distill(
+        capsys, data_csv, "--target", "species", "-o", tmp_path / "o.csv", "--sep", ""
+    )
+    assert_one_line_error(status, err, "--sep is empty")
+
+
+def _decimal_comma_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"a": rng.normal(size=40), "b": rng.normal(size=40), "y": [0, 1] * 20}
+    )
+    path = tmp_path / "comma.csv"
+    frame.to_csv(path, sep=";", decimal=",", index=False)
+    return path
+
+
+def test_decimal_comma_numbers_are_refused_with_the_remedy(tmp_path, capsys):
+    path = _decimal_comma_csv(tmp_path)
+    out = tmp_path / "o.csv"
+    status, _, err = run_distill(capsys, path, "--target", "y", "-o", out, "--sep", ";")
+    assert_one_line_error(status, err, "column 'a'", "decimal comma", "--decimal ','")
+    assert not out.exists()
+    # With the remedy, the two columns are read as the numbers they are.
+    status, _, err = run_distill(
+        capsys, path, "--target", "y", "-o", out, "--sep", ";", "--decimal", ",", *FAST
+    )
+    assert status == 0, err
+    assert DistilledDataset.load(tmp_path / "o.npz").n_features == 2
+
+
+def test_duplicate_headers_are_refused(tmp_path, capsys):
+    path = tmp_path / "dup.csv"
+    path.write_text("x,x,y\n" + "".join(f"{i},{-i},{i % 2}\n" for i in range(20)))
+    status, _, err = run_distill(
+        capsys, path, "--target", "y", "-o", tmp_path / "o.csv"
+    )
+    assert_one_line_error(status, err, "duplicate column names: 'x'")
+
+
+def test_option_names_mirror_the_parameters(tmp_path, data_csv, capsys):
+    out = tmp_path / "o.csv"
+    status, _, err = run_distill(
+        capsys, data_csv, "--target", "species", "-o", out, *FAST,
+        "--no-soft-labels", "--no-learn-lr", "--random-state", "0",
+    )  # fmt: skip
+    assert status == 0, err
+    params = DistilledDataset.load(tmp_path / "o.npz").provenance["params"]
+    assert params["soft_labels"] is False and params["learn_lr"] is False
+
+
+# --------------------------------------------------- version, interruptions
+
+
+def test_version(capsys):
+    from skdistill import __version__
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"skdistill {__version__}"
+
+
+def test_importing_the_command_does_not_import_torch():
+    # Ctrl-C while torch is imported must reach main's handler: nothing heavy
+    # may be imported with the module that holds the entry point.
+    code = "import sys, skdistill._cli; print('torch' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
+def test_interrupt_while_building_the_parser_is_one_line(monkeypatch, capsys):
+    import skdistill._cli as cli
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert main(["distill", "x.csv"]) == 130
+    assert capsys.readouterr().err == "skdistill: interrupted\n"
+
+
+def test_interrupt_of_a_real_process_during_import(tmp_path):
+    import signal
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "skdistill", "distill", str(tmp_path / "x.csv"),
+         "--target", "y", "-o", str(tmp_path / "o.csv")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    # Late enough for the interpreter to have started, early enough to land
+    # in the import of torch (which takes over a second).
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert err.strip().splitlines() == ["skdistill: interrupted"] or err.strip() == (
+        "skdistill distill: interrupted"
+    )

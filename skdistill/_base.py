@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, _fit_context
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._streaming import is_lazy
 from ._utils import (
@@ -91,14 +91,15 @@ def check_device(device):
     return device
 
 
-def fit_standardisation(X):
-    """``(mean, scale)`` of the columns of ``X`` (StandardScaler's).
+def fit_standardisation(X, sample_weight=None):
+    """``(mean, scale)`` of the columns of ``X`` (StandardScaler's), weighted
+    by ``sample_weight`` when given.
 
     Constant columns get scale 1. Raises a ValueError, naming the remedy, when
     the variance overflows float64.
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        scaler = StandardScaler().fit(X)
+        scaler = StandardScaler().fit(X, sample_weight=sample_weight)
         finite = (
             np.isfinite(scaler.var_).all()
             and np.isfinite((X - scaler.mean_) / scaler.scale_).all()
@@ -226,12 +227,31 @@ class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
         self : object
             The fitted distiller; the dataset is ``distilled_``.
         """
+        return self._fit_distiller(X, y)
+
+    def _fit_distiller(self, X, y, sample_weight=None):
+        """The body of `fit`. A method that supports weights overrides `fit`
+        with a ``sample_weight`` parameter and passes them here; ``_distill``
+        reads them as ``self._sample_weight`` (None without weights)."""
         with self._fitting():
             if is_lazy(X):
+                if sample_weight is not None:
+                    raise ValueError(
+                        "sample_weight is not supported with a Dask collection; "
+                        "compute X first or leave the weights out."
+                    )
                 dataset = self._distill_lazy(self._scan_lazy(X, y))
             else:
                 X, self.classes_, y_index = self._validate_labelled(X, y)
-                dataset = self._distill(X, y_index)
+                if sample_weight is not None:
+                    sample_weight = _check_sample_weight(
+                        sample_weight, X, ensure_non_negative=True
+                    )
+                self._sample_weight = sample_weight
+                try:
+                    dataset = self._distill(X, y_index)
+                finally:
+                    del self._sample_weight
             dataset.add_provenance(
                 method=type(self).__name__,
                 params=self.get_params(),

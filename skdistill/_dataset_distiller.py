@@ -5,6 +5,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.base import _fit_context
 from sklearn.cluster import KMeans
 from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -45,6 +46,32 @@ _VALIDATION_MODELS = 4
 #: With a Dask collection, the held-out rows and the rows ``init`` starts from
 #: are samples of at most this many rows.
 _LAZY_SAMPLE_ROWS = 10_000
+
+
+class WeightedRows:
+    """Standardised rows in memory, each batch drawn with replacement with
+    probability proportional to the rows' weights.
+
+    The mean loss of such a batch is an unbiased estimate of the weighted
+    real-data loss, so the reverse pass needs no change (see the user guide
+    for the measurements); rows of weight 0 are never drawn.
+    """
+
+    def __init__(self, X_std, y_index, weight, rng, batch_size):
+        if not np.sum(weight) > 0:
+            raise ValueError(
+                "The rows left for distillation (after the validation split) "
+                "all have weight 0; give positive weights to more rows."
+            )
+        self.X_std, self.y_index, self.rng = X_std, y_index, rng
+        self.p = weight / np.sum(weight)
+        self.batch_size = min(batch_size, len(y_index))
+
+    def next_batch(self):
+        """``(X_std, y_index)`` of the next batch."""
+        batch = self.rng.choice(len(self.p), size=self.batch_size, p=self.p)
+        batch = torch.as_tensor(batch, device=self.X_std.device)
+        return self.X_std[batch], self.y_index[batch]
 
 
 def _split_validation(y_index, fraction, rng):
@@ -333,6 +360,14 @@ class DatasetDistiller(BaseDistiller):
 
     Notes
     -----
+    ``fit(X, y, sample_weight=w)`` distills the weighted data: the
+    standardisation is weighted, and each outer iteration's real minibatch is
+    drawn with replacement with probability proportional to ``w``, so its loss
+    is an unbiased estimate of the weighted real-data loss (integer weights act
+    as repeated rows). Without weights the rows are visited in shuffled epochs.
+    The early-stopping validation accuracy is unweighted. A Dask collection
+    takes no weights.
+
     The features are standardised internally; ``distilled_X_`` is mapped back
     to the input units. The learned learning rates belong to the
     standardised space.
@@ -442,9 +477,32 @@ class DatasetDistiller(BaseDistiller):
         self.random_state = random_state
         self.verbose = verbose
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Distill ``(X, y)`` into a small synthetic dataset.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or Dask collection
+            Training rows; numeric, finite.
+        y : array-like of shape (n_samples,)
+            Class labels; at least two classes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows: the real minibatches are drawn
+            with probability proportional to them and the standardisation is
+            weighted, so integer weights act as repeated rows (see Notes).
+
+        Returns
+        -------
+        self : DatasetDistiller
+            The fitted distiller; the dataset is ``distilled_``.
+        """
+        return self._fit_distiller(X, y, sample_weight)
+
     def _distill(self, X, y_index):
         device = check_device(self.device)
-        self.mean_, self.scale_ = fit_standardisation(X)
+        weight = self._sample_weight
+        self.mean_, self.scale_ = fit_standardisation(X, weight)
         X_std = (X - self.mean_) / self.scale_
         rng, generator = self._random_streams(device)
         validation = None
@@ -457,8 +515,20 @@ class DatasetDistiller(BaseDistiller):
         X_fit, y_fit = X_std[fit_rows], y_index[fit_rows]
         X_fit_t = torch.as_tensor(X_fit, dtype=torch.float32).to(device)
         y_fit_t = torch.as_tensor(y_fit, dtype=torch.int64).to(device)
+        if weight is None:
+
+            def real_rows():
+                return InMemoryRows(X_fit_t, y_fit_t, rng, self.batch_size)
+
+        else:
+
+            def real_rows():
+                return WeightedRows(
+                    X_fit_t, y_fit_t, weight[fit_rows], rng, self.batch_size
+                )
+
         return self._distill_rows(
-            lambda: InMemoryRows(X_fit_t, y_fit_t, rng, self.batch_size),
+            real_rows,
             rng=rng,
             generator=generator,
             device=device,

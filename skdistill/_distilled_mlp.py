@@ -8,9 +8,14 @@ import torch
 from sklearn.base import ClassifierMixin, _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._base import (
     NoImprovementStopper,
@@ -33,7 +38,12 @@ from ._optim import Adam
 from ._schedules import SCHEDULES, step_sequence
 from ._streaming import is_lazy
 from ._unroll import replay_distilled
-from ._utils import refuse_lazy, to_numpy
+from ._utils import (
+    check_no_missing_labels,
+    check_numeric_columns,
+    refuse_lazy,
+    to_numpy,
+)
 
 _DTYPE = torch.float32
 # The learning rate of Adam when learning_rate_init="auto" (MLPClassifier's).
@@ -130,6 +140,20 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
     n_iter_no_change : int, default=10
         See ``tol``.
 
+    early_stopping : bool, default=False
+        Ordinary data: set aside ``validation_fraction`` of the rows
+        (stratified) and stop when the validation accuracy has not improved by
+        ``tol`` for ``n_iter_no_change`` epochs; the network of the best
+        validation accuracy is kept. As in MLPClassifier. A distilled run has
+        a fixed length and ignores it.
+
+    validation_fraction : float, default=0.1
+        Share of the rows set aside with ``early_stopping``, in ``(0, 1)``.
+
+    warm_start : bool, default=False
+        Start `fit` from the network of the previous fit (same layer sizes
+        required) instead of a fresh initialisation, as in MLPClassifier.
+
     distiller : None, DatasetDistiller, FrozenEstimator or DistilledDataset, \
             default=None
         ``None`` trains on ``(X, y)``. A :class:`DatasetDistiller` is cloned
@@ -196,12 +220,29 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
     n_iter_ : int
         Epochs run (over ``X``, or over the distilled batches).
 
+    t_ : int
+        Training rows seen by the optimiser (rows per epoch times epochs,
+        summed over warm-started fits), as in MLPClassifier.
+
+    validation_scores_ : list of float or None
+        With ``early_stopping``, the validation accuracy after every epoch;
+        otherwise None.
+
+    best_validation_score_ : float or None
+        The best of ``validation_scores_`` (the kept network's); None without
+        ``early_stopping``.
+
     n_layers_ : int
         Number of layers, input and output included.
 
     n_outputs_ : int
-        Number of outputs: ``n_classes``, also for two classes (the output is
-        always a softmax; MLPClassifier uses one logistic output there).
+        Number of outputs: ``n_classes``, also for two classes. MLPClassifier
+        uses one logistic output there; this network keeps a softmax over two
+        outputs, which represents the same functions (the logistic of the
+        difference of the two logits) and is what a distilled run needs: the
+        distilled soft labels are probability vectors over all classes, and the
+        distilled steps were learned for the softmax networks of the
+        distiller.
 
     out_activation_ : str
         ``"softmax"``.
@@ -266,6 +307,9 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "warm_start": ["boolean"],
         "distiller": [None, HasMethods(["fit"]), DistilledDataset],
         "schedule": [StrOptions(set(SCHEDULES))],
         "n_repeats": [Interval(Integral, 1, None, closed="left")],
@@ -285,6 +329,9 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        warm_start=False,
         distiller=None,
         schedule="distilled",
         n_repeats=10,
@@ -300,6 +347,9 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
         self.distiller = distiller
         self.schedule = schedule
         self.n_repeats = n_repeats
@@ -311,7 +361,7 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         # The distiller's parameters are validated when it is fitted.
         prefer_skip_nested_validation=False
     )
-    def fit(self, X=None, y=None):
+    def fit(self, X=None, y=None, sample_weight=None):
         """Train the network on ``(X, y)``, or on a distilled dataset.
 
         Parameters
@@ -322,6 +372,13 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         y : array-like of shape (n_samples,) or (n_samples, n_classes), or None
             Class labels, or soft labels (rows are probabilities; not with a
             distiller).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows. On ordinary data the loss of a minibatch is
+            the weighted mean of its rows' losses, and the L2 penalty is
+            divided by the sum of the weights (MLPClassifier's rule), so that
+            integer weights act as repeated rows. With a distiller that is
+            fitted here, the weights go to its ``fit``; with a fitted one
+            (frozen, or a dataset) they are refused, having no effect.
 
         Returns
         -------
@@ -329,48 +386,83 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
             The fitted classifier.
         """
         with self._fitting():
-            self._store_network(self._fit(X, y, n_models=1))
+            self._store_network(
+                self._fit(X, y, n_models=1, sample_weight=sample_weight)
+            )
         return self
 
     # -- fitting ----------------------------------------------------------------
 
-    def _fit(self, X, y, n_models):
+    def _fit(self, X, y, n_models, sample_weight=None):
         """Fit ``n_models`` networks at once and return their stacked parameters.
 
         The networks differ only in their initialisation. `fit` keeps the
         first; :func:`fit_networks` (used by the metrics) keeps them all.
         """
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        previous = self._previous_network(n_models)
+        t_start = getattr(self, "t_", 0) if previous is not None else 0
         if self.distiller is None:
             X, Y = self._validate_training_data(X, y)
+            if sample_weight is not None:
+                sample_weight = _check_sample_weight(sample_weight, X)
             self.distiller_ = self.distilled_ = None
             self.input_mean_ = self.input_scale_ = None
             rng, generator = self._random_streams()
             sizes = layer_sizes(X.shape[1], hidden, Y.shape[1])
-            params = xavier_init(sizes, n_models, generator=generator, dtype=_DTYPE)
-            return self._train_adam(params, X, Y, rng)
+            params = self._initial_params(sizes, n_models, generator, previous)
+            return self._train_adam(params, X, Y, rng, sample_weight, t_start)
 
-        dataset = self._distilled_dataset(X, y)
+        dataset = self._distilled_dataset(X, y, sample_weight)
         rng, generator = self._random_streams()
         sizes = layer_sizes(dataset.n_features, hidden, dataset.n_classes)
-        params = xavier_init(sizes, n_models, generator=generator, dtype=_DTYPE)
+        params = self._initial_params(sizes, n_models, generator, previous)
         if dataset.lr_schedule is None:
             # A set without a learned run (a baseline) trains the ordinary way.
-            return self._train_adam(params, dataset.X_scaled, dataset.y, rng)
-        return self._train_distilled(params, dataset)
+            return self._train_adam(
+                params, dataset.X_scaled, dataset.y, rng, None, t_start
+            )
+        return self._train_distilled(params, dataset, t_start)
+
+    def _previous_network(self, n_models):
+        """The network of the previous fit, to start from with ``warm_start``."""
+        if not self.warm_start or n_models != 1 or not hasattr(self, "coefs_"):
+            return None
+        return [
+            torch.from_numpy(np.array(a, dtype=np.float32))[None]
+            for w, b in zip(self.coefs_, self.intercepts_)
+            for a in (w, b[None])
+        ]
+
+    def _initial_params(self, sizes, n_models, generator, previous):
+        params = xavier_init(sizes, n_models, generator=generator, dtype=_DTYPE)
+        if previous is None:
+            return params
+        if [p.shape for p in previous] != [p.shape for p in params]:
+            raise ValueError(
+                "warm_start=True continues the previous network, whose layer "
+                f"sizes {[tuple(p.shape[1:]) for p in previous[0::2]]} differ from "
+                f"this fit's {[tuple(p.shape[1:]) for p in params[0::2]]} (other "
+                "features, classes or hidden_layer_sizes); set warm_start=False."
+            )
+        return previous
 
     def _validate_training_data(self, X, y):
         """``(X, Y)`` with one-hot or soft labels ``Y``; sets ``classes_``."""
         refuse_lazy(self, X)
+        check_numeric_columns(self, X)
+        check_no_missing_labels(y)
         y_shape = () if y is None else np.asarray(y).shape
         if len(y_shape) == 2 and y_shape[1] > 1:
             X, Y = validate_data(
                 self, X, y, multi_output=True, y_numeric=True, dtype=np.float64
             )
+            _check_float32_range(X)
             Y = check_soft_labels(Y)
             self.classes_ = np.arange(Y.shape[1])
             return X, Y
         X, y = validate_data(self, X, y, dtype=np.float64)
+        _check_float32_range(X)
         check_classification_targets(y)
         self.classes_, y_index = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
@@ -380,13 +472,24 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
             )
         return X, np.eye(len(self.classes_))[y_index]
 
-    def _distilled_dataset(self, X, y):
+    def _distilled_dataset(self, X, y, sample_weight=None):
         """Fit (or reuse) the distiller and check ``X, y`` against its dataset."""
+        fitted = isinstance(self.distiller, (DistilledDataset, FrozenEstimator))
+        if sample_weight is not None and fitted:
+            raise ValueError(
+                "sample_weight has no effect with a fitted distiller (a "
+                "FrozenEstimator or a DistilledDataset): its dataset is made "
+                "already. Pass the weights to the distiller's own fit."
+            )
         if isinstance(self.distiller, DistilledDataset):
             distiller = self.distiller
         else:
             distiller = clone(self.distiller)  # a FrozenEstimator clones to itself
-            distiller.fit(X, y)
+            check_numeric_columns(self, X)
+            if sample_weight is None:
+                distiller.fit(X, y)
+            else:
+                distiller.fit(X, y, sample_weight=sample_weight)
         dataset = distilled_dataset_of(distiller)
         if is_lazy(X):
             # The distiller read the collection lazily; reading it again here
@@ -445,7 +548,7 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         self.loss_ = self.loss_curve_[-1]
         self.best_loss_ = min(self.loss_curve_)
 
-    def _train_distilled(self, params, dataset):
+    def _train_distilled(self, params, dataset, t_start=0):
         """Replay the distilled batches with the schedule's learning rates."""
         if self.learning_rate_init == "auto":
             base_lr = 0.1 if dataset.lr_init is None else dataset.lr_init
@@ -483,10 +586,18 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
             advice="Lower learning_rate_init (constant and strategy1 schedules) or "
             "use a schedule of learned rates with a smaller n_repeats.",
         )
+        rows_per_epoch = sum(len(batches[i][0]) for i in order[:n_steps])
+        self.t_ = t_start + rows_per_epoch * self.n_iter_
+        self.validation_scores_ = self.best_validation_score_ = None
         return state["params"]
 
-    def _train_adam(self, params, X, Y, rng):
+    def _train_adam(self, params, X, Y, rng, sample_weight=None, t_start=0):
         """Minibatch Adam with an L2 penalty, as MLPClassifier(solver="adam")."""
+        X_val = None
+        if self.early_stopping:
+            X, X_val, Y, Y_val, sample_weight, w_val = self._validation_split(
+                X, Y, sample_weight, rng
+            )
         n_samples = X.shape[0]
         batch_size = 200 if self.batch_size == "auto" else self.batch_size
         batch_size = min(batch_size, n_samples)
@@ -496,8 +607,10 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
             else float(self.learning_rate_init)
         )
         X_t, Y_t = _as_tensor(X), _as_tensor(Y)
+        W_t = None if sample_weight is None else _as_tensor(sample_weight)
         optimizer = Adam(params, learning_rate=lr)
         alpha = float(self.alpha)
+        total_weight = n_samples if W_t is None else float(W_t.sum())
 
         def epoch(_):
             order = torch.as_tensor(rng.permutation(n_samples))
@@ -505,11 +618,23 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
             for start in range(0, n_samples, batch_size):
                 index = order[start : start + batch_size]
                 xb, yb = X_t[index], Y_t[index]
-                n_batch = len(index)
                 logits, hidden = forward(params, xb, self.activation)
                 delta = soft_cross_entropy_delta(logits, yb)
+                if W_t is None:
+                    n_batch = len(index)
+                    loss = soft_cross_entropy(logits, yb).mean()
+                else:
+                    # A weighted mean: the loss of a row of weight k counts as
+                    # k repeated rows (the delta is of the mean, so rescale).
+                    wb = W_t[index]
+                    n_batch = float(wb.sum())
+                    if n_batch <= 0:
+                        continue  # a minibatch of zero weight teaches nothing
+                    scale = wb * (len(index) / n_batch)
+                    delta = delta * scale[:, None]
+                    row_loss = -(yb * torch.log_softmax(logits, dim=-1)).sum(dim=-1)
+                    loss = ((row_loss * wb).sum(dim=-1) / n_batch).mean()
                 grads = backward(params, xb, hidden, delta, self.activation)
-                loss = soft_cross_entropy(logits, yb).mean()
                 if alpha:
                     weights = params[0::2]
                     penalty = sum((w * w).sum() for w in weights) / len(weights[0])
@@ -518,12 +643,27 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
                         grads[i] = grads[i] + (alpha / n_batch) * params[i]
                 epoch_loss += loss.item() * n_batch
                 optimizer.step(grads)
-            return epoch_loss / n_samples
+            return epoch_loss / total_weight
 
-        stopper = NoImprovementStopper(self.tol, self.n_iter_no_change)
+        if X_val is None:
+            stopper = NoImprovementStopper(self.tol, self.n_iter_no_change)
+            self.validation_scores_ = self.best_validation_score_ = None
+        else:
+            stopper = _ValidationStopper(
+                self, params, X_val, Y_val, w_val, self.tol, self.n_iter_no_change
+            )
         self.n_iter_ = run_iterations(
-            self, self.max_iter, epoch, advice="Lower learning_rate_init.", stop=stopper
+            self,
+            self.max_iter,
+            epoch,
+            advice="Lower learning_rate_init" + _scale_advice(X) + ".",
+            stop=stopper,
         )
+        self.t_ = t_start + n_samples * self.n_iter_
+        if X_val is not None:
+            self.validation_scores_ = stopper.scores
+            self.best_validation_score_ = max(stopper.scores)
+            params = stopper.best_params
         if not stopper.stopped:
             warnings.warn(
                 f"{type(self).__name__}: the maximum number of epochs "
@@ -534,12 +674,98 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
             )
         return params
 
+    def _validation_split(self, X, Y, sample_weight, rng):
+        """Stratified train/validation split for ``early_stopping``."""
+        labels = np.argmax(Y, axis=1)
+        arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
+        try:
+            parts = train_test_split(
+                *arrays,
+                test_size=self.validation_fraction,
+                stratify=labels,
+                random_state=rng.randint(np.iinfo(np.int32).max),
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"early_stopping cannot set aside validation_fraction="
+                f"{self.validation_fraction} of {len(X)} rows with every class "
+                f"in both parts ({exc}); raise validation_fraction or use more "
+                "rows."
+            ) from None
+        X, X_val, Y, Y_val = parts[:4]
+        w, w_val = (None, None) if sample_weight is None else parts[4:6]
+        if len(X_val) < 2:
+            raise ValueError(
+                "The validation set is too small. Increase validation_fraction "
+                "or the size of your dataset."
+            )
+        return X, X_val, Y, Y_val, w, w_val
+
     # -- prediction -------------------------------------------------------------
 
     def _input_scaling(self):
         if self.input_mean_ is None:
             return None
         return self.input_mean_, self.input_scale_
+
+
+def _check_float32_range(X):
+    """The networks compute in float32: refuse X beyond its range, naming the
+    remedy (rescaling), instead of diverging with advice about the learning rate."""
+    largest = float(np.abs(X).max()) if X.size else 0.0
+    if largest > np.finfo(np.float32).max:
+        raise ValueError(
+            f"X has values too large for the network's float32 arithmetic "
+            f"(largest |x| = {largest:.3g}); rescale X, e.g. with StandardScaler "
+            "in a pipeline before this classifier."
+        )
+
+
+def _scale_advice(X):
+    largest = float(np.abs(X).max()) if X.size else 0.0
+    if largest > 1e3:
+        return (
+            f", or rescale X (e.g. StandardScaler in a pipeline): its largest "
+            f"value is {largest:.3g}"
+        )
+    return ""
+
+
+class _ValidationStopper:
+    """MLPClassifier's early stopping: stop when the validation accuracy has
+    not improved by ``tol`` for ``n_iter_no_change`` epochs; keep the best
+    network. With stacked networks, their mean accuracy decides."""
+
+    def __init__(self, model, params, X_val, Y_val, w_val, tol, n_iter_no_change):
+        self.model, self.params = model, params
+        self.X_val = _as_tensor(X_val)
+        self.y_val = np.argmax(Y_val, axis=1)
+        self.w_val = w_val
+        self.tol, self.n_iter_no_change = tol, n_iter_no_change
+        self.scores, self.best, self.no_improvement = [], -np.inf, 0
+        self.best_params, self.stopped = [p.clone() for p in params], False
+
+    def __call__(self, loss):
+        with torch.no_grad():
+            logits, _ = forward(self.params, self.X_val, self.model.activation)
+        predicted = to_numpy(logits).argmax(axis=-1)
+        score = float(
+            np.mean(
+                [np.average(p == self.y_val, weights=self.w_val) for p in predicted]
+            )
+        )
+        self.scores.append(score)
+        if self.model.verbose:
+            print(f"Validation score: {score:.6f}")
+        if score < self.best + self.tol:
+            self.no_improvement += 1
+        else:
+            self.no_improvement = 0
+        if score > self.best:
+            self.best = score
+            self.best_params = [p.clone() for p in self.params]
+        self.stopped = self.no_improvement > self.n_iter_no_change
+        return self.stopped
 
 
 def fit_networks(estimator, X, y, *, n_models):

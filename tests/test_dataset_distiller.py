@@ -457,3 +457,49 @@ def test_distilled_set_beats_real_rows_and_prototypes_of_equal_size():
             ordinary, X_small, y_small, X_test, y_test, n_models=10, random_state=0
         )
         assert distilled.mean > baseline.mean + 0.05, (sampler, distilled, baseline)
+
+
+# -- sample_weight ---------------------------------------------------------------
+
+
+def test_distiller_integer_weights_act_as_repeated_rows(monkeypatch):
+    import skdistill._dataset_distiller as module
+
+    rng = np.random.RandomState(0)
+    n = 30
+    # Column 0 is the row's number, so that a drawn real row can be told.
+    X = np.column_stack([np.arange(n, dtype=float), rng.normal(size=n)])
+    y = np.arange(n) % 2
+    weights = np.tile([0, 1, 3], n // 3)
+    drawn = []
+    original = module.distillation_value_and_grad
+
+    def recording(syn_X, syn_Y, lrs, inits, X_real, y_real, **kwargs):
+        drawn.append(X_real[:, 0].numpy().copy())
+        return original(syn_X, syn_Y, lrs, inits, X_real, y_real, **kwargs)
+
+    monkeypatch.setattr(module, "distillation_value_and_grad", recording)
+    # Every row is a training row (no validation split), so draws follow w.
+    distiller = DatasetDistiller(
+        **{**CHEAP, "max_iter": 200}, validation_fraction=None, random_state=0
+    )
+    distiller.fit(X, y, sample_weight=weights)
+
+    # The standardisation is that of the repeated rows.
+    repeated = np.repeat(X, weights, axis=0)
+    np.testing.assert_allclose(distiller.mean_, repeated.mean(axis=0))
+    np.testing.assert_allclose(distiller.scale_, repeated.std(axis=0))
+    # Rows are drawn in proportion to their weight; weight 0 is never drawn.
+    rows = np.rint(np.concatenate(drawn) * distiller.scale_[0] + distiller.mean_[0])
+    counts = np.bincount(rows.astype(int), minlength=n)
+    assert counts[weights == 0].sum() == 0
+    ratio = counts[weights == 3].sum() / counts[weights == 1].sum()
+    assert 2.6 < ratio < 3.4  # 3 in expectation; 3200 draws
+
+
+def test_distiller_sample_weight_is_validated():
+    X, y = make_moons(n_samples=40, random_state=0)
+    with pytest.raises(ValueError, match="Negative"):
+        DatasetDistiller(**CHEAP).fit(X, y, sample_weight=-np.ones(40))
+    with pytest.raises(ValueError, match="shape|length"):
+        DatasetDistiller(**CHEAP).fit(X, y, sample_weight=np.ones(3))

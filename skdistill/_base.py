@@ -19,6 +19,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._streaming import is_lazy
 from ._utils import (
+    DocLinkMixin,
     ProgressReporter,
     ResampleContainers,
     check_finite_loss,
@@ -158,7 +159,7 @@ def run_iterations(estimator, n_iterations, step, *, advice, stop=None):
     return iteration
 
 
-class TorchEstimatorBase(BaseEstimator):
+class TorchEstimatorBase(DocLinkMixin, BaseEstimator):
     """Plumbing shared by the estimators that train torch networks.
 
     Subclasses have the parameters ``random_state``, ``verbose`` and

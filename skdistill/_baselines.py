@@ -29,6 +29,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ._dataset import DistilledDataset
 from ._utils import (
+    DocLinkMixin,
     ResampleContainers,
     check_local_random_state,
     sampler_tags,
@@ -49,7 +50,7 @@ def rows_per_class(class_sizes, n_samples):
     return counts
 
 
-class _ClassSampler(OneToOneFeatureMixin, BaseEstimator):
+class _ClassSampler(DocLinkMixin, OneToOneFeatureMixin, BaseEstimator):
     """Shared machinery: validation, per-class allocation, fitted state.
 
     Subclasses implement ``_sample_class(X_class, n_rows, rng)`` returning

@@ -314,3 +314,18 @@ class ResampleContainers:
                 return pd.DataFrame(y_res, columns=self.y_columns)
             return pd.Series(y_res, name=self.y_name)
         return y_res
+
+
+#: Where the HTML documentation is published; the estimators' HTML repr (in
+#: notebooks) links to their page under it. The path is the one Sphinx's
+#: autosummary gives the pages of doc/api.rst.
+DOCS_URL = "https://skdistill.readthedocs.io/en/latest/"
+
+
+class DocLinkMixin:
+    """The documentation link of scikit-learn's HTML repr, for skdistill."""
+
+    _doc_link_module = "skdistill"
+    _doc_link_template = (
+        DOCS_URL + "modules/generated/{estimator_module}.{estimator_name}.html"
+    )

@@ -526,7 +526,9 @@ def test_interrupt_while_building_the_parser_is_one_line(monkeypatch, capsys):
     assert capsys.readouterr().err == "skdistill: interrupted\n"
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs /proc")
 def test_interrupt_of_a_real_process_during_import(tmp_path):
+    import pathlib
     import signal
     import time
 
@@ -535,9 +537,17 @@ def test_interrupt_of_a_real_process_during_import(tmp_path):
          "--target", "y", "-o", str(tmp_path / "o.csv")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    # Late enough for the interpreter to have started, early enough to land
-    # in the import of torch (which takes over a second).
-    time.sleep(0.5)
+    # Interrupt once torch's libraries are being loaded: past the
+    # interpreter's start, inside the import of torch (over a second long).
+    maps = pathlib.Path(f"/proc/{process.pid}/maps")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if "torch" in maps.read_text():
+                break
+        except OSError:
+            break
+        time.sleep(0.005)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err

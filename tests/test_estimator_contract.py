@@ -16,12 +16,14 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import check_is_fitted
 
+import skdistill
 from skdistill import (
     DatasetDistiller,
     DistilledMLPClassifier,
     DivergenceError,
     KDMetaparamTuner,
 )
+from skdistill._utils import DOCS_URL
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -166,3 +168,20 @@ def test_refit_of_a_frozen_distillation_that_fails_keeps_nothing(moons_small):
         clf.fit(X, y)
     with pytest.raises(NotFittedError):
         clf.predict(X)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        skdistill.DatasetDistiller(),
+        skdistill.DistilledMLPClassifier(),
+        skdistill.KDMetaparamTuner(),
+        skdistill.KMeansSampler(),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_html_repr_links_to_the_api_page(estimator):
+    name = type(estimator).__name__
+    url = f"{DOCS_URL}modules/generated/skdistill.{name}.html"
+    assert estimator._get_doc_link() == url
+    assert url in estimator._repr_html_()

@@ -193,3 +193,13 @@ def test_layers_import_only_downwards():
     assert not upward, upward
     unplaced = sorted(p.stem for p in package.glob("*.py") if p.stem not in layer_of)
     assert not unplaced, f"place these modules in a layer of LAYERS: {unplaced}"
+
+
+def test_the_api_page_lists_every_public_name():
+    import pathlib
+    import re
+
+    api = (pathlib.Path(skdistill.__file__).parents[1] / "doc" / "api.rst").read_text()
+    listed = set(re.findall(r"^   (\w+)$", api, flags=re.MULTILINE))
+    missing = sorted(set(skdistill.__all__) - listed)
+    assert not missing, f"doc/api.rst does not list {missing}"

@@ -413,6 +413,10 @@ def test_demo_prints_the_comparison_and_writes_pictures(tmp_path, capsys):
     assert "learned learning rates" in out
     assert "all 398 training rows" in out and "40 distilled rows" in out
     assert "40 random real rows" in out and "40 k-means centroids" in out
+    # Progress by default: the distiller's lines, then each compared set.
+    assert "Distilling them into 40 rows (20 outer iterations) ..." in out
+    assert "[DatasetDistiller] iteration 20/20" in out
+    assert "Training 2 MLPs on 40 k-means centroids ..." in out
     for name in ("distilled_data.png", "learning_rates.png"):
         picture = tmp_path / name
         assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

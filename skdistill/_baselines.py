@@ -194,6 +194,8 @@ class RandomRealSampler(_ClassSampler):
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of rows.
     {attributes}
+    sample_indices_ : ndarray of shape (n_resampled,)
+        Indices of the chosen rows in the training ``X``.
     See Also
     --------
     OptimizedRealSampler : The best of several random real sets.
@@ -214,8 +216,23 @@ class RandomRealSampler(_ClassSampler):
         self.n_samples = n_samples
         self.random_state = random_state
 
-    def _sample_class(self, X_class, n_rows, rng):
-        return X_class[rng.choice(len(X_class), size=n_rows, replace=False)]
+    def _sample_set(self, X, y_index, counts, rng):
+        # The rows the base class would draw, in the same order, keeping
+        # their indices (imbalanced-learn's sample_indices_).
+        index = np.concatenate(
+            [
+                np.flatnonzero(y_index == c)[
+                    rng.choice(np.count_nonzero(y_index == c), size=n, replace=False)
+                ]
+                for c, n in enumerate(counts)
+                if n
+            ]
+        )
+        self.sample_indices_ = index
+        return X[index], y_index[index]
+
+    def __sklearn_tags__(self):
+        return sampler_tags(super().__sklearn_tags__(), sample_indices=True)
 
 
 class OptimizedRealSampler(_ClassSampler):
@@ -254,6 +271,9 @@ class OptimizedRealSampler(_ClassSampler):
 
     best_candidate_ : int
         Index of the kept set.
+
+    sample_indices_ : ndarray of shape (n_resampled,)
+        Indices of the rows of the kept set in the training ``X``.
 
     See Also
     --------
@@ -321,7 +341,11 @@ class OptimizedRealSampler(_ClassSampler):
         self.candidate_scores_ = np.asarray(scores, dtype=np.float64)
         self.best_candidate_ = int(np.argmax(self.candidate_scores_))
         best = candidates[self.best_candidate_]
+        self.sample_indices_ = best
         return X[best], y_index[best]
+
+    def __sklearn_tags__(self):
+        return sampler_tags(super().__sklearn_tags__(), sample_indices=True)
 
 
 def _candidate_score(estimator, X, y, index, one_class_fails):

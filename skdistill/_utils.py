@@ -198,6 +198,9 @@ def sampler_tags(tags, *, sample_indices=False):
         from imblearn.utils._tags import InputTags, SamplerTags, Tags
     except ImportError:
         return tags
+    if isinstance(tags, Tags):  # converted by a base class already
+        tags.sampler_tags.sample_indices = sample_indices
+        return tags
     fields = {f.name: getattr(tags, f.name) for f in dataclasses.fields(tags)}
     fields["input_tags"] = InputTags(
         **{

@@ -78,3 +78,14 @@ def test_get_feature_names_out_and_pandas_round_trip():
     assert (X_res.dtypes == np.float32).all()
     assert y_res.name == "target"
     assert sampler.get_feature_names_out().tolist() == ["a", "b", "c"]
+
+
+def test_sample_indices_of_the_samplers_of_real_rows():
+    X, y = make_classification(n_samples=80, n_features=4, random_state=0)
+    for sampler in (
+        RandomRealSampler(n_samples=6, random_state=0),
+        OptimizedRealSampler(n_samples=6, n_candidates=3, random_state=0),
+    ):
+        X_res, y_res = sampler.fit_resample(X, y)
+        np.testing.assert_array_equal(X[sampler.sample_indices_], X_res)
+        np.testing.assert_array_equal(y[sampler.sample_indices_], y_res)

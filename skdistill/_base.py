@@ -295,7 +295,7 @@ class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
             self.feature_names_in_ = rows.feature_names
         return rows
 
-    def fit_resample(self, X, y):
+    def fit_resample(self, X, y, **fit_params):
         """Distill ``(X, y)`` and return the synthetic dataset.
 
         Parameters
@@ -304,6 +304,9 @@ class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
             Training rows.
         y : array-like of shape (n_samples,)
             Class labels.
+        **fit_params : dict
+            Passed to `fit`, e.g. ``sample_weight`` where the method takes it
+            (in an imblearn Pipeline: ``<step>__sample_weight``).
 
         Returns
         -------
@@ -319,7 +322,7 @@ class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
             when ``y`` is one-hot.
         """
         containers = ResampleContainers(X, y)
-        self.fit(containers.X_fit, containers.y_fit)
+        self.fit(containers.X_fit, containers.y_fit, **fit_params)
         return (
             containers.X(self.distilled_X_.copy()),
             containers.y(self._resampled_labels(), self.classes_),

@@ -89,3 +89,15 @@ def test_sample_indices_of_the_samplers_of_real_rows():
         X_res, y_res = sampler.fit_resample(X, y)
         np.testing.assert_array_equal(X[sampler.sample_indices_], X_res)
         np.testing.assert_array_equal(y[sampler.sample_indices_], y_res)
+
+
+def test_fit_resample_passes_sample_weight_to_fit():
+    X, y = make_classification(n_samples=120, n_features=5, random_state=0)
+    weights = np.arange(120) % 4
+    X_res, _ = DatasetDistiller(**CHEAP, random_state=0).fit_resample(
+        X, y, sample_weight=weights
+    )
+    direct = DatasetDistiller(**CHEAP, random_state=0).fit(X, y, sample_weight=weights)
+    np.testing.assert_array_equal(X_res, direct.distilled_X_)
+    unweighted = DatasetDistiller(**CHEAP, random_state=0).fit(X, y)
+    assert not np.array_equal(X_res, unweighted.distilled_X_)

@@ -385,10 +385,11 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         self : DistilledMLPClassifier
             The fitted classifier.
         """
+        # Weights are passed only when given, so that subclasses overriding
+        # `_fit(X, y, n_models)` keep working.
+        weights = {} if sample_weight is None else {"sample_weight": sample_weight}
         with self._fitting():
-            self._store_network(
-                self._fit(X, y, n_models=1, sample_weight=sample_weight)
-            )
+            self._store_network(self._fit(X, y, n_models=1, **weights))
         return self
 
     # -- fitting ----------------------------------------------------------------

@@ -321,6 +321,21 @@ class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
             classes for pandas ``y``); in the container of ``y``, and one-hot
             when ``y`` is one-hot.
         """
+        if is_lazy(X) or is_lazy(y):
+            # fit reads a Dask collection lazily; looking into it here would
+            # compute it. The rows come back in pandas when X has columns.
+            self.fit(X, y, **fit_params)
+            X_res, y_res = self.distilled_X_.copy(), self._resampled_labels()
+            if hasattr(X, "columns"):
+                import pandas as pd
+
+                X_res = pd.DataFrame(X_res, columns=list(X.columns))
+                y_res = (
+                    pd.DataFrame(y_res, columns=self.classes_)
+                    if y_res.ndim == 2
+                    else pd.Series(y_res, name=getattr(y, "name", None))
+                )
+            return X_res, y_res
         containers = ResampleContainers(X, y)
         self.fit(containers.X_fit, containers.y_fit, **fit_params)
         return (

@@ -116,19 +116,24 @@ def fit_standardisation(X, sample_weight=None):
 
 class NoImprovementStopper:
     """Stop when the loss has not improved by ``tol`` for ``n_iter_no_change``
-    consecutive iterations (the rule of MLPClassifier)."""
+    consecutive iterations (the rule of MLPClassifier).
+
+    ``loss`` may be an array, one loss per network of a stack: each network
+    then follows the rule on its own (``stopped_each``), and the stack stops
+    when all of them have.
+    """
 
     def __init__(self, tol, n_iter_no_change):
         self.tol, self.n_iter_no_change = tol, n_iter_no_change
         self.best, self.no_improvement, self.stopped = np.inf, 0, False
 
     def __call__(self, loss):
-        if loss > self.best - self.tol:
-            self.no_improvement += 1
-        else:
-            self.no_improvement = 0
-        self.best = min(self.best, loss)
-        self.stopped = self.no_improvement >= self.n_iter_no_change
+        loss = np.asarray(loss, dtype=np.float64)
+        improved = loss <= self.best - self.tol
+        self.no_improvement = np.where(improved, 0, self.no_improvement + 1)
+        self.best = np.minimum(self.best, loss)
+        self.stopped_each = self.no_improvement >= self.n_iter_no_change
+        self.stopped = bool(np.all(self.stopped_each))
         return self.stopped
 
 

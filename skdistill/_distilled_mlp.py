@@ -394,11 +394,13 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
 
     # -- fitting ----------------------------------------------------------------
 
-    def _fit(self, X, y, n_models, sample_weight=None):
+    def _fit(self, X, y, n_models, sample_weight=None, networks=None):
         """Fit ``n_models`` networks at once and return their stacked parameters.
 
         The networks differ only in their initialisation. `fit` keeps the
         first; :func:`fit_networks` (used by the metrics) keeps them all.
+        ``networks`` keeps only those of the ``n_models`` initialisations: a
+        network is trained the same whichever others share its stack.
         """
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         previous = self._previous_network(n_models)
@@ -412,12 +414,14 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
             rng, generator = self._random_streams()
             sizes = layer_sizes(X.shape[1], hidden, Y.shape[1])
             params = self._initial_params(sizes, n_models, generator, previous)
+            params = params if networks is None else [p[networks] for p in params]
             return self._train_adam(params, X, Y, rng, sample_weight, t_start)
 
         dataset = self._distilled_dataset(X, y, sample_weight)
         rng, generator = self._random_streams()
         sizes = layer_sizes(dataset.n_features, hidden, dataset.n_classes)
         params = self._initial_params(sizes, n_models, generator, previous)
+        params = params if networks is None else [p[networks] for p in params]
         if dataset.lr_schedule is None:
             # A set without a learned run (a baseline) trains the ordinary way.
             return self._train_adam(
@@ -615,7 +619,7 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
 
         def epoch(_):
             order = torch.as_tensor(rng.permutation(n_samples))
-            epoch_loss = 0.0
+            epoch_loss = torch.zeros(len(params[0]), dtype=torch.float64)
             for start in range(0, n_samples, batch_size):
                 index = order[start : start + batch_size]
                 xb, yb = X_t[index], Y_t[index]
@@ -623,7 +627,7 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
                 delta = soft_cross_entropy_delta(logits, yb)
                 if W_t is None:
                     n_batch = len(index)
-                    loss = soft_cross_entropy(logits, yb).mean()
+                    loss = soft_cross_entropy(logits, yb)
                 else:
                     # A weighted mean: the loss of a row of weight k counts as
                     # k repeated rows (the delta is of the mean, so rescale).
@@ -634,20 +638,24 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
                     scale = wb * (len(index) / n_batch)
                     delta = delta * scale[:, None]
                     row_loss = -(yb * torch.log_softmax(logits, dim=-1)).sum(dim=-1)
-                    loss = ((row_loss * wb).sum(dim=-1) / n_batch).mean()
+                    loss = (row_loss * wb).sum(dim=-1) / n_batch
                 grads = backward(params, xb, hidden, delta, self.activation)
                 if alpha:
                     weights = params[0::2]
-                    penalty = sum((w * w).sum() for w in weights) / len(weights[0])
+                    penalty = sum((w * w).sum(dim=(-2, -1)) for w in weights)
                     loss = loss + 0.5 * alpha * penalty / n_batch
                     for i in range(0, len(params), 2):
                         grads[i] = grads[i] + (alpha / n_batch) * params[i]
-                epoch_loss += loss.item() * n_batch
+                epoch_loss += loss.detach().double() * n_batch
                 optimizer.step(grads)
-            return epoch_loss / total_weight
+                if X_val is None:
+                    stopper.keep_stopped()
+            losses["epoch"] = to_numpy(epoch_loss / total_weight)
+            return float(losses["epoch"].mean())
 
+        losses = {}
         if X_val is None:
-            stopper = NoImprovementStopper(self.tol, self.n_iter_no_change)
+            stopper = _StackStopper(params, self.tol, self.n_iter_no_change)
             self.validation_scores_ = self.best_validation_score_ = None
         else:
             stopper = _ValidationStopper(
@@ -658,7 +666,7 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
             self.max_iter,
             epoch,
             advice="Lower learning_rate_init" + _scale_advice(X) + ".",
-            stop=stopper,
+            stop=lambda _: stopper(losses["epoch"]),
         )
         self.t_ = t_start + n_samples * self.n_iter_
         if X_val is not None:
@@ -732,6 +740,42 @@ def _scale_advice(X):
     return ""
 
 
+class _StackStopper:
+    """MLPClassifier's stopping rule on every network of a stack.
+
+    The metrics train many networks at once; each stops on its own loss and
+    keeps its parameters from then on, so a network is trained exactly as a
+    fit of its own would train it, whichever others share its stack.
+    """
+
+    def __init__(self, params, tol, n_iter_no_change):
+        self.params, self.rule = params, NoImprovementStopper(tol, n_iter_no_change)
+        self.frozen = self.done = None
+
+    @property
+    def stopped(self):
+        return self.rule.stopped
+
+    def __call__(self, losses):
+        stopped = self.rule(losses)
+        each = torch.as_tensor(np.atleast_1d(self.rule.stopped_each))
+        if len(self.params[0]) > 1 and (self.frozen is not None or each.any()):
+            if self.frozen is None:
+                self.frozen = [p.clone() for p in self.params]
+                self.done = torch.zeros_like(each)
+            newly = each & ~self.done
+            for p, f in zip(self.params, self.frozen):
+                f[newly] = p[newly]
+            self.done = each
+        return stopped
+
+    def keep_stopped(self):
+        """Put the stopped networks back to where they stopped."""
+        if self.frozen is not None:
+            for p, f in zip(self.params, self.frozen):
+                p[self.done] = f[self.done]
+
+
 class _ValidationStopper:
     """MLPClassifier's early stopping: stop when the validation accuracy has
     not improved by ``tol`` for ``n_iter_no_change`` epochs; keep the best
@@ -769,12 +813,13 @@ class _ValidationStopper:
         return self.stopped
 
 
-def fit_networks(estimator, X, y, *, n_models):
+def fit_networks(estimator, X, y, *, n_models, networks=None):
     """Train ``n_models`` networks of ``estimator`` at once.
 
     The networks differ only in their initialisation; they are trained in one
     batched run through the code of :meth:`DistilledMLPClassifier.fit`. The
-    estimator is cloned, never modified.
+    estimator is cloned, never modified. ``networks`` (indices) trains only
+    those of the ``n_models``: each comes out as in the full run.
 
     Returns
     -------
@@ -787,7 +832,7 @@ def fit_networks(estimator, X, y, *, n_models):
     model._validate_params()
     with model._fitting(), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        params = model._fit(X, y, n_models=n_models)
+        params = model._fit(X, y, n_models=n_models, networks=networks)
         model._store_network(params)
     return model, params
 

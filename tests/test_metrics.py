@@ -266,3 +266,37 @@ def test_n_jobs_gives_the_same_table(moons, distiller):
     assert serial.rows == parallel.rows
     np.testing.assert_array_equal(serial.mean, parallel.mean)
     np.testing.assert_array_equal(serial.std, parallel.std)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("with_distiller", [False, True])
+def test_distillation_accuracy_n_jobs_gives_the_same_scores(with_distiller):
+    from sklearn.datasets import make_moons
+
+    from skdistill import DatasetDistiller, DistilledMLPClassifier
+
+    X, y = make_moons(n_samples=300, noise=0.2, random_state=0)
+    clf = DistilledMLPClassifier((8,), learning_rate_init=0.01, max_iter=60)
+    if with_distiller:
+        clf.set_params(distiller=DatasetDistiller(max_iter=20, random_state=0))
+    one = distillation_accuracy(clf, X, y, X, y, n_models=5, random_state=0)
+    split = distillation_accuracy(clf, X, y, X, y, n_models=5, random_state=0, n_jobs=2)
+    np.testing.assert_array_equal(one.scores, split.scores)
+
+
+def test_each_stacked_network_stops_on_its_own_loss():
+    from sklearn.datasets import make_moons
+
+    from skdistill import DistilledMLPClassifier
+    from skdistill._distilled_mlp import fit_networks
+
+    X, y = make_moons(n_samples=200, noise=0.2, random_state=0)
+    clf = DistilledMLPClassifier(
+        (8,), learning_rate_init=0.05, max_iter=300, n_iter_no_change=5,
+        tol=1e-3, random_state=0,
+    )  # fmt: skip
+    _, stack = fit_networks(clf, X, y, n_models=4)
+    for i in range(4):
+        _, alone = fit_networks(clf, X, y, n_models=4, networks=[i])
+        for a, b in zip(stack, alone):
+            np.testing.assert_array_equal(a[i], b[0])

@@ -29,6 +29,10 @@ import torch
 
 try:
     import numba
+
+    # The BLAS that numba's np.dot calls, loaded now so that threadpoolctl
+    # sees it (numba would load it at the first compilation).
+    import scipy.linalg.cython_blas  # noqa: F401
 except ImportError:  # numba is an optional dependency
     numba = None
 
@@ -37,12 +41,11 @@ except ImportError:  # numba is an optional dependency
 # NaN or inf and is reported as divergence.
 _FASTMATH = {"reassoc", "contract"}
 
-# The loops beat torch's batched products (measured by the crossover section
-# of benchmarks/bench_speed.py; doc/performance.md) when an internal step is
-# small, whatever its shape, or when it has few rows: torch's products only
-# become efficient with enough rows to amortise their per-call cost.
-SMALL_STEP_MACS = 30_000
-FEW_ROWS = 16
+# The compiled path beats torch's (benchmarks/bench_speed.py, section 6):
+# 2-10x up to a few hundred thousand multiply-adds per internal step, 1.4x at
+# 0.9 million; beyond, both are bound by the same matrix products and within
+# 15% of each other, either way, so torch keeps the large problems.
+MAX_STEP_MACS = 1_000_000
 
 
 def _jit(function):
@@ -61,6 +64,21 @@ def _view(buffer, offset, rows, width):
 
 
 @_jit
+def _add_bias(out, b):
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] += b[j]
+
+
+@_jit
+def _sum_rows(values, out):
+    out[:] = 0.0
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            out[j] += values[i, j]
+
+
+@_jit
 def _forward(theta, x, rows, sizes, w_off, b_off, acts, a_off):
     """Every layer's output into ``acts``: ReLU for hidden layers, logits last."""
     n_layers = len(sizes) - 1
@@ -68,16 +86,12 @@ def _forward(theta, x, rows, sizes, w_off, b_off, acts, a_off):
     for layer in range(n_layers):
         fan_in, fan_out = sizes[layer], sizes[layer + 1]
         W = _view(theta, w_off[layer], fan_in, fan_out)
-        b = theta[b_off[layer] : b_off[layer] + fan_out]
         out = _view(acts, a_off[layer], rows, fan_out)
-        for i in range(rows):
-            for j in range(fan_out):
-                out[i, j] = b[j]
-            for k in range(fan_in):
-                v = inp[i, k]
-                for j in range(fan_out):
-                    out[i, j] += v * W[k, j]
-            if layer < n_layers - 1:
+        # BLAS through numba: for these small products it is ~10x a plain loop.
+        np.dot(inp, W, out)
+        _add_bias(out, theta[b_off[layer] : b_off[layer] + fan_out])
+        if layer < n_layers - 1:
+            for i in range(rows):
                 for j in range(fan_out):
                     # relu(NaN) stays NaN, as in torch.
                     if out[i, j] < 0.0:
@@ -86,40 +100,31 @@ def _forward(theta, x, rows, sizes, w_off, b_off, acts, a_off):
 
 
 @_jit
+def _mask(values, activations):
+    """``values *= relu'``, the ReLU derivative read off its output."""
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            if not activations[i, j] > 0.0:
+                values[i, j] = 0.0
+
+
+@_jit
 def _backprop(theta, x, rows, sizes, w_off, b_off, acts, a_off, delta, tmp, grad):
     """Gradient of a loss with respect to ``theta`` into ``grad``; ``delta``
     (the logits' gradient) and ``tmp`` are overwritten."""
-    # Accumulate in the arrays' dtype, so that float32 loops vectorise.
-    zero = theta.dtype.type(0)
     n_layers = len(sizes) - 1
     cur, nxt = delta, tmp
     for layer in range(n_layers - 1, -1, -1):
         fan_in, fan_out = sizes[layer], sizes[layer + 1]
         inp = x if layer == 0 else _view(acts, a_off[layer - 1], rows, fan_in)
         d = _view(cur, 0, rows, fan_out)
-        gW = _view(grad, w_off[layer], fan_in, fan_out)
-        gb = grad[b_off[layer] : b_off[layer] + fan_out]
-        gW[:, :] = 0.0
-        gb[:] = 0.0
-        for i in range(rows):
-            for k in range(fan_in):
-                v = inp[i, k]
-                for j in range(fan_out):
-                    gW[k, j] += v * d[i, j]
-            for j in range(fan_out):
-                gb[j] += d[i, j]
+        np.dot(inp.T, d, _view(grad, w_off[layer], fan_in, fan_out))
+        _sum_rows(d, grad[b_off[layer] : b_off[layer] + fan_out])
         if layer > 0:
             W = _view(theta, w_off[layer], fan_in, fan_out)
             prev = _view(nxt, 0, rows, fan_in)
-            for i in range(rows):
-                for k in range(fan_in):
-                    if inp[i, k] > 0.0:
-                        s = zero
-                        for j in range(fan_out):
-                            s += d[i, j] * W[k, j]
-                        prev[i, k] = s
-                    else:
-                        prev[i, k] = 0.0
+            np.dot(d, W.T, prev)
+            _mask(prev, inp)
             cur, nxt = nxt, cur
 
 
@@ -173,10 +178,9 @@ def _train(thetas, x_all, Y_all, lrs, start, stop, dims, bufs):
 def _reverse_step(theta, lam, x, Y, lr, rows, dims, bufs, rbufs, gX, gY):
     """Walk back one step: ``lam -= lr * grad_theta phi``, add the x and Y
     terms to ``gX``, ``gY``; returns ``phi = <lam, g>`` (``dL/dlr = -phi``)."""
-    zero = theta.dtype.type(0)
     sizes, w_off, b_off, a_off = dims
     acts, proba, delta, tmp, grad = bufs
-    dots, zbar_a, zbar_b, zdbar_a, zdbar_b = rbufs
+    dots, zbar_a, zbar_b, zdbar_a, zdbar_b, scratch = rbufs
     n_layers = len(sizes) - 1
     n_classes = sizes[n_layers]
     _forward(theta, x, rows, sizes, w_off, b_off, acts, a_off)
@@ -191,29 +195,18 @@ def _reverse_step(theta, lam, x, Y, lr, rows, dims, bufs, rbufs, gX, gY):
     for layer in range(n_layers):
         fan_in, fan_out = sizes[layer], sizes[layer + 1]
         V = _view(lam, w_off[layer], fan_in, fan_out)
-        c = lam[b_off[layer] : b_off[layer] + fan_out]
         out = _view(dots, a_off[layer], rows, fan_out)
-        for i in range(rows):
-            for j in range(fan_out):
-                out[i, j] = c[j]
-            for k in range(fan_in):
-                v = inp[i, k]
-                for j in range(fan_out):
-                    out[i, j] += v * V[k, j]
+        np.dot(inp, V, out)
+        _add_bias(out, lam[b_off[layer] : b_off[layer] + fan_out])
         if layer > 0:
             W = _view(theta, w_off[layer], fan_in, fan_out)
             adot = _view(dots, a_off[layer - 1], rows, fan_in)
-            for i in range(rows):
-                for k in range(fan_in):
-                    v = adot[i, k]
-                    for j in range(fan_out):
-                        out[i, j] += v * W[k, j]
+            product = _view(scratch, 0, rows, fan_out)
+            np.dot(adot, W, product)
+            out += product
         if layer < n_layers - 1:
             a = _view(acts, a_off[layer], rows, fan_out)
-            for i in range(rows):
-                for j in range(fan_out):
-                    if not a[i, j] > 0.0:
-                        out[i, j] = 0.0
+            _mask(out, a)
             inp = a
 
     # phi = <delta_L, zdot_L>; back through delta_L = (softmax(z) s - Y) / n.
@@ -243,50 +236,33 @@ def _reverse_step(theta, lam, x, Y, lr, rows, dims, bufs, rbufs, gX, gY):
         W = _view(theta, w_off[layer], fan_in, fan_out)
         V = _view(lam, w_off[layer], fan_in, fan_out)
         gW = _view(grad, w_off[layer], fan_in, fan_out)
-        gb = grad[b_off[layer] : b_off[layer] + fan_out]
-        gW[:, :] = 0.0
-        gb[:] = 0.0
+        _sum_rows(zb, grad[b_off[layer] : b_off[layer] + fan_out])
+        # xbar (layer 0) or abar: zbar W^T + zdotbar V^T.
+        bar = (
+            _view(nxt_z, 0, rows, fan_in) if layer > 0 else _view(tmp, 0, rows, fan_in)
+        )
+        product = _view(scratch, 0, rows, fan_in)
+        np.dot(zb, W.T, bar)
+        np.dot(zdb, V.T, product)
+        bar += product
         if layer > 0:
             a = _view(acts, a_off[layer - 1], rows, fan_in)
             adot = _view(dots, a_off[layer - 1], rows, fan_in)
-            for i in range(rows):
-                for k in range(fan_in):
-                    va = a[i, k]
-                    vd = adot[i, k]
-                    for j in range(fan_out):
-                        gW[k, j] += va * zb[i, j] + vd * zdb[i, j]
-                for j in range(fan_out):
-                    gb[j] += zb[i, j]
-            zb_prev = _view(nxt_z, 0, rows, fan_in)
+            np.dot(a.T, zb, gW)
+            gW_tangent = _view(scratch, 0, fan_in, fan_out)
+            np.dot(adot.T, zdb, gW_tangent)
+            gW += gW_tangent
             zdb_prev = _view(nxt_d, 0, rows, fan_in)
-            for i in range(rows):
-                for k in range(fan_in):
-                    if a[i, k] > 0.0:
-                        s_bar = zero
-                        s_dot = zero
-                        for j in range(fan_out):
-                            s_bar += zb[i, j] * W[k, j] + zdb[i, j] * V[k, j]
-                            s_dot += zdb[i, j] * W[k, j]
-                        zb_prev[i, k] = s_bar
-                        zdb_prev[i, k] = s_dot
-                    else:
-                        zb_prev[i, k] = 0.0
-                        zdb_prev[i, k] = 0.0
+            np.dot(zdb, W.T, zdb_prev)
+            _mask(zdb_prev, a)
+            _mask(bar, a)
             cur_z, nxt_z = nxt_z, cur_z
             cur_d, nxt_d = nxt_d, cur_d
         else:
+            np.dot(x.T, zb, gW)
             for i in range(rows):
                 for k in range(fan_in):
-                    v = x[i, k]
-                    for j in range(fan_out):
-                        gW[k, j] += v * zb[i, j]
-                for j in range(fan_out):
-                    gb[j] += zb[i, j]
-                for k in range(fan_in):
-                    s = zero
-                    for j in range(fan_out):
-                        s += zb[i, j] * W[k, j] + zdb[i, j] * V[k, j]
-                    gX[i, k] -= lr * s
+                    gX[i, k] -= lr * bar[i, k]
     for p in range(lam.shape[0]):
         lam[p] -= lr * grad[p]
     return phi
@@ -323,6 +299,8 @@ def _value_and_grad(
         np.empty(n_rows_max * max_width, dtype),
         np.empty(n_rows_max * max_width, dtype),
         np.empty(n_rows_max * max_width, dtype),
+        # Products to add: (rows, width) or a layer's (fan_in, fan_out).
+        np.empty(max(n_rows_max * max_width, n_params), dtype),
     )
     acts, proba, delta, tmp, grad = bufs
     n_segments = len(bounds) - 1
@@ -382,6 +360,21 @@ def _value_and_grad(
 
 
 _failed = False
+_blas = None
+
+
+def _blas_threads(n_threads):
+    """Limit the BLAS of np.dot to torch's number of threads (n_threads).
+
+    OpenBLAS would otherwise use every core for the larger products, which on
+    a busy machine made calls 10-30x slower (benchmarks/bench_speed.py).
+    """
+    global _blas
+    if _blas is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas = ThreadpoolController().select(user_api="blas")
+    return _blas.limit(limits=n_threads)
 
 
 def step_macs(sizes, rows):
@@ -393,8 +386,8 @@ def use_fast_path(syn_X, init_params, X_real, check_size=True):
     """Whether the compiled path can and should compute this hypergradient.
 
     It needs numba, tensors on the CPU in float32 or float64 and, unless
-    ``check_size`` is false, steps small enough for plain loops to beat torch's
-    matrix products. Setting the environment variable
+    ``check_size`` is false, internal steps of at most ``MAX_STEP_MACS``
+    multiply-adds per network. Setting the environment variable
     ``SKDISTILL_DISABLE_NUMBA`` to a non-empty value turns the path off.
     """
     if numba is None or _failed or os.environ.get("SKDISTILL_DISABLE_NUMBA"):
@@ -407,8 +400,8 @@ def use_fast_path(syn_X, init_params, X_real, check_size=True):
     if not check_size:
         return True
     rows = syn_X.shape[1]
-    return rows <= FEW_ROWS or all(
-        step_macs(_sizes_of(params), rows) <= SMALL_STEP_MACS for params in init_params
+    return all(
+        step_macs(_sizes_of(params), rows) <= MAX_STEP_MACS for params in init_params
     )
 
 
@@ -441,38 +434,48 @@ def value_and_grad(syn_X, syn_Y, lrs, init_params, X_real, y_real, bounds):
     scale = 1.0 / (len(y_np) * n_networks)
     rows_max = max(syn_X_np.shape[1], len(y_np))
     total = 0.0
-    for params in init_params:
-        sizes = _sizes_of(params)
-        n_models = params[0].shape[0]
-        flat = np.concatenate(
-            [_numpy(p, np_dtype).reshape(n_models, -1) for p in params], axis=1
+    try:
+        with _blas_threads(torch.get_num_threads()):
+            for params in init_params:
+                total += _architecture_terms(
+                    params, syn_X_np, syn_Y_np, lrs_np, X_real_np, y_np,
+                    bounds_np, scale, rows_max, grad_X, grad_Y, grad_lrs,
+                )  # fmt: skip
+    except numba.core.errors.NumbaError as error:
+        _failed = True
+        warnings.warn(
+            f"skdistill's compiled path failed to compile ({error!r}); "
+            "using the torch path instead.",
+            RuntimeWarning,
+            stacklevel=3,
         )
-        lengths = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
-        w_off, b_off, offset = [], [], 0
-        for length, fan_out in zip(lengths, sizes[1:]):
-            w_off.append(offset)
-            b_off.append(offset + length)
-            offset += length + fan_out
-        a_off = np.cumsum([0, *sizes[1:-1]]) * rows_max
-        try:
-            total += _value_and_grad(
-                syn_X_np, syn_Y_np, lrs_np, flat, X_real_np, y_np,
-                np.asarray(sizes, np.int64), np.asarray(w_off, np.int64),
-                np.asarray(b_off, np.int64), np.asarray(a_off, np.int64),
-                bounds_np, scale, grad_X, grad_Y, grad_lrs,
-            )  # fmt: skip
-        except numba.core.errors.NumbaError as error:
-            _failed = True
-            warnings.warn(
-                f"skdistill's compiled path failed to compile ({error!r}); "
-                "using the torch path instead.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            return None
+        return None
     return (
         total * scale,
         torch.from_numpy(grad_X),
         torch.from_numpy(grad_Y),
         torch.from_numpy(grad_lrs),
     )
+
+
+def _architecture_terms(
+    params, syn_X, syn_Y, lrs, X_real, y_real, bounds, scale, rows_max,
+    grad_X, grad_Y, grad_lrs,
+):  # fmt: skip
+    sizes = _sizes_of(params)
+    n_models = params[0].shape[0]
+    flat = np.concatenate(
+        [_numpy(p, syn_X.dtype).reshape(n_models, -1) for p in params], axis=1
+    )
+    w_off, b_off, offset = [], [], 0
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        w_off.append(offset)
+        b_off.append(offset + fan_in * fan_out)
+        offset += (fan_in + 1) * fan_out
+    a_off = np.cumsum([0, *sizes[1:-1]]) * rows_max
+    return _value_and_grad(
+        syn_X, syn_Y, lrs, flat, X_real, y_real,
+        np.asarray(sizes, np.int64), np.asarray(w_off, np.int64),
+        np.asarray(b_off, np.int64), np.asarray(a_off, np.int64),
+        bounds, scale, grad_X, grad_Y, grad_lrs,
+    )  # fmt: skip

@@ -110,17 +110,18 @@ def test_diverging_unroll_gives_non_finite_values():
 
 def test_selection_by_size_and_kind(monkeypatch):
     small = _problem(((10,),), per_step=8, dtype=torch.float32)
-    wide_many_rows = _problem(((64, 64),), per_step=64, n_features=20, n_classes=10)
-    wide_few_rows = _problem(((64, 64),), per_step=10, n_features=20, n_classes=10)
+    wide = _problem(((64, 64),), per_step=64, n_features=20, n_classes=10)
+    # 64 x (100 x 256 + 256 x 256 + 256 x 2) multiply-adds per step.
+    large = _problem(((10,), (256, 256)), per_step=64, n_features=100, n_models=1)
 
     def chosen(problem, **kwargs):
         syn_X, _, _, inits, X_real, _ = problem
         return _fastpath.use_fast_path(syn_X, inits, X_real, **kwargs)
 
     assert chosen(small) == (_fastpath.numba is not None)
-    assert chosen(wide_few_rows) == (_fastpath.numba is not None)
-    assert not chosen(wide_many_rows)
-    assert chosen(wide_many_rows, check_size=False) == (_fastpath.numba is not None)
+    assert chosen(wide) == (_fastpath.numba is not None)
+    assert not chosen(large)
+    assert chosen(large, check_size=False) == (_fastpath.numba is not None)
     half = [t.half() if t.is_floating_point() else t for t in small[:3]]
     assert not chosen((*half, *small[3:]))
     monkeypatch.setenv("SKDISTILL_DISABLE_NUMBA", "1")

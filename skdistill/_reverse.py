@@ -174,12 +174,12 @@ def distillation_value_and_grad(
                 f"backend must be 'auto', 'torch' or 'numba', got {backend!r}"
             )
         # Imported here: importing numba takes a while, and only this needs it.
-        from . import _fastpath
+        from ._fastpath import use_fast_path, value_and_grad
 
-        if backend != "torch" and _fastpath.use_fast_path(
+        if backend != "torch" and use_fast_path(
             syn_X, init_params, X_real, check_size=backend == "auto"
         ):
-            result = _fastpath.value_and_grad(
+            result = value_and_grad(
                 syn_X, syn_Y, lrs, init_params, X_real, y_real, bounds
             )
             if result is not None:

@@ -479,3 +479,106 @@ def _architecture_terms(
         np.asarray(b_off, np.int64), np.asarray(a_off, np.int64),
         bounds, scale, grad_X, grad_Y, grad_lrs,
     )  # fmt: skip
+
+
+@_jit
+def _replay(params, steps_X, steps_Y, lrs, sizes, w_off, b_off, a_off, out):
+    """Train every network of ``params`` on the steps in order, into ``out``."""
+    dtype = steps_X.dtype
+    n_models, n_params = params.shape
+    rows = steps_X.shape[1]
+    n_layers = len(sizes) - 1
+    width = 0
+    max_width = 0
+    for layer in range(1, n_layers + 1):
+        width += sizes[layer]
+        max_width = max(max_width, sizes[layer], sizes[layer - 1])
+    dims = (sizes, w_off, b_off, a_off)
+    bufs = (
+        np.empty(rows * width, dtype),
+        np.empty(rows * sizes[n_layers], dtype),
+        np.empty(rows * max_width, dtype),
+        np.empty(rows * max_width, dtype),
+        np.empty(n_params, dtype),
+    )
+    thetas = np.empty((2, n_params), dtype)
+    for m in range(n_models):
+        thetas[0] = params[m]
+        for k in range(len(lrs)):
+            _train(thetas, steps_X, steps_Y, lrs, k, k + 1, dims, bufs)
+            thetas[0] = thetas[1]
+        out[m] = thetas[0]
+
+
+def use_fast_replay(params, step_X, activation):
+    """Whether `replay` can and should train these networks."""
+    if numba is None or _failed or os.environ.get("SKDISTILL_DISABLE_NUMBA"):
+        return False
+    if activation != "relu" or not step_X:
+        return False
+    tensors = [*params, *step_X]
+    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
+        return False  # autograd differentiates through the torch path
+    if any(t.device.type != "cpu" for t in tensors):
+        return False
+    if params[0].dtype not in (torch.float32, torch.float64):
+        return False
+    if any(x.shape != step_X[0].shape or x.dtype != params[0].dtype for x in step_X):
+        return False
+    rows = step_X[0].shape[0]
+    # One network at a time against torch's products over all of them at once.
+    n_models = params[0].shape[0]
+    return n_models * step_macs(_sizes_of(params), rows) <= MAX_REPLAY_MACS
+
+
+# Replay runs no reverse pass, and torch trains all networks in one product;
+# measured by benchmarks/bench_speed.py (section 8).
+MAX_REPLAY_MACS = 1_000_000
+
+
+def replay(params, step_X, step_Y, step_lrs):
+    """`skdistill._unroll.replay_distilled` by the compiled kernel (ReLU).
+
+    Returns None when the kernel cannot be compiled, after a warning.
+    """
+    global _failed
+    np_dtype = np.float32 if params[0].dtype == torch.float32 else np.float64
+    sizes = _sizes_of(params)
+    n_models = params[0].shape[0]
+    flat = np.concatenate(
+        [_numpy(p, np_dtype).reshape(n_models, -1) for p in params], axis=1
+    )
+    steps_X = np.stack([_numpy(x, np_dtype) for x in step_X])
+    steps_Y = np.stack([_numpy(y, np_dtype) for y in step_Y])
+    # Step k takes batch k mod len(step_X), as _train indexes it.
+    lrs = np.asarray([float(lr) for lr in step_lrs], dtype=np_dtype)
+    w_off, b_off, offset = [], [], 0
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        w_off.append(offset)
+        b_off.append(offset + fan_in * fan_out)
+        offset += (fan_in + 1) * fan_out
+    a_off = np.cumsum([0, *sizes[1:-1]]) * steps_X.shape[1]
+    out = np.empty_like(flat)
+    try:
+        with _blas_threads(torch.get_num_threads()):
+            _replay(
+                flat, steps_X, steps_Y, lrs, np.asarray(sizes, np.int64),
+                np.asarray(w_off, np.int64), np.asarray(b_off, np.int64),
+                np.asarray(a_off, np.int64), out,
+            )  # fmt: skip
+    except numba.core.errors.NumbaError as error:
+        _failed = True
+        warnings.warn(
+            f"skdistill's compiled path failed to compile ({error!r}); "
+            "using the torch path instead.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
+    trained, start = [], 0
+    for p in params:
+        size = p[0].numel()
+        piece = torch.from_numpy(out[:, start : start + size].copy())
+        trained.append(piece.reshape(p.shape))
+        start += size
+    return trained

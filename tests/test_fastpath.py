@@ -175,3 +175,62 @@ def test_distiller_fit_agrees_with_the_torch_path(monkeypatch):
     # float32 throughout: rounding differs, the path does not.
     np.testing.assert_allclose(fast.distilled_X_, reference.distilled_X_, atol=1e-4)
     np.testing.assert_allclose(fast.loss_curve_, reference.loss_curve_, rtol=1e-5)
+
+
+def _replay_problem(hidden=(9, 4), n_models=3, dtype=torch.float64, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    params = [
+        p + 0.05
+        for p in xavier_init(
+            layer_sizes(3, hidden, 4), n_models, generator=generator, dtype=dtype
+        )
+    ]
+    step_X = [torch.randn((5, 3), generator=generator, dtype=dtype) for _ in range(3)]
+    step_Y = [
+        torch.softmax(torch.randn((5, 4), generator=generator, dtype=dtype), -1)
+        for _ in range(3)
+    ]
+    # More steps than batches: step k takes batch k mod 3.
+    step_lrs = (0.3 + 0.1 * torch.rand(7, generator=generator)).tolist()
+    return params, step_X, step_Y, step_lrs
+
+
+def _replay_both(problem, monkeypatch, activation="relu"):
+    from skdistill._unroll import replay_distilled
+
+    fast = replay_distilled(*problem, activation)
+    with monkeypatch.context() as patch:
+        patch.setenv("SKDISTILL_DISABLE_NUMBA", "1")
+        reference = replay_distilled(*problem, activation)
+    return fast, reference
+
+
+@needs_numba
+@pytest.mark.parametrize("hidden", [(), (9,), (9, 4)])
+def test_compiled_replay_matches_torch(hidden, monkeypatch):
+    problem = _replay_problem(hidden)
+    assert _fastpath.use_fast_replay(problem[0], problem[1], "relu")
+    fast, reference = _replay_both(problem, monkeypatch)
+    for actual, expected in zip(fast, reference):
+        assert actual.shape == expected.shape and actual.dtype == expected.dtype
+        torch.testing.assert_close(actual, expected, rtol=1e-12, atol=1e-14)
+    fast, reference = _replay_both(_replay_problem(dtype=torch.float32), monkeypatch)
+    for actual, expected in zip(fast, reference):
+        torch.testing.assert_close(actual, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_replay_keeps_the_torch_path_where_it_must(monkeypatch):
+    params, step_X, step_Y, step_lrs = _replay_problem()
+    # Other activations, autograd through the replay, large stacks of networks.
+    assert not _fastpath.use_fast_replay(params, step_X, "tanh")
+    grad_X = [x.clone().requires_grad_(True) for x in step_X]
+    assert not _fastpath.use_fast_replay(params, grad_X, "relu")
+    many = xavier_init(layer_sizes(100, (256, 256), 2), 20, generator=torch.Generator())
+    assert not _fastpath.use_fast_replay(
+        many, [torch.zeros((10, 100), dtype=torch.float32)], "relu"
+    )
+    fast, reference = _replay_both(
+        (params, step_X, step_Y, step_lrs), monkeypatch, "tanh"
+    )
+    for actual, expected in zip(fast, reference):
+        assert torch.equal(actual, expected)

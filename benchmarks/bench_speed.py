@@ -1,22 +1,30 @@
-"""Distillation speed, threads, memory and scale (issue 5).
+"""Distillation speed, threads, memory, scale, crossover and compile time.
 
-1. Speed: seconds per outer iteration at the tabular paper's configuration
+1. Speed: seconds per outer iteration for a plain implementation --
+   unrolled with ``torch.autograd.grad(create_graph=True)``, a Python loop
+   over the internal models, as both reference implementations of dataset
+   distillation work -- and for skdistill's torch path and its compiled
+   (numba) path, in the same process on the same data, interleaved; the
+   ratios of the medians are printed. Two configurations: the tabular paper's
    (one hidden layer of 10 units, 3 internal models, 40 steps x 5 epochs, 8
-   synthetic rows per step, real batch 64, make_moons), for a plain
-   implementation -- unrolled with ``torch.autograd.grad(create_graph=True)``,
-   a Python loop over the internal models, as both reference implementations
-   of dataset distillation work -- and for skdistill's, in the same process on
-   the same data, interleaved; the ratio of the medians is printed.
+   synthetic rows per step, real batch 64, make_moons) and a wider one ((64,
+   64) MLPs, 20 features, 10 classes, 10 rows per step, 100 steps, 3 models,
+   real batch 64). Targets: 30x and 15x the plain loop.
 2. Threads: skdistill's outer iteration with 1, 2 and torch's default number
    of intra-op threads.
 3. Memory: peak resident memory of one outer iteration over 1000 unrolled
-   steps of a (256, 256) MLP on 100 features, with and without
-   ``checkpoint_segments="sqrt"``; each in a fresh subprocess.
+   steps, with and without ``checkpoint_segments="sqrt"``, for each path;
+   each in a fresh subprocess.
 4. Scale: seconds per outer iteration of ``DatasetDistiller.fit`` on 10^3,
    10^5 and 10^6 generated training rows.
 5. Progress: ``fit`` with ``verbose=1`` against ``verbose=0``.
+6. Crossover: torch path against compiled path on shapes around the rule
+   that chooses between them (``skdistill._fastpath.use_fast_path``).
+7. Compile time of the compiled path: first call in a fresh process with an
+   empty numba cache, then with the cache it wrote.
 
 Run:  python benchmarks/bench_speed.py [--repeats 7] [--skip-memory] [--skip-scale]
+      [--only 1,6]
 """
 
 import argparse
@@ -28,12 +36,13 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.datasets import make_moons
+from sklearn.datasets import make_classification, make_moons
 
 from skdistill import DatasetDistiller
 from skdistill._mlp import layer_sizes, xavier_init
@@ -41,15 +50,32 @@ from skdistill._reverse import distillation_value_and_grad
 
 N_STEPS, N_EPOCHS, PER_STEP, N_MODELS, BATCH, HIDDEN = 40, 5, 8, 3, 64, (10,)
 
+# name: (n_features, n_classes, hidden, n_steps, n_epochs, rows per step)
+CONFIGS = {
+    "paper": (2, 2, HIDDEN, N_STEPS, N_EPOCHS, PER_STEP),
+    "wide": (20, 10, (64, 64), 100, 1, 10),
+}
 
-def _problem(seed=0):
-    X, y = make_moons(n_samples=1500, noise=0.05, random_state=8)
+
+def _problem(seed=0, config="paper"):
+    n_features, n_classes, _, n_steps, n_epochs, per_step = CONFIGS[config]
+    if config == "paper":
+        X, y = make_moons(n_samples=1500, noise=0.05, random_state=8)
+    else:
+        X, y = make_classification(
+            n_samples=1500,
+            n_features=n_features,
+            n_informative=10,
+            n_classes=n_classes,
+            random_state=8,
+        )
     X = (X - X.mean(0)) / X.std(0)
     generator = torch.Generator().manual_seed(seed)
-    syn_X = torch.randn((N_STEPS, PER_STEP, 2), generator=generator)
-    rows = torch.arange(N_STEPS * PER_STEP).reshape(N_STEPS, PER_STEP)
-    syn_Y = F.one_hot(rows % 2, 2).float()
-    log_lr = torch.full((N_STEPS * N_EPOCHS,), math.log(0.1))
+    syn_X = torch.randn((n_steps, per_step, n_features), generator=generator)
+    rows = torch.arange(n_steps * per_step).reshape(n_steps, per_step)
+    syn_Y = F.one_hot(rows % n_classes, n_classes).float()
+    # DatasetDistiller's default lr_init.
+    log_lr = torch.full((n_steps * n_epochs,), math.log(0.1))
     batch = torch.randperm(len(X), generator=generator)[:BATCH]
     X_real = torch.as_tensor(X, dtype=torch.float32)[batch]
     y_real = torch.as_tensor(y)[batch]
@@ -65,10 +91,11 @@ def _plain_mlp(params, x):
     return h
 
 
-def plain_outer_iteration(learned, optimizer, X_real, y_real, generator):
+def plain_outer_iteration(learned, optimizer, X_real, y_real, generator, config):
     """The measuring stick: autograd.grad(create_graph=True), a loop over models."""
+    n_features, n_classes, hidden, n_steps, n_epochs, _ = CONFIGS[config]
     syn_X, syn_Y, log_lr = learned
-    sizes = layer_sizes(2, HIDDEN, 2)
+    sizes = layer_sizes(n_features, hidden, n_classes)
     optimizer.zero_grad()
     lrs = log_lr.exp()
     total = 0.0
@@ -79,9 +106,9 @@ def plain_outer_iteration(learned, optimizer, X_real, y_real, generator):
             (p[0].T if i % 2 == 0 else p[0, 0]).clone().requires_grad_(True)
             for i, p in enumerate(init)
         ]
-        for k in range(N_STEPS * N_EPOCHS):
-            logits = _plain_mlp(params, syn_X[k % N_STEPS])
-            target = syn_Y[k % N_STEPS]
+        for k in range(n_steps * n_epochs):
+            logits = _plain_mlp(params, syn_X[k % n_steps])
+            target = syn_Y[k % n_steps]
             loss = -(target * F.log_softmax(logits, -1)).sum(-1).mean()
             grads = torch.autograd.grad(loss, params, create_graph=True)
             params = [p - lrs[k] * g for p, g in zip(params, grads)]
@@ -90,16 +117,28 @@ def plain_outer_iteration(learned, optimizer, X_real, y_real, generator):
     optimizer.step()
 
 
-def skdistill_outer_iteration(learned, optimizer, X_real, y_real, generator):
+def skdistill_outer_iteration(
+    learned, optimizer, X_real, y_real, generator, config="paper", backend="auto"
+):
     """One outer iteration as DatasetDistiller.fit runs it."""
+    n_features, n_classes, hidden, *_ = CONFIGS[config]
     syn_X, syn_Y, log_lr = learned
-    inits = [xavier_init(layer_sizes(2, HIDDEN, 2), N_MODELS, generator=generator)]
+    sizes = layer_sizes(n_features, hidden, n_classes)
+    inits = [xavier_init(sizes, N_MODELS, generator=generator)]
     lrs = log_lr.detach().exp()
     _, grad_X, grad_Y, grad_lrs = distillation_value_and_grad(
-        syn_X.detach(), syn_Y.detach(), lrs, inits, X_real, y_real
+        syn_X.detach(), syn_Y.detach(), lrs, inits, X_real, y_real, backend=backend
     )
     syn_X.grad, syn_Y.grad, log_lr.grad = grad_X, grad_Y, grad_lrs * lrs
     optimizer.step()
+
+
+def skdistill_torch_outer_iteration(*args):
+    skdistill_outer_iteration(*args, backend="torch")
+
+
+def skdistill_numba_outer_iteration(*args):
+    skdistill_outer_iteration(*args, backend="numba")
 
 
 def _timed(function, *args):
@@ -112,27 +151,49 @@ def _timed(function, *args):
 
 
 def speed(repeats):
-    syn_X, syn_Y, log_lr, X_real, y_real, generator = _problem()
-    runs = {}
-    for name, function in (
+    print("\n1. Speed, seconds per outer iteration (median)")
+    implementations = [
         ("plain", plain_outer_iteration),
-        ("skdistill", skdistill_outer_iteration),
-    ):
-        learned = [t.clone().requires_grad_(True) for t in (syn_X, syn_Y, log_lr)]
-        runs[name] = (function, learned, torch.optim.Adam(learned, lr=0.003))
-    times = {name: [] for name in runs}
+        ("skdistill torch path", skdistill_torch_outer_iteration),
+        ("skdistill numba path", skdistill_numba_outer_iteration),
+        ("skdistill default", skdistill_outer_iteration),
+    ]
+    if not _fastpath_available():
+        print("   (numba is not installed: the numba path runs the torch path)")
     torch.set_num_threads(1)
-    for _ in range(repeats + 1):  # the first round warms up
-        for name, (function, learned, optimizer) in runs.items():
-            times[name].append(
-                _timed(function, learned, optimizer, X_real, y_real, generator)
-            )
-    medians = {name: statistics.median(t[1:]) for name, t in times.items()}
-    print("\n1. Speed, paper configuration, seconds per outer iteration (median)")
-    for name, value in medians.items():
-        print(f"   {name:<10} {value:8.4f}")
-    print(f"   ratio plain / skdistill: {medians['plain'] / medians['skdistill']:.1f}x")
-    return medians
+    for config, target in (("paper", 30), ("wide", 15)):
+        syn_X, syn_Y, log_lr, X_real, y_real, generator = _problem(config=config)
+        runs = {}
+        for name, function in implementations:
+            learned = [t.clone().requires_grad_(True) for t in (syn_X, syn_Y, log_lr)]
+            runs[name] = (function, learned, torch.optim.Adam(learned, lr=0.003))
+        times = {name: [] for name in runs}
+        for _ in range(repeats + 1):  # the first round warms up (and compiles)
+            for name, (function, learned, optimizer) in runs.items():
+                times[name].append(
+                    _timed(
+                        function, learned, optimizer, X_real, y_real, generator, config
+                    )
+                )
+        medians = {name: statistics.median(t[1:]) for name, t in times.items()}
+        n_features, n_classes, hidden, n_steps, n_epochs, per_step = CONFIGS[config]
+        print(
+            f"   {config}: hidden {hidden}, {n_features} features, {n_classes} "
+            f"classes, {n_steps} x {n_epochs} steps, {per_step} rows per step, "
+            f"{N_MODELS} models, batch {BATCH}"
+        )
+        for name, value in medians.items():
+            ratio = medians["plain"] / value
+            print(f"     {name:<22} {value:8.4f}   plain / this {ratio:6.1f}x")
+        achieved = medians["plain"] / medians["skdistill default"]
+        verdict = "met" if achieved >= target else "NOT met"
+        print(f"     target {target}x the plain loop (default path): {verdict}")
+
+
+def _fastpath_available():
+    from skdistill import _fastpath
+
+    return _fastpath.numba is not None
 
 
 def threads(repeats, default):
@@ -171,6 +232,7 @@ torch.set_num_threads(1)
 segments = None if sys.argv[1] == "none" else int(sys.argv[1])
 hidden = tuple(int(h) for h in sys.argv[2].split(","))
 per_step, n_models = int(sys.argv[3]), int(sys.argv[4])
+backend = sys.argv[5]
 g = torch.Generator().manual_seed(0)
 n_steps, d, c = 10, 100, 2
 syn_X = torch.randn((n_steps, per_step, d), generator=g)
@@ -184,25 +246,31 @@ def status_kib(field):
         return next(int(l.split()[1]) for l in f if l.startswith(field))
 # A short warm-up run first, so that one-time allocations of torch's first
 # calls are not counted as the unroll's memory.
-distillation_value_and_grad(syn_X, syn_Y, lrs[:4], init, X_real, y_real, segments)
+distillation_value_and_grad(
+    syn_X, syn_Y, lrs[:4], init, X_real, y_real, segments, backend=backend
+)
 # Reset the peak (VmHWM) to the current RSS: the peak of the imports would
 # otherwise hide any unroll smaller than it.
 with open("/proc/self/clear_refs", "w") as f:
     f.write("5")
 before = status_kib("VmRSS")
-distillation_value_and_grad(syn_X, syn_Y, lrs, init, X_real, y_real, segments)
+distillation_value_and_grad(
+    syn_X, syn_Y, lrs, init, X_real, y_real, segments, backend=backend
+)
 print(status_kib("VmHWM") - before)
 """
 
 
 def memory():
     print("\n3. Memory of one outer iteration over 1000 unrolled steps, 100 features")
+    backends = ("torch", "numba") if _fastpath_available() else ("torch",)
     for title, shape in (
         ("a (256, 256) MLP, 10 rows per step, 1 model", ("256,256", "10", "1")),
         ("a (10,) MLP, 64 rows per step, 3 models", ("10", "64", "3")),
     ):
-        print(f"   {title}:")
-        _memory_of(shape)
+        for backend in backends:
+            print(f"   {title}, {backend} path:")
+            _memory_of((*shape, backend))
 
 
 def _memory_of(shape):
@@ -266,21 +334,140 @@ def progress(repeats):
     )
 
 
+# (n_features, hidden, n_classes, rows per step) around the selection rule;
+# 10 x 5 steps, 3 models, real batch 64.
+CROSSOVER_SHAPES = [
+    (2, (10,), 2, 8),
+    (2, (10,), 2, 64),
+    (10, (32,), 2, 16),
+    (10, (32,), 2, 64),
+    (20, (64, 64), 10, 10),
+    (20, (64, 64), 10, 16),
+    (20, (64, 64), 10, 32),
+    (20, (64, 64), 10, 64),
+    (100, (10,), 2, 64),
+    (50, (128,), 10, 32),
+    (20, (128, 128), 10, 10),
+    (100, (256, 256), 2, 10),
+    (100, (256, 256), 2, 64),
+    (200, (512,), 10, 128),
+]
+
+
+def crossover(repeats):
+    from skdistill import _fastpath
+
+    print("\n6. Crossover, seconds per call of distillation_value_and_grad (median)")
+    if not _fastpath_available():
+        print("   skipped: numba is not installed")
+        return
+    print(
+        "   rule: compiled path if multiply-adds per internal step and network "
+        f"<= {_fastpath.MAX_STEP_MACS:,}"
+    )
+    print(
+        "   features hidden        classes rows  MACs/step     torch     numba"
+        "  torch/numba  rule picks"
+    )
+    torch.set_num_threads(1)
+    for n_features, hidden, n_classes, rows in CROSSOVER_SHAPES:
+        generator = torch.Generator().manual_seed(0)
+        syn_X = torch.randn((10, rows, n_features), generator=generator)
+        index = torch.arange(10 * rows).reshape(10, rows) % n_classes
+        syn_Y = F.one_hot(index, n_classes).float()
+        lrs = torch.full((50,), 0.01)
+        sizes = layer_sizes(n_features, hidden, n_classes)
+        inits = [xavier_init(sizes, N_MODELS, generator=generator)]
+        X_real = torch.randn((BATCH, n_features), generator=generator)
+        y_real = torch.randint(0, n_classes, (BATCH,), generator=generator)
+        args = (syn_X, syn_Y, lrs, inits, X_real, y_real)
+        times = {"torch": [], "numba": []}
+        for _ in range(repeats + 1):
+            for backend in times:
+                times[backend].append(
+                    _timed(distillation_value_and_grad, *args, None, backend)
+                )
+        torch_s, numba_s = (statistics.median(t[1:]) for t in times.values())
+        picks = "numba" if _fastpath.use_fast_path(syn_X, inits, X_real) else "torch"
+        print(
+            f"   {n_features:>8} {str(hidden):<14} {n_classes:>7} {rows:>4} "
+            f"{_fastpath.step_macs(sizes, rows):>10,} {torch_s:9.4f} {numba_s:9.4f}"
+            f" {torch_s / numba_s:12.2f}  {picks}"
+        )
+
+
+_COMPILE_CHILD = """
+import time
+start = time.perf_counter()
+import torch
+from skdistill._mlp import layer_sizes, xavier_init
+from skdistill._reverse import distillation_value_and_grad
+imported = time.perf_counter()
+torch.set_num_threads(1)
+g = torch.Generator().manual_seed(0)
+syn_X = torch.randn((4, 8, 2), generator=g)
+syn_Y = torch.softmax(torch.randn((4, 8, 2), generator=g), -1)
+init = [xavier_init(layer_sizes(2, (10,), 2), 3, generator=g)]
+args = (syn_X, syn_Y, torch.full((8,), 0.1), init, syn_X[0], torch.tensor([0, 1] * 4))
+distillation_value_and_grad(*args, backend="numba")
+first = time.perf_counter()
+distillation_value_and_grad(*args, backend="numba")
+second = time.perf_counter()
+print(imported - start, first - imported, second - first)
+"""
+
+
+def compile_time():
+    print("\n7. Compile time of the numba path (float32), fresh processes")
+    if not _fastpath_available():
+        print("   skipped: numba is not installed")
+        return
+    with tempfile.TemporaryDirectory() as cache:
+        for label in ("empty cache", "warm cache"):
+            output = subprocess.run(
+                [sys.executable, "-c", _COMPILE_CHILD],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ, "NUMBA_CACHE_DIR": cache},
+            )
+            imported, first, second = map(float, output.stdout.split())
+            print(
+                f"   {label:<12} import {imported:5.2f} s   first call {first:6.2f} s"
+                f"   second call {second:.4f} s"
+            )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument(
+        "--only", help="comma-separated section numbers to run (default: all)"
+    )
     args = parser.parse_args()
+    only = None if args.only is None else {int(s) for s in args.only.split(",")}
+
+    def wanted(section):
+        return only is None or section in only
+
     default_threads = torch.get_num_threads()
     print(f"torch {torch.__version__}, {default_threads} intra-op threads by default")
-    speed(args.repeats)
-    threads(args.repeats, default_threads)
-    if not args.skip_memory:
+    if wanted(1):
+        speed(args.repeats)
+    if wanted(2):
+        threads(args.repeats, default_threads)
+    if wanted(3) and not args.skip_memory:
         memory()
-    if not args.skip_scale:
+    if wanted(4) and not args.skip_scale:
         scale()
-    progress(args.repeats)
+    if wanted(5):
+        progress(args.repeats)
+    if wanted(6):
+        crossover(args.repeats)
+    if wanted(7):
+        compile_time()
 
 
 if __name__ == "__main__":

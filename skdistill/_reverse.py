@@ -127,7 +127,14 @@ def _reverse_step(lam, record, step):
 
 
 def distillation_value_and_grad(
-    syn_X, syn_Y, lrs, init_params, X_real, y_real, checkpoint_segments=None
+    syn_X,
+    syn_Y,
+    lrs,
+    init_params,
+    X_real,
+    y_real,
+    checkpoint_segments=None,
+    backend="auto",
 ):
     """The distillation objective and its gradient, by the hand-written reverse.
 
@@ -140,6 +147,11 @@ def distillation_value_and_grad(
         ``None`` keeps every step of the forward pass. An int splits the
         ``n_steps * n_epochs`` internal steps into that many segments and
         recomputes each during the reverse pass.
+    backend : {"auto", "torch", "numba"}
+        ``"auto"`` uses the compiled path of :mod:`skdistill._fastpath` where
+        it can run and is faster (see ``_fastpath.use_fast_path``), the torch
+        path otherwise. ``"numba"`` insists on the compiled path where it can
+        run at all, whatever the size (for tests and benchmarks).
 
     Returns
     -------
@@ -156,6 +168,22 @@ def distillation_value_and_grad(
             length = math.ceil(n_total / min(checkpoint_segments, n_total))
             bounds = [*range(0, n_total, length), n_total]
         keep_records = checkpoint_segments is None
+
+        if backend not in ("auto", "torch", "numba"):
+            raise ValueError(
+                f"backend must be 'auto', 'torch' or 'numba', got {backend!r}"
+            )
+        # Imported here: importing numba takes a while, and only this needs it.
+        from ._fastpath import use_fast_path, value_and_grad
+
+        if backend != "torch" and use_fast_path(
+            syn_X, init_params, X_real, check_size=backend == "auto"
+        ):
+            result = value_and_grad(
+                syn_X, syn_Y, lrs, init_params, X_real, y_real, bounds
+            )
+            if result is not None:
+                return result
 
         n_networks = sum(params[0].shape[0] for params in init_params)
         grad_X, grad_Y = torch.zeros_like(syn_X), torch.zeros_like(syn_Y)

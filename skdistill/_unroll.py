@@ -36,7 +36,19 @@ def replay_distilled(params, step_X, step_Y, step_lrs, activation="relu"):
     params : list of Tensor
         The parameters after the last step. Differentiable with respect to the
         synthetic data and the learning rates when those require grad.
+
+    Notes
+    -----
+    ReLU networks on the CPU, with nothing to differentiate, are trained by
+    the compiled path of :mod:`skdistill._fastpath` when numba is installed
+    and the networks are small enough (``_fastpath.use_fast_replay``).
     """
+    from ._fastpath import replay, use_fast_replay
+
+    if use_fast_replay(params, step_X, activation):
+        trained = replay(params, step_X, step_Y, step_lrs)
+        if trained is not None:
+            return trained
     n_distinct = len(step_X)
     for k, lr in enumerate(step_lrs):
         x, y = step_X[k % n_distinct], step_Y[k % n_distinct]

@@ -160,7 +160,15 @@ def test_every_shipped_method_and_sampler_is_registered():
 # The layers of doc/developers.md, bottom up. A module may import from its own
 # layer and the layers below, never above.
 LAYERS = [
-    {"_mlp", "_unroll", "_reverse", "_schedules", "_kd_hypergradient", "_version"},
+    {
+        "_mlp",
+        "_unroll",
+        "_reverse",
+        "_fastpath",
+        "_schedules",
+        "_kd_hypergradient",
+        "_version",
+    },
     {"_utils", "_base", "_optim", "_dataset", "_encoding", "_streaming"},
     {
         "_dataset_distiller",

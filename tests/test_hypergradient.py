@@ -1,5 +1,7 @@
 """The distillation hypergradient against central finite differences."""
 
+import importlib.util
+
 import numpy as np
 import pytest
 import torch
@@ -76,8 +78,20 @@ def test_hypergradient_matches_finite_differences(activation):
             )
 
 
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "torch",
+        pytest.param(
+            "numba",
+            marks=pytest.mark.skipif(
+                importlib.util.find_spec("numba") is None, reason="needs numba"
+            ),
+        ),
+    ],
+)
 @pytest.mark.parametrize("checkpoint_segments", [None, 1, 3, 4])
-def test_hand_written_reverse_matches_autograd(checkpoint_segments):
+def test_hand_written_reverse_matches_autograd(checkpoint_segments, backend):
     from skdistill._reverse import distillation_value_and_grad
 
     syn_X, syn_Y, log_lr, inits, X_real, y_real = _tiny_problem()
@@ -94,6 +108,7 @@ def test_hand_written_reverse_matches_autograd(checkpoint_segments):
         X_real,
         y_real,
         checkpoint_segments=checkpoint_segments,
+        backend=backend,
     )
     assert value == pytest.approx(loss.item(), rel=1e-12)
     torch.testing.assert_close(grad_X, expected[0], rtol=1e-9, atol=1e-12)

@@ -39,6 +39,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import PredefinedSplit, RandomizedSearchCV
 
 from skdistill._kd_metaparam_tuner import KDMetaparamTuner
+from skdistill._utils import torch_threads
 
 
 def authors_data():
@@ -84,11 +85,14 @@ class TorchLogisticTeacher(ClassifierMixin, BaseEstimator):
             torch.manual_seed(self.seed)
             self.model_ = torch.nn.Linear(3, len(self.classes_))
         optimizer = torch.optim.SGD(self.model_.parameters(), lr=self.learning_rate)
-        for _ in range(self.n_steps):
-            optimizer.zero_grad()
-            loss = torch.nn.functional.cross_entropy(self.model_(features), target)
-            loss.backward()
-            optimizer.step()
+        # One thread: on a busy machine torch's spinning worker threads make
+        # these 20000 tiny steps many times slower.
+        with torch_threads(1):
+            for _ in range(self.n_steps):
+                optimizer.zero_grad()
+                loss = torch.nn.functional.cross_entropy(self.model_(features), target)
+                loss.backward()
+                optimizer.step()
         return self
 
     def predict_proba(self, X):

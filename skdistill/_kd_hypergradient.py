@@ -420,8 +420,14 @@ def np_forward(params, X, activation="relu"):
         hidden.append(h)
 
 
-def np_backward(params, X, hidden, delta, activation="relu"):
-    """Gradients of a loss whose gradient in the logits is ``delta`` (numpy)."""
+def np_backward(params, X, hidden, delta, activation="relu", derivatives=None):
+    """Gradients of a loss whose gradient in the logits is ``delta`` (numpy).
+
+    ``derivatives`` optionally holds the activation derivatives of the hidden
+    layers (see `np_activation_derivatives`), for a caller that reuses them.
+    """
+    if derivatives is None:
+        derivatives = np_activation_derivatives(hidden, activation)
     n_layers = len(params) // 2
     grads = [None] * len(params)
     for layer in range(n_layers - 1, -1, -1):
@@ -430,14 +436,20 @@ def np_backward(params, X, hidden, delta, activation="relu"):
         grads[2 * layer + 1] = delta.sum(axis=0)
         if layer > 0:
             delta = delta @ params[2 * layer].T
-            derivative = _np_activation_derivative(hidden[layer - 1], activation)
-            if derivative is not None:
-                delta *= derivative
+            if derivatives[layer - 1] is not None:
+                delta *= derivatives[layer - 1]
     return grads
 
 
-def np_jvp(params, X, hidden, tangents, activation="relu"):
+def np_activation_derivatives(hidden, activation="relu"):
+    """Derivative of the activation at every hidden layer (None for identity)."""
+    return [_np_activation_derivative(h, activation) for h in hidden]
+
+
+def np_jvp(params, X, hidden, tangents, activation="relu", derivatives=None):
     """Derivative of the logits at ``params`` along ``tangents`` (forward mode)."""
+    if derivatives is None:
+        derivatives = np_activation_derivatives(hidden, activation)
     n_layers = len(params) // 2
     dh = None
     h = X
@@ -448,21 +460,15 @@ def np_jvp(params, X, hidden, tangents, activation="relu"):
             dz += dh @ params[2 * layer]
         if layer == n_layers - 1:
             return dz
-        derivative = _np_activation_derivative(hidden[layer], activation)
+        derivative = derivatives[layer]
         dh = dz if derivative is None else derivative * dz
         h = hidden[layer]
 
 
-def _np_softmax(z):
-    z = z - z.max(axis=1, keepdims=True)
-    np.exp(z, out=z)
-    z /= z.sum(axis=1, keepdims=True)
-    return z
-
-
 def _np_log_softmax(z):
-    z = z - z.max(axis=1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    """Log-softmax over the last axis."""
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
 
 
 class NumpyKDStep:
@@ -487,7 +493,9 @@ class NumpyKDStep:
         activation,
         hinton_scaling,
     ):
-        self.X, self.f, self.y = X, teacher_logits, y_onehot
+        # One array, so that a minibatch is a single fancy-indexing copy.
+        self._rows = np.hstack([X, teacher_logits, y_onehot])
+        self._split = (X.shape[1], X.shape[1] + teacher_logits.shape[1])
         self.X_val, self.y_val = X_val, y_val_onehot
         self.val_temperature = float(val_temperature)
         self.lr = float(lr)
@@ -496,22 +504,29 @@ class NumpyKDStep:
 
     def step(self, params, batch, lam, temperature, hypergradient):
         """Returns ``(new_params, hypergradient or None, training loss)``."""
-        X, f, y = self.X[batch], self.f[batch], self.y[batch]
+        rows = self._rows[batch]
+        X, f, y = np.split(rows, self._split, axis=1)
         n = X.shape[0]
         logits, hidden = np_forward(params, X, self.activation)
-        log_hard = _np_log_softmax(logits)
-        log_soft = _np_log_softmax(logits / temperature)
-        log_q = _np_log_softmax(f / temperature)
-        p_hard, p_soft, q = np.exp(log_hard), np.exp(log_soft), np.exp(log_q)
+        derivatives = np_activation_derivatives(hidden, self.activation)
+        # The three softmaxes of a step in one stacked call: their cost is the
+        # number of numpy calls, not the arithmetic.
+        stacked = np.empty((3, *logits.shape), dtype=logits.dtype)
+        stacked[0] = logits
+        np.divide(logits, temperature, out=stacked[1])
+        np.divide(f, temperature, out=stacked[2])
+        log_all = _np_log_softmax(stacked)
+        log_hard, log_soft, log_q = log_all
+        p_hard, p_soft, q = np.exp(log_all)
         scale = temperature if self.hinton_scaling else 1.0 / temperature
         hard = (p_hard - y) / n
         soft = (p_soft - q) * (scale / n)
         delta = lam * hard + (1.0 - lam) * soft
-        grads = np_backward(params, X, hidden, delta, self.activation)
+        grads = np_backward(params, X, hidden, delta, self.activation, derivatives)
         new_params = [p - self.lr * g for p, g in zip(params, grads, strict=True)]
 
-        ce_hard = -float((y * log_hard).sum()) / n
-        ce_soft = -float((q * log_soft).sum()) / n
+        ce_hard = -float(np.vdot(y, log_hard)) / n
+        ce_soft = -float(np.vdot(q, log_soft)) / n
         if self.hinton_scaling:
             ce_soft *= temperature * temperature
         loss = lam * ce_hard + (1.0 - lam) * ce_soft
@@ -527,7 +542,7 @@ class NumpyKDStep:
             self.X_val.shape[0] * self.val_temperature
         )
         v = np_backward(new_params, self.X_val, val_hidden, val_delta, self.activation)
-        u = np_jvp(params, X, hidden, v, self.activation)
+        u = np_jvp(params, X, hidden, v, self.activation, derivatives)
 
         # d softmax(z / T) / dT = -p (z - <p, z>) / T^2, row by row.
         t2 = temperature * temperature
@@ -537,8 +552,8 @@ class NumpyKDStep:
             d_soft = ((p_soft - q) + (dp - dq) / temperature) / n
         else:
             d_soft = ((dp - dq) / temperature - (p_soft - q)) / (t2 * n)
-        grad_lam = -self.lr * float((u * (hard - soft)).sum())
-        grad_temp = -self.lr * (1.0 - lam) * float((u * d_soft).sum())
+        grad_lam = -self.lr * float(np.vdot(u, hard - soft))
+        grad_temp = -self.lr * (1.0 - lam) * float(np.vdot(u, d_soft))
         return new_params, np.array([grad_lam, grad_temp]), loss
 
     def validation_loss(self, params):
@@ -548,4 +563,4 @@ class NumpyKDStep:
         else:
             logits, _ = np_forward(params, self.X_val, self.activation)
             log_proba = _np_log_softmax(logits / self.val_temperature)
-        return float(-(self.y_val * log_proba).sum() / self.X_val.shape[0])
+        return -float(np.vdot(self.y_val, log_proba)) / self.X_val.shape[0]

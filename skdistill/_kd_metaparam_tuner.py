@@ -90,9 +90,10 @@ def stratified_validation_split(y_index, validation_fraction, rng):
 
 
 #: The numpy path is used when the validation forward pass (the largest product
-#: of a step) is at most this many multiply-adds; beyond it torch's kernels win
-#: (measured by benchmarks/bench_kd_speed.py, recorded in
-#: doc/kd_metaparam_tuning.md).
+#: of a step) is at most this many multiply-adds. It removes a fixed
+#: per-operation overhead (benchmarks/bench_kd_speed.py); beyond this size the
+#: arithmetic dominates, the gain vanishes, and the torch path, whose kernels
+#: may use several threads, is kept.
 NUMPY_PATH_MAX_WORK = 2_000_000
 
 

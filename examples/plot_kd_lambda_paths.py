@@ -67,9 +67,10 @@ for name, params in {
 
 # %%
 # The linear trajectory takes half the hypergradient evaluations. Its
-# extrapolation continues from the last value and comes to rest where the
-# steps' trend fades, so where the exact path (dotted) turns it stops instead
-# of overshooting; the next hypergradient stretch then follows the turn.
+# extrapolation continues from the last value and slows down, or stops, where
+# the trend of the steps fades, rather than carrying the window's average
+# slope; where the exact path (dotted) turns, the next hypergradient stretch
+# follows the turn.
 fig, axes = plt.subplots(2, 1, sharex=True, figsize=(8, 5.5))
 MetaparamPathDisplay.from_estimator(tuners["linear trajectory"], ax=axes)
 axes[0].plot(

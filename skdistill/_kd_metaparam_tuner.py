@@ -265,11 +265,15 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         step, or the central-difference Hessian-vector product of DARTS with
         ``eps = 0.01 / ||grad_w L_val||``.
 
-    trajectory : {None, "linear"}, default=None
-        ``None``: a hypergradient step at every student iteration. ``"linear"``:
+    trajectory : {None, "linear", "linear-paper"}, default=None
+        ``None``: a hypergradient step at every student iteration. Otherwise
         ``e1`` hypergradient iterations, then ``e2`` iterations whose
-        metaparameters are predicted by a least-squares line in the iteration
-        index fitted to the previous ``e1`` values, repeated until training ends.
+        metaparameters are extrapolated without a hypergradient, repeated until
+        training ends. ``"linear-paper"``: the least-squares line through the
+        last ``e1`` values (Algorithm 1 of the paper). ``"linear"``: from the
+        last value, along the least-squares trend of the last ``e1`` steps,
+        coming to rest where that trend reaches zero (it does not overshoot a
+        converging path as the line does; see the user guide).
 
     e1 : int, default=10
         Hypergradient iterations per cycle of the linear trajectory (>= 2).

@@ -8,8 +8,9 @@ Knowledge distillation: lambda and temperature paths
 and tunes ``lambda_1`` and ``T`` by hypergradient descent while the student
 trains ("Metaparameter optimization in knowledge distillation", Figures 2-4).
 With ``trajectory="linear"``, ``e1`` hypergradient steps alternate with ``e2``
-steps whose values are predicted by a least-squares line: the shaded stretches
-below.
+steps whose values are extrapolated from the trend of the last ``e1`` steps
+(the shaded stretches below); ``trajectory="linear-paper"`` extrapolates the
+paper's least-squares line through the values instead.
 
 The data follows the paper's synthetic experiment (section 4.1): the label is
 the sign of ``x_1 x_2`` plus noise, and the third feature,
@@ -65,9 +66,11 @@ for name, params in {
     )
 
 # %%
-# The linear trajectory takes half the hypergradient evaluations. Where the
-# exact path turns, the extrapolated lines overshoot and the path departs from
-# the exact one (dotted) before the next hypergradient stretch pulls it back.
+# The linear trajectory takes half the hypergradient evaluations. Its
+# extrapolation continues from the last value and slows down, or stops, where
+# the trend of the steps fades, rather than carrying the window's average
+# slope; where the exact path (dotted) turns, the next hypergradient stretch
+# follows the turn.
 fig, axes = plt.subplots(2, 1, sharex=True, figsize=(8, 5.5))
 MetaparamPathDisplay.from_estimator(tuners["linear trajectory"], ax=axes)
 axes[0].plot(

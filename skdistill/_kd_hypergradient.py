@@ -250,6 +250,37 @@ def project(value, bounds):
     return float(min(max(value, low), high))
 
 
+def meta_step(
+    lam,
+    temperature,
+    hypergradient,
+    meta_lr,
+    clip,
+    temperature_step,
+    lambda_bounds,
+    temperature_bounds,
+):
+    """One projected gradient step on ``(lam, temperature)``.
+
+    ``hypergradient`` is ``[dL/dlam, dL/dT]``. With ``temperature_step="log"``
+    the step is taken in ``log T`` (its gradient is ``T dL/dT``). ``clip``
+    (or None) bounds each component of the gradient actually stepped along.
+    Returns the new ``(lam, temperature)`` as floats inside their bounds.
+    """
+    grad_lam, grad_temp = float(hypergradient[0]), float(hypergradient[1])
+    if temperature_step == "log":
+        grad_temp *= temperature
+    if clip is not None:
+        grad_lam = min(max(grad_lam, -clip), clip)
+        grad_temp = min(max(grad_temp, -clip), clip)
+    lam = project(lam - meta_lr * grad_lam, lambda_bounds)
+    if temperature_step == "log":
+        temperature = temperature * float(np.exp(-meta_lr * grad_temp))
+    else:
+        temperature = temperature - meta_lr * grad_temp
+    return lam, project(temperature, temperature_bounds)
+
+
 def fit_linear_trajectory(values):
     """Least-squares line through ``values`` at iteration indices ``1..e1``.
 
@@ -273,21 +304,281 @@ def fit_linear_trajectory(values):
     return slope, intercept
 
 
-def predict_linear_trajectory(values, n_ahead, bounds=None):
-    """Extrapolate the line through ``values`` for ``n_ahead`` more iterations.
+def _extrapolate_velocity(values, n_ahead):
+    """Positions after ``n_ahead`` steps whose speed follows the trend of the
+    window's increments and stops, rather than reverses, when that trend
+    reaches zero; they start from the last value."""
+    increments = np.diff(values, axis=0)
+    if len(increments) >= 2:
+        slope, intercept = fit_linear_trajectory(increments)
+    else:
+        slope, intercept = np.zeros(values.shape[1]), increments[-1]
+    # The net direction of the window; a fitted speed against it means the
+    # metaparameter has come to rest (e.g. a converging, decelerating path).
+    direction = np.sign(values[-1] - values[0])
+    current = len(increments) * slope + intercept
+    current = np.where(np.sign(current) == direction, current, 0.0)
+    steps = np.arange(len(increments) + 1, len(increments) + n_ahead + 1)
+    velocity = steps[:, None] * slope[None, :] + intercept[None, :]
+    # A decelerating metaparameter comes to rest instead of turning back, and
+    # an accelerating one is not allowed to outrun its current speed: both
+    # would be extrapolating the greedy steps' noise, not their trend.
+    same_direction = np.sign(velocity) == direction[None, :]
+    velocity = np.where(np.cumprod(same_direction, axis=0) > 0, velocity, 0.0)
+    velocity = np.clip(velocity, -np.abs(current), np.abs(current))
+    return values[-1] + np.cumsum(velocity, axis=0)
+
+
+def predict_linear_trajectory(values, n_ahead, bounds=None, method="line"):
+    """Extrapolate the metaparameters' trajectory for ``n_ahead`` iterations.
 
     ``values`` are the metaparameters after the hypergradient iterations
-    ``z = 1..e1``; the predictions are the line at ``z = e1 + 1 .. e1 +
-    n_ahead``, shape ``(n_ahead, k)``. ``bounds`` (one ``(low, high)`` pair per
+    ``z = 1..e1``, shape ``(e1,)`` or ``(e1, k)``; the result has shape
+    ``(n_ahead, k)``. ``method="line"`` (Algorithm 1 of the paper): the
+    least-squares line through ``values`` evaluated at ``z = e1 + 1 .. e1 +
+    n_ahead``. ``method="velocity"``: start from the last value and move with
+    the least-squares trend of the increments, stopping where that trend
+    reaches zero and never faster than the latest fitted increment (see
+    ``doc/kd_metaparam_tuning.md``). ``bounds`` (one ``(low, high)`` pair per
     column) projects every prediction into its interval.
     """
     values = np.asarray(values, dtype=np.float64)
     if values.ndim == 1:
         values = values[:, None]
-    slope, intercept = fit_linear_trajectory(values)
-    z = np.arange(len(values) + 1, len(values) + n_ahead + 1, dtype=np.float64)
-    predicted = z[:, None] * slope[None, :] + intercept[None, :]
+    if method == "line":
+        slope, intercept = fit_linear_trajectory(values)
+        z = np.arange(len(values) + 1, len(values) + n_ahead + 1, dtype=np.float64)
+        predicted = z[:, None] * slope[None, :] + intercept[None, :]
+    elif method == "velocity":
+        if len(values) < 2:
+            raise ValueError("a trajectory needs at least two iterations")
+        predicted = _extrapolate_velocity(values, n_ahead)
+    else:
+        raise ValueError(f"unknown trajectory method {method!r}")
     if bounds is not None:
         for column, (low, high) in enumerate(bounds):
             predicted[:, column] = np.clip(predicted[:, column], low, high)
     return predicted
+
+
+#: ``trajectory=`` of the tuner -> extrapolation method.
+TRAJECTORIES = {"linear": "velocity", "linear-paper": "line"}
+
+
+# ---------------------------------------------------------------------------
+# The numpy path.
+#
+# A student step of the tuner is a handful of products on tiny matrices (15
+# rows and a linear model in the paper's synthetic experiment), where torch's
+# per-operation overhead and autograd's graph bookkeeping cost far more than the
+# arithmetic. The functions below compute the same step and the same exact
+# hypergradient with numpy, in closed form, without a graph:
+#
+#     dL_val(w')/d theta = -gamma <v, d grad_w L_train(w, theta) / d theta>
+#                        = -gamma <J v, d delta / d theta>,
+#
+# where theta is lambda_1 or T, v = grad_w' L_val(w'), ``delta`` the gradient
+# of the training loss with respect to the training logits (linear in the
+# metaparameters' effect, since the forward pass at w does not depend on
+# them), and J v the forward-mode derivative (Jacobian-vector product) of the
+# training logits at w along v. Parameters are lists ``[W_0, b_0, W_1, ...]``
+# of one network, ``W_l`` of shape ``(fan_in, fan_out)``, ``b_l`` ``(fan_out,)``.
+
+
+def _np_activate(z, activation):
+    if activation == "relu":
+        return np.maximum(z, 0.0)
+    if activation == "tanh":
+        return np.tanh(z)
+    if activation == "logistic":
+        return 0.5 * (1.0 + np.tanh(0.5 * z))
+    return z
+
+
+def _np_activation_derivative(a, activation):
+    # Expressed through the layer's output, as in ``_mlp``.
+    if activation == "relu":
+        return (a > 0).astype(a.dtype)
+    if activation == "tanh":
+        return 1.0 - a * a
+    if activation == "logistic":
+        return a * (1.0 - a)
+    return None
+
+
+def np_forward(params, X, activation="relu"):
+    """Logits ``(n, c)`` and hidden activations of one network (numpy)."""
+    hidden = []
+    h = X
+    n_layers = len(params) // 2
+    for layer in range(n_layers):
+        z = h @ params[2 * layer]
+        z += params[2 * layer + 1]
+        if layer == n_layers - 1:
+            return z, hidden
+        h = _np_activate(z, activation)
+        hidden.append(h)
+
+
+def np_backward(params, X, hidden, delta, activation="relu", derivatives=None):
+    """Gradients of a loss whose gradient in the logits is ``delta`` (numpy).
+
+    ``derivatives`` optionally holds the activation derivatives of the hidden
+    layers (see `np_activation_derivatives`), for a caller that reuses them.
+    """
+    if derivatives is None:
+        derivatives = np_activation_derivatives(hidden, activation)
+    n_layers = len(params) // 2
+    grads = [None] * len(params)
+    for layer in range(n_layers - 1, -1, -1):
+        inputs = hidden[layer - 1] if layer > 0 else X
+        grads[2 * layer] = inputs.T @ delta
+        grads[2 * layer + 1] = delta.sum(axis=0)
+        if layer > 0:
+            delta = delta @ params[2 * layer].T
+            if derivatives[layer - 1] is not None:
+                delta *= derivatives[layer - 1]
+    return grads
+
+
+def np_activation_derivatives(hidden, activation="relu"):
+    """Derivative of the activation at every hidden layer (None for identity)."""
+    return [_np_activation_derivative(h, activation) for h in hidden]
+
+
+def np_jvp(params, X, hidden, tangents, activation="relu", derivatives=None):
+    """Derivative of the logits at ``params`` along ``tangents`` (forward mode)."""
+    if derivatives is None:
+        derivatives = np_activation_derivatives(hidden, activation)
+    n_layers = len(params) // 2
+    dh = None
+    h = X
+    for layer in range(n_layers):
+        dz = h @ tangents[2 * layer]
+        dz += tangents[2 * layer + 1]
+        if dh is not None:
+            dz += dh @ params[2 * layer]
+        if layer == n_layers - 1:
+            return dz
+        derivative = derivatives[layer]
+        dh = dz if derivative is None else derivative * dz
+        h = hidden[layer]
+
+
+#: Up to this many classes, row maxima and sums are taken column by column:
+#: numpy's reductions over a short last axis cost about 10 us whatever its
+#: length, several times a whole student step's arithmetic.
+_COLUMNWISE_MAX_CLASSES = 8
+
+
+def _row_reduce(ufunc, z):
+    """``ufunc.reduce(z, axis=-1, keepdims=True)``, fast for few classes."""
+    n_classes = z.shape[-1]
+    if n_classes > _COLUMNWISE_MAX_CLASSES or n_classes < 2:
+        return ufunc.reduce(z, axis=-1, keepdims=True)
+    out = ufunc(z[..., 0:1], z[..., 1:2])
+    for column in range(2, n_classes):
+        ufunc(out, z[..., column : column + 1], out=out)
+    return out
+
+
+def _np_log_softmax(z):
+    """Log-softmax over the last axis."""
+    z = z - _row_reduce(np.maximum, z)
+    return z - np.log(_row_reduce(np.add, np.exp(z)))
+
+
+class NumpyKDStep:
+    """Student steps and exact hypergradients of the tuner, in numpy.
+
+    Holds the data (already standardised, in the working dtype) and computes,
+    for a minibatch, the SGD step on the distillation loss and, optionally,
+    the greedy hypergradient ``[dL_val/dlam, dL_val/dT]`` at the new weights;
+    the numbers agree with `exact_hypergradient` / `training_step` to float
+    tolerance (tests).
+    """
+
+    def __init__(
+        self,
+        X,
+        teacher_logits,
+        y_onehot,
+        X_val,
+        y_val_onehot,
+        val_temperature,
+        lr,
+        activation,
+        hinton_scaling,
+    ):
+        # One array, so that a minibatch is a single fancy-indexing copy.
+        self._rows = np.hstack([X, teacher_logits, y_onehot])
+        self._split = (X.shape[1], X.shape[1] + teacher_logits.shape[1])
+        self.X_val, self.y_val = X_val, y_val_onehot
+        self.val_temperature = float(val_temperature)
+        self.lr = float(lr)
+        self.activation = activation
+        self.hinton_scaling = bool(hinton_scaling)
+
+    def step(self, params, batch, lam, temperature, hypergradient):
+        """Returns ``(new_params, hypergradient or None, training loss)``."""
+        rows = self._rows[batch]
+        a, b = self._split
+        X, f, y = rows[:, :a], rows[:, a:b], rows[:, b:]
+        n = X.shape[0]
+        logits, hidden = np_forward(params, X, self.activation)
+        derivatives = np_activation_derivatives(hidden, self.activation)
+        # The three softmaxes of a step in one stacked call: their cost is the
+        # number of numpy calls, not the arithmetic.
+        stacked = np.empty((3, *logits.shape), dtype=logits.dtype)
+        stacked[0] = logits
+        np.divide(logits, temperature, out=stacked[1])
+        np.divide(f, temperature, out=stacked[2])
+        log_all = _np_log_softmax(stacked)
+        log_hard, log_soft, log_q = log_all
+        p_hard, p_soft, q = np.exp(log_all)
+        scale = temperature if self.hinton_scaling else 1.0 / temperature
+        hard = (p_hard - y) / n
+        soft = (p_soft - q) * (scale / n)
+        delta = lam * hard + (1.0 - lam) * soft
+        grads = np_backward(params, X, hidden, delta, self.activation, derivatives)
+        new_params = [p - self.lr * g for p, g in zip(params, grads, strict=True)]
+
+        ce_hard = -float(np.vdot(y, log_hard)) / n
+        ce_soft = -float(np.vdot(q, log_soft)) / n
+        if self.hinton_scaling:
+            ce_soft *= temperature * temperature
+        loss = lam * ce_hard + (1.0 - lam) * ce_soft
+        if not hypergradient:
+            return new_params, None, loss
+
+        # v = grad of the validation loss at the new weights.
+        val_logits, val_hidden = np_forward(new_params, self.X_val, self.activation)
+        log_val = _np_log_softmax(val_logits / self.val_temperature)
+        # Kept: the epoch's validation loss is often taken at these weights.
+        self._val_cache = (new_params, log_val)
+        val_delta = (np.exp(log_val) - self.y_val) / (
+            self.X_val.shape[0] * self.val_temperature
+        )
+        v = np_backward(new_params, self.X_val, val_hidden, val_delta, self.activation)
+        u = np_jvp(params, X, hidden, v, self.activation, derivatives)
+
+        # d softmax(z / T) / dT = -p (z - <p, z>) / T^2, row by row.
+        t2 = temperature * temperature
+        dp = p_soft * (_row_reduce(np.add, p_soft * logits) - logits)
+        dq = q * (_row_reduce(np.add, q * f) - f)
+        if self.hinton_scaling:
+            d_soft = ((p_soft - q) + (dp - dq) / temperature) / n
+        else:
+            d_soft = ((dp - dq) / temperature - (p_soft - q)) / (t2 * n)
+        grad_lam = -self.lr * float(np.vdot(u, hard - soft))
+        grad_temp = -self.lr * (1.0 - lam) * float(np.vdot(u, d_soft))
+        return new_params, np.array([grad_lam, grad_temp]), loss
+
+    def validation_loss(self, params):
+        cached = getattr(self, "_val_cache", None)
+        if cached is not None and cached[0] is params:
+            log_proba = cached[1]
+        else:
+            logits, _ = np_forward(params, self.X_val, self.activation)
+            log_proba = _np_log_softmax(logits / self.val_temperature)
+        return -float(np.vdot(self.y_val, log_proba)) / self.X_val.shape[0]

@@ -1,5 +1,6 @@
 """KDMetaparamTuner: knowledge distillation with hypergradient-tuned metaparameters."""
 
+import contextlib
 from collections import deque
 from numbers import Integral, Real
 
@@ -8,15 +9,17 @@ import torch
 from sklearn.base import ClassifierMixin, _fit_context, clone
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
-from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from ._base import TorchEstimatorBase, check_hidden_layer_sizes, fit_standardisation
 from ._kd_hypergradient import (
     HYPERGRADIENTS,
+    TRAJECTORIES,
+    NumpyKDStep,
+    meta_step,
     predict_linear_trajectory,
-    project,
     training_step,
     validation_loss,
 )
@@ -86,6 +89,132 @@ def stratified_validation_split(y_index, validation_fraction, rng):
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
 
 
+#: The numpy path is used when the validation forward pass (the largest product
+#: of a step) is at most this many multiply-adds. It removes a fixed
+#: per-operation overhead (benchmarks/bench_kd_speed.py); beyond this size the
+#: arithmetic dominates, the gain vanishes, and the torch path, whose kernels
+#: may use several threads, is kept.
+NUMPY_PATH_MAX_WORK = 2_000_000
+
+
+def _use_numpy_path(hypergradient, sizes, n_val):
+    """Whether a fit runs its student through `NumpyKDStep`.
+
+    Only the exact hypergradient has a numpy implementation; the
+    finite-difference variant stays on torch.
+    """
+    if hypergradient != "exact":
+        return False
+    work = n_val * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    return work <= NUMPY_PATH_MAX_WORK
+
+
+class _TorchStudent:
+    """The student on torch: autograd through the step (the reference path)."""
+
+    def __init__(self, params, X, teacher_logits, y_index, X_val, yv_index, c, est):
+        dtype = torch.float32
+        self.params = params
+        self.X = torch.as_tensor(X, dtype=dtype)
+        self.X_val = torch.as_tensor(X_val, dtype=dtype)
+        y = torch.as_tensor(y_index, dtype=torch.int64)
+        self.y = torch.nn.functional.one_hot(y, c).to(dtype)
+        self.y_val = torch.as_tensor(yv_index, dtype=torch.int64)
+        self.f = torch.as_tensor(teacher_logits, dtype=dtype)
+        self.hypergradient = HYPERGRADIENTS[est.hypergradient]
+        self.lr = float(est.learning_rate_init)
+        self.val_temperature = est.val_temperature
+        self.activation = est.activation
+        self.hinton_scaling = est.hinton_scaling
+
+    def step(self, rows, lam, temperature, with_hypergradient):
+        batch = torch.as_tensor(rows, dtype=torch.int64)
+        Xb, yb, fb = self.X[batch], self.y[batch], self.f[batch]
+        if with_hypergradient:
+            self.params, grad, loss, _ = self.hypergradient(
+                self.params,
+                Xb,
+                fb,
+                yb,
+                lam,
+                temperature,
+                self.lr,
+                self.X_val,
+                self.y_val,
+                self.val_temperature,
+                self.activation,
+                self.hinton_scaling,
+            )
+            return grad, loss
+        with torch.no_grad():
+            self.params, loss = training_step(
+                self.params,
+                Xb,
+                fb,
+                yb,
+                lam,
+                temperature,
+                self.lr,
+                self.activation,
+                self.hinton_scaling,
+            )
+        return None, loss.item()
+
+    def validation_loss(self):
+        with torch.no_grad():
+            return validation_loss(
+                self.params,
+                self.X_val,
+                self.y_val,
+                self.val_temperature,
+                self.activation,
+            ).item()
+
+    def coefs_intercepts(self):
+        return (
+            [to_numpy(w)[0] for w in self.params[0::2]],
+            [to_numpy(b)[0, 0] for b in self.params[1::2]],
+        )
+
+
+class _NumpyStudent:
+    """The student on numpy, float32 like the torch path (see `NumpyKDStep`)."""
+
+    def __init__(self, params, X, teacher_logits, y_index, X_val, yv_index, c, est):
+        dtype = np.float32
+        self.params = [
+            p.numpy()[0] if i % 2 == 0 else p.numpy()[0, 0]
+            for i, p in enumerate(params)
+        ]
+        eye = np.eye(c, dtype=dtype)
+        self.core = NumpyKDStep(
+            X.astype(dtype),
+            teacher_logits.astype(dtype),
+            eye[y_index],
+            X_val.astype(dtype),
+            eye[yv_index],
+            est.val_temperature,
+            est.learning_rate_init,
+            est.activation,
+            est.hinton_scaling,
+        )
+
+    def step(self, rows, lam, temperature, with_hypergradient):
+        self.params, grad, loss = self.core.step(
+            self.params, rows, lam, temperature, with_hypergradient
+        )
+        return grad, loss
+
+    def validation_loss(self):
+        return self.core.validation_loss(self.params)
+
+    def coefs_intercepts(self):
+        return (
+            [w.astype(np.float64) for w in self.params[0::2]],
+            [b.astype(np.float64) for b in self.params[1::2]],
+        )
+
+
 class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
     """Knowledge distillation into an MLP student whose distillation
     metaparameters are tuned by hypergradient descent while it trains.
@@ -136,11 +265,15 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         step, or the central-difference Hessian-vector product of DARTS with
         ``eps = 0.01 / ||grad_w L_val||``.
 
-    trajectory : {None, "linear"}, default=None
-        ``None``: a hypergradient step at every student iteration. ``"linear"``:
+    trajectory : {None, "linear", "linear-paper"}, default=None
+        ``None``: a hypergradient step at every student iteration. Otherwise
         ``e1`` hypergradient iterations, then ``e2`` iterations whose
-        metaparameters are predicted by a least-squares line in the iteration
-        index fitted to the previous ``e1`` values, repeated until training ends.
+        metaparameters are extrapolated without a hypergradient, repeated until
+        training ends. ``"linear-paper"``: the least-squares line through the
+        last ``e1`` values (Algorithm 1 of the paper). ``"linear"``: from the
+        last value, along the least-squares trend of the last ``e1`` steps,
+        coming to rest where that trend reaches zero (it does not overshoot a
+        converging path as the line does; see the user guide).
 
     e1 : int, default=10
         Hypergradient iterations per cycle of the linear trajectory (>= 2).
@@ -152,6 +285,18 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         Step size of the metaparameters' gradient descent. ``0`` keeps them at
         their initial values and computes no hypergradient (plain distillation
         with fixed metaparameters, the baseline to compare against).
+
+    meta_gradient_clip : float or None, default=None
+        Clip every component of the hypergradient into ``[-c, c]`` before the
+        metaparameter step (the authors' code clips by value at 0.01). With
+        ``temperature_step="log"`` the clipped component is the derivative
+        with respect to ``log T``. ``None`` does not clip.
+
+    temperature_step : {"linear", "log"}, default="linear"
+        ``"linear"``: gradient steps in ``T`` itself, as equation (3).
+        ``"log"``: gradient steps in ``log T`` (``T <- T * exp(-meta_lr * T *
+        dL/dT)``), which keeps steps proportionate near the lower bound,
+        where ``dL/dT`` grows like ``1 / T**2``.
 
     val_temperature : float, default=1.0
         Temperature ``T_val`` of the validation cross-entropy (fixed).
@@ -292,10 +437,12 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         "lambda_init": [Interval(Real, 0, 1, closed="both")],
         "temperature_init": [Interval(Real, 0, None, closed="neither")],
         "hypergradient": [StrOptions(set(HYPERGRADIENTS))],
-        "trajectory": [None, StrOptions({"linear"})],
+        "trajectory": [None, StrOptions({"linear", "linear-paper"})],
         "e1": [Interval(Integral, 2, None, closed="left")],
         "e2": [Interval(Integral, 1, None, closed="left")],
         "meta_learning_rate": [Interval(Real, 0, None, closed="left")],
+        "meta_gradient_clip": [None, Interval(Real, 0, None, closed="neither")],
+        "temperature_step": [StrOptions({"linear", "log"})],
         "val_temperature": [Interval(Real, 0, None, closed="neither")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "lambda_bounds": [tuple, list],
@@ -322,6 +469,8 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         e1=10,
         e2=10,
         meta_learning_rate=0.1,
+        meta_gradient_clip=None,
+        temperature_step="linear",
         val_temperature=1.0,
         validation_fraction=0.1,
         lambda_bounds=(0.0, 1.0),
@@ -344,6 +493,8 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         self.e1 = e1
         self.e2 = e2
         self.meta_learning_rate = meta_learning_rate
+        self.meta_gradient_clip = meta_gradient_clip
+        self.temperature_step = temperature_step
         self.val_temperature = val_temperature
         self.validation_fraction = validation_fraction
         self.lambda_bounds = lambda_bounds
@@ -437,17 +588,25 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         self.teacher_ = self._fit_teacher(X_train, y_train, rng)
         teacher_logits = self._teacher_logits(X_train)
 
-        self._train_student(
-            X_train,
-            y_index_train,
-            teacher_logits,
-            X_val_,
-            yv_index,
-            hidden,
-            lambda_bounds,
-            temperature_bounds,
-            rng,
+        blas_limit = (
+            threadpool_limits(limits=self.n_threads, user_api="blas")
+            if self.n_threads is not None
+            else contextlib.nullcontext()
         )
+        # Overflow in the numpy path is reported as a DivergenceError naming the
+        # parameter to lower, as on torch, not as a RuntimeWarning.
+        with blas_limit, np.errstate(all="ignore"):
+            self._train_student(
+                X_train,
+                y_index_train,
+                teacher_logits,
+                X_val_,
+                yv_index,
+                hidden,
+                lambda_bounds,
+                temperature_bounds,
+                rng,
+            )
 
     def _fit_teacher(self, X, y, rng):
         teacher_seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -513,32 +672,36 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         temperature_bounds,
         rng,
     ):
-        dtype = torch.float32
         n_train, n_features = X_train.shape
         n_classes = len(self.classes_)
         self.mean_, self.scale_ = fit_standardisation(X_train)
 
-        def tensor(array, kind=dtype):
-            return torch.as_tensor(array, dtype=kind)
-
-        X_t = tensor((X_train - self.mean_) / self.scale_)
-        Xv_t = tensor((X_val - self.mean_) / self.scale_)
-        y_onehot = torch.nn.functional.one_hot(tensor(y_index, torch.int64), n_classes)
-        y_onehot = y_onehot.to(dtype)
-        yv_t = tensor(yv_index, torch.int64)
-        f_t = tensor(teacher_logits)
-
         generator = torch_generator(rng)
         sizes = layer_sizes(n_features, hidden, n_classes)
-        params = xavier_init(sizes, 1, generator=generator, dtype=dtype)
+        params = xavier_init(sizes, 1, generator=generator, dtype=torch.float32)
+        backend_class = (
+            _NumpyStudent
+            if _use_numpy_path(self.hypergradient, sizes, len(yv_index))
+            else _TorchStudent
+        )
+        student = backend_class(
+            params,
+            (X_train - self.mean_) / self.scale_,
+            teacher_logits,
+            y_index,
+            (X_val - self.mean_) / self.scale_,
+            yv_index,
+            n_classes,
+            self,
+        )
 
         lam, temperature = float(self.lambda_init), float(self.temperature_init)
         tune = self.meta_learning_rate > 0
-        linear = self.trajectory == "linear"
-        hypergradient = HYPERGRADIENTS[self.hypergradient]
-        lr, meta_lr = float(self.learning_rate_init), float(self.meta_learning_rate)
+        linear = self.trajectory in ("linear", "linear-paper")
+        meta_lr = float(self.meta_learning_rate)
         batch_size = min(self.batch_size, n_train)
         name = type(self).__name__
+        advice = "Lower learning_rate_init (the student's step size)."
 
         lam_path, temp_path, predicted_path = [], [], []
         cycle, pending = [], deque()
@@ -548,37 +711,23 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         for epoch in range(1, self.max_iter + 1):
             order = rng.permutation(n_train)
             epoch_loss = 0.0
-            for batch_slice in gen_batches(n_train, batch_size):
-                batch = tensor(order[batch_slice], torch.int64)
-                Xb, yb, fb = X_t[batch], y_onehot[batch], f_t[batch]
+            # A plain range: gen_batches validates its arguments at every call,
+            # which costs more than a student step of the numpy path.
+            for first in range(0, n_train, batch_size):
+                batch_slice = slice(first, min(first + batch_size, n_train))
                 predicted = bool(pending)
                 if predicted:
                     lam, temperature = pending.popleft()
                 lam_path.append(lam)
                 temp_path.append(temperature)
                 predicted_path.append(predicted)
-                if tune and not predicted:
-                    params, grad, loss, _ = hypergradient(
-                        params,
-                        Xb,
-                        fb,
-                        yb,
-                        lam,
-                        temperature,
-                        lr,
-                        Xv_t,
-                        yv_t,
-                        self.val_temperature,
-                        self.activation,
-                        self.hinton_scaling,
-                    )
+                with_hypergradient = tune and not predicted
+                grad, loss = student.step(
+                    order[batch_slice], lam, temperature, with_hypergradient
+                )
+                check_finite_loss(loss, len(lam_path), name, advice)
+                if with_hypergradient:
                     n_hyper += 1
-                    check_finite_loss(
-                        loss,
-                        len(lam_path),
-                        name,
-                        "Lower learning_rate_init (the student's step size).",
-                    )
                     if not np.all(np.isfinite(grad)):
                         raise DivergenceError(
                             f"{name} diverged at iteration {len(lam_path)}: the "
@@ -586,60 +735,41 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
                             "learning_rate_init (the student's step size) or "
                             "meta_learning_rate."
                         )
-                    lam = project(lam - meta_lr * grad[0], lambda_bounds)
-                    temperature = project(
-                        temperature - meta_lr * grad[1], temperature_bounds
+                    lam, temperature = meta_step(
+                        lam,
+                        temperature,
+                        grad,
+                        meta_lr,
+                        self.meta_gradient_clip,
+                        self.temperature_step,
+                        lambda_bounds,
+                        temperature_bounds,
                     )
                     if linear:
                         cycle.append((lam, temperature))
                         if len(cycle) == self.e1:
                             predictions = predict_linear_trajectory(
-                                cycle, self.e2, (lambda_bounds, temperature_bounds)
+                                cycle,
+                                self.e2,
+                                (lambda_bounds, temperature_bounds),
+                                method=TRAJECTORIES[self.trajectory],
                             )
                             pending.extend((float(a), float(b)) for a, b in predictions)
                             cycle = []
-                else:
-                    with torch.no_grad():
-                        params, loss = training_step(
-                            params,
-                            Xb,
-                            fb,
-                            yb,
-                            lam,
-                            temperature,
-                            lr,
-                            self.activation,
-                            self.hinton_scaling,
-                        )
-                    loss = loss.item()
-                    check_finite_loss(
-                        loss,
-                        len(lam_path),
-                        name,
-                        "Lower learning_rate_init (the student's step size).",
-                    )
                 epoch_loss += loss * (batch_slice.stop - batch_slice.start)
-            with torch.no_grad():
-                val_loss = validation_loss(
-                    params, Xv_t, yv_t, self.val_temperature, self.activation
-                ).item()
-            check_finite_loss(
-                val_loss,
-                len(lam_path),
-                name,
-                "Lower learning_rate_init (the student's step size).",
-            )
+            val_loss = student.validation_loss()
+            check_finite_loss(val_loss, len(lam_path), name, advice)
             self.loss_curve_.append(epoch_loss / n_train)
             self.validation_loss_curve_.append(val_loss)
             progress.update(epoch, self.loss_curve_[-1])
 
-        if not all(torch.isfinite(p).all() for p in params):
+        coefs, intercepts = student.coefs_intercepts()
+        if not all(np.all(np.isfinite(p)) for p in coefs + intercepts):
             raise DivergenceError(
                 f"{name} diverged: the student's weights are not finite. Lower "
                 "learning_rate_init (the student's step size)."
             )
-        self.coefs_ = [to_numpy(w)[0] for w in params[0::2]]
-        self.intercepts_ = [to_numpy(b)[0, 0] for b in params[1::2]]
+        self.coefs_, self.intercepts_ = coefs, intercepts
         self.lambda_, self.temperature_ = float(lam), float(temperature)
         self.lambda_path_ = np.asarray(lam_path, dtype=np.float64)
         self.temperature_path_ = np.asarray(temp_path, dtype=np.float64)

@@ -5,11 +5,13 @@ import pytest
 import torch
 
 from skdistill._kd_hypergradient import (
+    NumpyKDStep,
     exact_hypergradient,
     finite_difference_hypergradient,
     fit_linear_trajectory,
     kd_loss,
     kd_loss_delta,
+    meta_step,
     predict_linear_trajectory,
     project,
     training_step,
@@ -204,3 +206,161 @@ def test_predictions_and_steps_are_projected_into_bounds():
     assert project(-0.3, (0.0, 1.0)) == 0.0
     assert project(12.0, (0.1, 10.0)) == 10.0
     assert project(0.5, (0.0, 1.0)) == 0.5
+
+
+def _numpy_step(params, X, y_onehot, teacher_logits, X_val, y_val, **kwargs):
+    """The `NumpyKDStep` of the tiny problem and its parameters, in numpy."""
+    n_classes = y_onehot.shape[1]
+    core = NumpyKDStep(
+        X.numpy(),
+        teacher_logits.numpy(),
+        y_onehot.numpy(),
+        X_val.numpy(),
+        np.eye(n_classes)[y_val.numpy()],
+        kwargs["val_temperature"],
+        kwargs["lr"],
+        kwargs["activation"],
+        kwargs["hinton_scaling"],
+    )
+    numpy_params = [
+        p[0].numpy() if i % 2 == 0 else p[0, 0].numpy() for i, p in enumerate(params)
+    ]
+    return core, numpy_params
+
+
+@pytest.mark.parametrize("hinton_scaling", [False, True])
+@pytest.mark.parametrize(
+    "hidden, activation",
+    [((), "identity"), ((4,), "relu"), ((3, 3), "tanh"), ((5,), "logistic")],
+)
+def test_numpy_path_matches_autograd_path(hidden, activation, hinton_scaling):
+    params, X, y_onehot, teacher_logits, X_val, y_val = _tiny_problem(hidden, seed=4)
+    lam, temperature, lr, val_temperature = 0.3, 1.7, 0.5, 0.4
+    new_params, expected, loss, _ = exact_hypergradient(
+        params,
+        X,
+        teacher_logits,
+        y_onehot,
+        lam,
+        temperature,
+        lr,
+        X_val,
+        y_val,
+        val_temperature,
+        activation,
+        hinton_scaling,
+    )
+    core, numpy_params = _numpy_step(
+        params,
+        X,
+        y_onehot,
+        teacher_logits,
+        X_val,
+        y_val,
+        lr=lr,
+        val_temperature=val_temperature,
+        activation=activation,
+        hinton_scaling=hinton_scaling,
+    )
+    rows = np.arange(X.shape[0])
+    new_numpy, grad, numpy_loss = core.step(numpy_params, rows, lam, temperature, True)
+    assert np.all(np.abs(expected) > 1e-6)
+    np.testing.assert_allclose(grad, expected, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(numpy_loss, loss, rtol=1e-12)
+    for torch_p, numpy_p in zip(new_params, new_numpy, strict=True):
+        np.testing.assert_allclose(
+            torch_p.numpy().reshape(numpy_p.shape), numpy_p, rtol=1e-12, atol=1e-14
+        )
+    # Without the hypergradient, the same step and loss.
+    again, none, plain_loss = core.step(numpy_params, rows, lam, temperature, False)
+    assert none is None and plain_loss == numpy_loss
+    for a, b in zip(again, new_numpy, strict=True):
+        np.testing.assert_array_equal(a, b)
+    expected_val = validation_loss(
+        new_params, X_val, y_val, val_temperature, activation
+    ).item()
+    np.testing.assert_allclose(core.validation_loss(new_numpy), expected_val)
+    np.testing.assert_allclose(core.validation_loss(again), expected_val)
+
+
+@pytest.mark.parametrize("hinton_scaling", [False, True])
+@pytest.mark.parametrize(
+    "hidden, activation", [((), "identity"), ((4,), "relu"), ((3, 3), "logistic")]
+)
+def test_numpy_hypergradient_matches_central_differences(
+    hidden, activation, hinton_scaling
+):
+    params, X, y_onehot, teacher_logits, X_val, y_val = _tiny_problem(hidden, seed=5)
+    kwargs = dict(
+        lr=0.5,
+        val_temperature=0.7,
+        activation=activation,
+        hinton_scaling=hinton_scaling,
+    )
+    core, numpy_params = _numpy_step(
+        params, X, y_onehot, teacher_logits, X_val, y_val, **kwargs
+    )
+    rows = np.arange(X.shape[0])
+    lam, temperature = 0.4, 2.0
+    _, analytic, _ = core.step(numpy_params, rows, lam, temperature, True)
+
+    def phi(lam_, temperature_):
+        new, _, _ = core.step(numpy_params, rows, lam_, temperature_, False)
+        return core.validation_loss(new)
+
+    eps = 1e-6
+    numeric = np.array(
+        [
+            (phi(lam + eps, temperature) - phi(lam - eps, temperature)) / (2 * eps),
+            (phi(lam, temperature + eps) - phi(lam, temperature - eps)) / (2 * eps),
+        ]
+    )
+    assert np.all(np.abs(analytic) > 1e-5)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-10)
+
+
+def test_meta_step_clips_by_value_and_steps_in_log_t():
+    bounds = ((0.0, 1.0), (0.1, 10.0))
+    lam, temperature = meta_step(0.5, 2.0, [3.0, -0.002], 0.1, 0.01, "linear", *bounds)
+    assert lam == pytest.approx(0.5 - 0.1 * 0.01)
+    assert temperature == pytest.approx(2.0 + 0.1 * 0.002)
+    # In log T the gradient is T dL/dT and the step multiplies T.
+    lam, temperature = meta_step(0.5, 2.0, [0.0, 0.5], 0.1, None, "log", *bounds)
+    assert lam == 0.5
+    assert temperature == pytest.approx(2.0 * np.exp(-0.1 * 2.0 * 0.5))
+    # Near the lower bound a huge dL/dT moves T by a bounded factor in log T
+    # when clipped, where a plain step would jump far.
+    _, plain = meta_step(0.5, 0.12, [0.0, -19.0], 0.1, None, "linear", *bounds)
+    _, logged = meta_step(0.5, 0.12, [0.0, -19.0], 0.1, 1.0, "log", *bounds)
+    assert plain == pytest.approx(0.12 + 1.9)
+    assert logged == pytest.approx(0.12 * np.exp(0.1))
+    # Projection still applies.
+    assert meta_step(0.0, 0.1, [1.0, 1e6], 1.0, None, "log", *bounds) == (0.0, 0.1)
+
+
+def test_velocity_trajectory_agrees_with_the_line_on_a_line():
+    values = np.column_stack([0.5 - 0.01 * np.arange(6), 1.0 + 0.2 * np.arange(6)])
+    line = predict_linear_trajectory(values, 4, method="line")
+    velocity = predict_linear_trajectory(values, 4, method="velocity")
+    np.testing.assert_allclose(velocity, line, atol=1e-12)
+
+
+def test_velocity_trajectory_stops_instead_of_overshooting():
+    # A decelerating path that converges to 1: increments 0.5, 0.25, ...
+    values = 1.0 - 0.5 ** np.arange(1, 11)
+    line = predict_linear_trajectory(values, 10, method="line")[:, 0]
+    velocity = predict_linear_trajectory(values, 10, method="velocity")[:, 0]
+    # The least-squares line runs far past the limit (its slope averages the
+    # early, large steps) and jumps away from the last value.
+    assert line.max() > 1.2
+    assert abs(line[0] - values[-1]) > 0.1
+    # The increments' trend reaches zero: it comes to rest, continuously,
+    # monotonically and without passing the limit by more than its last step.
+    assert np.all(np.diff(np.r_[values[-1], velocity]) >= 0)
+    assert velocity.max() <= 1.0 + (values[-1] - values[-2])
+    assert abs(velocity[0] - values[-1]) <= values[-1] - values[-2]
+
+
+def test_unknown_trajectory_method_is_rejected():
+    with pytest.raises(ValueError, match="unknown trajectory method"):
+        predict_linear_trajectory(np.arange(3.0), 2, method="spline")

@@ -17,6 +17,7 @@ from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import skdistill._kd_metaparam_tuner as tuner_module
 from skdistill._kd_metaparam_tuner import KDMetaparamTuner
 from skdistill._utils import DivergenceError
 
@@ -155,10 +156,13 @@ def test_grid_search_over_fixed_metaparameters(moons):
     assert grid.best_estimator_.lambda_ == grid.best_params_["lambda_init"]
 
 
-def test_linear_trajectory_marks_predicted_iterations_and_stays_in_bounds(moons):
+@pytest.mark.parametrize("trajectory", ["linear", "linear-paper"])
+def test_linear_trajectory_marks_predicted_iterations_and_stays_in_bounds(
+    moons, trajectory
+):
     X, y = moons
     tuner = _tuner(
-        trajectory="linear",
+        trajectory=trajectory,
         e1=4,
         e2=3,
         batch_size=200,
@@ -174,6 +178,16 @@ def test_linear_trajectory_marks_predicted_iterations_and_stays_in_bounds(moons)
     assert tuner.n_hypergradient_steps_ == np.count_nonzero(~expected)
     assert tuner.lambda_path_.min() >= 0.1 and tuner.lambda_path_.max() <= 0.9
     assert tuner.temperature_path_.min() >= 0.5 and tuner.temperature_path_.max() <= 3.0
+    # The projection was exercised: both bounds of lambda_1 were reached.
+    assert tuner.lambda_path_.min() == 0.1 and tuner.lambda_path_.max() == 0.9
+    if trajectory == "linear":
+        # Predicted blocks continue from the last hypergradient value and move
+        # monotonically (they stop rather than turn back).
+        for start in range(4, tuner.t_ - 2, 7):
+            for path in (tuner.lambda_path_, tuner.temperature_path_):
+                steps = np.diff(path[start : start + 3])
+                assert np.all(steps >= -1e-12) or np.all(steps <= 1e-12)
+        return
     # Every predicted block lies on a line (unless clipped into bounds).
     blocks_checked = 0
     for start in range(4, tuner.t_ - 2, 7):
@@ -186,8 +200,6 @@ def test_linear_trajectory_marks_predicted_iterations_and_stays_in_bounds(moons)
                 np.testing.assert_allclose(np.diff(block, 2), 0.0, atol=1e-12)
                 blocks_checked += 1
     assert blocks_checked >= 3
-    # The projection was exercised: both bounds of lambda_1 were reached.
-    assert tuner.lambda_path_.min() == 0.1 and tuner.lambda_path_.max() == 0.9
 
 
 def test_linear_trajectory_uses_fewer_hypergradients(moons):
@@ -378,6 +390,10 @@ def test_bad_input_raises_clear_errors(X, y, match):
         (dict(e1=1), ValueError, "e1"),
         (dict(hypergradient="newton"), ValueError, "hypergradient"),
         (dict(meta_learning_rate=-1.0), ValueError, "meta_learning_rate"),
+        (dict(meta_gradient_clip=0.0), ValueError, "meta_gradient_clip"),
+        (dict(meta_gradient_clip=-0.01), ValueError, "meta_gradient_clip"),
+        (dict(temperature_step="exp"), ValueError, "temperature_step"),
+        (dict(trajectory="quadratic"), ValueError, "trajectory"),
     ],
 )
 def test_bad_parameters_raise_clear_errors(moons, params, error, match):
@@ -418,3 +434,82 @@ def test_teacher_probabilities_are_checked(moons):
     unfitted = FrozenEstimator(LogisticRegression())
     with pytest.raises(ValueError, match="not fitted"):
         _tuner(teacher=unfitted, max_iter=1).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(hidden_layer_sizes=(), batch_size=200, max_iter=60),
+        dict(hidden_layer_sizes=(32,), batch_size=32, max_iter=8),
+        dict(
+            hidden_layer_sizes=(32,),
+            activation="tanh",
+            hinton_scaling=True,
+            trajectory="linear",
+            e1=3,
+            e2=2,
+            temperature_step="log",
+            batch_size=32,
+            max_iter=8,
+        ),
+    ],
+)
+def test_numpy_path_follows_the_torch_path(moons, params, monkeypatch):
+    X, y = moons
+    common = dict(lambda_init=0.5, temperature_init=2.0, random_state=0, **params)
+    assert tuner_module._use_numpy_path("exact", (2, 32, 2), 20)
+    fast = _tuner(**common).fit(X, y)
+    monkeypatch.setattr(tuner_module, "_use_numpy_path", lambda *args: False)
+    reference = _tuner(**common).fit(X, y)
+    # The metaparameters really moved, so the paths compare something.
+    assert np.ptp(reference.lambda_path_) > 1e-3
+    for name in ("lambda_path_", "temperature_path_", "loss_curve_"):
+        np.testing.assert_allclose(
+            getattr(fast, name), getattr(reference, name), rtol=1e-4, atol=1e-6
+        )
+    for a, b in zip(fast.coefs_, reference.coefs_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(fast.predicted_path_, reference.predicted_path_)
+    assert fast.n_hypergradient_steps_ == reference.n_hypergradient_steps_
+
+
+def test_numpy_path_is_chosen_by_size():
+    assert tuner_module._use_numpy_path("exact", (3, 2), 200)
+    assert not tuner_module._use_numpy_path("finite_difference", (3, 2), 200)
+    big = (100, 256, 256, 10)
+    assert not tuner_module._use_numpy_path("exact", big, 10_000)
+
+
+def test_meta_gradient_clip_bounds_every_step(moons):
+    X, y = moons
+    tuner = _tuner(
+        meta_learning_rate=1.0,
+        meta_gradient_clip=0.002,
+        lambda_init=0.5,
+        temperature_init=2.0,
+        random_state=0,
+    ).fit(X, y)
+    for path in (tuner.lambda_path_, tuner.temperature_path_):
+        steps = np.abs(np.diff(path))
+        assert steps.max() <= 0.002 + 1e-12
+    # The clip was active: without it the first steps are larger.
+    free = _tuner(
+        meta_learning_rate=1.0, lambda_init=0.5, temperature_init=2.0, random_state=0
+    ).fit(X, y)
+    assert np.abs(np.diff(free.lambda_path_)).max() > 0.002
+
+
+def test_temperature_steps_in_log_t(moons):
+    X, y = moons
+    common = dict(
+        meta_learning_rate=0.5, lambda_init=0.2, temperature_init=0.3, random_state=0
+    )
+    plain = _tuner(**common).fit(X, y)
+    logged = _tuner(temperature_step="log", **common).fit(X, y)
+    assert not np.allclose(plain.temperature_path_, logged.temperature_path_)
+    # The relative change of T per step is what log steps bound: exp(lr * c)
+    # with a clip c on T dL/dT.
+    clipped = _tuner(temperature_step="log", meta_gradient_clip=0.1, **common).fit(X, y)
+    ratios = clipped.temperature_path_[1:] / clipped.temperature_path_[:-1]
+    assert np.all(np.abs(np.log(ratios)) <= 0.5 * 0.1 + 1e-9)
+    assert np.ptp(clipped.temperature_path_) > 0

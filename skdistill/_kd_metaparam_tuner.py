@@ -13,7 +13,12 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
-from ._base import TorchEstimatorBase, check_hidden_layer_sizes, fit_standardisation
+from ._base import (
+    TorchEstimatorBase,
+    check_hidden_layer_sizes,
+    fit_standardisation,
+    run_iterations,
+)
 from ._kd_hypergradient import (
     HYPERGRADIENTS,
     TRAJECTORIES,
@@ -27,7 +32,6 @@ from ._mlp import ACTIVATIONS, layer_sizes, xavier_init
 from ._mlp_prediction import MLPPredictionMixin
 from ._utils import (
     DivergenceError,
-    ProgressReporter,
     check_finite_loss,
     check_local_random_state,
     to_numpy,
@@ -706,9 +710,10 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         lam_path, temp_path, predicted_path = [], [], []
         cycle, pending = [], deque()
         n_hyper = 0
-        self.loss_curve_, self.validation_loss_curve_ = [], []
-        progress = ProgressReporter(name, self.max_iter, self.verbose)
-        for epoch in range(1, self.max_iter + 1):
+        self.validation_loss_curve_ = []
+
+        def epoch(_):
+            nonlocal lam, temperature, cycle, n_hyper
             order = rng.permutation(n_train)
             epoch_loss = 0.0
             # A plain range: gen_batches validates its arguments at every call,
@@ -759,9 +764,10 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
                 epoch_loss += loss * (batch_slice.stop - batch_slice.start)
             val_loss = student.validation_loss()
             check_finite_loss(val_loss, len(lam_path), name, advice)
-            self.loss_curve_.append(epoch_loss / n_train)
             self.validation_loss_curve_.append(val_loss)
-            progress.update(epoch, self.loss_curve_[-1])
+            return epoch_loss / n_train
+
+        run_iterations(self, self.max_iter, epoch, advice=advice)
 
         coefs, intercepts = student.coefs_intercepts()
         if not all(np.all(np.isfinite(p)) for p in coefs + intercepts):

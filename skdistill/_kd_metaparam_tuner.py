@@ -1,6 +1,7 @@
 """KDMetaparamTuner: knowledge distillation with hypergradient-tuned metaparameters."""
 
 import contextlib
+import warnings
 from collections import deque
 from numbers import Integral, Real
 
@@ -10,7 +11,12 @@ from sklearn.base import ClassifierMixin, _fit_context, clone
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    has_fit_parameter,
+    validate_data,
+)
 from threadpoolctl import threadpool_limits
 
 from ._base import (
@@ -517,7 +523,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         # The teacher is validated when it is fitted.
         prefer_skip_nested_validation=False
     )
-    def fit(self, X, y, X_val=None, y_val=None):
+    def fit(self, X, y, X_val=None, y_val=None, sample_weight=None):
         """Fit the teacher, then train the student while tuning (lambda_1, T).
 
         Parameters
@@ -532,6 +538,13 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
             ``validation_fraction`` is ignored.
         y_val : array-like of shape (n_val,), default=None
             Labels of ``X_val``; each must be one of the classes of ``y``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows of ``X``: the student's training rows are drawn
+            with probability proportional to them (an unbiased estimate of the
+            weighted loss; the hypergradient is unchanged), the rows split off
+            for validation are resampled once the same way, and the teacher
+            is fitted with them when its ``fit`` takes ``sample_weight`` (a
+            warning says when it does not).
 
         Returns
         -------
@@ -539,11 +552,16 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
             The fitted estimator.
         """
         with self._fitting():
-            self._fit(X, y, X_val, y_val)
+            self._fit(X, y, X_val, y_val, sample_weight)
         return self
 
-    def _fit(self, X, y, X_val, y_val):
+    def _fit(self, X, y, X_val, y_val, sample_weight=None):
         X, self.classes_, y_index = self._validate_labelled(X, y)
+        if sample_weight is not None:
+            # Refuses negative weights and weights that are all zero.
+            sample_weight = _check_sample_weight(
+                sample_weight, X, ensure_non_negative=True
+            )
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         lambda_bounds = _check_bounds(self.lambda_bounds, "lambda_bounds", 0.0, 1.0)
         temperature_bounds = _check_bounds(
@@ -577,6 +595,14 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
                 y_index[train],
             )
             X_val_, yv_index = X[val], y_index[val]
+            if sample_weight is not None:
+                # The validation objective is a weighted mean: resample once.
+                val_weight, sample_weight = sample_weight[val], sample_weight[train]
+                if val_weight.sum() > 0:
+                    drawn = rng.choice(
+                        len(val), len(val), p=val_weight / val_weight.sum()
+                    )
+                    X_val_, yv_index = X_val_[drawn], yv_index[drawn]
         else:
             X_val_, y_val_ = validate_data(
                 self, X_val, y_val, dtype=np.float64, reset=False
@@ -589,7 +615,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
             yv_index = np.searchsorted(self.classes_, y_val_)
             X_train, y_train, y_index_train = X, y, y_index
 
-        self.teacher_ = self._fit_teacher(X_train, y_train, rng)
+        self.teacher_ = self._fit_teacher(X_train, y_train, rng, sample_weight)
         teacher_logits = self._teacher_logits(X_train)
 
         blas_limit = (
@@ -610,9 +636,10 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
                 lambda_bounds,
                 temperature_bounds,
                 rng,
+                sample_weight,
             )
 
-    def _fit_teacher(self, X, y, rng):
+    def _fit_teacher(self, X, y, rng, sample_weight=None):
         teacher_seed = int(rng.randint(np.iinfo(np.int32).max))
         if self.teacher is None:
             teacher = GradientBoostingClassifier(random_state=teacher_seed)
@@ -624,7 +651,19 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
             if teacher.get_params(deep=False).get("random_state", 0) is None:
                 teacher.set_params(random_state=teacher_seed)
         if not isinstance(teacher, FrozenEstimator):
-            teacher.fit(X, y)
+            if sample_weight is None:
+                teacher.fit(X, y)
+            elif has_fit_parameter(teacher, "sample_weight"):
+                teacher.fit(X, y, sample_weight=sample_weight)
+            else:
+                warnings.warn(
+                    f"The teacher {type(teacher).__name__} does not take "
+                    "sample_weight in fit; it is fitted without the weights (the "
+                    "student still uses them).",
+                    UserWarning,
+                    stacklevel=4,
+                )
+                teacher.fit(X, y)
         if not hasattr(teacher, "predict_proba"):
             raise TypeError(
                 f"The teacher {type(teacher).__name__} has no predict_proba after "
@@ -675,8 +714,10 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         lambda_bounds,
         temperature_bounds,
         rng,
+        sample_weight=None,
     ):
         n_train, n_features = X_train.shape
+        draw = None if sample_weight is None else sample_weight / sample_weight.sum()
         n_classes = len(self.classes_)
         self.mean_, self.scale_ = fit_standardisation(X_train)
 
@@ -714,7 +755,10 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
 
         def epoch(_):
             nonlocal lam, temperature, cycle, n_hyper
-            order = rng.permutation(n_train)
+            if draw is None:
+                order = rng.permutation(n_train)
+            else:  # rows drawn in proportion to their weights
+                order = rng.choice(n_train, n_train, p=draw)
             epoch_loss = 0.0
             # A plain range: gen_batches validates its arguments at every call,
             # which costs more than a student step of the numpy path.

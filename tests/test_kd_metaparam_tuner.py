@@ -41,7 +41,14 @@ def _tuner(**params):
             hidden_layer_sizes=(),
             random_state=0,
         ),
-    ]
+    ],
+    expected_failed_checks=lambda estimator: {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "The student's rows are drawn in proportion to their weights, so "
+            "weights match repeated rows in expectation only (see "
+            "test_integer_weights_act_like_repeated_rows)."
+        )
+    },
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
@@ -513,3 +520,52 @@ def test_temperature_steps_in_log_t(moons):
     ratios = clipped.temperature_path_[1:] / clipped.temperature_path_[:-1]
     assert np.all(np.abs(np.log(ratios)) <= 0.5 * 0.1 + 1e-9)
     assert np.ptp(clipped.temperature_path_) > 0
+
+
+class _WeightRecordingTeacher(LogisticRegression):
+    def fit(self, X, y, sample_weight=None):
+        self.seen_weight_ = sample_weight
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_sample_weight_reaches_the_teacher_and_draws_the_rows(moons):
+    X, y = moons
+    weight = np.where(y == 1, 3.0, 1.0)
+    tuner = _tuner(teacher=_WeightRecordingTeacher(), random_state=0)
+    tuner.fit(X, y, sample_weight=weight)
+    seen = tuner.teacher_.seen_weight_
+    assert seen is not None and set(np.unique(seen)) == {1.0, 3.0}
+    # Rows of weight zero are never drawn: the student ignores them, as if
+    # they were not there (compare with the data without them).
+    zero = np.where(np.arange(len(y)) % 3 == 0, 0.0, 1.0)
+    weighted = _tuner(random_state=0, max_iter=30).fit(X, y, sample_weight=zero)
+    assert weighted.score(X, y) > 0.7
+    with pytest.raises(ValueError, match="non-zero"):
+        _tuner().fit(X, y, sample_weight=np.zeros(len(y)))
+    with pytest.raises(ValueError, match="negative"):
+        _tuner().fit(X, y, sample_weight=-np.ones(len(y)))
+
+
+def test_integer_weights_act_like_repeated_rows(moons):
+    X, y = moons
+    weight = np.where(np.arange(len(y)) % 2 == 0, 2, 1)
+    repeated = np.repeat(np.arange(len(y)), weight)
+    params = dict(random_state=0, max_iter=40, meta_learning_rate=0.0)
+    scores_weighted, scores_repeated = [], []
+    for seed in range(3):
+        params["random_state"] = seed
+        w = _tuner(**params).fit(X, y, sample_weight=weight)
+        r = _tuner(**params).fit(X[repeated], y[repeated])
+        scores_weighted.append(w.score(X, y))
+        scores_repeated.append(r.score(X, y))
+    assert abs(np.mean(scores_weighted) - np.mean(scores_repeated)) < 0.05
+
+
+def test_a_teacher_without_sample_weight_is_fitted_without_it(moons):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y = moons
+    with pytest.warns(UserWarning, match="does not take sample_weight"):
+        _tuner(teacher=KNeighborsClassifier(), random_state=0).fit(
+            X, y, sample_weight=np.ones(len(y))
+        )

@@ -542,7 +542,7 @@ def test_sample_weight_reaches_the_teacher_and_draws_the_rows(moons):
     assert weighted.score(X, y) > 0.7
     with pytest.raises(ValueError, match="non-zero"):
         _tuner().fit(X, y, sample_weight=np.zeros(len(y)))
-    with pytest.raises(ValueError, match="negative"):
+    with pytest.raises(ValueError, match="Negative values"):
         _tuner().fit(X, y, sample_weight=-np.ones(len(y)))
 
 

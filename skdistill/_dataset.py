@@ -74,6 +74,29 @@ def _label_array(values):
     )
 
 
+def distilled_dataset_of(
+    source,
+    accepted="a DistilledDataset, a DatasetDistiller or another estimator that "
+    "produces a DistilledDataset as distilled_ (or a FrozenEstimator of a fitted "
+    "one)",
+):
+    """The `DistilledDataset` a ``distiller`` parameter stands for.
+
+    ``source`` is a dataset, a fitted distiller, or a FrozenEstimator of one;
+    anything else is refused with a TypeError that says what is ``accepted``.
+    """
+    from sklearn.frozen import FrozenEstimator
+
+    if isinstance(source, FrozenEstimator):
+        source = source.estimator
+    if isinstance(source, DistilledDataset):
+        return source
+    dataset = getattr(source, "distilled_", None)
+    if isinstance(dataset, DistilledDataset):
+        return dataset
+    raise TypeError(f"distiller must be {accepted}; got {type(source).__name__}.")
+
+
 class DistilledDataset:
     """A small training set: rows, soft labels, steps and a learned schedule.
 

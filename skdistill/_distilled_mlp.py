@@ -23,7 +23,7 @@ from ._base import (
     check_hidden_layer_sizes,
     run_iterations,
 )
-from ._dataset import DistilledDataset, check_soft_labels
+from ._dataset import DistilledDataset, check_soft_labels, distilled_dataset_of
 from ._mlp import (
     ACTIVATIONS,
     backward,
@@ -53,26 +53,6 @@ _ADAM_DEFAULT_LR = 1e-3
 def _as_tensor(array):
     """A float32 tensor holding a private, writable copy of ``array``."""
     return torch.from_numpy(np.array(array, dtype=np.float32))
-
-
-def distilled_dataset_of(source):
-    """The `DistilledDataset` a ``distiller`` parameter stands for.
-
-    ``source`` is a dataset, a fitted distiller, or a FrozenEstimator of one;
-    anything else is refused with a message that says what is accepted.
-    """
-    if isinstance(source, FrozenEstimator):
-        source = source.estimator
-    if isinstance(source, DistilledDataset):
-        return source
-    dataset = getattr(source, "distilled_", None)
-    if isinstance(dataset, DistilledDataset):
-        return dataset
-    raise TypeError(
-        "distiller must be a DistilledDataset, a DatasetDistiller or another "
-        "estimator that produces a DistilledDataset as distilled_ (or a "
-        f"FrozenEstimator of a fitted one); got {type(source).__name__}."
-    )
 
 
 class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):

@@ -23,10 +23,9 @@ from sklearn.metrics import accuracy_score
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._dataset import DistilledDataset
+from ._dataset import DistilledDataset, distilled_dataset_of
 from ._distilled_mlp import (
     DistilledMLPClassifier,
-    distilled_dataset_of,
     fit_networks,
     stacked_predict,
 )

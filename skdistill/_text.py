@@ -34,14 +34,13 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import TorchEstimatorBase, run_iterations
-from ._dataset import DistilledDataset
+from ._dataset import DistilledDataset, distilled_dataset_of
 from ._optim import Adam
 from ._unroll import project_rows_to_simplex
-from ._utils import check_local_random_state, to_numpy
+from ._utils import check_local_random_state, class_indices, to_numpy
 from ._version import __version__
 
 PAD = "<pad>"
@@ -99,14 +98,7 @@ def check_text_labels(estimator, X, y, min_classes=2):
             f"y must be 1-D with one label per text; got shape {y.shape} for "
             f"{X.shape[0]} texts."
         )
-    check_classification_targets(y)
-    classes, y_index = np.unique(y, return_inverse=True)
-    if len(classes) < min_classes:
-        raise ValueError(
-            f"{type(estimator).__name__} needs at least two classes in y; got one "
-            f"class: {classes[0]!r}."
-        )
-    return X, classes, y_index
+    return (X, *class_indices(estimator, y, min_classes))
 
 
 def text_analyzer():
@@ -1092,17 +1084,10 @@ class TextBaselineSampler(BaseEstimator):
 
 def text_dataset_of(source):
     """The text `DistilledDataset` a ``distiller`` parameter stands for."""
-    if isinstance(source, FrozenEstimator):
-        source = source.estimator
-    if isinstance(source, DistilledDataset):
-        return source
-    dataset = getattr(source, "distilled_", None)
-    if isinstance(dataset, DistilledDataset):
-        return dataset
-    raise TypeError(
-        "distiller must be a DistilledDataset made from texts, or a "
-        "TextDatasetDistiller / TextBaselineSampler (fitted, or to be fitted on "
-        f"X, y); got {type(source).__name__}."
+    return distilled_dataset_of(
+        source,
+        accepted="a DistilledDataset made from texts, or a TextDatasetDistiller / "
+        "TextBaselineSampler (fitted, or to be fitted on X, y)",
     )
 
 

@@ -30,6 +30,15 @@ def validate_labelled_data(estimator, X, y, *, min_samples=2, min_classes=2):
     X, y = validate_data(
         estimator, X, y, dtype=np.float64, ensure_min_samples=min_samples
     )
+    return (X, *class_indices(estimator, y, min_classes))
+
+
+def class_indices(estimator, y, min_classes=2):
+    """The sorted classes of ``y`` and ``y`` as indices into them.
+
+    Continuous ``y`` is refused ("Unknown label type"), and so are fewer than
+    ``min_classes`` classes, with a ValueError naming the estimator.
+    """
     check_classification_targets(y)
     classes, y_index = np.unique(y, return_inverse=True)
     if len(classes) < min_classes:
@@ -37,7 +46,7 @@ def validate_labelled_data(estimator, X, y, *, min_samples=2, min_classes=2):
             f"{type(estimator).__name__} needs at least two classes in y; got one "
             f"class: {classes[0]!r}."
         )
-    return X, classes, y_index
+    return classes, y_index
 
 
 def refuse_lazy(estimator, X):

@@ -17,7 +17,14 @@ from skdistill import (
     distillation_accuracy,
 )
 
-CHEAP = dict(n_steps=3, n_epochs=2, max_iter=20, batch_size=32, random_state=0)
+CHEAP = dict(
+    n_steps=3,
+    n_epochs=2,
+    samples_per_step=3,
+    max_iter=20,
+    batch_size=32,
+    random_state=0,
+)
 
 
 @pytest.fixture(scope="module")

@@ -360,12 +360,12 @@ def test_init_real_starts_from_real_rows_of_each_rows_class():
 def test_init_kmeans_starts_from_class_centroids():
     X, y = load_iris(return_X_y=True)
     # One synthetic row per class: its k-means centroid is the class mean.
-    distiller = _barely_moved("kmeans", X, y, n_steps=1)
+    distiller = _barely_moved("kmeans", X, y, n_steps=1, samples_per_step=3)
     np.testing.assert_allclose(
         distiller.distilled_X_, [X[y == c].mean(axis=0) for c in range(3)], atol=1e-5
     )
     # Several rows per class: distinct centroids, each inside its class's box.
-    distiller = _barely_moved("kmeans", X, y, n_steps=5)
+    distiller = _barely_moved("kmeans", X, y, n_steps=5, samples_per_step=3)
     labels = distiller.distilled_y_.argmax(axis=1)
     for c in range(3):
         rows = distiller.distilled_X_[labels == c]
@@ -425,6 +425,38 @@ def test_larger_tol_stops_earlier(moons):
     lax = DatasetDistiller(tol=0.5, **params).fit(X, y)
     assert lax.n_iter_ == 30  # nothing improves by half the accuracy
     assert strict.n_iter_ >= lax.n_iter_
+
+
+@pytest.mark.parametrize(
+    "n_samples, n_classes, n_steps, expected",
+    [
+        (10, 2, 10, 2),  # a tiny set: one row per class and step
+        (100, 3, 10, 5),  # ceil(5 * 10 / 10)
+        (1444, 2, 10, 19),  # ceil(5 * 38 / 10)
+        (1445, 2, 10, 20),
+        (10**6, 2, 10, 20),  # capped
+        (10**6, 30, 10, 30),  # never fewer than one row per class
+        (100, 2, 1, 20),  # one step carries the whole set, capped
+    ],
+)
+def test_auto_samples_per_step_grows_with_the_root_of_the_rows(
+    n_samples, n_classes, n_steps, expected
+):
+    from skdistill._dataset_distiller import auto_samples_per_step
+
+    assert auto_samples_per_step(n_samples, n_classes, n_steps) == expected
+
+
+def test_auto_samples_per_step_sizes_the_fitted_set():
+    X, y = make_moons(n_samples=400, noise=0.2, random_state=0)
+    # 5 * sqrt(400) = 100 rows, 10 per step; the held-out rows count too.
+    params = {**CHEAP, "n_steps": 10}
+    distiller = DatasetDistiller(**params, random_state=0).fit(X, y)
+    assert distiller.distilled_X_.shape == (100, 2)
+    np.testing.assert_array_equal(np.bincount(distiller.distilled_step_), [10] * 10)
+    # An explicit size is kept as given.
+    distiller.set_params(samples_per_step=3).fit(X, y)
+    assert distiller.distilled_X_.shape == (30, 2)
 
 
 def test_distilled_set_beats_real_rows_and_prototypes_of_equal_size():

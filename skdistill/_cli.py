@@ -417,7 +417,7 @@ def _parse_architecture(text):
     return widths
 
 
-def _samples_per_step(text):
+def _auto_or_int(text):
     if text == "auto":
         return text
     try:
@@ -686,12 +686,17 @@ def build_parser():
             default = " ".join(",".join(map(str, a)) or "linear" for a in default)
         g.add_argument(name, help=f"{help} [{default}]", **kwargs)
 
-    option("--n-steps", "synthetic batches per epoch", type=int, metavar="N")
+    option(
+        "--n-steps",
+        "synthetic batches per epoch: an int, or 'auto' (10, more for large files)",
+        type=_auto_or_int,
+        metavar="N",
+    )
     option("--n-epochs", "epochs over those batches", type=int, metavar="N")
     option(
         "--samples-per-step",
-        "rows per step: an int, or 'auto' for one per class",
-        type=_samples_per_step,
+        "rows per step: an int, or 'auto' (about 5 * sqrt(rows) in all)",
+        type=_auto_or_int,
         metavar="N",
     )
     option(
@@ -705,7 +710,12 @@ def build_parser():
     option("--n-models", "internal models per outer iteration", type=int, metavar="N")
     option("--lr-init", "initial learning rates", type=float, metavar="LR")
     option("--max-iter", "outer iterations", type=int, metavar="N")
-    option("--batch-size", "real rows per outer iteration", type=int, metavar="N")
+    option(
+        "--batch-size",
+        "real rows per outer iteration: an int, or 'auto' (grows with the rows)",
+        type=_auto_or_int,
+        metavar="N",
+    )
     option("--learning-rate", "outer step size (Adam)", type=float, metavar="LR")
     # Flags named after the parameters they turn off (soft_labels=False,
     # learn_lr=False); the older names stay as aliases.

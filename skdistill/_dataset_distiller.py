@@ -49,6 +49,15 @@ _VALIDATION_MODELS = 4
 #: doc/dataset_distiller.md).
 _AUTO_ROWS_PER_ROOT = 5
 _AUTO_MAX_PER_STEP = 20
+#: ``n_steps="auto"``: at least this many steps, more when the rows of
+#: ``samples_per_step="auto"`` do not fit in them at ``_AUTO_MAX_PER_STEP``
+#: per step, at most ``_AUTO_MAX_STEPS``.
+_AUTO_MIN_STEPS = 10
+_AUTO_MAX_STEPS = 50
+#: ``batch_size="auto"``: one real row per ``_AUTO_ROWS_PER_BATCH_ROW`` rows,
+#: within ``_AUTO_BATCH_RANGE``.
+_AUTO_ROWS_PER_BATCH_ROW = 32
+_AUTO_BATCH_RANGE = (64, 1024)
 #: With a Dask collection, the held-out rows and the rows ``init`` starts from
 #: are samples of at most this many rows.
 _LAZY_SAMPLE_ROWS = 10_000
@@ -78,6 +87,30 @@ class WeightedRows:
         batch = self.rng.choice(len(self.p), size=self.batch_size, p=self.p)
         batch = torch.as_tensor(batch, device=self.X_std.device)
         return self.X_std[batch], self.y_index[batch]
+
+
+def auto_n_steps(n_samples):
+    """Steps of ``n_steps="auto"``.
+
+    10 steps hold the ``5 * sqrt(n_samples)`` rows of
+    ``samples_per_step="auto"`` up to about 1600 rows; beyond, the unroll
+    grows instead of the batches (the suite's largest set gained more from
+    longer unrolls than from larger steps), up to 50 steps.
+    """
+    rows = _AUTO_ROWS_PER_ROOT * math.sqrt(n_samples)
+    steps = math.ceil(rows / _AUTO_MAX_PER_STEP)
+    return min(max(steps, _AUTO_MIN_STEPS), _AUTO_MAX_STEPS)
+
+
+def auto_batch_size(n_samples):
+    """Real rows per outer iteration of ``batch_size="auto"``.
+
+    64 up to about 2000 rows, then one row in 32, at most 1024: on large sets
+    the outer gradient of 64 rows is the noise that limits the distilled set,
+    while on small ones a larger batch only sees the same rows more often.
+    """
+    low, high = _AUTO_BATCH_RANGE
+    return min(max(n_samples // _AUTO_ROWS_PER_BATCH_ROW, low), high)
 
 
 def auto_samples_per_step(n_samples, n_classes, n_steps):
@@ -423,7 +456,7 @@ class DatasetDistiller(BaseDistiller):
     """
 
     _parameter_constraints: dict = {
-        "n_steps": [Interval(Integral, 1, None, closed="left")],
+        "n_steps": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "n_epochs": [Interval(Integral, 1, None, closed="left")],
         "samples_per_step": [
             StrOptions({"auto"}),
@@ -435,7 +468,10 @@ class DatasetDistiller(BaseDistiller):
         "learn_lr": ["boolean"],
         "lr_init": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "fixed_init": ["boolean"],
         "init": [StrOptions({"noise", "real", "kmeans"})],
@@ -457,7 +493,7 @@ class DatasetDistiller(BaseDistiller):
     def __init__(
         self,
         *,
-        n_steps=10,
+        n_steps="auto",
         n_epochs=5,
         samples_per_step="auto",
         architectures=((10,),),
@@ -466,7 +502,7 @@ class DatasetDistiller(BaseDistiller):
         learn_lr=True,
         lr_init=0.1,
         max_iter=1000,
-        batch_size=64,
+        batch_size="auto",
         learning_rate=0.01,
         fixed_init=False,
         init="kmeans",
@@ -541,17 +577,16 @@ class DatasetDistiller(BaseDistiller):
         X_fit, y_fit = X_std[fit_rows], y_index[fit_rows]
         X_fit_t = torch.as_tensor(X_fit, dtype=torch.float32).to(device)
         y_fit_t = torch.as_tensor(y_fit, dtype=torch.int64).to(device)
+        batch_size = self._batch_size_for(len(X))
         if weight is None:
 
             def real_rows():
-                return InMemoryRows(X_fit_t, y_fit_t, rng, self.batch_size)
+                return InMemoryRows(X_fit_t, y_fit_t, rng, batch_size)
 
         else:
 
             def real_rows():
-                return WeightedRows(
-                    X_fit_t, y_fit_t, weight[fit_rows], rng, self.batch_size
-                )
+                return WeightedRows(X_fit_t, y_fit_t, weight[fit_rows], rng, batch_size)
 
         return self._distill_rows(
             real_rows,
@@ -563,6 +598,11 @@ class DatasetDistiller(BaseDistiller):
             constant=np.ptp(X, axis=0) == 0,
             n_samples=len(X),
         )
+
+    def _batch_size_for(self, n_samples):
+        if self.batch_size == "auto":
+            return auto_batch_size(n_samples)
+        return self.batch_size
 
     def _distill_lazy(self, rows):
         """Distill the rows of a Dask collection, scanned once (`LazyRows`).
@@ -585,7 +625,7 @@ class DatasetDistiller(BaseDistiller):
         if self.init != "noise":
             sample = rows.sample(rng, max_rows=_LAZY_SAMPLE_ROWS)
         return self._distill_rows(
-            lambda: rows.start(rng, self.batch_size),
+            lambda: rows.start(rng, self._batch_size_for(n_samples)),
             rng=rng,
             generator=generator,
             device=device,
@@ -619,18 +659,21 @@ class DatasetDistiller(BaseDistiller):
         models_split = models_per_architecture(self.n_models, len(self.architectures_))
         n_features = len(self.mean_)
         n_classes = len(self.classes_)
+        n_steps = self.n_steps
+        if n_steps == "auto":
+            n_steps = auto_n_steps(n_samples)
         samples_per_step = self.samples_per_step
         if samples_per_step == "auto":
-            samples_per_step = auto_samples_per_step(n_samples, n_classes, self.n_steps)
-        n_total_steps = self.n_steps * self.n_epochs
+            samples_per_step = auto_samples_per_step(n_samples, n_classes, n_steps)
+        n_total_steps = n_steps * self.n_epochs
         dtype = torch.float32
         # Columns that never vary keep that value in every synthetic row.
         constant = torch.as_tensor(constant, device=device)
 
-        shape = (self.n_steps, samples_per_step)
+        shape = (n_steps, samples_per_step)
         # Classes are dealt round-robin over all synthetic rows, so every class
         # is represented even with fewer rows per step than classes.
-        row_class = torch.arange(self.n_steps * samples_per_step, device=device)
+        row_class = torch.arange(n_steps * samples_per_step, device=device)
         row_class = (row_class % n_classes).reshape(shape)
         if self.init == "noise":
             syn_X = torch.randn(
@@ -747,7 +790,7 @@ class DatasetDistiller(BaseDistiller):
             to_numpy(syn_X).reshape(-1, n_features),
             to_numpy(syn_Y).reshape(-1, n_classes),
             self.classes_,
-            step=np.repeat(np.arange(self.n_steps), samples_per_step),
+            step=np.repeat(np.arange(n_steps), samples_per_step),
             lr_schedule=to_numpy(log_lr.exp()),
             mean=self.mean_,
             scale=self.scale_,

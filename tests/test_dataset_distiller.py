@@ -200,7 +200,7 @@ def test_bad_input_raises_clear_errors(X, y, match):
 def test_bad_parameters_raise_clear_errors(moons, params, match):
     X, y = moons
     with pytest.raises(ValueError, match=match):
-        DatasetDistiller(max_iter=1, n_steps=1, **params).fit(X, y)
+        DatasetDistiller(**{"max_iter": 1, "n_steps": 1, **params}).fit(X, y)
 
 
 def test_divergence_names_the_parameter_to_lower(moons):
@@ -326,12 +326,15 @@ def test_verbose_reports_progress(moons, capsys):
         (dict(validation_fraction=0.0), "validation_fraction"),
         (dict(n_iter_no_change=0), "n_iter_no_change"),
         (dict(tol=-1.0), "tol"),
+        (dict(n_steps="many"), "n_steps"),
+        (dict(batch_size="large"), "batch_size"),
+        (dict(batch_size=0), "batch_size"),
     ],
 )
 def test_bad_new_parameters_name_the_parameter(moons, params, match):
     X, y = moons
     with pytest.raises(ValueError, match=match):
-        DatasetDistiller(max_iter=1, n_steps=1, **params).fit(X, y)
+        DatasetDistiller(**{"max_iter": 1, "n_steps": 1, **params}).fit(X, y)
 
 
 def _barely_moved(init, X, y, **params):
@@ -457,6 +460,47 @@ def test_auto_samples_per_step_sizes_the_fitted_set():
     # An explicit size is kept as given.
     distiller.set_params(samples_per_step=3).fit(X, y)
     assert distiller.distilled_X_.shape == (30, 2)
+
+
+@pytest.mark.parametrize(
+    "n_samples, expected",
+    [
+        (100, 10),
+        (1600, 10),  # 5 * 40 = 200 rows fit in 10 steps of 20
+        (1700, 11),  # ceil(5 * 41.2 / 20)
+        (33_333, 46),  # the suite's largest set
+        (10**8, 50),  # capped
+    ],
+)
+def test_auto_n_steps_lengthens_the_unroll_of_large_sets(n_samples, expected):
+    from skdistill._dataset_distiller import auto_n_steps
+
+    assert auto_n_steps(n_samples) == expected
+
+
+@pytest.mark.parametrize(
+    "n_samples, expected", [(10, 64), (2047, 64), (4096, 128), (33_333, 1024)]
+)
+def test_auto_batch_size_grows_with_the_rows(n_samples, expected):
+    from skdistill._dataset_distiller import auto_batch_size
+
+    assert auto_batch_size(n_samples) == expected
+
+
+def test_auto_steps_and_batch_size_are_what_the_fit_uses():
+    X, y = make_moons(n_samples=4096, noise=0.2, random_state=0)
+    params = dict(n_epochs=1, max_iter=3, n_models=1, samples_per_step=2)
+    auto = DatasetDistiller(**params, random_state=0).fit(X, y)
+    # 5 * 64 = 320 rows need 16 steps of 20; 4096 / 32 = 128 real rows.
+    assert auto.distilled_.n_steps == 16
+    explicit = DatasetDistiller(
+        **params, n_steps=16, batch_size=128, random_state=0
+    ).fit(X, y)
+    np.testing.assert_array_equal(auto.distilled_X_, explicit.distilled_X_)
+    other_batch = DatasetDistiller(
+        **params, n_steps=16, batch_size=64, random_state=0
+    ).fit(X, y)
+    assert not np.array_equal(auto.distilled_X_, other_batch.distilled_X_)
 
 
 def test_distilled_set_beats_real_rows_and_prototypes_of_equal_size():

@@ -131,8 +131,8 @@ class DistilledDataDisplay:
     >>> from skdistill import DatasetDistiller, DistilledMLPClassifier
     >>> from skdistill import DistilledDataDisplay
     >>> X, y = make_moons(n_samples=200, noise=0.1, random_state=0)
-    >>> distiller = DatasetDistiller(n_steps=5, n_epochs=2, max_iter=10,
-    ...                              random_state=0)
+    >>> distiller = DatasetDistiller(n_steps=5, samples_per_step=2, n_epochs=2,
+    ...                              max_iter=10, random_state=0)
     >>> clf = DistilledMLPClassifier((10,), distiller=distiller,
     ...                              random_state=0).fit(X, y)
     >>> display = DistilledDataDisplay.from_estimator(clf, X, y)

@@ -558,3 +558,24 @@ def test_interrupt_of_a_real_process_during_import(tmp_path):
     assert err.strip().splitlines() == ["skdistill: interrupted"] or err.strip() == (
         "skdistill distill: interrupted"
     )
+
+
+def test_auto_sizes_are_accepted_and_bad_ones_named(tmp_path, data_csv, capsys):
+    fast = list(FAST)
+    fast[fast.index("--n-steps") + 1] = "auto"
+    status, _, _ = run_distill(
+        capsys, data_csv, "--target", "species", "-o", tmp_path / "o.csv",
+        "--batch-size", "auto", "--random-state", "0", *fast,
+    )  # fmt: skip
+    assert status == 0
+    ds = DistilledDataset.load(tmp_path / "o.npz")
+    assert ds.n_steps == 10  # a small file: the 10 steps of n_steps="auto"
+    assert ds.provenance["params"]["batch_size"] == "auto"
+    with pytest.raises(SystemExit) as exit_info:
+        run_distill(
+            capsys, data_csv, "--target", "species", "-o", tmp_path / "p.csv",
+            "--n-steps", "many",
+        )  # fmt: skip
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--n-steps" in err and "'many' is neither 'auto' nor an integer" in err

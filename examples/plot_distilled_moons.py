@@ -69,7 +69,7 @@ for step, ax in enumerate(axes.ravel()):
         xlabel="",
         ylabel="",
     )
-    lrs = distiller.lr_schedule_[step :: distiller.n_steps]
+    lrs = distiller.lr_schedule_[step :: distiller.distilled_.n_steps]
     ax.set_title(f"step {step}: lr " + ", ".join(f"{lr:.2f}" for lr in lrs), fontsize=9)
 fig.suptitle("Distilled rows of each step (learning rates of its 3 epochs)")
 fig.tight_layout()

@@ -232,9 +232,11 @@ class DatasetDistiller(BaseDistiller):
         Distinct synthetic batches per internal epoch (``s`` in the papers).
         ``"auto"`` is 10, or more when the ``5 * sqrt(n_samples)`` rows of
         ``samples_per_step="auto"`` need more than 10 steps of 20 rows (from
-        about 1600 rows on), at most 50: on the suite's largest set (33k
-        rows) the longer unroll raised the replay from 83 % to 94 % of the
-        full-data model (see the user guide). 10 before issue 9, round 3.
+        about 1600 rows on), at most 50 (from about 38k rows on): on the
+        suite's largest set (33k rows) the longer unroll raised the replay
+        from 83 % to 94 % of the full-data model (see the user guide). It
+        depends on the rows only, so it lengthens the unroll of large sets
+        also when ``samples_per_step`` is given. 10 before issue 9, round 3.
 
     n_epochs : int, default=8
         Internal epochs over those batches. 8 (3 before issue 9, 5 in its
@@ -248,7 +250,8 @@ class DatasetDistiller(BaseDistiller):
         ``ceil(5 * sqrt(n_samples) / n_steps)`` per step, at least one row per
         class and at most 20 (or ``n_classes`` when there are more classes).
         With ``n_steps="auto"``: 50 rows for 100 training rows, 200 for 1600,
-        920 for 33k, at most 1000. Rows are labelled round-robin over the
+        920 for 33k, at most 1000 (with 20 classes or fewer; at least one row
+        per class and step otherwise). Rows are labelled round-robin over the
         classes across the whole distilled set, so fewer rows per step than
         classes is allowed.
 
@@ -281,11 +284,14 @@ class DatasetDistiller(BaseDistiller):
 
     batch_size : "auto" or int, default="auto"
         Real rows per outer iteration (capped at the number of rows). Real rows
-        are visited in shuffled epochs, so the cost of an outer iteration does
-        not depend on the size of the training set. ``"auto"`` is 64 up to
-        2048 rows, then ``n_samples // 32``, at most 1024: the outer gradient
-        of 64 rows is too noisy for the largest sets, while on small sets
-        larger batches did not help (64 before issue 9, round 3).
+        are visited in shuffled epochs, so an outer iteration reads this many
+        rows whatever the size of the training set. ``"auto"`` is
+        ``n_samples // 32`` within [64, 1024]: 64 up to about 2000 rows, 1024
+        from about 33k on. The outer gradient of 64 rows is too noisy for the
+        largest sets, while on small sets larger batches did not help (64
+        before issue 9, round 3). With ``n_steps="auto"`` the cost of an outer
+        iteration therefore grows with the rows up to about 38k rows and is
+        flat beyond.
 
     learning_rate : float, default=0.01
         Step size of the outer optimiser (Adam). The outer gradient is
@@ -808,5 +814,11 @@ class DatasetDistiller(BaseDistiller):
             lr_init=self.lr_init,
             architectures=self.architectures_,
             fixed_init=self.fixed_init_params_,
-            provenance={"n_iter": self.n_iter_, "best_iteration": self.best_iteration_},
+            provenance={
+                "n_iter": self.n_iter_,
+                "best_iteration": self.best_iteration_,
+                # What the "auto" sizes resolved to (the params keep "auto").
+                "batch_size": self._batch_size_for(n_samples),
+                "samples_per_step": samples_per_step,
+            },
         )

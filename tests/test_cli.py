@@ -570,7 +570,9 @@ def test_auto_sizes_are_accepted_and_bad_ones_named(tmp_path, data_csv, capsys):
     assert status == 0
     ds = DistilledDataset.load(tmp_path / "o.npz")
     assert ds.n_steps == 10  # a small file: the 10 steps of n_steps="auto"
+    assert ds.provenance["params"]["n_steps"] == "auto"
     assert ds.provenance["params"]["batch_size"] == "auto"
+    assert ds.provenance["batch_size"] == 64  # what "auto" chose
     with pytest.raises(SystemExit) as exit_info:
         run_distill(
             capsys, data_csv, "--target", "species", "-o", tmp_path / "p.csv",

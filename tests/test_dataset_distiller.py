@@ -327,6 +327,8 @@ def test_verbose_reports_progress(moons, capsys):
         (dict(n_iter_no_change=0), "n_iter_no_change"),
         (dict(tol=-1.0), "tol"),
         (dict(n_steps="many"), "n_steps"),
+        (dict(n_steps=0), "n_steps"),
+        (dict(n_steps=1.5), "n_steps"),
         (dict(batch_size="large"), "batch_size"),
         (dict(batch_size=0), "batch_size"),
     ],

@@ -149,6 +149,29 @@ def test_early_stopping_holds_out_whole_partitions(table):
     distiller.fit(one_partition[features], one_partition["t"])
 
 
+def test_auto_sizes_count_every_row_of_a_lazy_frame(table):
+    # The "auto" sizes come from all rows, held-out partitions included, as
+    # in memory; the resolved sizes are kept in the provenance.
+    from skdistill import DatasetDistiller
+    from skdistill._dataset_distiller import auto_batch_size, auto_n_steps
+
+    frame, lazy = table
+    features = list("pqrs")
+    params = dict(n_epochs=1, max_iter=2, n_models=1, random_state=0)
+    fitted = [
+        DatasetDistiller(**params).fit(X, y)
+        for X, y in [
+            (lazy[features], lazy["t"]),
+            (frame[features], frame["t"]),
+        ]
+    ]
+    for distiller in fitted:
+        dataset = distiller.distilled_
+        assert dataset.n_steps == auto_n_steps(len(frame))
+        assert dataset.provenance["batch_size"] == auto_batch_size(len(frame))
+        assert dataset.provenance["params"]["batch_size"] == "auto"
+
+
 def test_hold_out_keeps_its_partitions_out_of_the_batches(table):
     frame, _ = table
     numbered = frame[list("pqr")].assign(row=np.arange(len(frame)), t=frame["t"])

@@ -618,7 +618,7 @@ class DatasetDistiller(BaseDistiller):
     def _batch_size_for(self, n_samples):
         if self.batch_size == "auto":
             return auto_batch_size(n_samples)
-        return self.batch_size
+        return int(self.batch_size)
 
     def _distill_lazy(self, rows):
         """Distill the rows of a Dask collection, scanned once (`LazyRows`).
@@ -675,12 +675,16 @@ class DatasetDistiller(BaseDistiller):
         models_split = models_per_architecture(self.n_models, len(self.architectures_))
         n_features = len(self.mean_)
         n_classes = len(self.classes_)
+        # int(): scikit-learn's Interval(Integral) lets a bool through, and
+        # torch refuses bools as sizes.
         n_steps = self.n_steps
         if n_steps == "auto":
             n_steps = auto_n_steps(n_samples)
+        n_steps = int(n_steps)
         samples_per_step = self.samples_per_step
         if samples_per_step == "auto":
             samples_per_step = auto_samples_per_step(n_samples, n_classes, n_steps)
+        samples_per_step = int(samples_per_step)
         n_total_steps = n_steps * self.n_epochs
         dtype = torch.float32
         # Columns that never vary keep that value in every synthetic row.

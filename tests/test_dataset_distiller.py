@@ -581,3 +581,14 @@ def test_distiller_sample_weight_is_validated():
         DatasetDistiller(**CHEAP).fit(X, y, sample_weight=-np.ones(40))
     with pytest.raises(ValueError, match="shape|length"):
         DatasetDistiller(**CHEAP).fit(X, y, sample_weight=np.ones(3))
+
+
+def test_bool_sizes_are_taken_as_integers(moons):
+    # scikit-learn's Interval(Integral) lets True through; it must act as 1,
+    # not reach torch as a size.
+    X, y = moons
+    params = dict(n_epochs=1, max_iter=2, n_models=1, random_state=0)
+    as_bool = DatasetDistiller(**params, n_steps=True, batch_size=True).fit(X, y)
+    as_int = DatasetDistiller(**params, n_steps=1, batch_size=1).fit(X, y)
+    assert as_bool.distilled_.n_steps == 1
+    np.testing.assert_array_equal(as_bool.distilled_X_, as_int.distilled_X_)

@@ -326,6 +326,8 @@ def test_verbose_reports_progress(moons, capsys):
         (dict(validation_fraction=0.0), "validation_fraction"),
         (dict(n_iter_no_change=0), "n_iter_no_change"),
         (dict(tol=-1.0), "tol"),
+        (dict(average_decay=1.0), "average_decay"),
+        (dict(average_decay=-0.1), "average_decay"),
         (dict(n_steps="many"), "n_steps"),
         (dict(n_steps=0), "n_steps"),
         (dict(n_steps=1.5), "n_steps"),
@@ -592,3 +594,23 @@ def test_bool_sizes_are_taken_as_integers(moons):
     as_int = DatasetDistiller(**params, n_steps=1, batch_size=1).fit(X, y)
     assert as_bool.distilled_.n_steps == 1
     np.testing.assert_array_equal(as_bool.distilled_X_, as_int.distilled_X_)
+
+
+def test_average_decay_judges_and_returns_the_averaged_set(moons):
+    X, y = moons
+    params = dict(n_steps=2, n_epochs=1, max_iter=40, n_models=1, random_state=0)
+    current = DatasetDistiller(**params, average_decay=None).fit(X, y)
+    # A decay of 0 averages nothing: the same fit to the bit.
+    zero = DatasetDistiller(**params, average_decay=0.0).fit(X, y)
+    np.testing.assert_array_equal(current.distilled_X_, zero.distilled_X_)
+    averaged = DatasetDistiller(**params, average_decay=0.9).fit(X, y)
+    assert not np.array_equal(current.distilled_X_, averaged.distilled_X_)
+    assert not np.array_equal(current.validation_scores_, averaged.validation_scores_)
+    # Soft labels of the average are still probabilities.
+    np.testing.assert_allclose(averaged.distilled_y_.sum(axis=1), 1.0, atol=1e-6)
+    assert (averaged.distilled_y_ >= 0).all()
+    # Without early stopping the average is not used.
+    params["validation_fraction"] = None
+    last = DatasetDistiller(**params, average_decay=None).fit(X, y)
+    also_last = DatasetDistiller(**params, average_decay=0.9).fit(X, y)
+    np.testing.assert_array_equal(last.distilled_X_, also_last.distilled_X_)

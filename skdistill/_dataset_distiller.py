@@ -610,15 +610,14 @@ class DatasetDistiller(BaseDistiller):
         X_fit, y_fit = X_std[fit_rows], y_index[fit_rows]
         X_fit_t = torch.as_tensor(X_fit, dtype=torch.float32).to(device)
         y_fit_t = torch.as_tensor(y_fit, dtype=torch.int64).to(device)
-        batch_size = self._batch_size_for(len(X))
         if weight is None:
 
-            def real_rows():
+            def real_rows(batch_size):
                 return InMemoryRows(X_fit_t, y_fit_t, rng, batch_size)
 
         else:
 
-            def real_rows():
+            def real_rows(batch_size):
                 return WeightedRows(X_fit_t, y_fit_t, weight[fit_rows], rng, batch_size)
 
         return self._distill_rows(
@@ -632,10 +631,22 @@ class DatasetDistiller(BaseDistiller):
             n_samples=len(X),
         )
 
-    def _batch_size_for(self, n_samples):
-        if self.batch_size == "auto":
-            return auto_batch_size(n_samples)
-        return int(self.batch_size)
+    def _sizes(self, n_samples, n_classes):
+        """``(n_steps, samples_per_step, batch_size)``, "auto" resolved.
+
+        int(): scikit-learn's Interval(Integral) lets a bool through, and torch
+        refuses bools as sizes.
+        """
+        n_steps = self.n_steps
+        if n_steps == "auto":
+            n_steps = auto_n_steps(n_samples)
+        samples_per_step = self.samples_per_step
+        if samples_per_step == "auto":
+            samples_per_step = auto_samples_per_step(n_samples, n_classes, n_steps)
+        batch_size = self.batch_size
+        if batch_size == "auto":
+            batch_size = auto_batch_size(n_samples)
+        return int(n_steps), int(samples_per_step), int(batch_size)
 
     def _distill_lazy(self, rows):
         """Distill the rows of a Dask collection, scanned once (`LazyRows`).
@@ -658,7 +669,7 @@ class DatasetDistiller(BaseDistiller):
         if self.init != "noise":
             sample = rows.sample(rng, max_rows=_LAZY_SAMPLE_ROWS)
         return self._distill_rows(
-            lambda: rows.start(rng, self._batch_size_for(n_samples)),
+            lambda batch_size: rows.start(rng, batch_size),
             rng=rng,
             generator=generator,
             device=device,
@@ -682,7 +693,7 @@ class DatasetDistiller(BaseDistiller):
     ):
         """The distillation proper.
 
-        ``real_rows()`` gives the source of real batches (``next_batch()``,
+        ``real_rows(batch_size)`` gives the source of real batches (``next_batch()``,
         see ``_streaming``); ``sample`` is ``(X_std, y_index)`` of real rows
         to initialise the synthetic rows from; ``validation`` the held-out
         rows of early stopping, or None; ``n_samples`` the number of
@@ -692,16 +703,7 @@ class DatasetDistiller(BaseDistiller):
         models_split = models_per_architecture(self.n_models, len(self.architectures_))
         n_features = len(self.mean_)
         n_classes = len(self.classes_)
-        # int(): scikit-learn's Interval(Integral) lets a bool through, and
-        # torch refuses bools as sizes.
-        n_steps = self.n_steps
-        if n_steps == "auto":
-            n_steps = auto_n_steps(n_samples)
-        n_steps = int(n_steps)
-        samples_per_step = self.samples_per_step
-        if samples_per_step == "auto":
-            samples_per_step = auto_samples_per_step(n_samples, n_classes, n_steps)
-        samples_per_step = int(samples_per_step)
+        n_steps, samples_per_step, batch_size = self._sizes(n_samples, n_classes)
         n_total_steps = n_steps * self.n_epochs
         dtype = torch.float32
         # Columns that never vary keep that value in every synthetic row.
@@ -764,13 +766,14 @@ class DatasetDistiller(BaseDistiller):
         # The judged set: an exponential moving average of the iterates (the
         # soft labels stay on the simplex, a convex set).
         averaged = None
+        judged = (syn_X, syn_Y, log_lr)
         decay = self.average_decay
         if decay is not None and monitor is not None:
-            averaged = [t.clone() for t in (syn_X, syn_Y, log_lr)]
+            averaged = judged = [t.clone() for t in judged]
         segments = self.checkpoint_segments
         if segments == "sqrt":
             segments = math.ceil(math.sqrt(n_total_steps))
-        real = real_rows()
+        real = real_rows(batch_size)
         progress = {}
 
         def outer_iteration(iteration):
@@ -810,7 +813,7 @@ class DatasetDistiller(BaseDistiller):
                 iteration % _VALIDATION_EVERY and iteration != self.max_iter
             ):
                 return False
-            monitor.check(iteration, *(averaged or (syn_X, syn_Y, log_lr)))
+            monitor.check(iteration, *judged)
             return iteration - monitor.best_iteration >= self.n_iter_no_change
 
         self.n_iter_ = run_iterations(
@@ -848,7 +851,7 @@ class DatasetDistiller(BaseDistiller):
                 "n_iter": self.n_iter_,
                 "best_iteration": self.best_iteration_,
                 # What the "auto" sizes resolved to (the params keep "auto").
-                "batch_size": self._batch_size_for(n_samples),
+                "batch_size": batch_size,
                 "samples_per_step": samples_per_step,
             },
         )

@@ -25,14 +25,14 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from skdistill import DatasetDistiller
-from skdistill._baselines import (
+from skdistill._eval.metrics import comparison_table
+from skdistill._tabular.baselines import (
     ClassMeanSampler,
     KMeansSampler,
     OptimizedRealSampler,
     RandomRealSampler,
 )
-from skdistill._distilled_mlp import DistilledMLPClassifier
-from skdistill._metrics import comparison_table
+from skdistill._tabular.classifier import DistilledMLPClassifier
 
 ARCHITECTURES = {"linear": (), "(32,)": (32,), "(64, 32)": (64, 32)}
 

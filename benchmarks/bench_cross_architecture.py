@@ -23,8 +23,8 @@ from sklearn.datasets import make_moons
 from sklearn.model_selection import train_test_split
 
 from skdistill import DatasetDistiller
-from skdistill._distilled_mlp import DistilledMLPClassifier
-from skdistill._metrics import comparison_table
+from skdistill._eval.metrics import comparison_table
+from skdistill._tabular.classifier import DistilledMLPClassifier
 
 ARCHITECTURES = {"1-layer": (), "2-layer": (10,), "4-layer": (10, 10, 10)}
 SCHEDULES = ("distilled", "strategy1", "strategy2", "strategy3")

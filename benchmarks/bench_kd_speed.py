@@ -35,8 +35,8 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 
 import skdistill
-import skdistill._kd_metaparam_tuner as tuner_module
-from skdistill._kd_metaparam_tuner import KDMetaparamTuner
+import skdistill._kd.tuner as tuner_module
+from skdistill._kd.tuner import KDMetaparamTuner
 
 
 def committed_tuner(commit):

@@ -38,7 +38,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import PredefinedSplit, RandomizedSearchCV
 
-from skdistill._kd_metaparam_tuner import KDMetaparamTuner
+from skdistill._kd.tuner import KDMetaparamTuner
 from skdistill._utils import torch_threads
 
 

@@ -42,7 +42,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import RandomizedSearchCV, train_test_split
 from suite_datasets import load_suite
 
-from skdistill._kd_metaparam_tuner import KDMetaparamTuner
+from skdistill._kd.tuner import KDMetaparamTuner
 
 DEFAULT_SETS = [
     "wine",

@@ -19,7 +19,7 @@
    10^5 and 10^6 generated training rows.
 5. Progress: ``fit`` with ``verbose=1`` against ``verbose=0``.
 6. Crossover: torch path against compiled path on shapes around the rule
-   that chooses between them (``skdistill._fastpath.use_fast_path``).
+   that chooses between them (``skdistill._engine.fastpath.use_fast_path``).
 7. Compile time of the compiled path: first call in a fresh process with an
    empty numba cache, then with the cache it wrote.
 
@@ -45,8 +45,8 @@ import torch.nn.functional as F
 from sklearn.datasets import make_classification, make_moons
 
 from skdistill import DatasetDistiller
-from skdistill._mlp import layer_sizes, xavier_init
-from skdistill._reverse import distillation_value_and_grad
+from skdistill._engine.reverse import distillation_value_and_grad
+from skdistill._nets.mlp import layer_sizes, xavier_init
 
 N_STEPS, N_EPOCHS, PER_STEP, N_MODELS, BATCH, HIDDEN = 40, 5, 8, 3, 64, (10,)
 
@@ -191,7 +191,7 @@ def speed(repeats):
 
 
 def _fastpath_available():
-    from skdistill import _fastpath
+    from skdistill._engine import fastpath as _fastpath
 
     return _fastpath.numba is not None
 
@@ -226,8 +226,8 @@ def threads(repeats, default):
 
 _MEMORY_CHILD = """
 import sys, torch
-from skdistill._mlp import layer_sizes, xavier_init
-from skdistill._reverse import distillation_value_and_grad
+from skdistill._nets.mlp import layer_sizes, xavier_init
+from skdistill._engine.reverse import distillation_value_and_grad
 torch.set_num_threads(1)
 segments = None if sys.argv[1] == "none" else int(sys.argv[1])
 hidden = tuple(int(h) for h in sys.argv[2].split(","))
@@ -364,7 +364,7 @@ CROSSOVER_SHAPES = [
 
 
 def crossover(repeats):
-    from skdistill import _fastpath
+    from skdistill._engine import fastpath as _fastpath
 
     print("\n6. Crossover, seconds per call of distillation_value_and_grad (median)")
     if not _fastpath_available():
@@ -409,8 +409,8 @@ _COMPILE_CHILD = """
 import time
 start = time.perf_counter()
 import torch
-from skdistill._mlp import layer_sizes, xavier_init
-from skdistill._reverse import distillation_value_and_grad
+from skdistill._nets.mlp import layer_sizes, xavier_init
+from skdistill._engine.reverse import distillation_value_and_grad
 imported = time.perf_counter()
 torch.set_num_threads(1)
 g = torch.Generator().manual_seed(0)

@@ -78,7 +78,7 @@ def child(mode, path, max_iter):
     )
     scan = float("nan")
     if mode == "lazy":
-        from skdistill._streaming import LazyRows
+        from skdistill._data.streaming import LazyRows
 
         start = time.perf_counter()
         LazyRows(frame[features], frame["label"]).scan()

@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, _fit_context
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from ._streaming import is_lazy
+from ._data.streaming import is_lazy
 from ._utils import (
     DocLinkMixin,
     ProgressReporter,
@@ -291,7 +291,7 @@ class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
 
     def _scan_lazy(self, X, y):
         """One pass over a Dask collection; sets what validate_data would."""
-        from ._streaming import LazyRows
+        from ._data.streaming import LazyRows
 
         rows = LazyRows(X, y).scan()
         self.classes_ = rows.classes

@@ -52,7 +52,7 @@ def class_indices(estimator, y, min_classes=2):
 def refuse_lazy(estimator, X):
     """A clear error for a Dask collection given to an estimator that needs its
     data in memory (validation would silently compute the whole collection)."""
-    from ._streaming import is_lazy
+    from ._data.streaming import is_lazy
 
     if is_lazy(X):
         raise TypeError(

@@ -7,7 +7,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdistill._baselines import (
+from skdistill._tabular.baselines import (
     ClassMeanSampler,
     KMeansSampler,
     OptimizedRealSampler,

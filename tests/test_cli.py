@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from skdistill import DistilledDataset, DistilledMLPClassifier
-from skdistill._cli import main
+from skdistill._cli.command import main
 
 # Tiny distillations: the tests check the files and the messages, not quality.
 FAST = ["--max-iter", "4", "--n-steps", "3", "--n-epochs", "2", "--verbose", "0"]
@@ -512,7 +512,7 @@ def test_version(capsys):
 def test_importing_the_command_does_not_import_torch():
     # Ctrl-C while torch is imported must reach main's handler: nothing heavy
     # may be imported with the module that holds the entry point.
-    code = "import sys, skdistill._cli; print('torch' in sys.modules)"
+    code = "import sys, skdistill._cli.command; print('torch' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
@@ -520,7 +520,7 @@ def test_importing_the_command_does_not_import_torch():
 
 
 def test_interrupt_while_building_the_parser_is_one_line(monkeypatch, capsys):
-    import skdistill._cli as cli
+    import skdistill._cli.command as cli
 
     def interrupted():
         raise KeyboardInterrupt

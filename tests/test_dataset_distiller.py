@@ -449,7 +449,7 @@ def test_larger_tol_stops_earlier(moons):
 def test_auto_samples_per_step_grows_with_the_root_of_the_rows(
     n_samples, n_classes, n_steps, expected
 ):
-    from skdistill._dataset_distiller import auto_samples_per_step
+    from skdistill._tabular.distiller import auto_samples_per_step
 
     assert auto_samples_per_step(n_samples, n_classes, n_steps) == expected
 
@@ -477,7 +477,7 @@ def test_auto_samples_per_step_sizes_the_fitted_set():
     ],
 )
 def test_auto_n_steps_lengthens_the_unroll_of_large_sets(n_samples, expected):
-    from skdistill._dataset_distiller import auto_n_steps
+    from skdistill._tabular.distiller import auto_n_steps
 
     assert auto_n_steps(n_samples) == expected
 
@@ -486,7 +486,7 @@ def test_auto_n_steps_lengthens_the_unroll_of_large_sets(n_samples, expected):
     "n_samples, expected", [(10, 64), (2047, 64), (4096, 128), (33_333, 1024)]
 )
 def test_auto_batch_size_grows_with_the_rows(n_samples, expected):
-    from skdistill._dataset_distiller import auto_batch_size
+    from skdistill._tabular.distiller import auto_batch_size
 
     assert auto_batch_size(n_samples) == expected
 
@@ -543,7 +543,7 @@ def test_distilled_set_beats_real_rows_and_prototypes_of_equal_size():
 
 
 def test_distiller_integer_weights_act_as_repeated_rows(monkeypatch):
-    import skdistill._dataset_distiller as module
+    import skdistill._tabular.distiller as module
 
     rng = np.random.RandomState(0)
     n = 30

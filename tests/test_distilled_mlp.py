@@ -17,9 +17,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdistill import DatasetDistiller
-from skdistill._distilled_mlp import DistilledMLPClassifier
-from skdistill._mlp import layer_sizes, xavier_init
-from skdistill._unroll import replay_distilled
+from skdistill._engine.unroll import replay_distilled
+from skdistill._nets.mlp import layer_sizes, xavier_init
+from skdistill._tabular.classifier import DistilledMLPClassifier
 from skdistill._utils import torch_generator
 
 CHEAP_DISTILLER = dict(n_steps=2, n_epochs=1, max_iter=3, batch_size=16, n_models=1)

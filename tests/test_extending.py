@@ -25,7 +25,7 @@ from skdistill import (
     distillation_accuracy,
 )
 from skdistill._base import BaseDistiller, fit_standardisation
-from skdistill._baselines import _ClassSampler
+from skdistill._tabular.baselines import _ClassSampler
 
 
 class ClassMeanDistiller(BaseDistiller):
@@ -157,49 +157,63 @@ def test_every_shipped_method_and_sampler_is_registered():
         assert inspect.getdoc(cls), f"{cls.__name__} has no docstring"
 
 
-# The layers of doc/developers.md, bottom up. A module may import from its own
-# layer and the layers below, never above.
+# The layers of doc/developers.md, bottom up, as module names below the package
+# (a name stands for itself and every module under it; the longest name that
+# matches decides). A module may import from its own layer and the layers
+# below, never above.
 LAYERS = [
-    {
-        "_mlp",
-        "_unroll",
-        "_reverse",
-        "_fastpath",
-        "_schedules",
-        "_kd_hypergradient",
-        "_version",
-    },
-    {"_utils", "_base", "_optim", "_dataset", "_encoding", "_streaming"},
-    {
-        "_dataset_distiller",
-        "_baselines",
-        "_distilled_mlp",
-        "_kd_metaparam_tuner",
-        "_mlp_prediction",
-        "_text",
-    },
-    {"_metrics", "_plotting", "_cli", "__init__", "__main__"},
+    {"_version", "_nets", "_engine"},
+    {"_utils", "_base", "_data", "_nets.mlp_prediction"},
+    {"_tabular", "_kd", "_text"},
+    {"_eval", "_cli", "__init__", "__main__"},
 ]
+
+
+def _layer(module):
+    """The layer of a dotted module name below the package, or None."""
+    matches = [
+        (len(name), i)
+        for i, names in enumerate(LAYERS)
+        for name in names
+        if module == name or module.startswith(name + ".")
+    ]
+    return max(matches)[1] if matches else None
+
+
+def _package_modules():
+    import pathlib
+
+    package = pathlib.Path(skdistill.__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(package).with_suffix("").parts
+        if parts[-1] == "__init__" and len(parts) > 1:
+            parts = parts[:-1]
+        yield path, ".".join(parts), path.name == "__init__.py"
 
 
 def test_layers_import_only_downwards():
     import ast
-    import pathlib
 
-    package = pathlib.Path(skdistill.__file__).parent
-    layer_of = {name: i for i, names in enumerate(LAYERS) for name in names}
-    upward = []
-    for path in sorted(package.glob("*.py")):
-        module = path.stem
-        if module not in layer_of:
-            continue  # a module not placed yet is reported below
+    upward, unplaced = [], []
+    for path, module, is_package in _package_modules():
+        layer = _layer(module)
+        if layer is None:
+            unplaced.append(module)
+            continue
+        here = module.split(".") if is_package else module.split(".")[:-1]
+        if module == "__init__":
+            here = []
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                target = (node.module or "__init__").split(".")[0]
-                if layer_of.get(target, -1) > layer_of[module]:
+            if not (isinstance(node, ast.ImportFrom) and node.level):
+                continue
+            base = here[: len(here) - (node.level - 1)]
+            names = [node.module] if node.module else [a.name for a in node.names]
+            for name in names:
+                target = ".".join([*base, *name.split(".")]) or "__init__"
+                target_layer = _layer(target)
+                if target_layer is not None and target_layer > layer:
                     upward.append(f"{module} imports {target}")
     assert not upward, upward
-    unplaced = sorted(p.stem for p in package.glob("*.py") if p.stem not in layer_of)
     assert not unplaced, f"place these modules in a layer of LAYERS: {unplaced}"
 
 

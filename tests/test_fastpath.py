@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from skdistill import DatasetDistiller, _fastpath
-from skdistill._mlp import layer_sizes, xavier_init
-from skdistill._reverse import distillation_value_and_grad
+from skdistill import DatasetDistiller
+from skdistill._engine import fastpath as _fastpath
+from skdistill._engine.reverse import distillation_value_and_grad
+from skdistill._nets.mlp import layer_sizes, xavier_init
 
 needs_numba = pytest.mark.skipif(_fastpath.numba is None, reason="needs numba")
 
@@ -196,7 +197,7 @@ def _replay_problem(hidden=(9, 4), n_models=3, dtype=torch.float64, seed=0):
 
 
 def _replay_both(problem, monkeypatch, activation="relu"):
-    from skdistill._unroll import replay_distilled
+    from skdistill._engine.unroll import replay_distilled
 
     fast = replay_distilled(*problem, activation)
     with monkeypatch.context() as patch:

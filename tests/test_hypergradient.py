@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from skdistill._mlp import layer_sizes, xavier_init
-from skdistill._unroll import distillation_objective
+from skdistill._engine.unroll import distillation_objective
+from skdistill._nets.mlp import layer_sizes, xavier_init
 
 
 def _tiny_problem(architectures=((), (4,), (3, 3))):
@@ -92,7 +92,7 @@ def test_hypergradient_matches_finite_differences(activation):
 )
 @pytest.mark.parametrize("checkpoint_segments", [None, 1, 3, 4])
 def test_hand_written_reverse_matches_autograd(checkpoint_segments, backend):
-    from skdistill._reverse import distillation_value_and_grad
+    from skdistill._engine.reverse import distillation_value_and_grad
 
     syn_X, syn_Y, log_lr, inits, X_real, y_real = _tiny_problem()
     learned = [syn_X, syn_Y, log_lr]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from skdistill._kd_hypergradient import (
+from skdistill._engine.kd_hypergradient import (
     NumpyKDStep,
     exact_hypergradient,
     finite_difference_hypergradient,
@@ -17,7 +17,7 @@ from skdistill._kd_hypergradient import (
     training_step,
     validation_loss,
 )
-from skdistill._mlp import layer_sizes, xavier_init
+from skdistill._nets.mlp import layer_sizes, xavier_init
 
 DTYPE = torch.float64
 
@@ -173,7 +173,7 @@ def test_the_step_returned_is_the_sgd_step_on_the_kd_loss():
         params, X, teacher_logits, y_onehot, lam, temperature, lr, X_val, y_val, 1.0
     )
     leaves = [p.detach().clone().requires_grad_(True) for p in params]
-    from skdistill._mlp import forward
+    from skdistill._nets.mlp import forward
 
     logits, _ = forward(leaves, X)
     loss = kd_loss(logits, teacher_logits, y_onehot, lam, temperature)

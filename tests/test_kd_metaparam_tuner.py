@@ -17,8 +17,8 @@ from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-import skdistill._kd_metaparam_tuner as tuner_module
-from skdistill._kd_metaparam_tuner import KDMetaparamTuner
+import skdistill._kd.tuner as tuner_module
+from skdistill._kd.tuner import KDMetaparamTuner
 from skdistill._utils import DivergenceError
 
 CHEAP = dict(hidden_layer_sizes=(8,), max_iter=20, batch_size=32)

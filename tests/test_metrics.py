@@ -8,14 +8,14 @@ from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 
 from skdistill import DatasetDistiller
-from skdistill._baselines import KMeansSampler, RandomRealSampler
-from skdistill._distilled_mlp import DistilledMLPClassifier
-from skdistill._metrics import (
+from skdistill._eval.metrics import (
     ComparisonTable,
     comparison_table,
     distillation_accuracy,
     distillation_ratio,
 )
+from skdistill._tabular.baselines import KMeansSampler, RandomRealSampler
+from skdistill._tabular.classifier import DistilledMLPClassifier
 
 
 @pytest.fixture(scope="module")
@@ -288,7 +288,7 @@ def test_each_stacked_network_stops_on_its_own_loss():
     from sklearn.datasets import make_moons
 
     from skdistill import DistilledMLPClassifier
-    from skdistill._distilled_mlp import fit_networks
+    from skdistill._tabular.classifier import fit_networks
 
     X, y = make_moons(n_samples=200, noise=0.2, random_state=0)
     clf = DistilledMLPClassifier(

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from skdistill._mlp import (
+from skdistill._engine.unroll import project_rows_to_simplex
+from skdistill._nets.mlp import (
     ACTIVATIONS,
     backward,
     forward,
@@ -14,7 +15,6 @@ from skdistill._mlp import (
     soft_cross_entropy_delta,
     xavier_init,
 )
-from skdistill._unroll import project_rows_to_simplex
 
 
 def _problem(hidden, n_models=3, n_rows=7, n_features=4, n_classes=3, seed=0):

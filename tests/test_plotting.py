@@ -9,7 +9,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 
 from skdistill import DatasetDistiller, DistilledMLPClassifier, KDMetaparamTuner
-from skdistill._plotting import (
+from skdistill._eval.plotting import (
     DistilledDataDisplay,
     LearningRateScheduleDisplay,
     MetaparamPathDisplay,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from skdistill._schedules import SCHEDULES, check_learning_rates, step_sequence
+from skdistill._engine.schedules import SCHEDULES, check_learning_rates, step_sequence
 
 LRS = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])  # n_steps=3, n_epochs=2
 

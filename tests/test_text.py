@@ -24,7 +24,7 @@ from skdistill import (
     TextConvNetClassifier,
     TextDatasetDistiller,
 )
-from skdistill._text import (
+from skdistill._text.estimators import (
     init_text_convnet,
     text_convnet_forward,
     unrolled_text_loss,

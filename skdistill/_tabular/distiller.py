@@ -10,20 +10,20 @@ from sklearn.cluster import KMeans
 from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import (
+from .._base import (
     BaseDistiller,
     check_architectures,
     check_device,
     fit_standardisation,
     run_iterations,
 )
-from ._dataset import DistilledDataset
-from ._mlp import forward, hard_cross_entropy, layer_sizes, xavier_init
-from ._optim import Adam
-from ._reverse import distillation_value_and_grad
-from ._streaming import InMemoryRows
-from ._unroll import project_rows_to_simplex, replay_distilled
-from ._utils import to_numpy
+from .._data.dataset import DistilledDataset
+from .._data.streaming import InMemoryRows
+from .._engine.optim import Adam
+from .._engine.reverse import distillation_value_and_grad
+from .._engine.unroll import project_rows_to_simplex, replay_distilled
+from .._nets.mlp import forward, hard_cross_entropy, layer_sizes, xavier_init
+from .._utils import to_numpy
 
 
 def models_per_architecture(n_models, n_architectures):

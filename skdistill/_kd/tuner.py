@@ -19,13 +19,13 @@ from sklearn.utils.validation import (
 )
 from threadpoolctl import threadpool_limits
 
-from ._base import (
+from .._base import (
     TorchEstimatorBase,
     check_hidden_layer_sizes,
     fit_standardisation,
     run_iterations,
 )
-from ._kd_hypergradient import (
+from .._engine.kd_hypergradient import (
     HYPERGRADIENTS,
     TRAJECTORIES,
     NumpyKDStep,
@@ -34,9 +34,9 @@ from ._kd_hypergradient import (
     training_step,
     validation_loss,
 )
-from ._mlp import ACTIVATIONS, layer_sizes, xavier_init
-from ._mlp_prediction import MLPPredictionMixin
-from ._utils import (
+from .._nets.mlp import ACTIVATIONS, layer_sizes, xavier_init
+from .._nets.mlp_prediction import MLPPredictionMixin
+from .._utils import (
     DivergenceError,
     check_finite_loss,
     check_local_random_state,

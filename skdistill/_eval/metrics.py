@@ -23,14 +23,14 @@ from sklearn.metrics import accuracy_score
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._dataset import DistilledDataset, distilled_dataset_of
-from ._distilled_mlp import (
+from .._data.dataset import DistilledDataset, distilled_dataset_of
+from .._engine.schedules import SCHEDULES
+from .._tabular.classifier import (
     DistilledMLPClassifier,
     fit_networks,
     stacked_predict,
 )
-from ._schedules import SCHEDULES
-from ._utils import check_no_missing_labels, torch_threads
+from .._utils import check_no_missing_labels, torch_threads
 
 _PAPER_ARCHITECTURES = {"1-layer": (), "2-layer": (10,), "4-layer": (10, 10, 10)}
 

@@ -27,8 +27,8 @@ from sklearn.cluster import KMeans
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from ._dataset import DistilledDataset
-from ._utils import (
+from .._data.dataset import DistilledDataset
+from .._utils import (
     DocLinkMixin,
     ResampleContainers,
     check_local_random_state,

@@ -32,7 +32,7 @@ they are the loss of the one student.
 import numpy as np
 import torch
 
-from ._mlp import (
+from .._nets.mlp import (
     backward,
     forward,
     hard_cross_entropy,

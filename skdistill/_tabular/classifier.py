@@ -17,14 +17,18 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._base import (
+from .._base import (
     NoImprovementStopper,
     TorchEstimatorBase,
     check_hidden_layer_sizes,
     run_iterations,
 )
-from ._dataset import DistilledDataset, check_soft_labels, distilled_dataset_of
-from ._mlp import (
+from .._data.dataset import DistilledDataset, check_soft_labels, distilled_dataset_of
+from .._data.streaming import is_lazy
+from .._engine.optim import Adam
+from .._engine.schedules import SCHEDULES, step_sequence
+from .._engine.unroll import replay_distilled
+from .._nets.mlp import (
     ACTIVATIONS,
     backward,
     forward,
@@ -33,12 +37,8 @@ from ._mlp import (
     soft_cross_entropy_delta,
     xavier_init,
 )
-from ._mlp_prediction import MLPPredictionMixin
-from ._optim import Adam
-from ._schedules import SCHEDULES, step_sequence
-from ._streaming import is_lazy
-from ._unroll import replay_distilled
-from ._utils import (
+from .._nets.mlp_prediction import MLPPredictionMixin
+from .._utils import (
     check_no_missing_labels,
     check_numeric_columns,
     refuse_lazy,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._schedules import check_learning_rates
+from .._engine.schedules import check_learning_rates
 
 #: Written into every file; `load` refuses other formats and newer versions.
 FILE_FORMAT = "skdistill.DistilledDataset"
@@ -513,6 +513,6 @@ class DistilledDataset:
                 "This distilled dataset records no encoding of raw columns; its "
                 "rows are already the features."
             )
-        from ._encoding import encoder_from_description
+        from .._data.encoding import encoder_from_description
 
         return encoder_from_description(self.encoding)

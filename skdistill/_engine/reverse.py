@@ -35,7 +35,7 @@ import math
 
 import torch
 
-from ._mlp import activation_derivatives, backward, batched, forward
+from .._nets.mlp import activation_derivatives, backward, batched, forward
 
 
 class _StepData:
@@ -174,7 +174,7 @@ def distillation_value_and_grad(
                 f"backend must be 'auto', 'torch' or 'numba', got {backend!r}"
             )
         # Imported here: importing numba takes a while, and only this needs it.
-        from ._fastpath import use_fast_path, value_and_grad
+        from .fastpath import use_fast_path, value_and_grad
 
         if backend != "torch" and use_fast_path(
             syn_X, init_params, X_real, check_size=backend == "auto"

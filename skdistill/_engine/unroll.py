@@ -9,7 +9,7 @@ and :class:`DistilledMLPClassifier`, which simply runs it.
 
 import torch
 
-from ._mlp import (
+from .._nets.mlp import (
     backward,
     forward,
     hard_cross_entropy,
@@ -43,7 +43,7 @@ def replay_distilled(params, step_X, step_Y, step_lrs, activation="relu"):
     the compiled path of :mod:`skdistill._fastpath` when numba is installed
     and the networks are small enough (``_fastpath.use_fast_replay``).
     """
-    from ._fastpath import replay, use_fast_replay
+    from .fastpath import replay, use_fast_replay
 
     if use_fast_replay(params, step_X, activation):
         trained = replay(params, step_X, step_Y, step_lrs)

@@ -10,7 +10,7 @@ skdistill itself does not need it.
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._dataset import DistilledDataset
+from .._data.dataset import DistilledDataset
 
 __all__ = [
     "DistilledDataDisplay",
@@ -346,7 +346,7 @@ class DistilledDataDisplay:
         _import_pyplot(f"{cls.__name__}.from_estimator")
         from sklearn.decomposition import PCA
 
-        from ._dataset import distilled_dataset_of
+        from .._data.dataset import distilled_dataset_of
 
         check_is_fitted(estimator)
         if not hasattr(estimator, "predict_proba"):
@@ -567,7 +567,7 @@ class LearningRateScheduleDisplay:
             The drawn display.
         """
         _import_pyplot(f"{cls.__name__}.from_estimator")
-        from ._dataset import distilled_dataset_of
+        from .._data.dataset import distilled_dataset_of
 
         if not isinstance(estimator, DistilledDataset):
             check_is_fitted(getattr(estimator, "estimator", estimator))

@@ -41,7 +41,7 @@ import time
 import warnings
 from pathlib import Path
 
-from ._version import __version__
+from .._version import __version__
 
 #: The column of the output CSV holding the step each synthetic row belongs to.
 STEP_COLUMN = "_step"
@@ -77,8 +77,8 @@ def demo(args):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from . import DatasetDistiller, DistilledMLPClassifier
-    from ._baselines import KMeansSampler, RandomRealSampler
+    from .. import DatasetDistiller, DistilledMLPClassifier
+    from .._tabular.baselines import KMeansSampler, RandomRealSampler
 
     X, y = load_breast_cancer(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
@@ -209,8 +209,8 @@ def _demo_pictures(distiller, X, y, output_dir):
     # Figures made without pyplot: no GUI backend, no global state touched.
     from sklearn.frozen import FrozenEstimator
 
-    from ._distilled_mlp import DistilledMLPClassifier
-    from ._plotting import DistilledDataDisplay, LearningRateScheduleDisplay
+    from .._eval.plotting import DistilledDataDisplay, LearningRateScheduleDisplay
+    from .._tabular.classifier import DistilledMLPClassifier
 
     model = DistilledMLPClassifier(
         distiller.architectures_[0],
@@ -321,7 +321,7 @@ def encode_features(frame, max_categories=DEFAULT_MAX_CATEGORIES):
 
     Numeric (and boolean) columns are kept as float columns; every other
     column becomes one 0/1 column per distinct value, named ``column=value``,
-    in sorted order of the values' text (see ``skdistill._encoding``).
+    in sorted order of the values' text (see ``skdistill._data.encoding``).
 
     Parameters
     ----------
@@ -350,7 +350,7 @@ def encode_features(frame, max_categories=DEFAULT_MAX_CATEGORIES):
     """
     import numpy as np
 
-    from ._encoding import fit_feature_encoder, is_numeric_column
+    from .._data.encoding import fit_feature_encoder, is_numeric_column
 
     missing = frame.isna().sum()
     missing = missing[missing > 0]
@@ -437,7 +437,7 @@ def distill(args):
         raise UsageError(
             "reading CSV files needs pandas, which is not installed: pip install pandas"
         ) from None
-    from . import DatasetDistiller
+    from .. import DatasetDistiller
 
     input_path = Path(args.data)
     output = Path(args.output)
@@ -532,7 +532,7 @@ def _write_outputs(
     import numpy as np
     import pandas as pd
 
-    from ._dataset import DistilledDataset
+    from .._data.dataset import DistilledDataset
 
     dataset = distiller.distilled_
     rows = pd.DataFrame(dataset.X, columns=encoding["feature_columns"])
@@ -635,7 +635,7 @@ def build_parser():
     )
     demo_parser.set_defaults(run=demo)
 
-    from . import DatasetDistiller
+    from .. import DatasetDistiller
 
     defaults = DatasetDistiller().get_params()
     d = commands.add_parser(

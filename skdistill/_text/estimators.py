@@ -36,12 +36,12 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import TorchEstimatorBase, run_iterations
-from ._dataset import DistilledDataset, distilled_dataset_of
-from ._optim import Adam
-from ._unroll import project_rows_to_simplex
-from ._utils import check_local_random_state, class_indices, to_numpy
-from ._version import __version__
+from .._base import TorchEstimatorBase, run_iterations
+from .._data.dataset import DistilledDataset, distilled_dataset_of
+from .._engine.optim import Adam
+from .._engine.unroll import project_rows_to_simplex
+from .._utils import check_local_random_state, class_indices, to_numpy
+from .._version import __version__
 
 PAD = "<pad>"
 _DTYPE = torch.float32

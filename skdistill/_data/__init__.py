@@ -1,0 +1,1 @@
+"""Data: the distilled dataset, row sources and column encodings."""

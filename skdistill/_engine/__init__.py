@@ -1,0 +1,1 @@
+"""The numerical engine: optimisers, schedules, unrolled runs, reverse passes."""

@@ -1,0 +1,1 @@
+"""Evaluation: metrics and displays that read fitted estimators."""

@@ -1,0 +1,1 @@
+"""Network families: the internal networks that distillation trains."""

@@ -1,0 +1,1 @@
+"""Tabular estimators: the distiller, its classifier, the baseline samplers."""

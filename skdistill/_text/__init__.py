@@ -1,0 +1,1 @@
+"""Text dataset distillation."""

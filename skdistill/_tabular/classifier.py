@@ -115,7 +115,11 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
 
     tol : float, default=1e-4
         Ordinary data: training stops when the epoch loss has not improved by
-        at least ``tol`` for ``n_iter_no_change`` consecutive epochs.
+        at least ``tol`` for more than ``n_iter_no_change`` consecutive epochs
+        (MLPClassifier's rule: it stops at the same epoch).
+
+        .. versionchanged:: 0.1.0
+           Stops at MLPClassifier's epoch, one epoch later than before.
 
     n_iter_no_change : int, default=10
         See ``tol``.

@@ -618,3 +618,19 @@ def test_training_stops_at_mlpclassifiers_epoch(moons):
     ).fit(X_train, y_train)
     assert clf.n_iter_ < 300
     assert clf.n_iter_ == _mlpclassifier_stop_epoch(clf.loss_curve_, 1e-2, 10)
+
+
+@pytest.mark.parametrize("fitted", [True, False])
+def test_fit_without_data_names_the_frozen_remedy(moons, fitted):
+    X_train, _, y_train, _ = moons
+    distiller = DatasetDistiller(**CHEAP_DISTILLER, random_state=0)
+    if fitted:
+        distiller.fit(X_train, y_train)
+    clf = DistilledMLPClassifier(distiller=distiller)
+    with pytest.raises(ValueError, match=r"FrozenEstimator\(d\).*d\.distilled_"):
+        clf.fit()
+    # Each remedy the message names works.
+    if fitted:
+        for remedy in (FrozenEstimator(distiller), distiller.distilled_):
+            clf = DistilledMLPClassifier((5,), distiller=remedy, random_state=0)
+            assert clf.fit().n_features_in_ == X_train.shape[1]

@@ -472,6 +472,8 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
             )
         if isinstance(self.distiller, DistilledDataset):
             distiller = self.distiller
+        elif not fitted and (X is None or y is None):
+            raise ValueError(_REFIT_NEEDS_DATA.format(type(self.distiller).__name__))
         else:
             distiller = clone(self.distiller)  # a FrozenEstimator clones to itself
             check_numeric_columns(self, X)
@@ -494,7 +496,7 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
                 self.feature_names_in_ = np.asarray(
                     [str(c) for c in X.columns], dtype=object
                 )
-        elif X is None and y is None and isinstance(distiller, DistilledDataset):
+        elif X is None and y is None and fitted:
             self.n_features_in_ = dataset.n_features
             vars(self).pop("feature_names_in_", None)
             if dataset.feature_names is not None:
@@ -722,6 +724,14 @@ def _scale_advice(X):
             f"value is {largest:.3g}"
         )
     return ""
+
+
+_REFIT_NEEDS_DATA = (
+    "fit() without X and y trains on a distilled set that is already made, but "
+    "distiller={0}(...) is cloned and refitted in fit, which needs X and y. To "
+    "use the set a fitted distiller d has learned, pass "
+    "distiller=FrozenEstimator(d) (from sklearn.frozen) or distiller=d.distilled_."
+)
 
 
 class _StackStopper:

@@ -1,4 +1,4 @@
-"""Dataset distillation on the tabular paper's make_moons data (issue 2 targets).
+"""Dataset distillation on the tabular paper's make_moons data, against its targets.
 
 Distills the training part of ``make_moons(1500, noise)`` with the
 configuration of Medvedev & D'yakonov (2020), section 5.2: the "2-layer" model

@@ -473,7 +473,7 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         if isinstance(self.distiller, DistilledDataset):
             distiller = self.distiller
         elif not fitted and (X is None or y is None):
-            raise ValueError(_REFIT_NEEDS_DATA.format(type(self.distiller).__name__))
+            raise ValueError(_refit_needs_data(self, X, y))
         else:
             distiller = clone(self.distiller)  # a FrozenEstimator clones to itself
             check_numeric_columns(self, X)
@@ -726,12 +726,20 @@ def _scale_advice(X):
     return ""
 
 
-_REFIT_NEEDS_DATA = (
-    "fit() without X and y trains on a distilled set that is already made, but "
-    "distiller={0}(...) is cloned and refitted in fit, which needs X and y. To "
-    "use the set a fitted distiller d has learned, pass "
-    "distiller=FrozenEstimator(d) (from sklearn.frozen) or distiller=d.distilled_."
-)
+def _refit_needs_data(estimator, X, y):
+    """The error of a fit without data whose distiller must be refitted."""
+    name = type(estimator).__name__
+    missing = (
+        f"This {name} estimator requires y to be passed, but the target y is None"
+        if y is None
+        else f"{name}.fit got y but no X"
+    )
+    return (
+        f"{missing}: distiller={type(estimator.distiller).__name__}(...) is cloned "
+        "and refitted in fit, which needs X and y. To train on the set a fitted "
+        "distiller d has already learned, pass distiller=FrozenEstimator(d) (from "
+        "sklearn.frozen) or distiller=d.distilled_."
+    )
 
 
 class _StackStopper:

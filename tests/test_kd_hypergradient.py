@@ -22,7 +22,12 @@ from skdistill._nets.mlp import layer_sizes, xavier_init
 DTYPE = torch.float64
 
 
-def _tiny_problem(hidden=(4,), n_classes=3, seed=0):
+#: Hard targets of rows 0, 2 and 5 are zero (unlabelled rows), the others are
+#: one-hot rows scaled by 7/4 (one over the fraction of labelled rows).
+UNLABELLED_ROWS = [0, 2, 5]
+
+
+def _tiny_problem(hidden=(4,), n_classes=3, seed=0, unlabelled=False):
     generator = torch.Generator().manual_seed(seed)
     n, n_val, d = 7, 9, 3
     params = xavier_init(
@@ -36,13 +41,17 @@ def _tiny_problem(hidden=(4,), n_classes=3, seed=0):
     teacher_logits = 2.0 * torch.randn((n, n_classes), generator=generator, dtype=DTYPE)
     X_val = torch.randn((n_val, d), generator=generator, dtype=DTYPE)
     y_val = torch.randint(0, n_classes, (n_val,), generator=generator)
+    if unlabelled:
+        y_onehot = y_onehot * (n / (n - len(UNLABELLED_ROWS)))
+        y_onehot[UNLABELLED_ROWS] = 0.0
     return params, X, y_onehot, teacher_logits, X_val, y_val
 
 
+@pytest.mark.parametrize("unlabelled", [False, True])
 @pytest.mark.parametrize("hinton_scaling", [False, True])
 @pytest.mark.parametrize("temperature", [0.3, 1.0, 4.0])
-def test_kd_delta_matches_autograd(hinton_scaling, temperature):
-    params, X, y_onehot, teacher_logits, _, _ = _tiny_problem()
+def test_kd_delta_matches_autograd(hinton_scaling, temperature, unlabelled):
+    params, X, y_onehot, teacher_logits, _, _ = _tiny_problem(unlabelled=unlabelled)
     generator = torch.Generator().manual_seed(3)
     logits = torch.randn((2, X.shape[0], 3), generator=generator, dtype=DTYPE)
     logits.requires_grad_(True)
@@ -84,14 +93,17 @@ def _one_step_validation_loss(
     return validation_loss(new_params, X_val, y_val, val_temperature, activation).item()
 
 
+@pytest.mark.parametrize("unlabelled", [False, True])
 @pytest.mark.parametrize(
     "hidden, activation, val_temperature",
     [((), "identity", 1.0), ((4,), "relu", 0.5), ((3, 3), "tanh", 2.0)],
 )
 def test_exact_hypergradient_matches_central_differences(
-    hidden, activation, val_temperature
+    hidden, activation, val_temperature, unlabelled
 ):
-    params, X, y_onehot, teacher_logits, X_val, y_val = _tiny_problem(hidden)
+    params, X, y_onehot, teacher_logits, X_val, y_val = _tiny_problem(
+        hidden, unlabelled=unlabelled
+    )
     lam, temperature, lr = 0.4, 2.0, 0.5
     _, analytic, _, _ = exact_hypergradient(
         params,
@@ -228,13 +240,18 @@ def _numpy_step(params, X, y_onehot, teacher_logits, X_val, y_val, **kwargs):
     return core, numpy_params
 
 
+@pytest.mark.parametrize("unlabelled", [False, True])
 @pytest.mark.parametrize("hinton_scaling", [False, True])
 @pytest.mark.parametrize(
     "hidden, activation",
     [((), "identity"), ((4,), "relu"), ((3, 3), "tanh"), ((5,), "logistic")],
 )
-def test_numpy_path_matches_autograd_path(hidden, activation, hinton_scaling):
-    params, X, y_onehot, teacher_logits, X_val, y_val = _tiny_problem(hidden, seed=4)
+def test_numpy_path_matches_autograd_path(
+    hidden, activation, hinton_scaling, unlabelled
+):
+    params, X, y_onehot, teacher_logits, X_val, y_val = _tiny_problem(
+        hidden, seed=4, unlabelled=unlabelled
+    )
     lam, temperature, lr, val_temperature = 0.3, 1.7, 0.5, 0.4
     new_params, expected, loss, _ = exact_hypergradient(
         params,
@@ -283,14 +300,17 @@ def test_numpy_path_matches_autograd_path(hidden, activation, hinton_scaling):
     np.testing.assert_allclose(core.validation_loss(again), expected_val)
 
 
+@pytest.mark.parametrize("unlabelled", [False, True])
 @pytest.mark.parametrize("hinton_scaling", [False, True])
 @pytest.mark.parametrize(
     "hidden, activation", [((), "identity"), ((4,), "relu"), ((3, 3), "logistic")]
 )
 def test_numpy_hypergradient_matches_central_differences(
-    hidden, activation, hinton_scaling
+    hidden, activation, hinton_scaling, unlabelled
 ):
-    params, X, y_onehot, teacher_logits, X_val, y_val = _tiny_problem(hidden, seed=5)
+    params, X, y_onehot, teacher_logits, X_val, y_val = _tiny_problem(
+        hidden, seed=5, unlabelled=unlabelled
+    )
     kwargs = dict(
         lr=0.5,
         val_temperature=0.7,

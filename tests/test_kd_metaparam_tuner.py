@@ -47,7 +47,12 @@ def _tuner(**params):
             "The student's rows are drawn in proportion to their weights, so "
             "weights match repeated rows in expectation only (see "
             "test_integer_weights_act_like_repeated_rows)."
-        )
+        ),
+        "check_classifiers_classes": (
+            "A label of -1 marks an unlabelled row (scikit-learn's "
+            "semi-supervised convention), so labels {-1, 1} are one class with "
+            "unlabelled rows, as for SelfTrainingClassifier."
+        ),
     },
 )
 def test_sklearn_compatible(estimator, check):
@@ -569,3 +574,86 @@ def test_a_teacher_without_sample_weight_is_fitted_without_it(moons):
         _tuner(teacher=KNeighborsClassifier(), random_state=0).fit(
             X, y, sample_weight=np.ones(len(y))
         )
+
+
+# --------------------------------------------------------- unlabelled rows
+
+
+def _few_labels(n_labelled=12, seed=0):
+    """Moons with ``n_labelled`` labelled rows (balanced) and the rest -1."""
+    X, y = make_moons(n_samples=400, noise=0.2, random_state=seed)
+    rng = np.random.RandomState(seed)
+    keep = np.concatenate(
+        [
+            rng.choice(np.flatnonzero(y == c), n_labelled // 2, replace=False)
+            for c in (0, 1)
+        ]
+    )
+    y_semi = np.full_like(y, -1)
+    y_semi[keep] = y[keep]
+    return X, y, y_semi
+
+
+def test_unlabelled_rows_train_the_student_not_the_teacher():
+    X, y, y_semi = _few_labels(n_labelled=40)
+    tuner = _tuner(validation_fraction=0.25, max_iter=2, random_state=0).fit(X, y_semi)
+    np.testing.assert_array_equal(tuner.classes_, [0, 1])
+    # 10 of the 40 labelled rows validate; the teacher sees the other 30 only.
+    assert tuner.teacher_.tree_.n_node_samples[0] == 30
+    # Every unlabelled row trains the student: 30 + 360 rows per epoch.
+    assert tuner.t_ == 2 * math.ceil(390 / 32)
+    assert set(tuner.predict(X)) <= {0, 1}
+
+
+def test_unlabelled_rows_carry_the_teachers_knowledge():
+    X, y, y_semi = _few_labels(n_labelled=10)
+    X_test, y_test = make_moons(n_samples=400, noise=0.2, random_state=1)
+    teacher = FrozenEstimator(
+        RandomForestClassifier(n_estimators=30, random_state=0).fit(X, y)
+    )
+    params = dict(
+        teacher=teacher,
+        hidden_layer_sizes=(16,),
+        max_iter=100,
+        meta_learning_rate=0,
+        validation_fraction=0.2,
+        random_state=0,
+    )
+    labelled = y_semi != -1
+    alone = _tuner(**params).fit(X[labelled], y[labelled])
+    semi = _tuner(**params).fit(X, y_semi)
+    assert semi.score(X_test, y_test) > alone.score(X_test, y_test) + 0.05
+    assert semi.score(X_test, y_test) > teacher.score(X_test, y_test) - 0.03
+
+
+def test_unlabelled_rows_reproducible_and_weighted():
+    X, _, y_semi = _few_labels(n_labelled=30)
+    weight = np.random.RandomState(0).uniform(0.5, 2.0, len(y_semi))
+    fits = [
+        _tuner(random_state=3, max_iter=3).fit(X, y_semi, sample_weight=weight)
+        for _ in range(2)
+    ]
+    np.testing.assert_array_equal(fits[0].coefs_[0], fits[1].coefs_[0])
+    # Zero weight on every labelled row: the hard term would never see a label.
+    weight[y_semi != -1] = 0.0
+    with pytest.raises(ValueError, match="labelled training rows all have zero"):
+        _tuner(max_iter=1, teacher=LogisticRegression()).fit(
+            X, y_semi, X_val=X[:5], y_val=[0, 1, 0, 1, 0], sample_weight=weight
+        )
+
+
+def test_bad_unlabelled_input_raises_clear_errors():
+    X, y, y_semi = _few_labels(n_labelled=20)
+    with pytest.raises(ValueError, match="Every row of y is -1"):
+        _tuner(max_iter=1).fit(X, np.full(len(y), -1))
+    one_class = np.where(y_semi == 1, -1, y_semi)
+    with pytest.raises(ValueError, match="rows not labelled -1 hold one class"):
+        _tuner(max_iter=1).fit(X, one_class)
+    # A fitted teacher with a class no labelled row has.
+    three = FrozenEstimator(LogisticRegression().fit(X, np.arange(len(y)) % 3))
+    with pytest.raises(ValueError, match=r"classes \[2\] have no labelled row"):
+        _tuner(teacher=three, max_iter=1).fit(X, y_semi)
+    # Labels the teacher does not know.
+    frozen = FrozenEstimator(LogisticRegression().fit(X, y))
+    with pytest.raises(ValueError, match=r"does not know: \[5\]"):
+        _tuner(teacher=frozen, max_iter=1).fit(X, np.where(y_semi == 1, 5, y_semi))

@@ -53,8 +53,10 @@ def kd_loss(logits, teacher_logits, y_onehot, lam, temperature, hinton_scaling=F
     with ``s = T**2`` when ``hinton_scaling`` and ``s = 1`` otherwise; both
     cross-entropies are means over the rows. ``logits`` (``g``) are the
     student's, ``(m, n, c)``; ``teacher_logits`` (``f``) are ``(n, c)``;
-    ``y_onehot`` is ``(n, c)``. ``lam`` and ``temperature`` are floats or
-    scalar tensors (differentiable when they require grad).
+    ``y_onehot`` is ``(n, c)``: one-hot rows, or one-hot rows times a row
+    weight (zero for an unlabelled row, which then only meets the soft term).
+    ``lam`` and ``temperature`` are floats or scalar tensors (differentiable
+    when they require grad).
     """
     hard = soft_cross_entropy(logits, y_onehot)
     teacher_proba = torch.softmax(teacher_logits / temperature, dim=-1)
@@ -496,6 +498,9 @@ class NumpyKDStep:
     the greedy hypergradient ``[dL_val/dlam, dL_val/dT]`` at the new weights;
     the numbers agree with `exact_hypergradient` / `training_step` to float
     tolerance (tests).
+
+    The rows of ``y_onehot`` are the hard term's targets: one-hot, or one-hot
+    times a row weight (zero for an unlabelled row), as `kd_loss` takes them.
     """
 
     def __init__(
@@ -513,6 +518,8 @@ class NumpyKDStep:
         # One array, so that a minibatch is a single fancy-indexing copy.
         self._rows = np.hstack([X, teacher_logits, y_onehot])
         self._split = (X.shape[1], X.shape[1] + teacher_logits.shape[1])
+        # One-hot targets (the common case) skip the rows' masses.
+        self._unit_targets = bool(np.all(y_onehot.sum(axis=1) == 1))
         self.X_val, self.y_val = X_val, y_val_onehot
         self.val_temperature = float(val_temperature)
         self.lr = float(lr)
@@ -537,7 +544,10 @@ class NumpyKDStep:
         log_hard, log_soft, log_q = log_all
         p_hard, p_soft, q = np.exp(log_all)
         scale = temperature if self.hinton_scaling else 1.0 / temperature
-        hard = (p_hard - y) / n
+        if self._unit_targets:
+            hard = (p_hard - y) / n
+        else:  # d CE / dg for targets of mass s: s * softmax(g) - y
+            hard = (p_hard * _row_reduce(np.add, y) - y) / n
         soft = (p_soft - q) * (scale / n)
         delta = lam * hard + (1.0 - lam) * soft
         grads = np_backward(params, X, hidden, delta, self.activation, derivatives)

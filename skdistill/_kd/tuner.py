@@ -40,6 +40,10 @@ from .._utils import (
     DivergenceError,
     check_finite_loss,
     check_local_random_state,
+    check_no_missing_labels,
+    check_numeric_columns,
+    class_indices,
+    refuse_lazy,
     to_numpy,
     torch_generator,
 )
@@ -47,6 +51,19 @@ from .._utils import (
 #: Teacher probabilities are floored at this value before their logarithm is
 #: taken as the teacher's logits (a random forest predicts exact zeros).
 TEACHER_PROBA_FLOOR = 1e-6
+
+
+#: The label of an unlabelled row (scikit-learn's semi-supervised convention).
+UNLABELLED = -1
+
+
+def _unlabelled_mask(y):
+    """True where ``y`` is the unlabelled marker ``-1`` (numeric labels only;
+    text labels have no unlabelled marker)."""
+    y = np.asarray(y)
+    if y.dtype.kind in "biuf":
+        return y == UNLABELLED
+    return np.array([isinstance(v, Integral) and v == UNLABELLED for v in y])
 
 
 def _check_bounds(bounds, name, lowest, highest):
@@ -122,13 +139,13 @@ def _use_numpy_path(hypergradient, sizes, n_val):
 class _TorchStudent:
     """The student on torch: autograd through the step (the reference path)."""
 
-    def __init__(self, params, X, teacher_logits, y_index, X_val, yv_index, c, est):
+    def __init__(self, params, X, teacher_logits, targets, X_val, yv_index, c, est):
         dtype = torch.float32
         self.params = params
         self.X = torch.as_tensor(X, dtype=dtype)
         self.X_val = torch.as_tensor(X_val, dtype=dtype)
-        y = torch.as_tensor(y_index, dtype=torch.int64)
-        self.y = torch.nn.functional.one_hot(y, c).to(dtype)
+        # Rows summing to the hard term's weight (0 on unlabelled rows).
+        self.y = torch.as_tensor(targets, dtype=dtype)
         self.y_val = torch.as_tensor(yv_index, dtype=torch.int64)
         self.f = torch.as_tensor(teacher_logits, dtype=dtype)
         self.hypergradient = HYPERGRADIENTS[est.hypergradient]
@@ -190,7 +207,7 @@ class _TorchStudent:
 class _NumpyStudent:
     """The student on numpy, float32 like the torch path (see `NumpyKDStep`)."""
 
-    def __init__(self, params, X, teacher_logits, y_index, X_val, yv_index, c, est):
+    def __init__(self, params, X, teacher_logits, targets, X_val, yv_index, c, est):
         dtype = np.float32
         self.params = [
             p.numpy()[0] if i % 2 == 0 else p.numpy()[0, 0]
@@ -200,7 +217,7 @@ class _NumpyStudent:
         self.core = NumpyKDStep(
             X.astype(dtype),
             teacher_logits.astype(dtype),
-            eye[y_index],
+            targets.astype(dtype),
             X_val.astype(dtype),
             eye[yv_index],
             est.val_temperature,
@@ -230,7 +247,8 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
     metaparameters are tuned by hypergradient descent while it trains.
 
     `fit` fits a teacher (a clone of any classifier with ``predict_proba``) on
-    the training part, then trains a student MLP by minibatch SGD on
+    the labelled rows of the training part, then trains a student MLP by
+    minibatch SGD on
 
     ``lambda_1 * CE(y, softmax(g)) + (1 - lambda_1) * CE(softmax(f/T), softmax(g/T))``
 
@@ -239,9 +257,12 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
     T)`` move down the greedy one-step hypergradient of the validation
     cross-entropy at the fixed temperature ``val_temperature`` (equation (3) of
     "Metaparameter optimization in knowledge distillation"), and are projected
-    back into their bounds. With ``trajectory="linear"``, hypergradient steps
-    alternate with iterations whose metaparameters are extrapolated by a
-    least-squares line (Algorithm 1 of the paper).
+    back into their bounds. Rows labelled ``-1`` are unlabelled (scikit-learn's
+    semi-supervised convention): they train the student through the teacher's
+    soft labels alone, the labelled rows through both terms, and the
+    validation rows are labelled rows. With ``trajectory="linear"``,
+    hypergradient steps alternate with iterations whose metaparameters are
+    extrapolated by a least-squares line (Algorithm 1 of the paper).
 
     Read more in ``doc/kd_metaparam_tuning.md``.
 
@@ -249,7 +270,8 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
     ----------
     teacher : classifier or None, default=None
         Any scikit-learn classifier with ``predict_proba``. It is cloned and
-        fitted on the training part; a fitted teacher wrapped in
+        fitted on the labelled rows of the training part (unlabelled rows,
+        labelled ``-1``, never reach it); a fitted teacher wrapped in
         :class:`sklearn.frozen.FrozenEstimator` is used as is (not refitted).
         ``None`` uses ``GradientBoostingClassifier()`` with default settings.
         When the (cloned) teacher has a ``random_state`` parameter set to None,
@@ -357,7 +379,8 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         The fitted teacher (the FrozenEstimator itself when one was given).
 
     classes_ : ndarray of shape (n_classes,)
-        Class labels.
+        Class labels (of the labelled rows; ``-1`` marks unlabelled rows and
+        is not a class).
 
     coefs_ : list of ndarray
         Student weight matrices, ``coefs_[i]`` of shape ``(fan_in, fan_out)``,
@@ -531,7 +554,14 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         X : array-like of shape (n_samples, n_features)
             Training rows; numeric, finite.
         y : array-like of shape (n_samples,)
-            Class labels; at least two classes.
+            Class labels; at least two classes. ``-1`` marks an unlabelled
+            row (numeric labels only; a class called -1 must be renamed):
+            the student learns the teacher's soft labels on it, the teacher
+            and the validation set never see it. The hard term's mean is
+            taken over the labelled rows (a minibatch's labelled rows are
+            weighted by one over the fraction of labelled training rows).
+            ``classes_`` are the labels of the other rows; a fitted
+            (frozen) teacher must have exactly these classes.
         X_val : array-like of shape (n_val, n_features), default=None
             An explicit validation set for the hypergradient. When given, all
             of ``(X, y)`` trains the teacher and the student and
@@ -556,7 +586,8 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         return self
 
     def _fit(self, X, y, X_val, y_val, sample_weight=None):
-        X, self.classes_, y_index = self._validate_labelled(X, y)
+        X, self.classes_, y_index = self._validate_semi_supervised(X, y)
+        labelled = y_index >= 0
         if sample_weight is not None:
             # Refuses negative weights and weights that are all zero.
             sample_weight = _check_sample_weight(
@@ -586,14 +617,16 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         if (X_val is None) != (y_val is None):
             raise ValueError("Pass both X_val and y_val, or neither.")
         if X_val is None:
-            train, val = stratified_validation_split(
-                y_index, self.validation_fraction, rng
+            # The validation rows are labelled rows; every unlabelled row trains.
+            labelled_rows = np.flatnonzero(labelled)
+            train_l, val_l = stratified_validation_split(
+                y_index[labelled_rows], self.validation_fraction, rng
             )
-            X_train, y_train, y_index_train = (
-                X[train],
-                self.classes_[y_index[train]],
-                y_index[train],
+            val = labelled_rows[val_l]
+            train = np.sort(
+                np.concatenate([labelled_rows[train_l], np.flatnonzero(~labelled)])
             )
+            X_train, y_index_train = X[train], y_index[train]
             X_val_, yv_index = X[val], y_index[val]
             if sample_weight is not None:
                 # The validation objective is a weighted mean: resample once.
@@ -610,12 +643,23 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
             unknown = np.setdiff1d(np.unique(y_val_), self.classes_)
             if len(unknown):
                 raise ValueError(
-                    f"y_val holds classes absent from y: {unknown.tolist()!r}."
+                    f"y_val holds classes absent from y (its labelled rows): "
+                    f"{unknown.tolist()!r}."
                 )
             yv_index = np.searchsorted(self.classes_, y_val_)
-            X_train, y_train, y_index_train = X, y, y_index
+            X_train, y_index_train = X, y_index
 
-        self.teacher_ = self._fit_teacher(X_train, y_train, rng, sample_weight)
+        labelled_train = y_index_train >= 0
+        targets = self._hard_targets(y_index_train, sample_weight)
+        teacher_weight = (
+            None if sample_weight is None else sample_weight[labelled_train]
+        )
+        self.teacher_ = self._fit_teacher(
+            X_train[labelled_train],
+            self.classes_[y_index_train[labelled_train]],
+            rng,
+            teacher_weight,
+        )
         teacher_logits = self._teacher_logits(X_train)
 
         blas_limit = (
@@ -628,7 +672,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         with blas_limit, np.errstate(all="ignore"):
             self._train_student(
                 X_train,
-                y_index_train,
+                targets,
                 teacher_logits,
                 X_val_,
                 yv_index,
@@ -638,6 +682,64 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
                 rng,
                 sample_weight,
             )
+
+    def _validate_semi_supervised(self, X, y):
+        """``(X, classes, y_index)`` with ``y_index == -1`` on unlabelled rows.
+
+        Rows whose label is ``-1`` are unlabelled (the convention of
+        scikit-learn's semi-supervised estimators); the classes are those of
+        the other rows.
+        """
+        refuse_lazy(self, X)
+        check_numeric_columns(self, X)
+        check_no_missing_labels(y)
+        X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
+        unlabelled = _unlabelled_mask(y)
+        if unlabelled.all():
+            raise ValueError(
+                f"Every row of y is -1 (unlabelled). {type(self).__name__} needs "
+                "labelled rows of at least two classes: the teacher is fitted on "
+                "them (unless it is a fitted FrozenEstimator) and the "
+                "metaparameters are tuned on them."
+            )
+        if unlabelled.any() and len(np.unique(y[~unlabelled])) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs labelled rows of at least two "
+                f"classes; the rows not labelled -1 hold one class, "
+                f"{y[~unlabelled][0]!r}. A label of -1 marks an unlabelled row: "
+                "rename a class called -1 (e.g. with LabelEncoder)."
+            )
+        classes, labelled_index = class_indices(self, y[~unlabelled])
+        y_index = np.full(len(y), -1, dtype=np.int64)
+        y_index[~unlabelled] = labelled_index
+        return X, classes, y_index
+
+    def _hard_targets(self, y_index, sample_weight):
+        """Targets of the hard term, ``(n, n_classes)``: one-hot on labelled
+        rows, zero on unlabelled ones.
+
+        With unlabelled rows among the training rows, a minibatch holds a
+        fraction ``rho`` of labelled rows (in expectation; weighted when rows
+        are drawn by weight); the labelled rows' targets are scaled by ``1 /
+        rho``, so that the hard term of a minibatch estimates the mean
+        cross-entropy over the labelled rows without bias. All rows labelled:
+        plain one-hot rows.
+        """
+        labelled = y_index >= 0
+        targets = np.zeros((len(y_index), len(self.classes_)), dtype=np.float64)
+        targets[np.flatnonzero(labelled), y_index[labelled]] = 1.0
+        if labelled.all():
+            return targets
+        if sample_weight is None:
+            rho = labelled.mean()
+        else:
+            rho = sample_weight[labelled].sum() / sample_weight.sum()
+        if rho == 0:
+            raise ValueError(
+                "The labelled training rows all have zero sample_weight; the hard "
+                "term would never see a label."
+            )
+        return targets / rho
 
     def _fit_teacher(self, X, y, rng, sample_weight=None):
         teacher_seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -677,6 +779,22 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
                 "its probability columns cannot be matched to the classes of y."
             )
         teacher_classes = np.asarray(teacher_classes)
+        unknown = np.setdiff1d(self.classes_, teacher_classes)
+        if len(unknown):
+            raise ValueError(
+                f"The labelled rows of y hold classes the teacher does not know: "
+                f"{unknown.tolist()!r} (teacher's classes_ "
+                f"{teacher_classes.tolist()!r}); y's labels must be among the "
+                "teacher's classes, or -1 for an unlabelled row."
+            )
+        missing = np.setdiff1d(teacher_classes, self.classes_)
+        if len(missing):
+            raise ValueError(
+                f"The teacher's classes {missing.tolist()!r} have no labelled row "
+                f"in y (teacher's classes_ {teacher_classes.tolist()!r}); give "
+                "every class at least one labelled row (the metaparameters are "
+                "tuned on labelled rows)."
+            )
         if teacher_classes.shape != self.classes_.shape or not np.all(
             teacher_classes == self.classes_
         ):
@@ -706,7 +824,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
     def _train_student(
         self,
         X_train,
-        y_index,
+        targets,
         teacher_logits,
         X_val,
         yv_index,
@@ -733,7 +851,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
             params,
             (X_train - self.mean_) / self.scale_,
             teacher_logits,
-            y_index,
+            targets,
             (X_val - self.mean_) / self.scale_,
             yv_index,
             n_classes,

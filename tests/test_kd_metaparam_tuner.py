@@ -18,6 +18,7 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skdistill._kd.tuner as tuner_module
+from skdistill._kd.transfer import make_transfer_set
 from skdistill._kd.tuner import KDMetaparamTuner
 from skdistill._utils import DivergenceError
 
@@ -657,3 +658,66 @@ def test_bad_unlabelled_input_raises_clear_errors():
     frozen = FrozenEstimator(LogisticRegression().fit(X, y))
     with pytest.raises(ValueError, match=r"does not know: \[5\]"):
         _tuner(teacher=frozen, max_iter=1).fit(X, np.where(y_semi == 1, 5, y_semi))
+
+
+# ------------------------------------------------------------ transfer sets
+
+
+@pytest.mark.parametrize("kind", ["munge", "perturb"])
+def test_transfer_rows_are_local_and_keep_binary_columns(kind):
+    rng = np.random.RandomState(0)
+    X = np.column_stack([rng.normal(size=200), rng.uniform(size=200) < 0.3])
+    rows, sources = make_transfer_set(kind, X, 450, np.random.RandomState(1))
+    assert rows.shape == (450, 2) and sources.shape == (450,)
+    # Every real row is a source twice before any is a third time.
+    assert np.bincount(sources, minlength=200).min() == 2
+    assert set(np.unique(rows[:, 1])) <= {0.0, 1.0}
+    # Synthetic rows stay near their source: far closer than a random row.
+    near = np.abs(rows[:, 0] - X[sources, 0]).mean()
+    assert 0 < near < 0.5 * np.abs(X[:, 0] - X[::-1, 0]).mean()
+
+
+def test_transfer_set_trains_the_student_on_more_rows(moons):
+    X, y = moons
+    base = dict(validation_fraction=0.25, max_iter=2, random_state=0)
+    plain = _tuner(**base).fit(X, y)
+    grown = _tuner(transfer_set="munge", transfer_size=2.0, **base).fit(X, y)
+    # 150 real training rows + 300 synthetic ones per epoch; the teacher saw
+    # the 150 real rows only.
+    assert grown.t_ == 2 * math.ceil(450 / 32) and plain.t_ == 2 * math.ceil(150 / 32)
+    assert grown.teacher_.tree_.n_node_samples[0] == 150
+    again = _tuner(transfer_set="munge", transfer_size=2.0, **base).fit(X, y)
+    np.testing.assert_array_equal(grown.coefs_[0], again.coefs_[0])
+
+
+def test_transfer_set_brings_a_compressed_student_closer_to_its_teacher():
+    X, y = make_moons(n_samples=120, noise=0.2, random_state=0)
+    X_test, y_test = make_moons(n_samples=1000, noise=0.2, random_state=1)
+    teacher = FrozenEstimator(
+        RandomForestClassifier(n_estimators=50, random_state=0).fit(X, y)
+    )
+    params = dict(
+        teacher=teacher,
+        hidden_layer_sizes=(16,),
+        meta_learning_rate=0,
+        lambda_init=0.2,
+        random_state=0,
+    )
+    agreement = {}
+    for kind in (None, "munge"):
+        student = _tuner(
+            transfer_set=kind,
+            transfer_size=5.0,
+            max_iter=300 if kind else 1800,
+            **params,
+        ).fit(X, y)
+        agreement[kind] = np.mean(student.predict(X_test) == teacher.predict(X_test))
+    assert agreement["munge"] > agreement[None]
+
+
+def test_bad_transfer_parameters():
+    X, y = make_moons(n_samples=40, random_state=0)
+    with pytest.raises(ValueError, match="transfer_set"):
+        _tuner(transfer_set="smote", max_iter=1).fit(X, y)
+    with pytest.raises(ValueError, match="transfer_size"):
+        _tuner(transfer_set="munge", transfer_size=0, max_iter=1).fit(X, y)

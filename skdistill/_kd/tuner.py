@@ -47,6 +47,7 @@ from .._utils import (
     to_numpy,
     torch_generator,
 )
+from .transfer import TRANSFER_SETS, make_transfer_set
 
 #: Teacher probabilities are floored at this value before their logarithm is
 #: taken as the teacher's logits (a random forest predicts exact zeros).
@@ -365,8 +366,23 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         Torch intra-op threads during `fit` (restored afterwards). ``None``
         keeps torch's setting.
 
+    transfer_set : {None, "munge", "perturb"}, default=None
+        Synthetic rows added to the training part as unlabelled rows, which
+        the student learns from through the teacher's soft labels (for
+        compressing a model when there are no unlabelled rows). ``"munge"``:
+        MUNGE (Bucila et al. 2006), attributes moved towards the nearest
+        neighbour's; ``"perturb"``: real rows plus Gaussian noise of 0.1
+        standard deviation per continuous column. Binary columns (e.g.
+        one-hot) keep values seen in the data. Made from the training part
+        (labelled and unlabelled rows), never from the validation rows; a
+        synthetic row carries its source row's ``sample_weight``.
+
+    transfer_size : float, default=1.0
+        Synthetic rows per training row (``round(transfer_size *
+        n_train)`` rows) when ``transfer_set`` is set.
+
     random_state : int, RandomState instance or None, default=None
-        Seeds the validation split, the teacher (see ``teacher``), the
+        Seeds the validation split, the transfer set, the teacher (see ``teacher``), the
         student's initialisation and the minibatch order. An int makes `fit`
         repeatable to the bit on one machine.
 
@@ -485,6 +501,8 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "n_threads": [None, Interval(Integral, 1, None, closed="left")],
+        "transfer_set": [None, StrOptions(set(TRANSFER_SETS))],
+        "transfer_size": [Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -513,6 +531,8 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         batch_size=64,
         max_iter=200,
         n_threads=1,
+        transfer_set=None,
+        transfer_size=1.0,
         random_state=None,
         verbose=0,
     ):
@@ -537,6 +557,8 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.n_threads = n_threads
+        self.transfer_set = transfer_set
+        self.transfer_size = transfer_size
         self.random_state = random_state
         self.verbose = verbose
 
@@ -649,16 +671,32 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
             yv_index = np.searchsorted(self.classes_, y_val_)
             X_train, y_index_train = X, y_index
 
+        if self.transfer_set is not None:
+            # Synthetic rows join the training part as unlabelled rows.
+            size = max(1, int(round(self.transfer_size * len(X_train))))
+            if len(X_train) < 2:
+                raise ValueError(
+                    f"transfer_set={self.transfer_set!r} needs at least two "
+                    "training rows."
+                )
+            synthetic, sources = make_transfer_set(
+                self.transfer_set, X_train, size, rng
+            )
+            X_train = np.vstack([X_train, synthetic])
+            y_index_train = np.concatenate(
+                [y_index_train, np.full(size, -1, dtype=y_index_train.dtype)]
+            )
+            if sample_weight is not None:
+                sample_weight = np.concatenate([sample_weight, sample_weight[sources]])
         labelled_train = y_index_train >= 0
         targets = self._hard_targets(y_index_train, sample_weight)
-        teacher_weight = (
-            None if sample_weight is None else sample_weight[labelled_train]
-        )
+        n_real = len(X_train) - (size if self.transfer_set is not None else 0)
+        real_labelled = labelled_train & (np.arange(len(X_train)) < n_real)
         self.teacher_ = self._fit_teacher(
-            X_train[labelled_train],
-            self.classes_[y_index_train[labelled_train]],
+            X_train[real_labelled],
+            self.classes_[y_index_train[real_labelled]],
             rng,
-            teacher_weight,
+            None if sample_weight is None else sample_weight[real_labelled],
         )
         teacher_logits = self._teacher_logits(X_train)
 

@@ -34,6 +34,7 @@ student and of the teacher, then the targets.
 Run:  python benchmarks/bench_kd_tables.py [--uses "few labels" compression]
       [--sets ...] [--seeds 0 1] [--iterations 1500] [--max-rows 3000]
       [--search-iter 5] [--transfer munge] [--transfer-size 4] [--json out.json]
+      [--tuned-params meta_optimizer=sgd meta_learning_rate=1.0]
 """
 
 import argparse
@@ -129,8 +130,12 @@ def run_set(data, use, seed, args):
     lam_rand, temp_rand = rng.uniform(0, 1), 10 ** rng.uniform(-1, 1)
     fixed = dict(meta_learning_rate=0.0, max_iter=epochs(n_student), **transfer)
     tuned = dict(max_iter=epochs(n_student), **transfer)
-    if args.meta_learning_rate is not None:
-        tuned["meta_learning_rate"] = args.meta_learning_rate
+    for pair in args.tuned_params:
+        key, value = pair.split("=", 1)
+        try:
+            tuned[key] = float(value) if "." in value else int(value)
+        except ValueError:
+            tuned[key] = value
     configs = {
         "naive": dict(lambda_init=0.5, temperature_init=1.0, **fixed),
         "random": dict(lambda_init=lam_rand, temperature_init=temp_rand, **fixed),
@@ -236,10 +241,11 @@ def main():
     )
     parser.add_argument("--transfer-size", type=float, default=4.0)
     parser.add_argument(
-        "--meta-learning-rate",
-        type=float,
-        default=None,
-        help="of the tuned students (default: the estimator's default)",
+        "--tuned-params",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="parameters of the tuned students (default: the estimator's)",
     )
     parser.add_argument("--json", help="write every figure to this file")
     args = parser.parse_args()

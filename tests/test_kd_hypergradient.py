@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from skdistill._engine.kd_hypergradient import (
+    AdamMetaStep,
     NumpyKDStep,
     exact_hypergradient,
     finite_difference_hypergradient,
@@ -384,3 +385,27 @@ def test_velocity_trajectory_stops_instead_of_overshooting():
 def test_unknown_trajectory_method_is_rejected():
     with pytest.raises(ValueError, match="unknown trajectory method"):
         predict_linear_trajectory(np.arange(3.0), 2, method="spline")
+
+
+def test_adam_meta_step_moves_by_the_rate_whatever_the_scale():
+    bounds = ((0.0, 1.0), (0.1, 10.0))
+    for scale in (1e-6, 1.0, 1e4):
+        step = AdamMetaStep()
+        lam, temperature = 0.5, 2.0
+        for _ in range(10):
+            lam, temperature = step(
+                lam, temperature, [scale, -scale], 0.01, None, "linear", *bounds
+            )
+        # A constant sign: 0.01 per step in lambda and in T.
+        assert lam == pytest.approx(0.4, abs=1e-6)
+        assert temperature == pytest.approx(2.1, abs=1e-6)
+    # In log T, a multiplicative step; the bounds still apply.
+    step = AdamMetaStep()
+    lam, temperature = step(0.0, 2.0, [1.0, -3.0], 0.1, None, "log", *bounds)
+    assert lam == 0.0 and temperature == pytest.approx(2.0 * np.exp(0.1))
+    # A sign that flips every step moves far less than a constant one.
+    step = AdamMetaStep()
+    lam = 0.5
+    for i in range(50):
+        lam, _ = step(lam, 1.0, [(-1.0) ** i, 0.0], 0.01, None, "linear", *bounds)
+    assert abs(lam - 0.5) < 0.05

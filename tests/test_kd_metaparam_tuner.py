@@ -721,3 +721,23 @@ def test_bad_transfer_parameters():
         _tuner(transfer_set="smote", max_iter=1).fit(X, y)
     with pytest.raises(ValueError, match="transfer_size"):
         _tuner(transfer_set="munge", transfer_size=0, max_iter=1).fit(X, y)
+
+
+def test_adam_meta_optimizer_moves_the_metaparameters_further(moons):
+    X, y = moons
+    paths = {
+        optimizer: _tuner(
+            meta_optimizer=optimizer,
+            temperature_step="log",
+            max_iter=10,
+            random_state=0,
+        ).fit(X, y)
+        for optimizer in ("sgd", "adam")
+    }
+    # "auto" is 0.1 for plain steps and 0.01 for Adam's normalised ones.
+    assert paths["sgd"]._meta_learning_rate() == 0.1
+    assert paths["adam"]._meta_learning_rate() == 0.01
+    moved = {k: np.ptp(np.log(v.temperature_path_)) for k, v in paths.items()}
+    assert moved["adam"] > 0.05 and moved["adam"] > 3 * moved["sgd"]
+    with pytest.raises(ValueError, match="meta_optimizer"):
+        _tuner(meta_optimizer="rmsprop", max_iter=1).fit(X, y)

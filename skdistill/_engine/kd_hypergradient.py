@@ -283,6 +283,53 @@ def meta_step(
     return lam, project(temperature, temperature_bounds)
 
 
+class AdamMetaStep:
+    """Adam steps on ``(lam, temperature)`` (Kingma & Ba 2015).
+
+    Each metaparameter moves by about ``meta_lr`` per step while its
+    hypergradient keeps its sign, whatever the hypergradient's scale, and less
+    when the sign flips from step to step: a step normalised by the running
+    root mean square of the hypergradient, after a running mean of it. With
+    ``temperature_step="log"`` the temperature's step is taken in ``log T``.
+    """
+
+    def __init__(self, beta1=0.9, beta2=0.999, eps=1e-12):
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.m = np.zeros(2)
+        self.v = np.zeros(2)
+        self.t = 0
+
+    def __call__(
+        self,
+        lam,
+        temperature,
+        hypergradient,
+        meta_lr,
+        clip,
+        temperature_step,
+        lambda_bounds,
+        temperature_bounds,
+    ):
+        """The new ``(lam, temperature)``; same arguments as `meta_step`."""
+        grad = np.array([float(hypergradient[0]), float(hypergradient[1])])
+        if temperature_step == "log":
+            grad[1] *= temperature
+        if clip is not None:
+            grad = np.clip(grad, -clip, clip)
+        self.t += 1
+        self.m = self.beta1 * self.m + (1.0 - self.beta1) * grad
+        self.v = self.beta2 * self.v + (1.0 - self.beta2) * grad * grad
+        m_hat = self.m / (1.0 - self.beta1**self.t)
+        v_hat = self.v / (1.0 - self.beta2**self.t)
+        step = meta_lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        lam = project(lam - step[0], lambda_bounds)
+        if temperature_step == "log":
+            temperature = temperature * float(np.exp(-step[1]))
+        else:
+            temperature = temperature - step[1]
+        return lam, project(temperature, temperature_bounds)
+
+
 def fit_linear_trajectory(values):
     """Least-squares line through ``values`` at iteration indices ``1..e1``.
 

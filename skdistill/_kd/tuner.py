@@ -28,6 +28,7 @@ from .._base import (
 from .._engine.kd_hypergradient import (
     HYPERGRADIENTS,
     TRAJECTORIES,
+    AdamMetaStep,
     NumpyKDStep,
     meta_step,
     predict_linear_trajectory,
@@ -53,6 +54,9 @@ from .transfer import TRANSFER_SETS, make_transfer_set
 #: taken as the teacher's logits (a random forest predicts exact zeros).
 TEACHER_PROBA_FLOOR = 1e-6
 
+
+#: ``meta_learning_rate="auto"`` by ``meta_optimizer``.
+META_LEARNING_RATES = {"sgd": 0.1, "adam": 0.01}
 
 #: The label of an unlabelled row (scikit-learn's semi-supervised convention).
 UNLABELLED = -1
@@ -314,10 +318,20 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
     e2 : int, default=10
         Predicted iterations per cycle of the linear trajectory.
 
-    meta_learning_rate : float, default=0.1
-        Step size of the metaparameters' gradient descent. ``0`` keeps them at
-        their initial values and computes no hypergradient (plain distillation
-        with fixed metaparameters, the baseline to compare against).
+    meta_learning_rate : float or "auto", default="auto"
+        Step size of the metaparameters' optimizer. ``0`` keeps them at
+        their initial values and computes no hypergradient (plain
+        distillation with fixed metaparameters, the baseline to compare
+        against). ``"auto"``: 0.1 with ``meta_optimizer="sgd"`` (the paper's
+        gradient descent), 0.01 with ``"adam"``.
+
+    meta_optimizer : {"sgd", "adam"}, default="sgd"
+        ``"sgd"``: plain projected gradient steps, ``meta_learning_rate``
+        times the hypergradient (equation (3) of the paper). ``"adam"``:
+        Adam steps (``beta = (0.9, 0.999)``), about ``meta_learning_rate``
+        per iteration while the hypergradient keeps its sign whatever its
+        scale, so the metaparameters move within the budget on data whose
+        hypergradients are tiny; then projected.
 
     meta_gradient_clip : float or None, default=None
         Clip every component of the hypergradient into ``[-c, c]`` before the
@@ -489,7 +503,11 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         "trajectory": [None, StrOptions({"linear", "linear-paper"})],
         "e1": [Interval(Integral, 2, None, closed="left")],
         "e2": [Interval(Integral, 1, None, closed="left")],
-        "meta_learning_rate": [Interval(Real, 0, None, closed="left")],
+        "meta_learning_rate": [
+            Interval(Real, 0, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
+        "meta_optimizer": [StrOptions({"sgd", "adam"})],
         "meta_gradient_clip": [None, Interval(Real, 0, None, closed="neither")],
         "temperature_step": [StrOptions({"linear", "log"})],
         "val_temperature": [Interval(Real, 0, None, closed="neither")],
@@ -519,7 +537,8 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         trajectory=None,
         e1=10,
         e2=10,
-        meta_learning_rate=0.1,
+        meta_learning_rate="auto",
+        meta_optimizer="sgd",
         meta_gradient_clip=None,
         temperature_step="linear",
         val_temperature=1.0,
@@ -546,6 +565,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         self.e1 = e1
         self.e2 = e2
         self.meta_learning_rate = meta_learning_rate
+        self.meta_optimizer = meta_optimizer
         self.meta_gradient_clip = meta_gradient_clip
         self.temperature_step = temperature_step
         self.val_temperature = val_temperature
@@ -720,6 +740,12 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
                 rng,
                 sample_weight,
             )
+
+    def _meta_learning_rate(self):
+        """``meta_learning_rate`` with ``"auto"`` resolved for the optimizer."""
+        if self.meta_learning_rate == "auto":
+            return META_LEARNING_RATES[self.meta_optimizer]
+        return self.meta_learning_rate
 
     def _validate_semi_supervised(self, X, y):
         """``(X, classes, y_index)`` with ``y_index == -1`` on unlabelled rows.
@@ -897,13 +923,16 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         )
 
         lam, temperature = float(self.lambda_init), float(self.temperature_init)
-        tune = self.meta_learning_rate > 0
+        tune = self._meta_learning_rate() > 0
         linear = self.trajectory in ("linear", "linear-paper")
-        meta_lr = float(self.meta_learning_rate)
+        meta_lr = float(self._meta_learning_rate())
         batch_size = min(self.batch_size, n_train)
         name = type(self).__name__
         advice = "Lower learning_rate_init (the student's step size)."
 
+        step_metaparameters = (
+            AdamMetaStep() if self.meta_optimizer == "adam" else meta_step
+        )
         lam_path, temp_path, predicted_path = [], [], []
         cycle, pending = [], deque()
         n_hyper = 0
@@ -940,7 +969,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
                             "learning_rate_init (the student's step size) or "
                             "meta_learning_rate."
                         )
-                    lam, temperature = meta_step(
+                    lam, temperature = step_metaparameters(
                         lam,
                         temperature,
                         grad,

@@ -325,7 +325,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         against). ``"auto"``: 0.1 with ``meta_optimizer="sgd"`` (the paper's
         gradient descent), 0.01 with ``"adam"``.
 
-    meta_optimizer : {"sgd", "adam"}, default="sgd"
+    meta_optimizer : {"sgd", "adam"}, default="adam"
         ``"sgd"``: plain projected gradient steps, ``meta_learning_rate``
         times the hypergradient (equation (3) of the paper). ``"adam"``:
         Adam steps (``beta = (0.9, 0.999)``), about ``meta_learning_rate``
@@ -339,7 +339,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         ``temperature_step="log"`` the clipped component is the derivative
         with respect to ``log T``. ``None`` does not clip.
 
-    temperature_step : {"linear", "log"}, default="linear"
+    temperature_step : {"linear", "log"}, default="log"
         ``"linear"``: gradient steps in ``T`` itself, as equation (3).
         ``"log"``: gradient steps in ``log T`` (``T <- T * exp(-meta_lr * T *
         dL/dT)``), which keeps steps proportionate near the lower bound,
@@ -538,9 +538,9 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         e1=10,
         e2=10,
         meta_learning_rate="auto",
-        meta_optimizer="sgd",
+        meta_optimizer="adam",
         meta_gradient_clip=None,
-        temperature_step="linear",
+        temperature_step="log",
         val_temperature=1.0,
         validation_fraction=0.1,
         lambda_bounds=(0.0, 1.0),

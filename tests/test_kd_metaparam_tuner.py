@@ -179,6 +179,8 @@ def test_linear_trajectory_marks_predicted_iterations_and_stays_in_bounds(
         e1=4,
         e2=3,
         batch_size=200,
+        meta_optimizer="sgd",
+        temperature_step="linear",
         meta_learning_rate=200.0,
         max_iter=40,
         random_state=0,
@@ -226,7 +228,14 @@ def test_linear_trajectory_uses_fewer_hypergradients(moons):
 
 def test_finite_difference_mode_tracks_exact(moons):
     X, y = moons
-    params = dict(meta_learning_rate=20.0, max_iter=5, random_state=0)
+    # Plain steps: Adam would normalise away the scale of the differences.
+    params = dict(
+        meta_optimizer="sgd",
+        temperature_step="linear",
+        meta_learning_rate=20.0,
+        max_iter=5,
+        random_state=0,
+    )
     exact = _tuner(**params).fit(X, y)
     approx = _tuner(hypergradient="finite_difference", **params).fit(X, y)
     assert np.ptp(exact.lambda_path_) > 1e-3
@@ -495,7 +504,9 @@ def test_numpy_path_is_chosen_by_size():
 
 def test_meta_gradient_clip_bounds_every_step(moons):
     X, y = moons
+    sgd = dict(meta_optimizer="sgd", temperature_step="linear")
     tuner = _tuner(
+        **sgd,
         meta_learning_rate=1.0,
         meta_gradient_clip=0.002,
         lambda_init=0.5,
@@ -507,7 +518,11 @@ def test_meta_gradient_clip_bounds_every_step(moons):
         assert steps.max() <= 0.002 + 1e-12
     # The clip was active: without it the first steps are larger.
     free = _tuner(
-        meta_learning_rate=1.0, lambda_init=0.5, temperature_init=2.0, random_state=0
+        **sgd,
+        meta_learning_rate=1.0,
+        lambda_init=0.5,
+        temperature_init=2.0,
+        random_state=0,
     ).fit(X, y)
     assert np.abs(np.diff(free.lambda_path_)).max() > 0.002
 
@@ -515,9 +530,13 @@ def test_meta_gradient_clip_bounds_every_step(moons):
 def test_temperature_steps_in_log_t(moons):
     X, y = moons
     common = dict(
-        meta_learning_rate=0.5, lambda_init=0.2, temperature_init=0.3, random_state=0
+        meta_optimizer="sgd",
+        meta_learning_rate=0.5,
+        lambda_init=0.2,
+        temperature_init=0.3,
+        random_state=0,
     )
-    plain = _tuner(**common).fit(X, y)
+    plain = _tuner(temperature_step="linear", **common).fit(X, y)
     logged = _tuner(temperature_step="log", **common).fit(X, y)
     assert not np.allclose(plain.temperature_path_, logged.temperature_path_)
     # The relative change of T per step is what log steps bound: exp(lr * c)

@@ -38,8 +38,6 @@ teacher = FrozenEstimator(HistGradientBoostingClassifier(random_state=0).fit(X, 
 student = dict(
     hidden_layer_sizes=(16,),
     validation_fraction=0.2,
-    meta_optimizer="adam",
-    temperature_step="log",
     random_state=0,
 )
 fits = {

@@ -1,38 +1,45 @@
 """KDMetaparamTuner on real tables: a gradient-boosting teacher distilled into
-a small MLP student, with tuned and fixed (lambda_1, T), on sets of the suite.
+a small MLP student, in two uses, on sets of the suite.
 
-For every set: a stratified 70/30 train/test split (seed 0); the teacher,
-``HistGradientBoostingClassifier(random_state=0)``, is fitted on the whole
-training part and passed frozen to every student. Two uses:
+For every set and seed: a stratified 70/30 train/test split (the seed); the
+teacher, ``HistGradientBoostingClassifier(random_state=0)``, is fitted on the
+whole training part with all its labels and passed frozen to every student
+(the model a user has and wants to distil). Two uses:
 
-* compression: the student sees every training row and its label;
-* few labels: the student sees 5 % of the training rows (at least 50),
-  stratified, with their labels; the teacher labels them softly.
+* few labels: 5 % of the training rows (at least 50, stratified) keep their
+  labels, every other training row is given unlabelled (``y = -1``): the
+  student learns the teacher's soft labels on them;
+* compression: every training row keeps its label; with ``--transfer munge``
+  or ``perturb`` the student also gets a synthetic transfer set of
+  ``--transfer-size`` times the training rows (default 4) labelled softly by
+  the teacher (default ``none``: at this budget no transfer set helped).
 
-Students (``(32,)`` ReLU MLP, SGD at 0.1, batches of 64, as many epochs as
-give about ``--iterations`` student iterations; every method validates on the
-same stratified 20 % of the student's rows, which it does not train on):
+Students: ``(32,)`` ReLU MLPs, SGD at 0.1, batches of 64, as many epochs as
+give about ``--iterations`` student iterations (the no-KD student, which
+trains on the labelled rows alone, gets the same number of iterations); every
+student validates on a stratified 20 % of the labelled rows.
 
-* no KD: ``lambda_1 = 1``; naive: ``(0.5, 1)``; random: ``lambda_1 ~ U(0,
-  1)``, ``T = 10**U(-1, 1)`` (one draw per set);
-* tuned: hypergradient from ``(0.5, 1)`` (``--meta-learning-rate``, default
-  1.0: the estimator's default 0.1 barely moves the metaparameters on these
-  sets within the budget), steps in T, and in log T; tuned + linear
-  trajectory (``e1 = e2 = 10``);
-* search: ``RandomizedSearchCV`` over fixed ``(lambda_1, T)`` (``lambda_1 ~
-  U(0, 1)``, ``T ~ log-uniform(0.1, 10)``), ``--search-iter`` candidates,
-  3-fold CV on the student's rows, best refitted.
+* no KD: an MLP on the labelled rows alone (``lambda_1 = 1``);
+* naive: fixed ``(lambda_1, T) = (0.5, 1)``; random: one draw per set and
+  seed, ``lambda_1 ~ U(0, 1)``, ``T ~ log-uniform(0.1, 10)``;
+* tuned: the estimator's defaults (hypergradient from ``(0.5, 1)``), and the
+  same with the linear trajectory (``trajectory="linear"``);
+* search: ``RandomizedSearchCV`` over fixed ``(lambda_1, T)`` (the random
+  draw's distributions), ``--search-iter`` candidates, 3-fold CV (accuracy on
+  the labelled rows of each fold), best refitted.
 
-Printed: test accuracy per set and method, student wall time (teacher
-excluded), and the summary of the goals (tuned >= naive on >= 80 % of sets in
-few labels; tuned >= search at <= 1/5 of its time).
+Printed per use: test accuracy per set (mean over seeds), the search's and
+the tuned student's seconds, inference milliseconds per 1k rows of the
+student and of the teacher, then the targets.
 
-Run:  python benchmarks/bench_kd_tables.py [--sets ...] [--iterations 400]
-      [--max-rows 3000] [--search-iter 5] [--meta-learning-rate 1.0]
-      [--uses "few labels" compression]
+Run:  python benchmarks/bench_kd_tables.py [--uses "few labels" compression]
+      [--sets ...] [--seeds 0 1] [--iterations 1500] [--max-rows 3000]
+      [--search-iter 5] [--transfer none] [--transfer-size 4] [--json out.json]
+      [--tuned-params meta_optimizer=sgd meta_learning_rate=1.0]
 """
 
 import argparse
+import json
 import time
 
 import numpy as np
@@ -55,115 +62,213 @@ DEFAULT_SETS = [
     "classes7",
     "moons_noisy",
 ]
-METHODS = ["no KD", "naive", "random", "tuned", "tuned logT", "tuned+lin", "search"]
+METHODS = ["no KD", "naive", "random", "tuned", "tuned+lin", "search"]
+TUNED = ["tuned", "tuned+lin"]
 
 
-def student_rows(y_train, use, rng):
-    if use == "compression":
-        return np.arange(len(y_train))
-    n = max(50, int(round(0.05 * len(y_train))))
-    if n >= len(y_train):
-        return np.arange(len(y_train))
-    rows, _ = train_test_split(
-        np.arange(len(y_train)), train_size=n, stratify=y_train, random_state=rng
-    )
-    return np.sort(rows)
+def labelled_accuracy(estimator, X, y):
+    """Accuracy on the labelled rows (a scorer for the search's folds)."""
+    labelled = y != -1
+    return estimator.score(X[labelled], y[labelled])
 
 
-def run_set(data, use, args):
+def ms_per_1k(predict_proba, X, repeats=7):
+    """Best-of-``repeats`` milliseconds of ``predict_proba`` on 1000 rows."""
+    rows = X[np.arange(1000) % len(X)]
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        predict_proba(rows)
+        best = min(best, time.perf_counter() - start)
+    return 1e3 * best
+
+
+def run_set(data, use, seed, args):
     X_train, X_test, y_train, y_test = train_test_split(
-        data.X, data.y, test_size=0.3, stratify=data.y, random_state=0
+        data.X, data.y, test_size=0.3, stratify=data.y, random_state=seed
     )
+    # Integer class codes: -1 marks the unlabelled rows.
+    classes, codes = np.unique(y_train, return_inverse=True)
+    y_test = np.searchsorted(classes, y_test)
     teacher = FrozenEstimator(
-        HistGradientBoostingClassifier(random_state=0).fit(X_train, y_train)
+        HistGradientBoostingClassifier(random_state=0).fit(X_train, codes)
     )
-    rows = student_rows(y_train, use, 0)
-    X_s, y_s = X_train[rows], y_train[rows]
-    # A budget in student iterations, so that 50 rows train as long as 3000.
-    n_fit = len(y_s) - int(round(0.2 * len(y_s)))
-    epochs = int(np.ceil(args.iterations / np.ceil(n_fit / 64)))
+    if use == "few labels":
+        n = max(50, int(round(0.05 * len(y_train))))
+        rows, _ = train_test_split(
+            np.arange(len(y_train)),
+            train_size=min(n, len(y_train) - len(np.unique(y_train))),
+            stratify=y_train,
+            random_state=seed,
+        )
+        y_student = np.full(len(y_train), -1, dtype=np.int64)
+        y_student[rows] = codes[rows]
+        transfer = {}
+        n_student = len(y_train)
+    else:
+        y_student = codes
+        if args.transfer == "none":
+            transfer, n_student = {}, len(y_train)
+        else:
+            transfer = dict(
+                transfer_set=args.transfer, transfer_size=args.transfer_size
+            )
+            n_student = int(len(y_train) * (1 + args.transfer_size))
+    labelled = y_student != -1
+
+    def epochs(n_rows):
+        # A budget in student iterations, whatever the number of rows.
+        return int(np.ceil(args.iterations / np.ceil(0.8 * n_rows / 64)))
+
     student = dict(
         hidden_layer_sizes=(32,),
         learning_rate_init=0.1,
         batch_size=64,
-        max_iter=epochs,
         validation_fraction=0.2,
-        random_state=0,
+        random_state=seed,
     )
-    rng = np.random.RandomState(0)
+    rng = np.random.RandomState(seed)
     lam_rand, temp_rand = rng.uniform(0, 1), 10 ** rng.uniform(-1, 1)
-    fixed = dict(meta_learning_rate=0.0)
-    tuned = dict(
-        lambda_init=0.5,
-        temperature_init=1.0,
-        meta_learning_rate=args.meta_learning_rate,
-    )
+    fixed = dict(meta_learning_rate=0.0, max_iter=epochs(n_student), **transfer)
+    tuned = dict(max_iter=epochs(n_student), **transfer)
+    for pair in args.tuned_params:
+        key, value = pair.split("=", 1)
+        try:
+            tuned[key] = float(value) if "." in value else int(value)
+        except ValueError:
+            tuned[key] = value
     configs = {
-        "no KD": dict(lambda_init=1.0, **fixed),
         "naive": dict(lambda_init=0.5, temperature_init=1.0, **fixed),
         "random": dict(lambda_init=lam_rand, temperature_init=temp_rand, **fixed),
         "tuned": dict(**tuned),
-        "tuned logT": dict(temperature_step="log", **tuned),
         "tuned+lin": dict(trajectory="linear", e1=10, e2=10, **tuned),
     }
-    results = {"teacher": (teacher.score(X_test, y_test), 0.0)}
+    results = {
+        "teacher": teacher.score(X_test, y_test),
+        "teacher ms/1k": ms_per_1k(teacher.predict_proba, X_test),
+        "rows": int(len(y_train)),
+        "labelled": int(labelled.sum()),
+    }
     for name in METHODS:
         start = time.perf_counter()
-        if name == "search":
+        if name == "no KD":
+            model = KDMetaparamTuner(
+                teacher,
+                lambda_init=1.0,
+                meta_learning_rate=0.0,
+                max_iter=epochs(labelled.sum()),
+                **student,
+            ).fit(X_train[labelled], y_student[labelled])
+        elif name == "search":
             model = RandomizedSearchCV(
                 KDMetaparamTuner(teacher, **student, **fixed),
                 {"lambda_init": uniform(0, 1), "temperature_init": loguniform(0.1, 10)},
                 n_iter=args.search_iter,
                 cv=3,
-                random_state=0,
-            ).fit(X_s, y_s)
+                scoring=labelled_accuracy,
+                random_state=seed,
+            ).fit(X_train, y_student)
         else:
-            model = KDMetaparamTuner(teacher, **student, **configs[name]).fit(X_s, y_s)
-        results[name] = (model.score(X_test, y_test), time.perf_counter() - start)
-    return len(y_s), results
+            model = KDMetaparamTuner(teacher, **student, **configs[name])
+            model.fit(X_train, y_student)
+        results[name + " s"] = time.perf_counter() - start
+        results[name] = model.score(X_test, y_test)
+        if name == "tuned":
+            results["student ms/1k"] = ms_per_1k(model.predict_proba, X_test)
+            results["tuned lambda"] = model.lambda_
+            results["tuned T"] = model.temperature_
+    return results
+
+
+def mean_over_seeds(runs):
+    return {key: float(np.mean([r[key] for r in runs])) for key in runs[0]}
+
+
+def header():
+    return (
+        f"{'set':<14}{'rows':>6}{'lab':>6}{'teacher':>8}"
+        + "".join(f"{m:>10}" for m in METHODS)
+        + f"{'search s':>9}{'tuned s':>8}{'lam':>6}{'T':>6}"
+        f"{'stud ms':>8}{'teach ms':>9}"
+    )
+
+
+def row(name, r):
+    return (
+        f"{name:<14}{r['rows']:>6.0f}{r['labelled']:>6.0f}{r['teacher']:>8.3f}"
+        + "".join(f"{r[m]:>10.3f}" for m in METHODS)
+        + f"{r['search s']:>9.1f}{r['tuned s']:>8.1f}"
+        f"{r['tuned lambda']:>6.2f}{r['tuned T']:>6.2f}"
+        f"{r['student ms/1k']:>8.2f}{r['teacher ms/1k']:>9.2f}"
+    )
+
+
+def report(use, table):
+    mean = {k: np.mean([r[k] for r in table]) for k in table[0]}
+    print(
+        f"{'mean':<14}{'':>12}{mean['teacher']:>8.3f}"
+        + "".join(f"{mean[m]:>10.3f}" for m in METHODS)
+        + f"{mean['search s']:>9.1f}{mean['tuned s']:>8.1f}"
+    )
+    n = len(table)
+    for tuned in TUNED:
+        near = 0.02 if use == "few labels" else 0.01
+        near_teacher = sum(r[tuned] >= r["teacher"] - near - 1e-12 for r in table)
+        wins = sum(r[tuned] >= r["search"] - 1e-12 for r in table)
+        ratio = np.mean([r[tuned + " s"] / r["search s"] for r in table])
+        print(
+            f"{tuned:<10}: >= teacher - {near:.2f} on {near_teacher}/{n} sets; "
+            f"- no KD {mean[tuned] - mean['no KD']:+.3f} (mean); "
+            f">= search on {wins}/{n} sets at {ratio:.2f} of its time "
+            f"(mean of per-set ratios); - random {mean[tuned] - mean['random']:+.3f}"
+        )
+    speedup = [r["teacher ms/1k"] / r["student ms/1k"] for r in table]
+    print(
+        f"inference: teacher / student time on 1k rows {min(speedup):.1f}x to "
+        f"{max(speedup):.1f}x (>= 10x on {sum(s >= 10 for s in speedup)}/{n} sets)"
+    )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--uses", nargs="+", default=["few labels", "compression"])
     parser.add_argument("--sets", nargs="+", default=DEFAULT_SETS)
-    parser.add_argument("--iterations", type=int, default=400)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--iterations", type=int, default=1500)
     parser.add_argument("--max-rows", type=int, default=3000)
     parser.add_argument("--search-iter", type=int, default=5)
-    parser.add_argument("--meta-learning-rate", type=float, default=1.0)
-    parser.add_argument("--uses", nargs="+", default=["few labels", "compression"])
+    parser.add_argument(
+        "--transfer", default="none", choices=["munge", "perturb", "none"]
+    )
+    parser.add_argument("--transfer-size", type=float, default=4.0)
+    parser.add_argument(
+        "--tuned-params",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="parameters of the tuned students (default: the estimator's)",
+    )
+    parser.add_argument("--json", help="write every figure to this file")
     args = parser.parse_args()
     suite = load_suite(args.sets, max_rows=args.max_rows)
 
+    output = {"args": vars(args), "uses": {}}
     for use in args.uses:
-        print(f"\n== {use} ==  (test accuracy; student seconds in brackets)")
-        header = f"{'set':<14}{'rows':>6}{'teacher':>9}" + "".join(
-            f"{m:>17}" for m in METHODS
+        print(
+            f"\n== {use} ==  (test accuracy, mean over seeds; seconds; ms per 1k rows)"
         )
-        print(header)
-        print("-" * len(header))
+        print(header())
+        print("-" * len(header()))
         table = []
         for data in suite:
-            n_rows, results = run_set(data, use, args)
-            table.append(results)
-            cells = "".join(
-                f"{results[m][0]:>9.3f} ({results[m][1]:>5.1f})" for m in METHODS
-            )
-            print(f"{data.name:<14}{n_rows:>6}{results['teacher'][0]:>9.3f}{cells}")
-        means = "".join(
-            f"{np.mean([r[m][0] for r in table]):>9.3f} "
-            f"({np.mean([r[m][1] for r in table]):>5.1f})"
-            for m in METHODS
-        )
-        print(f"{'mean':<14}{'':>6}{'':>9}{means}")
-        for tuned in ("tuned", "tuned logT", "tuned+lin"):
-            wins_naive = sum(r[tuned][0] >= r["naive"][0] for r in table)
-            wins_search = sum(r[tuned][0] >= r["search"][0] for r in table)
-            time_ratio = np.mean([r[tuned][1] / r["search"][1] for r in table])
-            print(
-                f"{tuned:<11}: >= naive on {wins_naive}/{len(table)} sets, "
-                f">= search on {wins_search}/{len(table)} sets, "
-                f"time / search time {time_ratio:.2f} (mean over sets)"
-            )
+            runs = [run_set(data, use, seed, args) for seed in args.seeds]
+            table.append(mean_over_seeds(runs))
+            print(row(data.name, table[-1]), flush=True)
+            output["uses"].setdefault(use, {})[data.name] = runs
+        report(use, table)
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(output, handle, indent=1)
 
 
 if __name__ == "__main__":

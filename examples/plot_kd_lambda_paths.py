@@ -52,6 +52,10 @@ for name, params in {
         hidden_layer_sizes=(),
         lambda_init=0.5,
         temperature_init=1.0,
+        # The paper's plain gradient steps in T (the defaults are Adam steps
+        # in log T).
+        meta_optimizer="sgd",
+        temperature_step="linear",
         meta_learning_rate=0.1,
         val_temperature=0.1,
         max_iter=100,

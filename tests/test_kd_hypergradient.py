@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from skdistill._engine.kd_hypergradient import (
+    AdamMetaStep,
     NumpyKDStep,
     exact_hypergradient,
     finite_difference_hypergradient,
@@ -22,7 +23,12 @@ from skdistill._nets.mlp import layer_sizes, xavier_init
 DTYPE = torch.float64
 
 
-def _tiny_problem(hidden=(4,), n_classes=3, seed=0):
+#: Hard targets of rows 0, 2 and 5 are zero (unlabelled rows), the others are
+#: one-hot rows scaled by 7/4 (one over the fraction of labelled rows).
+UNLABELLED_ROWS = [0, 2, 5]
+
+
+def _tiny_problem(hidden=(4,), n_classes=3, seed=0, unlabelled=False):
     generator = torch.Generator().manual_seed(seed)
     n, n_val, d = 7, 9, 3
     params = xavier_init(
@@ -36,13 +42,17 @@ def _tiny_problem(hidden=(4,), n_classes=3, seed=0):
     teacher_logits = 2.0 * torch.randn((n, n_classes), generator=generator, dtype=DTYPE)
     X_val = torch.randn((n_val, d), generator=generator, dtype=DTYPE)
     y_val = torch.randint(0, n_classes, (n_val,), generator=generator)
+    if unlabelled:
+        y_onehot = y_onehot * (n / (n - len(UNLABELLED_ROWS)))
+        y_onehot[UNLABELLED_ROWS] = 0.0
     return params, X, y_onehot, teacher_logits, X_val, y_val
 
 
+@pytest.mark.parametrize("unlabelled", [False, True])
 @pytest.mark.parametrize("hinton_scaling", [False, True])
 @pytest.mark.parametrize("temperature", [0.3, 1.0, 4.0])
-def test_kd_delta_matches_autograd(hinton_scaling, temperature):
-    params, X, y_onehot, teacher_logits, _, _ = _tiny_problem()
+def test_kd_delta_matches_autograd(hinton_scaling, temperature, unlabelled):
+    params, X, y_onehot, teacher_logits, _, _ = _tiny_problem(unlabelled=unlabelled)
     generator = torch.Generator().manual_seed(3)
     logits = torch.randn((2, X.shape[0], 3), generator=generator, dtype=DTYPE)
     logits.requires_grad_(True)
@@ -84,14 +94,17 @@ def _one_step_validation_loss(
     return validation_loss(new_params, X_val, y_val, val_temperature, activation).item()
 
 
+@pytest.mark.parametrize("unlabelled", [False, True])
 @pytest.mark.parametrize(
     "hidden, activation, val_temperature",
     [((), "identity", 1.0), ((4,), "relu", 0.5), ((3, 3), "tanh", 2.0)],
 )
 def test_exact_hypergradient_matches_central_differences(
-    hidden, activation, val_temperature
+    hidden, activation, val_temperature, unlabelled
 ):
-    params, X, y_onehot, teacher_logits, X_val, y_val = _tiny_problem(hidden)
+    params, X, y_onehot, teacher_logits, X_val, y_val = _tiny_problem(
+        hidden, unlabelled=unlabelled
+    )
     lam, temperature, lr = 0.4, 2.0, 0.5
     _, analytic, _, _ = exact_hypergradient(
         params,
@@ -228,13 +241,18 @@ def _numpy_step(params, X, y_onehot, teacher_logits, X_val, y_val, **kwargs):
     return core, numpy_params
 
 
+@pytest.mark.parametrize("unlabelled", [False, True])
 @pytest.mark.parametrize("hinton_scaling", [False, True])
 @pytest.mark.parametrize(
     "hidden, activation",
     [((), "identity"), ((4,), "relu"), ((3, 3), "tanh"), ((5,), "logistic")],
 )
-def test_numpy_path_matches_autograd_path(hidden, activation, hinton_scaling):
-    params, X, y_onehot, teacher_logits, X_val, y_val = _tiny_problem(hidden, seed=4)
+def test_numpy_path_matches_autograd_path(
+    hidden, activation, hinton_scaling, unlabelled
+):
+    params, X, y_onehot, teacher_logits, X_val, y_val = _tiny_problem(
+        hidden, seed=4, unlabelled=unlabelled
+    )
     lam, temperature, lr, val_temperature = 0.3, 1.7, 0.5, 0.4
     new_params, expected, loss, _ = exact_hypergradient(
         params,
@@ -283,14 +301,17 @@ def test_numpy_path_matches_autograd_path(hidden, activation, hinton_scaling):
     np.testing.assert_allclose(core.validation_loss(again), expected_val)
 
 
+@pytest.mark.parametrize("unlabelled", [False, True])
 @pytest.mark.parametrize("hinton_scaling", [False, True])
 @pytest.mark.parametrize(
     "hidden, activation", [((), "identity"), ((4,), "relu"), ((3, 3), "logistic")]
 )
 def test_numpy_hypergradient_matches_central_differences(
-    hidden, activation, hinton_scaling
+    hidden, activation, hinton_scaling, unlabelled
 ):
-    params, X, y_onehot, teacher_logits, X_val, y_val = _tiny_problem(hidden, seed=5)
+    params, X, y_onehot, teacher_logits, X_val, y_val = _tiny_problem(
+        hidden, seed=5, unlabelled=unlabelled
+    )
     kwargs = dict(
         lr=0.5,
         val_temperature=0.7,
@@ -364,3 +385,27 @@ def test_velocity_trajectory_stops_instead_of_overshooting():
 def test_unknown_trajectory_method_is_rejected():
     with pytest.raises(ValueError, match="unknown trajectory method"):
         predict_linear_trajectory(np.arange(3.0), 2, method="spline")
+
+
+def test_adam_meta_step_moves_by_the_rate_whatever_the_scale():
+    bounds = ((0.0, 1.0), (0.1, 10.0))
+    for scale in (1e-6, 1.0, 1e4):
+        step = AdamMetaStep()
+        lam, temperature = 0.5, 2.0
+        for _ in range(10):
+            lam, temperature = step(
+                lam, temperature, [scale, -scale], 0.01, None, "linear", *bounds
+            )
+        # A constant sign: 0.01 per step in lambda and in T.
+        assert lam == pytest.approx(0.4, abs=1e-6)
+        assert temperature == pytest.approx(2.1, abs=1e-6)
+    # In log T, a multiplicative step; the bounds still apply.
+    step = AdamMetaStep()
+    lam, temperature = step(0.0, 2.0, [1.0, -3.0], 0.1, None, "log", *bounds)
+    assert lam == 0.0 and temperature == pytest.approx(2.0 * np.exp(0.1))
+    # A sign that flips every step moves far less than a constant one.
+    step = AdamMetaStep()
+    lam = 0.5
+    for i in range(50):
+        lam, _ = step(lam, 1.0, [(-1.0) ** i, 0.0], 0.01, None, "linear", *bounds)
+    assert abs(lam - 0.5) < 0.05

@@ -18,6 +18,7 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skdistill._kd.tuner as tuner_module
+from skdistill._kd.transfer import make_transfer_set
 from skdistill._kd.tuner import KDMetaparamTuner
 from skdistill._utils import DivergenceError
 
@@ -47,7 +48,12 @@ def _tuner(**params):
             "The student's rows are drawn in proportion to their weights, so "
             "weights match repeated rows in expectation only (see "
             "test_integer_weights_act_like_repeated_rows)."
-        )
+        ),
+        "check_classifiers_classes": (
+            "A label of -1 marks an unlabelled row (scikit-learn's "
+            "semi-supervised convention), so labels {-1, 1} are one class with "
+            "unlabelled rows, as for SelfTrainingClassifier."
+        ),
     },
 )
 def test_sklearn_compatible(estimator, check):
@@ -173,6 +179,8 @@ def test_linear_trajectory_marks_predicted_iterations_and_stays_in_bounds(
         e1=4,
         e2=3,
         batch_size=200,
+        meta_optimizer="sgd",
+        temperature_step="linear",
         meta_learning_rate=200.0,
         max_iter=40,
         random_state=0,
@@ -220,7 +228,14 @@ def test_linear_trajectory_uses_fewer_hypergradients(moons):
 
 def test_finite_difference_mode_tracks_exact(moons):
     X, y = moons
-    params = dict(meta_learning_rate=20.0, max_iter=5, random_state=0)
+    # Plain steps: Adam would normalise away the scale of the differences.
+    params = dict(
+        meta_optimizer="sgd",
+        temperature_step="linear",
+        meta_learning_rate=20.0,
+        max_iter=5,
+        random_state=0,
+    )
     exact = _tuner(**params).fit(X, y)
     approx = _tuner(hypergradient="finite_difference", **params).fit(X, y)
     assert np.ptp(exact.lambda_path_) > 1e-3
@@ -489,7 +504,9 @@ def test_numpy_path_is_chosen_by_size():
 
 def test_meta_gradient_clip_bounds_every_step(moons):
     X, y = moons
+    sgd = dict(meta_optimizer="sgd", temperature_step="linear")
     tuner = _tuner(
+        **sgd,
         meta_learning_rate=1.0,
         meta_gradient_clip=0.002,
         lambda_init=0.5,
@@ -501,7 +518,11 @@ def test_meta_gradient_clip_bounds_every_step(moons):
         assert steps.max() <= 0.002 + 1e-12
     # The clip was active: without it the first steps are larger.
     free = _tuner(
-        meta_learning_rate=1.0, lambda_init=0.5, temperature_init=2.0, random_state=0
+        **sgd,
+        meta_learning_rate=1.0,
+        lambda_init=0.5,
+        temperature_init=2.0,
+        random_state=0,
     ).fit(X, y)
     assert np.abs(np.diff(free.lambda_path_)).max() > 0.002
 
@@ -509,9 +530,13 @@ def test_meta_gradient_clip_bounds_every_step(moons):
 def test_temperature_steps_in_log_t(moons):
     X, y = moons
     common = dict(
-        meta_learning_rate=0.5, lambda_init=0.2, temperature_init=0.3, random_state=0
+        meta_optimizer="sgd",
+        meta_learning_rate=0.5,
+        lambda_init=0.2,
+        temperature_init=0.3,
+        random_state=0,
     )
-    plain = _tuner(**common).fit(X, y)
+    plain = _tuner(temperature_step="linear", **common).fit(X, y)
     logged = _tuner(temperature_step="log", **common).fit(X, y)
     assert not np.allclose(plain.temperature_path_, logged.temperature_path_)
     # The relative change of T per step is what log steps bound: exp(lr * c)
@@ -569,3 +594,169 @@ def test_a_teacher_without_sample_weight_is_fitted_without_it(moons):
         _tuner(teacher=KNeighborsClassifier(), random_state=0).fit(
             X, y, sample_weight=np.ones(len(y))
         )
+
+
+# --------------------------------------------------------- unlabelled rows
+
+
+def _few_labels(n_labelled=12, seed=0):
+    """Moons with ``n_labelled`` labelled rows (balanced) and the rest -1."""
+    X, y = make_moons(n_samples=400, noise=0.2, random_state=seed)
+    rng = np.random.RandomState(seed)
+    keep = np.concatenate(
+        [
+            rng.choice(np.flatnonzero(y == c), n_labelled // 2, replace=False)
+            for c in (0, 1)
+        ]
+    )
+    y_semi = np.full_like(y, -1)
+    y_semi[keep] = y[keep]
+    return X, y, y_semi
+
+
+def test_unlabelled_rows_train_the_student_not_the_teacher():
+    X, y, y_semi = _few_labels(n_labelled=40)
+    tuner = _tuner(validation_fraction=0.25, max_iter=2, random_state=0).fit(X, y_semi)
+    np.testing.assert_array_equal(tuner.classes_, [0, 1])
+    # 10 of the 40 labelled rows validate; the teacher sees the other 30 only.
+    assert tuner.teacher_.tree_.n_node_samples[0] == 30
+    # Every unlabelled row trains the student: 30 + 360 rows per epoch.
+    assert tuner.t_ == 2 * math.ceil(390 / 32)
+    assert set(tuner.predict(X)) <= {0, 1}
+
+
+def test_unlabelled_rows_carry_the_teachers_knowledge():
+    X, y, y_semi = _few_labels(n_labelled=10)
+    X_test, y_test = make_moons(n_samples=400, noise=0.2, random_state=1)
+    teacher = FrozenEstimator(
+        RandomForestClassifier(n_estimators=30, random_state=0).fit(X, y)
+    )
+    params = dict(
+        teacher=teacher,
+        hidden_layer_sizes=(16,),
+        max_iter=100,
+        meta_learning_rate=0,
+        validation_fraction=0.2,
+        random_state=0,
+    )
+    labelled = y_semi != -1
+    alone = _tuner(**params).fit(X[labelled], y[labelled])
+    semi = _tuner(**params).fit(X, y_semi)
+    assert semi.score(X_test, y_test) > alone.score(X_test, y_test) + 0.05
+    assert semi.score(X_test, y_test) > teacher.score(X_test, y_test) - 0.03
+
+
+def test_unlabelled_rows_reproducible_and_weighted():
+    X, _, y_semi = _few_labels(n_labelled=30)
+    weight = np.random.RandomState(0).uniform(0.5, 2.0, len(y_semi))
+    fits = [
+        _tuner(random_state=3, max_iter=3).fit(X, y_semi, sample_weight=weight)
+        for _ in range(2)
+    ]
+    np.testing.assert_array_equal(fits[0].coefs_[0], fits[1].coefs_[0])
+    # Zero weight on every labelled row: the hard term would never see a label.
+    weight[y_semi != -1] = 0.0
+    with pytest.raises(ValueError, match="labelled training rows all have zero"):
+        _tuner(max_iter=1, teacher=LogisticRegression()).fit(
+            X, y_semi, X_val=X[:5], y_val=[0, 1, 0, 1, 0], sample_weight=weight
+        )
+
+
+def test_bad_unlabelled_input_raises_clear_errors():
+    X, y, y_semi = _few_labels(n_labelled=20)
+    with pytest.raises(ValueError, match="Every row of y is -1"):
+        _tuner(max_iter=1).fit(X, np.full(len(y), -1))
+    one_class = np.where(y_semi == 1, -1, y_semi)
+    with pytest.raises(ValueError, match="rows not labelled -1 hold one class"):
+        _tuner(max_iter=1).fit(X, one_class)
+    # A fitted teacher with a class no labelled row has.
+    three = FrozenEstimator(LogisticRegression().fit(X, np.arange(len(y)) % 3))
+    with pytest.raises(ValueError, match=r"classes \[2\] have no labelled row"):
+        _tuner(teacher=three, max_iter=1).fit(X, y_semi)
+    # Labels the teacher does not know.
+    frozen = FrozenEstimator(LogisticRegression().fit(X, y))
+    with pytest.raises(ValueError, match=r"does not know: \[5\]"):
+        _tuner(teacher=frozen, max_iter=1).fit(X, np.where(y_semi == 1, 5, y_semi))
+
+
+# ------------------------------------------------------------ transfer sets
+
+
+@pytest.mark.parametrize("kind", ["munge", "perturb"])
+def test_transfer_rows_are_local_and_keep_binary_columns(kind):
+    rng = np.random.RandomState(0)
+    X = np.column_stack([rng.normal(size=200), rng.uniform(size=200) < 0.3])
+    rows, sources = make_transfer_set(kind, X, 450, np.random.RandomState(1))
+    assert rows.shape == (450, 2) and sources.shape == (450,)
+    # Every real row is a source twice before any is a third time.
+    assert np.bincount(sources, minlength=200).min() == 2
+    assert set(np.unique(rows[:, 1])) <= {0.0, 1.0}
+    # Synthetic rows stay near their source: far closer than a random row.
+    near = np.abs(rows[:, 0] - X[sources, 0]).mean()
+    assert 0 < near < 0.5 * np.abs(X[:, 0] - X[::-1, 0]).mean()
+
+
+def test_transfer_set_trains_the_student_on_more_rows(moons):
+    X, y = moons
+    base = dict(validation_fraction=0.25, max_iter=2, random_state=0)
+    plain = _tuner(**base).fit(X, y)
+    grown = _tuner(transfer_set="munge", transfer_size=2.0, **base).fit(X, y)
+    # 150 real training rows + 300 synthetic ones per epoch; the teacher saw
+    # the 150 real rows only.
+    assert grown.t_ == 2 * math.ceil(450 / 32) and plain.t_ == 2 * math.ceil(150 / 32)
+    assert grown.teacher_.tree_.n_node_samples[0] == 150
+    again = _tuner(transfer_set="munge", transfer_size=2.0, **base).fit(X, y)
+    np.testing.assert_array_equal(grown.coefs_[0], again.coefs_[0])
+
+
+def test_transfer_set_brings_a_compressed_student_closer_to_its_teacher():
+    X, y = make_moons(n_samples=120, noise=0.2, random_state=0)
+    X_test, y_test = make_moons(n_samples=1000, noise=0.2, random_state=1)
+    teacher = FrozenEstimator(
+        RandomForestClassifier(n_estimators=50, random_state=0).fit(X, y)
+    )
+    params = dict(
+        teacher=teacher,
+        hidden_layer_sizes=(16,),
+        meta_learning_rate=0,
+        lambda_init=0.2,
+        random_state=0,
+    )
+    agreement = {}
+    for kind in (None, "munge"):
+        student = _tuner(
+            transfer_set=kind,
+            transfer_size=5.0,
+            max_iter=300 if kind else 1800,
+            **params,
+        ).fit(X, y)
+        agreement[kind] = np.mean(student.predict(X_test) == teacher.predict(X_test))
+    assert agreement["munge"] > agreement[None]
+
+
+def test_bad_transfer_parameters():
+    X, y = make_moons(n_samples=40, random_state=0)
+    with pytest.raises(ValueError, match="transfer_set"):
+        _tuner(transfer_set="smote", max_iter=1).fit(X, y)
+    with pytest.raises(ValueError, match="transfer_size"):
+        _tuner(transfer_set="munge", transfer_size=0, max_iter=1).fit(X, y)
+
+
+def test_adam_meta_optimizer_moves_the_metaparameters_further(moons):
+    X, y = moons
+    paths = {
+        optimizer: _tuner(
+            meta_optimizer=optimizer,
+            temperature_step="log",
+            max_iter=10,
+            random_state=0,
+        ).fit(X, y)
+        for optimizer in ("sgd", "adam")
+    }
+    # "auto" is 0.1 for plain steps and 0.01 for Adam's normalised ones.
+    assert paths["sgd"]._meta_learning_rate() == 0.1
+    assert paths["adam"]._meta_learning_rate() == 0.01
+    moved = {k: np.ptp(np.log(v.temperature_path_)) for k, v in paths.items()}
+    assert moved["adam"] > 0.05 and moved["adam"] > 3 * moved["sgd"]
+    with pytest.raises(ValueError, match="meta_optimizer"):
+        _tuner(meta_optimizer="rmsprop", max_iter=1).fit(X, y)

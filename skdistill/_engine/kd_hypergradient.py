@@ -53,8 +53,10 @@ def kd_loss(logits, teacher_logits, y_onehot, lam, temperature, hinton_scaling=F
     with ``s = T**2`` when ``hinton_scaling`` and ``s = 1`` otherwise; both
     cross-entropies are means over the rows. ``logits`` (``g``) are the
     student's, ``(m, n, c)``; ``teacher_logits`` (``f``) are ``(n, c)``;
-    ``y_onehot`` is ``(n, c)``. ``lam`` and ``temperature`` are floats or
-    scalar tensors (differentiable when they require grad).
+    ``y_onehot`` is ``(n, c)``: one-hot rows, or one-hot rows times a row
+    weight (zero for an unlabelled row, which then only meets the soft term).
+    ``lam`` and ``temperature`` are floats or scalar tensors (differentiable
+    when they require grad).
     """
     hard = soft_cross_entropy(logits, y_onehot)
     teacher_proba = torch.softmax(teacher_logits / temperature, dim=-1)
@@ -281,6 +283,53 @@ def meta_step(
     return lam, project(temperature, temperature_bounds)
 
 
+class AdamMetaStep:
+    """Adam steps on ``(lam, temperature)`` (Kingma & Ba 2015).
+
+    Each metaparameter moves by about ``meta_lr`` per step while its
+    hypergradient keeps its sign, whatever the hypergradient's scale, and less
+    when the sign flips from step to step: a step normalised by the running
+    root mean square of the hypergradient, after a running mean of it. With
+    ``temperature_step="log"`` the temperature's step is taken in ``log T``.
+    """
+
+    def __init__(self, beta1=0.9, beta2=0.999, eps=1e-12):
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.m = np.zeros(2)
+        self.v = np.zeros(2)
+        self.t = 0
+
+    def __call__(
+        self,
+        lam,
+        temperature,
+        hypergradient,
+        meta_lr,
+        clip,
+        temperature_step,
+        lambda_bounds,
+        temperature_bounds,
+    ):
+        """The new ``(lam, temperature)``; same arguments as `meta_step`."""
+        grad = np.array([float(hypergradient[0]), float(hypergradient[1])])
+        if temperature_step == "log":
+            grad[1] *= temperature
+        if clip is not None:
+            grad = np.clip(grad, -clip, clip)
+        self.t += 1
+        self.m = self.beta1 * self.m + (1.0 - self.beta1) * grad
+        self.v = self.beta2 * self.v + (1.0 - self.beta2) * grad * grad
+        m_hat = self.m / (1.0 - self.beta1**self.t)
+        v_hat = self.v / (1.0 - self.beta2**self.t)
+        step = meta_lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        lam = project(lam - step[0], lambda_bounds)
+        if temperature_step == "log":
+            temperature = temperature * float(np.exp(-step[1]))
+        else:
+            temperature = temperature - step[1]
+        return lam, project(temperature, temperature_bounds)
+
+
 def fit_linear_trajectory(values):
     """Least-squares line through ``values`` at iteration indices ``1..e1``.
 
@@ -496,6 +545,9 @@ class NumpyKDStep:
     the greedy hypergradient ``[dL_val/dlam, dL_val/dT]`` at the new weights;
     the numbers agree with `exact_hypergradient` / `training_step` to float
     tolerance (tests).
+
+    The rows of ``y_onehot`` are the hard term's targets: one-hot, or one-hot
+    times a row weight (zero for an unlabelled row), as `kd_loss` takes them.
     """
 
     def __init__(
@@ -513,6 +565,8 @@ class NumpyKDStep:
         # One array, so that a minibatch is a single fancy-indexing copy.
         self._rows = np.hstack([X, teacher_logits, y_onehot])
         self._split = (X.shape[1], X.shape[1] + teacher_logits.shape[1])
+        # One-hot targets (the common case) skip the rows' masses.
+        self._unit_targets = bool(np.all(y_onehot.sum(axis=1) == 1))
         self.X_val, self.y_val = X_val, y_val_onehot
         self.val_temperature = float(val_temperature)
         self.lr = float(lr)
@@ -537,7 +591,10 @@ class NumpyKDStep:
         log_hard, log_soft, log_q = log_all
         p_hard, p_soft, q = np.exp(log_all)
         scale = temperature if self.hinton_scaling else 1.0 / temperature
-        hard = (p_hard - y) / n
+        if self._unit_targets:
+            hard = (p_hard - y) / n
+        else:  # d CE / dg for targets of mass s: s * softmax(g) - y
+            hard = (p_hard * _row_reduce(np.add, y) - y) / n
         soft = (p_soft - q) * (scale / n)
         delta = lam * hard + (1.0 - lam) * soft
         grads = np_backward(params, X, hidden, delta, self.activation, derivatives)

@@ -28,6 +28,7 @@ from .._base import (
 from .._engine.kd_hypergradient import (
     HYPERGRADIENTS,
     TRAJECTORIES,
+    AdamMetaStep,
     NumpyKDStep,
     meta_step,
     predict_linear_trajectory,
@@ -40,13 +41,34 @@ from .._utils import (
     DivergenceError,
     check_finite_loss,
     check_local_random_state,
+    check_no_missing_labels,
+    check_numeric_columns,
+    class_indices,
+    refuse_lazy,
     to_numpy,
     torch_generator,
 )
+from .transfer import TRANSFER_SETS, make_transfer_set
 
 #: Teacher probabilities are floored at this value before their logarithm is
 #: taken as the teacher's logits (a random forest predicts exact zeros).
 TEACHER_PROBA_FLOOR = 1e-6
+
+
+#: ``meta_learning_rate="auto"`` by ``meta_optimizer``.
+META_LEARNING_RATES = {"sgd": 0.1, "adam": 0.01}
+
+#: The label of an unlabelled row (scikit-learn's semi-supervised convention).
+UNLABELLED = -1
+
+
+def _unlabelled_mask(y):
+    """True where ``y`` is the unlabelled marker ``-1`` (numeric labels only;
+    text labels have no unlabelled marker)."""
+    y = np.asarray(y)
+    if y.dtype.kind in "biuf":
+        return y == UNLABELLED
+    return np.array([isinstance(v, Integral) and v == UNLABELLED for v in y])
 
 
 def _check_bounds(bounds, name, lowest, highest):
@@ -122,13 +144,13 @@ def _use_numpy_path(hypergradient, sizes, n_val):
 class _TorchStudent:
     """The student on torch: autograd through the step (the reference path)."""
 
-    def __init__(self, params, X, teacher_logits, y_index, X_val, yv_index, c, est):
+    def __init__(self, params, X, teacher_logits, targets, X_val, yv_index, c, est):
         dtype = torch.float32
         self.params = params
         self.X = torch.as_tensor(X, dtype=dtype)
         self.X_val = torch.as_tensor(X_val, dtype=dtype)
-        y = torch.as_tensor(y_index, dtype=torch.int64)
-        self.y = torch.nn.functional.one_hot(y, c).to(dtype)
+        # Rows summing to the hard term's weight (0 on unlabelled rows).
+        self.y = torch.as_tensor(targets, dtype=dtype)
         self.y_val = torch.as_tensor(yv_index, dtype=torch.int64)
         self.f = torch.as_tensor(teacher_logits, dtype=dtype)
         self.hypergradient = HYPERGRADIENTS[est.hypergradient]
@@ -190,7 +212,7 @@ class _TorchStudent:
 class _NumpyStudent:
     """The student on numpy, float32 like the torch path (see `NumpyKDStep`)."""
 
-    def __init__(self, params, X, teacher_logits, y_index, X_val, yv_index, c, est):
+    def __init__(self, params, X, teacher_logits, targets, X_val, yv_index, c, est):
         dtype = np.float32
         self.params = [
             p.numpy()[0] if i % 2 == 0 else p.numpy()[0, 0]
@@ -200,7 +222,7 @@ class _NumpyStudent:
         self.core = NumpyKDStep(
             X.astype(dtype),
             teacher_logits.astype(dtype),
-            eye[y_index],
+            targets.astype(dtype),
             X_val.astype(dtype),
             eye[yv_index],
             est.val_temperature,
@@ -230,7 +252,8 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
     metaparameters are tuned by hypergradient descent while it trains.
 
     `fit` fits a teacher (a clone of any classifier with ``predict_proba``) on
-    the training part, then trains a student MLP by minibatch SGD on
+    the labelled rows of the training part, then trains a student MLP by
+    minibatch SGD on
 
     ``lambda_1 * CE(y, softmax(g)) + (1 - lambda_1) * CE(softmax(f/T), softmax(g/T))``
 
@@ -239,9 +262,12 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
     T)`` move down the greedy one-step hypergradient of the validation
     cross-entropy at the fixed temperature ``val_temperature`` (equation (3) of
     "Metaparameter optimization in knowledge distillation"), and are projected
-    back into their bounds. With ``trajectory="linear"``, hypergradient steps
-    alternate with iterations whose metaparameters are extrapolated by a
-    least-squares line (Algorithm 1 of the paper).
+    back into their bounds. Rows labelled ``-1`` are unlabelled (scikit-learn's
+    semi-supervised convention): they train the student through the teacher's
+    soft labels alone, the labelled rows through both terms, and the
+    validation rows are labelled rows. With ``trajectory="linear"``,
+    hypergradient steps alternate with iterations whose metaparameters are
+    extrapolated by a least-squares line (Algorithm 1 of the paper).
 
     Read more in ``doc/kd_metaparam_tuning.md``.
 
@@ -249,7 +275,8 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
     ----------
     teacher : classifier or None, default=None
         Any scikit-learn classifier with ``predict_proba``. It is cloned and
-        fitted on the training part; a fitted teacher wrapped in
+        fitted on the labelled rows of the training part (unlabelled rows,
+        labelled ``-1``, never reach it); a fitted teacher wrapped in
         :class:`sklearn.frozen.FrozenEstimator` is used as is (not refitted).
         ``None`` uses ``GradientBoostingClassifier()`` with default settings.
         When the (cloned) teacher has a ``random_state`` parameter set to None,
@@ -291,10 +318,20 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
     e2 : int, default=10
         Predicted iterations per cycle of the linear trajectory.
 
-    meta_learning_rate : float, default=0.1
-        Step size of the metaparameters' gradient descent. ``0`` keeps them at
-        their initial values and computes no hypergradient (plain distillation
-        with fixed metaparameters, the baseline to compare against).
+    meta_learning_rate : float or "auto", default="auto"
+        Step size of the metaparameters' optimizer. ``0`` keeps them at
+        their initial values and computes no hypergradient (plain
+        distillation with fixed metaparameters, the baseline to compare
+        against). ``"auto"``: 0.1 with ``meta_optimizer="sgd"`` (the paper's
+        gradient descent), 0.01 with ``"adam"``.
+
+    meta_optimizer : {"sgd", "adam"}, default="adam"
+        ``"sgd"``: plain projected gradient steps, ``meta_learning_rate``
+        times the hypergradient (equation (3) of the paper). ``"adam"``:
+        Adam steps (``beta = (0.9, 0.999)``), about ``meta_learning_rate``
+        per iteration while the hypergradient keeps its sign whatever its
+        scale, so the metaparameters move within the budget on data whose
+        hypergradients are tiny; then projected.
 
     meta_gradient_clip : float or None, default=None
         Clip every component of the hypergradient into ``[-c, c]`` before the
@@ -302,7 +339,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         ``temperature_step="log"`` the clipped component is the derivative
         with respect to ``log T``. ``None`` does not clip.
 
-    temperature_step : {"linear", "log"}, default="linear"
+    temperature_step : {"linear", "log"}, default="log"
         ``"linear"``: gradient steps in ``T`` itself, as equation (3).
         ``"log"``: gradient steps in ``log T`` (``T <- T * exp(-meta_lr * T *
         dL/dT)``), which keeps steps proportionate near the lower bound,
@@ -343,8 +380,23 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         Torch intra-op threads during `fit` (restored afterwards). ``None``
         keeps torch's setting.
 
+    transfer_set : {None, "munge", "perturb"}, default=None
+        Synthetic rows added to the training part as unlabelled rows, which
+        the student learns from through the teacher's soft labels (for
+        compressing a model when there are no unlabelled rows). ``"munge"``:
+        MUNGE (Bucila et al. 2006), attributes moved towards the nearest
+        neighbour's; ``"perturb"``: real rows plus Gaussian noise of 0.1
+        standard deviation per continuous column. Binary columns (e.g.
+        one-hot) keep values seen in the data. Made from the training part
+        (labelled and unlabelled rows), never from the validation rows; a
+        synthetic row carries its source row's ``sample_weight``.
+
+    transfer_size : float, default=1.0
+        Synthetic rows per training row (``round(transfer_size *
+        n_train)`` rows) when ``transfer_set`` is set.
+
     random_state : int, RandomState instance or None, default=None
-        Seeds the validation split, the teacher (see ``teacher``), the
+        Seeds the validation split, the transfer set, the teacher (see ``teacher``), the
         student's initialisation and the minibatch order. An int makes `fit`
         repeatable to the bit on one machine.
 
@@ -357,7 +409,8 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         The fitted teacher (the FrozenEstimator itself when one was given).
 
     classes_ : ndarray of shape (n_classes,)
-        Class labels.
+        Class labels (of the labelled rows; ``-1`` marks unlabelled rows and
+        is not a class).
 
     coefs_ : list of ndarray
         Student weight matrices, ``coefs_[i]`` of shape ``(fan_in, fan_out)``,
@@ -450,7 +503,11 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         "trajectory": [None, StrOptions({"linear", "linear-paper"})],
         "e1": [Interval(Integral, 2, None, closed="left")],
         "e2": [Interval(Integral, 1, None, closed="left")],
-        "meta_learning_rate": [Interval(Real, 0, None, closed="left")],
+        "meta_learning_rate": [
+            Interval(Real, 0, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
+        "meta_optimizer": [StrOptions({"sgd", "adam"})],
         "meta_gradient_clip": [None, Interval(Real, 0, None, closed="neither")],
         "temperature_step": [StrOptions({"linear", "log"})],
         "val_temperature": [Interval(Real, 0, None, closed="neither")],
@@ -462,6 +519,8 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "n_threads": [None, Interval(Integral, 1, None, closed="left")],
+        "transfer_set": [None, StrOptions(set(TRANSFER_SETS))],
+        "transfer_size": [Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -478,9 +537,10 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         trajectory=None,
         e1=10,
         e2=10,
-        meta_learning_rate=0.1,
+        meta_learning_rate="auto",
+        meta_optimizer="adam",
         meta_gradient_clip=None,
-        temperature_step="linear",
+        temperature_step="log",
         val_temperature=1.0,
         validation_fraction=0.1,
         lambda_bounds=(0.0, 1.0),
@@ -490,6 +550,8 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         batch_size=64,
         max_iter=200,
         n_threads=1,
+        transfer_set=None,
+        transfer_size=1.0,
         random_state=None,
         verbose=0,
     ):
@@ -503,6 +565,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         self.e1 = e1
         self.e2 = e2
         self.meta_learning_rate = meta_learning_rate
+        self.meta_optimizer = meta_optimizer
         self.meta_gradient_clip = meta_gradient_clip
         self.temperature_step = temperature_step
         self.val_temperature = val_temperature
@@ -514,6 +577,8 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.n_threads = n_threads
+        self.transfer_set = transfer_set
+        self.transfer_size = transfer_size
         self.random_state = random_state
         self.verbose = verbose
 
@@ -531,7 +596,14 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         X : array-like of shape (n_samples, n_features)
             Training rows; numeric, finite.
         y : array-like of shape (n_samples,)
-            Class labels; at least two classes.
+            Class labels; at least two classes. ``-1`` marks an unlabelled
+            row (numeric labels only; a class called -1 must be renamed):
+            the student learns the teacher's soft labels on it, the teacher
+            and the validation set never see it. The hard term's mean is
+            taken over the labelled rows (a minibatch's labelled rows are
+            weighted by one over the fraction of labelled training rows).
+            ``classes_`` are the labels of the other rows; a fitted
+            (frozen) teacher must have exactly these classes.
         X_val : array-like of shape (n_val, n_features), default=None
             An explicit validation set for the hypergradient. When given, all
             of ``(X, y)`` trains the teacher and the student and
@@ -556,7 +628,8 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         return self
 
     def _fit(self, X, y, X_val, y_val, sample_weight=None):
-        X, self.classes_, y_index = self._validate_labelled(X, y)
+        X, self.classes_, y_index = self._validate_semi_supervised(X, y)
+        labelled = y_index >= 0
         if sample_weight is not None:
             # Refuses negative weights and weights that are all zero.
             sample_weight = _check_sample_weight(
@@ -586,14 +659,16 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         if (X_val is None) != (y_val is None):
             raise ValueError("Pass both X_val and y_val, or neither.")
         if X_val is None:
-            train, val = stratified_validation_split(
-                y_index, self.validation_fraction, rng
+            # The validation rows are labelled rows; every unlabelled row trains.
+            labelled_rows = np.flatnonzero(labelled)
+            train_l, val_l = stratified_validation_split(
+                y_index[labelled_rows], self.validation_fraction, rng
             )
-            X_train, y_train, y_index_train = (
-                X[train],
-                self.classes_[y_index[train]],
-                y_index[train],
+            val = labelled_rows[val_l]
+            train = np.sort(
+                np.concatenate([labelled_rows[train_l], np.flatnonzero(~labelled)])
             )
+            X_train, y_index_train = X[train], y_index[train]
             X_val_, yv_index = X[val], y_index[val]
             if sample_weight is not None:
                 # The validation objective is a weighted mean: resample once.
@@ -610,12 +685,39 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
             unknown = np.setdiff1d(np.unique(y_val_), self.classes_)
             if len(unknown):
                 raise ValueError(
-                    f"y_val holds classes absent from y: {unknown.tolist()!r}."
+                    f"y_val holds classes absent from y (its labelled rows): "
+                    f"{unknown.tolist()!r}."
                 )
             yv_index = np.searchsorted(self.classes_, y_val_)
-            X_train, y_train, y_index_train = X, y, y_index
+            X_train, y_index_train = X, y_index
 
-        self.teacher_ = self._fit_teacher(X_train, y_train, rng, sample_weight)
+        if self.transfer_set is not None:
+            # Synthetic rows join the training part as unlabelled rows.
+            size = max(1, int(round(self.transfer_size * len(X_train))))
+            if len(X_train) < 2:
+                raise ValueError(
+                    f"transfer_set={self.transfer_set!r} needs at least two "
+                    "training rows."
+                )
+            synthetic, sources = make_transfer_set(
+                self.transfer_set, X_train, size, rng
+            )
+            X_train = np.vstack([X_train, synthetic])
+            y_index_train = np.concatenate(
+                [y_index_train, np.full(size, -1, dtype=y_index_train.dtype)]
+            )
+            if sample_weight is not None:
+                sample_weight = np.concatenate([sample_weight, sample_weight[sources]])
+        labelled_train = y_index_train >= 0
+        targets = self._hard_targets(y_index_train, sample_weight)
+        n_real = len(X_train) - (size if self.transfer_set is not None else 0)
+        real_labelled = labelled_train & (np.arange(len(X_train)) < n_real)
+        self.teacher_ = self._fit_teacher(
+            X_train[real_labelled],
+            self.classes_[y_index_train[real_labelled]],
+            rng,
+            None if sample_weight is None else sample_weight[real_labelled],
+        )
         teacher_logits = self._teacher_logits(X_train)
 
         blas_limit = (
@@ -628,7 +730,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         with blas_limit, np.errstate(all="ignore"):
             self._train_student(
                 X_train,
-                y_index_train,
+                targets,
                 teacher_logits,
                 X_val_,
                 yv_index,
@@ -638,6 +740,70 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
                 rng,
                 sample_weight,
             )
+
+    def _meta_learning_rate(self):
+        """``meta_learning_rate`` with ``"auto"`` resolved for the optimizer."""
+        if self.meta_learning_rate == "auto":
+            return META_LEARNING_RATES[self.meta_optimizer]
+        return self.meta_learning_rate
+
+    def _validate_semi_supervised(self, X, y):
+        """``(X, classes, y_index)`` with ``y_index == -1`` on unlabelled rows.
+
+        Rows whose label is ``-1`` are unlabelled (the convention of
+        scikit-learn's semi-supervised estimators); the classes are those of
+        the other rows.
+        """
+        refuse_lazy(self, X)
+        check_numeric_columns(self, X)
+        check_no_missing_labels(y)
+        X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
+        unlabelled = _unlabelled_mask(y)
+        if unlabelled.all():
+            raise ValueError(
+                f"Every row of y is -1 (unlabelled). {type(self).__name__} needs "
+                "labelled rows of at least two classes: the teacher is fitted on "
+                "them (unless it is a fitted FrozenEstimator) and the "
+                "metaparameters are tuned on them."
+            )
+        if unlabelled.any() and len(np.unique(y[~unlabelled])) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs labelled rows of at least two "
+                f"classes; the rows not labelled -1 hold one class, "
+                f"{y[~unlabelled][0]!r}. A label of -1 marks an unlabelled row: "
+                "rename a class called -1 (e.g. with LabelEncoder)."
+            )
+        classes, labelled_index = class_indices(self, y[~unlabelled])
+        y_index = np.full(len(y), -1, dtype=np.int64)
+        y_index[~unlabelled] = labelled_index
+        return X, classes, y_index
+
+    def _hard_targets(self, y_index, sample_weight):
+        """Targets of the hard term, ``(n, n_classes)``: one-hot on labelled
+        rows, zero on unlabelled ones.
+
+        With unlabelled rows among the training rows, a minibatch holds a
+        fraction ``rho`` of labelled rows (in expectation; weighted when rows
+        are drawn by weight); the labelled rows' targets are scaled by ``1 /
+        rho``, so that the hard term of a minibatch estimates the mean
+        cross-entropy over the labelled rows without bias. All rows labelled:
+        plain one-hot rows.
+        """
+        labelled = y_index >= 0
+        targets = np.zeros((len(y_index), len(self.classes_)), dtype=np.float64)
+        targets[np.flatnonzero(labelled), y_index[labelled]] = 1.0
+        if labelled.all():
+            return targets
+        if sample_weight is None:
+            rho = labelled.mean()
+        else:
+            rho = sample_weight[labelled].sum() / sample_weight.sum()
+        if rho == 0:
+            raise ValueError(
+                "The labelled training rows all have zero sample_weight; the hard "
+                "term would never see a label."
+            )
+        return targets / rho
 
     def _fit_teacher(self, X, y, rng, sample_weight=None):
         teacher_seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -677,6 +843,22 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
                 "its probability columns cannot be matched to the classes of y."
             )
         teacher_classes = np.asarray(teacher_classes)
+        unknown = np.setdiff1d(self.classes_, teacher_classes)
+        if len(unknown):
+            raise ValueError(
+                f"The labelled rows of y hold classes the teacher does not know: "
+                f"{unknown.tolist()!r} (teacher's classes_ "
+                f"{teacher_classes.tolist()!r}); y's labels must be among the "
+                "teacher's classes, or -1 for an unlabelled row."
+            )
+        missing = np.setdiff1d(teacher_classes, self.classes_)
+        if len(missing):
+            raise ValueError(
+                f"The teacher's classes {missing.tolist()!r} have no labelled row "
+                f"in y (teacher's classes_ {teacher_classes.tolist()!r}); give "
+                "every class at least one labelled row (the metaparameters are "
+                "tuned on labelled rows)."
+            )
         if teacher_classes.shape != self.classes_.shape or not np.all(
             teacher_classes == self.classes_
         ):
@@ -706,7 +888,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
     def _train_student(
         self,
         X_train,
-        y_index,
+        targets,
         teacher_logits,
         X_val,
         yv_index,
@@ -733,7 +915,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
             params,
             (X_train - self.mean_) / self.scale_,
             teacher_logits,
-            y_index,
+            targets,
             (X_val - self.mean_) / self.scale_,
             yv_index,
             n_classes,
@@ -741,13 +923,16 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         )
 
         lam, temperature = float(self.lambda_init), float(self.temperature_init)
-        tune = self.meta_learning_rate > 0
+        tune = self._meta_learning_rate() > 0
         linear = self.trajectory in ("linear", "linear-paper")
-        meta_lr = float(self.meta_learning_rate)
+        meta_lr = float(self._meta_learning_rate())
         batch_size = min(self.batch_size, n_train)
         name = type(self).__name__
         advice = "Lower learning_rate_init (the student's step size)."
 
+        step_metaparameters = (
+            AdamMetaStep() if self.meta_optimizer == "adam" else meta_step
+        )
         lam_path, temp_path, predicted_path = [], [], []
         cycle, pending = [], deque()
         n_hyper = 0
@@ -784,7 +969,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
                             "learning_rate_init (the student's step size) or "
                             "meta_learning_rate."
                         )
-                    lam, temperature = meta_step(
+                    lam, temperature = step_metaparameters(
                         lam,
                         temperature,
                         grad,

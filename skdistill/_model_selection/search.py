@@ -6,7 +6,7 @@ import time
 import traceback
 import warnings
 from collections import Counter
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -152,9 +152,12 @@ def _fit_on_distilled(final, dataset, seed):
     return final.fit(_distilled_rows(dataset), dataset.hard_labels)
 
 
-def _distilled_fit_and_score(final, dataset, X_held, y_held, scorer, seed, progress):
+def _distilled_fit_and_score(
+    final, dataset, X_held, y_held, scorer, seed, error_score, progress
+):
     """First stage of one candidate: train on the distilled set, score on the
-    held-out real rows. A failure gives a NaN score and its traceback."""
+    held-out real rows. A failure gives ``error_score`` and its traceback, or
+    raises with ``error_score="raise"``."""
     index, n_candidates, verbose = progress
     start = time.perf_counter()
     result = {"score": np.nan, "fit_time": np.nan, "score_time": np.nan}
@@ -165,6 +168,9 @@ def _distilled_fit_and_score(final, dataset, X_held, y_held, scorer, seed, progr
         result["score"] = float(scorer(final, X_held, y_held))
         result["score_time"] = time.perf_counter() - start
     except Exception:
+        if error_score == "raise":
+            raise
+        result["score"] = float(error_score)
         result["error"] = traceback.format_exc()
     if verbose > 1:
         print(
@@ -191,8 +197,8 @@ def _raise_or_warn_about_failures(results):
         )
     warnings.warn(
         f"{len(errors)} of the {len(results)} candidates failed to train on the "
-        "distilled set; their distilled score is NaN and they are not "
-        "confirmed.\nBelow are more details about the failures:\n" + summary,
+        "distilled set; their distilled score is error_score.\nBelow are more "
+        "details about the failures:\n" + summary,
         FitFailedWarning,
         stacklevel=3,
     )
@@ -256,10 +262,17 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "error_score": [StrOptions({"raise"}), Real],
     }
 
     def _candidates(self, seed):
         raise NotImplementedError
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The distillers learn from dense rows.
+        tags.input_tags.sparse = False
+        return tags
 
     @_fit_context(
         # The estimator's and the distiller's parameters are validated when
@@ -341,6 +354,7 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
                 y_held,
                 scorer,
                 int(fit_seed),
+                self.error_score,
                 (i, n_candidates, self.verbose),
             )
             for i, final in enumerate(finals)
@@ -354,6 +368,7 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
             if self.n_confirm == "auto"
             else min(self.n_confirm, n_candidates)
         )
+        # A candidate that failed (NaN score) is never confirmed.
         n_confirm = min(n_confirm, int(np.isfinite(distilled_scores).sum()))
         confirmed = np.sort(_order_of_scores(distilled_scores)[:n_confirm])
         if self.verbose > 0:
@@ -369,6 +384,7 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
             refit=self.refit,
             cv=cv,
             verbose=self.verbose,
+            error_score=self.error_score,
             return_train_score=False,
         ).fit(X, y)
 
@@ -411,7 +427,7 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
         return distiller.fit(X_train, y_train)
 
     def _check_distilled_set(self, X_train):
-        n_features = X_train.shape[1]
+        n_features = X_train.shape[1] if hasattr(X_train, "shape") else len(X_train[0])
         if self.distilled_.n_features != n_features:
             raise ValueError(
                 f"The distilled set has {self.distilled_.n_features} features, "
@@ -504,8 +520,10 @@ class DistilledSearchCV(_BaseDistilledSearch):
     distiller : None, estimator, FrozenEstimator or DistilledDataset, \
             default=None
         What makes the distilled set. ``None``: a :class:`DatasetDistiller`
-        configured from the grid by :func:`distiller_for_search` (internal
-        networks of every ``hidden_layer_sizes`` searched). A distiller (or a
+        configured from the grid: its internal networks are every
+        ``hidden_layer_sizes`` searched (the estimator's own when the grid does
+        not vary it), with ``n_models`` the larger of 3 and their number. A
+        distiller (or a
         baseline sampler such as :class:`KMeansSampler`) is cloned and fitted
         on the distillation rows. A :class:`~sklearn.frozen.FrozenEstimator` of
         a fitted distiller, or a :class:`DistilledDataset`, is used as is: it
@@ -553,6 +571,13 @@ class DistilledSearchCV(_BaseDistilledSearch):
         Progress: 1 prints the stages, 2 also every first-stage training and
         the cross-validation fits (as ``GridSearchCV``'s ``verbose``), 3 also
         the distiller's progress.
+
+    error_score : "raise" or float, default=np.nan
+        The score of a candidate whose training (or scoring) fails, in both
+        stages, as in ``GridSearchCV``: ``"raise"`` raises the error; a number
+        is the candidate's score and a ``FitFailedWarning`` gives the error.
+        A candidate with a NaN first-stage score is never confirmed; when every
+        candidate fails in the first stage, the search raises a ValueError.
 
     Attributes
     ----------
@@ -662,6 +687,7 @@ class DistilledSearchCV(_BaseDistilledSearch):
         n_jobs=None,
         random_state=None,
         verbose=0,
+        error_score=np.nan,
     ):
         self.estimator = estimator
         self.param_grid = param_grid
@@ -673,6 +699,7 @@ class DistilledSearchCV(_BaseDistilledSearch):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+        self.error_score = error_score
 
     _parameter_constraints: dict = {
         **_BaseDistilledSearch._parameter_constraints,
@@ -709,7 +736,7 @@ class DistilledRandomizedSearchCV(_BaseDistilledSearch):
     n_iter : int, default=10
         Candidates drawn.
 
-    distiller, n_confirm, cv, scoring, refit, n_jobs, verbose
+    distiller, n_confirm, cv, scoring, refit, n_jobs, verbose, error_score
         As in :class:`DistilledSearchCV`.
 
     random_state : int, RandomState instance or None, default=None
@@ -762,6 +789,7 @@ multimetric_, classes_, n_features_in_, feature_names_in_
         n_jobs=None,
         random_state=None,
         verbose=0,
+        error_score=np.nan,
     ):
         self.estimator = estimator
         self.param_distributions = param_distributions
@@ -774,6 +802,7 @@ multimetric_, classes_, n_features_in_, feature_names_in_
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+        self.error_score = error_score
 
     _parameter_constraints: dict = {
         **_BaseDistilledSearch._parameter_constraints,

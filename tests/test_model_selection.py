@@ -104,6 +104,11 @@ def test_confirming_every_candidate_is_grid_search(moons):
     assert search.best_score_ == full.best_score_
     for key in ("mean_test_score", "std_test_score", "rank_test_score"):
         np.testing.assert_array_equal(search.cv_results_[key], full.cv_results_[key])
+    assert search.cv_results_["params"] == full.cv_results_["params"]
+    for key in ("param_alpha", "param_hidden_layer_sizes"):
+        ours, theirs = search.cv_results_[key], full.cv_results_[key]
+        assert ours.dtype == theirs.dtype
+        assert list(ours) == list(theirs)
     np.testing.assert_array_equal(search.predict(X), full.predict(X))
 
 

@@ -362,6 +362,8 @@ def test_searching_the_final_estimator_itself(moons):
     grid = {"clf": [LogisticRegression(), _mlp(hidden_layer_sizes=(16,))]}
     search = _search(pipe, grid, n_confirm=2).fit(X, y)
     assert isinstance(search.best_estimator_[-1], DistilledMLPClassifier)
+    # The estimators of the grid are cloned, never fitted in place.
+    assert not any(hasattr(clf, "classes_") for clf in grid["clf"])
 
 
 def test_n_jobs_gives_the_same_search(moons):

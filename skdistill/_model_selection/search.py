@@ -84,7 +84,7 @@ def distiller_for_search(estimator, candidates):
     """
     architectures = []
     for params in candidates:
-        final = _final_step(clone(estimator).set_params(**params))
+        final = _final_step(clone(estimator).set_params(**clone(params, safe=False)))
         sizes = final.get_params(deep=False).get("hidden_layer_sizes")
         if sizes is None:
             continue
@@ -314,8 +314,10 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
                 "grid empty?"
             )
         _check_grid_targets_final_step(self.estimator, candidates)
+        # The parameters are cloned too: a grid of estimators (a pipeline's
+        # final step) is never fitted in place.
         finals = [
-            _final_step(clone(self.estimator).set_params(**params))
+            _final_step(clone(self.estimator).set_params(**clone(params, safe=False)))
             for params in candidates
         ]
         n_candidates = len(candidates)

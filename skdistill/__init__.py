@@ -22,6 +22,8 @@ _MODULE_OF = {
     "DatasetDistiller": "._tabular.distiller",
     "DistilledMLPClassifier": "._tabular.classifier",
     "KDMetaparamTuner": "._kd.tuner",
+    "DistilledRandomizedSearchCV": "._model_selection.search",
+    "DistilledSearchCV": "._model_selection.search",
     "ComparisonTable": "._eval.metrics",
     "DistillationScore": "._eval.metrics",
     "comparison_table": "._eval.metrics",

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import GridSearchCV
 
@@ -58,3 +59,25 @@ def test_grid_search_on_a_local_cluster(client, moons_small):
     assert set(on_cluster.cv_results_["mean_test_threads"]) == {1.0}
     # ... and the workers' own setting was restored afterwards.
     assert client.run(torch.get_num_threads) == before
+
+
+def test_distilled_search_on_a_local_cluster(client, moons_small):
+    from skdistill import DistilledSearchCV
+
+    X, y = moons_small
+    search = DistilledSearchCV(
+        DistilledMLPClassifier(max_iter=30, random_state=0),
+        {"hidden_layer_sizes": [(), (4,), (8,)]},
+        distiller=DatasetDistiller(n_steps=3, n_epochs=2, max_iter=20),
+        n_confirm=2,
+        cv=3,
+        random_state=0,
+    )
+    with joblib.parallel_backend("dask"):
+        on_cluster = clone(search).set_params(n_jobs=-1).fit(X, y)
+    local = search.fit(X, y)
+    for key in ("mean_distilled_score", "mean_test_score", "rank_test_score"):
+        np.testing.assert_array_equal(
+            on_cluster.cv_results_[key], local.cv_results_[key]
+        )
+    assert on_cluster.best_params_ == local.best_params_

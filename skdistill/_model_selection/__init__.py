@@ -1,0 +1,1 @@
+"""Hyperparameter search on a distilled set (DistilledSearchCV)."""

@@ -1,0 +1,454 @@
+"""DistilledSearchCV and DistilledRandomizedSearchCV."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from numpy.ma import MaskedArray
+from sklearn.base import clone
+from sklearn.datasets import make_moons
+from sklearn.exceptions import FitFailedWarning
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skdistill import (
+    DatasetDistiller,
+    DistilledMLPClassifier,
+    DistilledRandomizedSearchCV,
+    DistilledSearchCV,
+    KMeansSampler,
+)
+from skdistill._model_selection.search import auto_n_confirm, distiller_for_search
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+# A distiller that takes a fraction of a second on the test problems.
+CHEAP = dict(n_steps=4, n_epochs=2, max_iter=40)
+
+
+@pytest.fixture(scope="module")
+def moons():
+    return make_moons(n_samples=200, noise=0.2, random_state=0)
+
+
+def _mlp(**params):
+    return DistilledMLPClassifier(**{"max_iter": 60, "random_state": 0, **params})
+
+
+def _search(estimator=None, grid=None, **params):
+    params = {
+        "distiller": DatasetDistiller(**CHEAP),
+        "cv": 3,
+        "random_state": 0,
+        **params,
+    }
+    estimator = _mlp() if estimator is None else estimator
+    grid = {"hidden_layer_sizes": [(), (4,), (16,)]} if grid is None else grid
+    return DistilledSearchCV(estimator, grid, **params)
+
+
+@pytest.fixture(scope="module")
+def fitted(moons):
+    return _search(n_confirm=2).fit(*moons)
+
+
+@parametrize_with_checks(
+    [
+        DistilledSearchCV(
+            LogisticRegression(),
+            {"C": [0.1, 1.0]},
+            distiller=KMeansSampler(n_samples=4, random_state=0),
+            cv=2,
+            random_state=0,
+            error_score="raise",
+        ),
+    ],
+    # As scikit-learn checks its own searches (error_score="raise"), with the
+    # check its test_common marks as failing for GridSearchCV.
+    expected_failed_checks=lambda estimator: {
+        "check_requires_y_none": "Doesn't fail gracefully",
+    },
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+# -- what it picks -------------------------------------------------------------
+
+
+def test_picks_what_grid_search_picks(moons):
+    X, y = moons
+    grid = {"hidden_layer_sizes": [(), (16,)]}
+    full = GridSearchCV(_mlp(), grid, cv=3).fit(X, y)
+    # A linear model cannot fit the moons; the first stage alone sees it.
+    first_stage_only = _search(grid=grid, n_confirm=1).fit(X, y)
+    assert full.best_params_ == {"hidden_layer_sizes": (16,)}
+    assert first_stage_only.best_params_ == full.best_params_
+    scores = first_stage_only.cv_results_["mean_distilled_score"]
+    assert scores[1] > scores[0]
+
+
+def test_confirming_every_candidate_is_grid_search(moons):
+    X, y = moons
+    grid = {"hidden_layer_sizes": [(), (4,), (16,)], "alpha": [1e-4, 1.0]}
+    full = GridSearchCV(_mlp(), grid, cv=3).fit(X, y)
+    search = _search(grid=grid, n_confirm=100).fit(X, y)
+    assert search.best_params_ == full.best_params_
+    assert search.best_index_ == full.best_index_
+    assert search.best_score_ == full.best_score_
+    for key in ("mean_test_score", "std_test_score", "rank_test_score"):
+        np.testing.assert_array_equal(search.cv_results_[key], full.cv_results_[key])
+    assert search.cv_results_["params"] == full.cv_results_["params"]
+    for key in ("param_alpha", "param_hidden_layer_sizes"):
+        ours, theirs = search.cv_results_[key], full.cv_results_[key]
+        assert ours.dtype == theirs.dtype
+        assert list(ours) == list(theirs)
+    np.testing.assert_array_equal(search.predict(X), full.predict(X))
+
+
+def test_other_classifiers_train_on_hard_labels(moons):
+    X, y = moons
+    search = _search(LogisticRegression(), {"C": [0.01, 1.0]}, n_confirm=1).fit(X, y)
+    train, held = next(StratifiedKFold(3).split(X, y))
+    dataset = search.distilled_
+    for params, score in zip(
+        search.cv_results_["params"], search.cv_results_["mean_distilled_score"]
+    ):
+        model = LogisticRegression(**params).fit(dataset.X, dataset.hard_labels)
+        assert score == model.score(X[held], y[held])
+
+
+def test_the_first_stage_scores_on_held_out_real_rows(moons):
+    X, y = moons
+    search = _search(n_confirm=1).fit(X, y)
+    # The distiller learned from the rows of the first split only ...
+    train, held = next(StratifiedKFold(3).split(X, y))
+    np.testing.assert_allclose(search.distiller_.mean_, X[train].mean(axis=0))
+    # ... and every candidate is scored on the held-out rows.
+    for params, score in zip(
+        search.cv_results_["params"], search.cv_results_["mean_distilled_score"]
+    ):
+        model = _mlp(distiller=search.distilled_, **params).fit()
+        assert score == model.score(X[held], y[held])
+
+
+# -- cv_results_ ---------------------------------------------------------------
+
+
+def test_cv_results_layout(fitted):
+    results = fitted.cv_results_
+    n = 3
+    expected = {
+        "params",
+        "param_hidden_layer_sizes",
+        "mean_distilled_score",
+        "rank_distilled_score",
+        "distilled_fit_time",
+        "confirmed",
+        "split0_test_score",
+        "split1_test_score",
+        "split2_test_score",
+        "mean_test_score",
+        "std_test_score",
+        "rank_test_score",
+        "mean_fit_time",
+        "std_fit_time",
+        "mean_score_time",
+        "std_score_time",
+    }
+    assert set(results) == expected
+    for key, value in results.items():
+        assert len(value) == n, key
+    assert isinstance(results["param_hidden_layer_sizes"], MaskedArray)
+    assert results["param_hidden_layer_sizes"].dtype == object
+    confirmed = results["confirmed"]
+    assert confirmed.dtype == bool and confirmed.sum() == 2
+    # The two confirmed are the two best of the first stage.
+    assert set(results["rank_distilled_score"][confirmed]) <= {1, 2}
+    for key in ("mean_test_score", "split0_test_score", "mean_fit_time"):
+        assert np.isnan(results[key][~confirmed]).all(), key
+        assert np.isfinite(results[key][confirmed]).all(), key
+    assert np.isfinite(results["mean_distilled_score"]).all()
+    rank = results["rank_test_score"]
+    assert rank.dtype == np.int32
+    assert sorted(rank[confirmed]) in ([1, 2], [1, 1])
+    assert (rank[~confirmed] == 3).all()
+    assert fitted.best_index_ == int(np.argmin(rank))
+    assert fitted.best_score_ == results["mean_test_score"][fitted.best_index_]
+    assert fitted.best_params_ == results["params"][fitted.best_index_]
+    assert fitted.n_splits_ == 3
+    assert fitted.refit_time_ > 0 and fitted.distillation_time_ > 0
+
+
+def test_masked_parameters_of_a_list_of_grids(moons):
+    X, y = moons
+    grid = [{"hidden_layer_sizes": [(), (4,)]}, {"alpha": [0.1]}]
+    results = _search(grid=grid, n_confirm=1).fit(X, y).cv_results_
+    assert list(results["param_alpha"].mask) == [True, True, False]
+    assert list(results["param_hidden_layer_sizes"].mask) == [False, False, True]
+    assert results["param_alpha"][2] == 0.1
+
+
+def test_prediction_is_delegated_to_the_refitted_pick(fitted, moons):
+    X, y = moons
+    best = fitted.best_estimator_
+    assert (
+        best.get_params()["hidden_layer_sizes"]
+        == (fitted.best_params_["hidden_layer_sizes"])
+    )
+    np.testing.assert_array_equal(fitted.predict(X), best.predict(X))
+    np.testing.assert_array_equal(fitted.predict_proba(X), best.predict_proba(X))
+    np.testing.assert_array_equal(fitted.classes_, [0, 1])
+    assert fitted.score(X, y) == best.score(X, y)
+    assert fitted.n_features_in_ == 2
+
+
+def test_without_refit(moons):
+    X, y = moons
+    search = _search(refit=False, n_confirm=1).fit(X, y)
+    assert not hasattr(search, "best_estimator_")
+    assert search.best_params_ in search.cv_results_["params"]
+    with pytest.raises(AttributeError, match="predict"):
+        search.predict(X)
+
+
+@pytest.mark.parametrize("n_candidates, expected", [(1, 1), (2, 2), (9, 3), (18, 5)])
+def test_auto_n_confirm(n_candidates, expected):
+    assert auto_n_confirm(n_candidates) == expected
+
+
+def test_auto_n_confirm_grows_slowly_and_is_bounded():
+    assert auto_n_confirm(72) == 9
+    assert auto_n_confirm(10_000) == 10
+
+
+# -- the distiller -------------------------------------------------------------
+
+
+def test_default_distiller_serves_every_architecture_searched():
+    grid = {"hidden_layer_sizes": [(4,), 16, (16,), (8, 8)], "alpha": [1e-4, 0.1]}
+    from sklearn.model_selection import ParameterGrid
+
+    distiller = distiller_for_search(_mlp(), list(ParameterGrid(grid)))
+    assert distiller.architectures == ((4,), (16,), (8, 8))
+    assert distiller.n_models == 3
+    wide = {"hidden_layer_sizes": [(i,) for i in range(1, 6)]}
+    distiller = distiller_for_search(_mlp(), list(ParameterGrid(wide)))
+    assert distiller.n_models == 5
+    # Without the parameter in the grid: the estimator's own architecture.
+    pipe = Pipeline([("s", StandardScaler()), ("clf", _mlp(hidden_layer_sizes=(7,)))])
+    distiller = distiller_for_search(pipe, list(ParameterGrid({"clf__alpha": [1.0]})))
+    assert distiller.architectures == ((7,),)
+    # Estimators without hidden layers leave the distiller's default.
+    distiller = distiller_for_search(LogisticRegression(), [{"C": 1.0}])
+    assert distiller.get_params() == DatasetDistiller().get_params()
+
+
+def test_default_distiller_is_configured_from_the_grid_and_seeded(moons):
+    X, y = moons
+    grid = {"hidden_layer_sizes": [(3,), (5,)]}
+    search = DistilledSearchCV(_mlp(), grid, n_confirm=1, cv=3, random_state=0)
+    search.fit(X, y)
+    assert isinstance(search.distiller_, DatasetDistiller)
+    assert search.distiller_.architectures_ == ((3,), (5,))
+    assert isinstance(search.distiller_.random_state, int)
+
+
+def test_a_given_dataset_is_used_as_is(moons):
+    X, y = moons
+    train, _ = next(StratifiedKFold(3).split(X, y))
+    distiller = DatasetDistiller(**CHEAP, random_state=1).fit(X[train], y[train])
+    for given in (distiller.distilled_, FrozenEstimator(distiller)):
+        search = _search(distiller=given, n_confirm=1).fit(X, y)
+        assert search.distiller_ is given
+        assert search.distilled_ is distiller.distilled_
+    other = DatasetDistiller(**CHEAP).fit(np.c_[X, X], y)
+    with pytest.raises(ValueError, match="distilled set has 4 features"):
+        _search(distiller=other.distilled_).fit(X, y)
+
+
+def test_a_baseline_sampler_as_distiller(moons):
+    X, y = moons
+    search = _search(distiller=KMeansSampler(n_samples=20), n_confirm=1).fit(X, y)
+    assert search.distilled_.n_rows == 20
+    assert search.distilled_.lr_schedule is None
+
+
+# -- random_state --------------------------------------------------------------
+
+
+def test_random_state_makes_the_search_repeatable(moons):
+    X, y = moons
+    # The estimator's own random_state is unset: the search seeds the first
+    # stage, and fixes nothing else.
+    grid = {"hidden_layer_sizes": [(), (4,), (16,)]}
+    estimator = _mlp(random_state=None)
+    state = np.random.get_state()[1].copy()  # noqa: NPY002
+    torch_state = torch.get_rng_state()
+    runs = [
+        _search(estimator, grid, n_confirm=1, random_state=seed).fit(X, y)
+        for seed in (0, 0, 1)
+    ]
+    np.testing.assert_array_equal(np.random.get_state()[1], state)  # noqa: NPY002
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    first, again, other = runs
+    np.testing.assert_array_equal(first.distilled_.X_scaled, again.distilled_.X_scaled)
+    np.testing.assert_array_equal(
+        first.cv_results_["mean_distilled_score"],
+        again.cv_results_["mean_distilled_score"],
+    )
+    assert not np.array_equal(first.distilled_.X_scaled, other.distilled_.X_scaled)
+    # The estimator's own parameters are left as they were.
+    assert first.estimator.random_state is None
+
+
+def test_a_fixed_estimator_seed_makes_the_pick_repeatable(moons):
+    X, y = moons
+    a = _search(n_confirm=2).fit(X, y)
+    b = _search(n_confirm=2).fit(X, y)
+    np.testing.assert_array_equal(
+        a.cv_results_["mean_test_score"], b.cv_results_["mean_test_score"]
+    )
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+# -- meta-estimator behaviour -------------------------------------------------
+
+
+def test_clone_and_pickle(fitted, moons):
+    X, _ = moons
+    cloned = clone(fitted)
+    assert cloned.get_params()["n_confirm"] == 2
+    assert not hasattr(cloned, "cv_results_")
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.predict(X), fitted.predict(X))
+    np.testing.assert_array_equal(
+        restored.cv_results_["mean_distilled_score"],
+        fitted.cv_results_["mean_distilled_score"],
+    )
+
+
+def test_pipeline_distils_the_transformed_rows(moons):
+    X, y = moons
+    X = X * [100.0, 0.01] + [5.0, -3.0]
+    pipe = Pipeline([("scale", StandardScaler()), ("clf", _mlp())])
+    search = _search(pipe, {"clf__hidden_layer_sizes": [(), (16,)]}, n_confirm=1)
+    search.fit(X, y)
+    # The distiller saw the scaler's output, whose mean is 0 and scale 1 ...
+    np.testing.assert_allclose(search.distiller_.mean_, 0, atol=1e-12)
+    np.testing.assert_allclose(search.distiller_.scale_, 1, atol=1e-12)
+    assert search.best_params_ == {"clf__hidden_layer_sizes": (16,)}
+    assert isinstance(search.best_estimator_, Pipeline)
+    assert search.score(X, y) > 0.8
+
+
+def test_pipeline_grid_may_vary_the_final_step_only(moons):
+    X, y = moons
+    pipe = Pipeline([("scale", StandardScaler()), ("clf", _mlp())])
+    grid = {"scale__with_mean": [True, False], "clf__alpha": [0.1]}
+    with pytest.raises(ValueError, match="'scale__with_mean'.*final step 'clf'"):
+        _search(pipe, grid).fit(X, y)
+
+
+def test_searching_the_final_estimator_itself(moons):
+    X, y = moons
+    pipe = Pipeline([("scale", StandardScaler()), ("clf", _mlp())])
+    grid = {"clf": [LogisticRegression(), _mlp(hidden_layer_sizes=(16,))]}
+    search = _search(pipe, grid, n_confirm=2).fit(X, y)
+    assert isinstance(search.best_estimator_[-1], DistilledMLPClassifier)
+    # The estimators of the grid are cloned, never fitted in place.
+    assert not any(hasattr(clf, "classes_") for clf in grid["clf"])
+
+
+def test_n_jobs_gives_the_same_search(moons):
+    X, y = moons
+    grid = {"hidden_layer_sizes": [(), (4,)]}
+    runs = [_search(grid=grid, n_confirm=1, cv=2, n_jobs=n).fit(X, y) for n in (1, 2)]
+    for key in ("mean_distilled_score", "mean_test_score", "rank_test_score"):
+        np.testing.assert_array_equal(
+            runs[0].cv_results_[key], runs[1].cv_results_[key]
+        )
+
+
+def test_verbose_shows_progress(moons, capsys):
+    X, y = moons
+    _search(n_confirm=1, verbose=2).fit(X, y)
+    out = capsys.readouterr().out
+    assert "Distilling 133 training rows" in out
+    assert "[distilled 3/3]" in out
+    assert "Confirming the best 1 candidates" in out
+    assert "Fitting 3 folds for each of 1 candidates" in out
+
+
+def test_randomized_search(moons):
+    X, y = moons
+    from scipy.stats import loguniform
+
+    params = dict(n_iter=5, n_confirm=2, cv=3, distiller=DatasetDistiller(**CHEAP))
+    distributions = {
+        "hidden_layer_sizes": [(), (8,), (16,)],
+        "learning_rate_init": loguniform(1e-3, 1e-1),
+    }
+    a = DistilledRandomizedSearchCV(_mlp(), distributions, random_state=0, **params)
+    b = DistilledRandomizedSearchCV(_mlp(), distributions, random_state=0, **params)
+    c = DistilledRandomizedSearchCV(_mlp(), distributions, random_state=1, **params)
+    a.fit(X, y), b.fit(X, y), c.fit(X, y)
+    assert len(a.cv_results_["params"]) == 5
+    assert a.cv_results_["params"] == b.cv_results_["params"]
+    assert a.cv_results_["params"] != c.cv_results_["params"]
+    assert a.cv_results_["confirmed"].sum() == 2
+
+
+# -- bad input -----------------------------------------------------------------
+
+
+def test_unknown_parameter_raises_before_distilling(moons):
+    X, y = moons
+    search = _search(grid={"hidden_layer_size": [(4,)]})
+    with pytest.raises(ValueError, match="Invalid parameter 'hidden_layer_size'"):
+        search.fit(X, y)
+    assert not hasattr(search, "distiller_")
+
+
+@pytest.mark.parametrize(
+    "grid, message",
+    [
+        ([], "no candidates"),
+        ({"alpha": []}, "non-empty sequence"),
+        ({"alpha": 0.1}, "needs to be a list or a numpy array"),
+    ],
+)
+def test_empty_or_malformed_grids_raise(moons, grid, message):
+    X, y = moons
+    with pytest.raises((ValueError, TypeError), match=message):
+        _search(grid=grid).fit(X, y)
+
+
+def test_values_the_estimator_refuses(moons):
+    X, y = moons
+    with pytest.raises(ValueError, match="All the 2 candidates failed"):
+        _search(grid={"alpha": [-1.0, -2.0]}).fit(X, y)
+    with pytest.warns(FitFailedWarning, match="1 of the 2 candidates failed"):
+        search = _search(grid={"alpha": [-1.0, 0.1]}, n_confirm=2).fit(X, y)
+    results = search.cv_results_
+    assert np.isnan(results["mean_distilled_score"][0])
+    assert list(results["confirmed"]) == [False, True]
+    assert search.best_params_ == {"alpha": 0.1}
+
+
+def test_bad_parameters_of_the_search(moons):
+    X, y = moons
+    with pytest.raises(InvalidParameterError, match="n_confirm"):
+        _search(n_confirm=0).fit(X, y)
+    with pytest.raises(InvalidParameterError, match="scoring"):
+        _search(scoring={"a": "accuracy"}).fit(X, y)
+    with pytest.raises(ValueError, match="searches classifiers"):
+        from sklearn.linear_model import Ridge
+
+        _search(Ridge(), {"alpha": [1.0]}).fit(X, y)

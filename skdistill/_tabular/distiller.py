@@ -648,35 +648,34 @@ class DatasetDistiller(BaseDistiller):
             batch_size = auto_batch_size(n_samples)
         return int(n_steps), int(samples_per_step), int(batch_size)
 
-    def _distill_lazy(self, rows):
-        """Distill the rows of a Dask collection, scanned once (`LazyRows`).
+    def _distill_lazy(self, X, y):
+        """Distill a Dask collection or a parquet table, scanned once.
 
-        Early stopping holds out ``validation_fraction`` of the partitions
-        (at least one, when there are two or more) and scores on a sample of
-        at most `_LAZY_SAMPLE_ROWS` of their rows; ``init`` draws its rows from
-        a sample of as many rows of the others.
+        Early stopping holds out ``validation_fraction`` of the rows (a seeded
+        split inside every part, the same rows on every pass) and scores on a
+        sample of at most `_LAZY_SAMPLE_ROWS` of them; ``init`` draws its rows
+        from a sample of as many training rows. Both samples come from the
+        one pass.
         """
         device = check_device(self.device)
-        self.mean_, self.scale_ = rows.mean, rows.scale
         rng, generator = self._random_streams(device)
-        n_samples = rows.n_samples  # before the held-out partitions leave
-        validation = None
-        if self.validation_fraction is not None:
-            validation = rows.hold_out(
-                self.validation_fraction, rng, max_rows=_LAZY_SAMPLE_ROWS
-            )
-        sample = None
-        if self.init != "noise":
-            sample = rows.sample(rng, max_rows=_LAZY_SAMPLE_ROWS)
+        rows = self._scan_lazy(
+            X,
+            y,
+            seed=rng.randint(np.iinfo(np.int32).max),
+            hold_out=self.validation_fraction,
+            sample_rows=_LAZY_SAMPLE_ROWS,
+        )
+        self.mean_, self.scale_ = rows.mean, rows.scale
         return self._distill_rows(
             lambda batch_size: rows.start(rng, batch_size),
             rng=rng,
             generator=generator,
             device=device,
-            sample=sample,
-            validation=validation,
+            sample=rows.sample,
+            validation=rows.validation,
             constant=rows.constant,
-            n_samples=n_samples,
+            n_samples=rows.n_samples,
         )
 
     def _distill_rows(

@@ -253,3 +253,111 @@ def test_a_hold_out_that_leaves_no_row_is_refused(table):
             break
     else:
         pytest.fail("no seed held out none of three rows at 5 %")
+
+
+# A parquet table read with pyarrow, one row group at a time.
+pq = pytest.importorskip("pyarrow.parquet")
+
+
+@pytest.fixture(scope="module")
+def parquet_file(table, tmp_path_factory):
+    """The table in one parquet file of six row groups of 500 rows."""
+    frame, _ = table
+    path = tmp_path_factory.mktemp("parquet") / "table.parquet"
+    frame.to_parquet(path, row_group_size=500, index=False)
+    assert pq.ParquetFile(path).metadata.num_row_groups == 6
+    return path
+
+
+def test_a_parquet_file_is_read_by_row_groups(table, parquet_file):
+    from skdistill._data.streaming import ParquetRows
+
+    frame, _ = table
+    rows = ParquetRows(str(parquet_file), "t").scan()
+    scaler = StandardScaler().fit(frame[list("pqrs")])
+    np.testing.assert_allclose(rows.mean, scaler.mean_, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(rows.scale, scaler.scale_, rtol=1e-12)
+    assert rows.classes.tolist() == ["a", "b"]
+    assert rows.feature_names.tolist() == list("pqrs")
+    assert rows.partition_sizes.tolist() == [500] * 6  # the row groups
+    # Every row once per epoch, with its own label.
+    numbered = frame.assign(row=np.arange(len(frame)))[["p", "row", "t"]]
+    path = parquet_file.with_name("numbered.parquet")
+    numbered.to_parquet(path, row_group_size=500, index=False)
+    rows = ParquetRows(path, "t", partitions_in_memory=2).scan(seed=0, hold_out=0.2)
+    rows.start(np.random.RandomState(0), batch_size=1, dtype="float64")
+    seen = []
+    for _ in range(rows.partition_sizes.sum()):
+        X_std, y_index = rows.next_batch()
+        seen.append(int(np.rint(X_std[0, 1] * rows.scale[1] + rows.mean[1])))
+        assert rows.classes[y_index[0]] == frame["t"].iloc[seen[-1]]
+    held = np.rint(rows.validation[0][:, 1] * rows.scale[1] + rows.mean[1])
+    assert len(seen) == len(set(seen)) and not set(seen) & set(held.astype(int))
+
+
+def test_distiller_fits_a_parquet_path_as_the_same_rows_in_dask(table, parquet_file):
+    import pyarrow.dataset as ds
+
+    from skdistill import DatasetDistiller, DistilledMLPClassifier
+
+    frame, _ = table
+    features = list("pqrs")
+    params = dict(n_steps=3, n_epochs=2, max_iter=30, random_state=0)
+    a = DatasetDistiller(**params).fit(str(parquet_file), "t")
+    b = DatasetDistiller(**params).fit(ds.dataset(parquet_file), "t")
+    np.testing.assert_array_equal(a.distilled_X_, b.distilled_X_)  # repeatable
+    assert a.feature_names_in_.tolist() == features and a.n_features_in_ == 4
+    np.testing.assert_allclose(a.distilled_X_[:, 3], 7.0)  # constant column
+    in_memory = DatasetDistiller(**params).fit(frame[features], frame["t"])
+    scores = a.validation_scores_
+    assert scores[-1] > scores[0]
+    assert abs(scores[-1] - in_memory.validation_scores_[-1]) < 0.05
+    # A directory of parquet files is one table.
+    directory = parquet_file.parent / "directory"
+    directory.mkdir()
+    for i in range(3):
+        part = frame.iloc[i * 1000 : (i + 1) * 1000]
+        part.to_parquet(directory / f"part-{i}.parquet", index=False)
+    (directory / "_SUCCESS").touch()  # skipped, as by other readers
+    c = DatasetDistiller(**params).fit(directory, "t")
+    np.testing.assert_allclose(c.mean_, in_memory.mean_, rtol=1e-12)
+    # fit_resample gives pandas, named after the table's columns.
+    X_res, y_res = DatasetDistiller(**params).fit_resample(parquet_file, "t")
+    assert X_res.columns.tolist() == features and y_res.name == "t"
+    # A classifier reads the path through its distiller.
+    clf = DistilledMLPClassifier((8,), distiller=DatasetDistiller(**params))
+    clf.fit(parquet_file, "t")
+    assert clf.feature_names_in_.tolist() == features
+    assert clf.score(frame[features], frame["t"]) > 0.7
+
+
+def test_bad_parquet_input_is_refused_with_a_clear_error(table, parquet_file):
+    from skdistill import DatasetDistiller, DistilledMLPClassifier, KMeansSampler
+
+    frame, _ = table
+    distiller = DatasetDistiller(max_iter=2)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        distiller.fit(parquet_file.with_name("missing.parquet"), "t")
+    with pytest.raises(TypeError, match="name of its label column"):
+        distiller.fit(parquet_file, frame["t"])
+    with pytest.raises(ValueError, match="'label' is not a column.*'p', 'q'"):
+        distiller.fit(parquet_file, "label")
+    not_parquet = parquet_file.with_name("table.csv")
+    frame.to_csv(not_parquet)
+    with pytest.raises(ValueError, match="could not be read as a parquet"):
+        distiller.fit(not_parquet, "t")
+    text = parquet_file.with_name("text.parquet")
+    frame.assign(q=frame["q"].astype(str)).to_parquet(text)
+    with pytest.raises(ValueError, match="non-numeric columns \\['q'\\]"):
+        distiller.fit(text, "t")
+    with_nan = parquet_file.with_name("nan.parquet")
+    frame.assign(p=frame["p"].where(frame.index != 5)).to_parquet(with_nan)
+    with pytest.raises(ValueError, match="NaN"):
+        distiller.fit(with_nan, "t")
+    with pytest.raises(ValueError, match="sample_weight is not supported"):
+        distiller.fit(parquet_file, "t", sample_weight=np.ones(len(frame)))
+    # Estimators that need their data in memory say so.
+    with pytest.raises(TypeError, match="read it first"):
+        DistilledMLPClassifier((8,)).fit(parquet_file, "t")
+    with pytest.raises(TypeError, match="needs its (training )?data in memory"):
+        KMeansSampler().fit(parquet_file, "t")

@@ -58,3 +58,24 @@ def test_grid_search_on_a_local_cluster(client, moons_small):
     assert set(on_cluster.cv_results_["mean_test_threads"]) == {1.0}
     # ... and the workers' own setting was restored afterwards.
     assert client.run(torch.get_num_threads) == before
+
+
+def test_a_single_partition_frame_fits_on_the_cluster_as_in_threads(
+    client, moons_small
+):
+    # The one pass runs in the workers (the cluster is dask's default
+    # scheduler here), with the same seeded split of the rows as in threads.
+    import dask
+    import dask.dataframe as dd
+    import pandas as pd
+
+    X, y = moons_small
+    frame = pd.DataFrame(X, columns=["a", "b"]).assign(t=y)
+    lazy = dd.from_pandas(frame, npartitions=1)
+    params = dict(n_steps=3, max_iter=20, random_state=0)
+    on_cluster = DatasetDistiller(**params).fit(lazy[["a", "b"]], lazy["t"])
+    with dask.config.set(scheduler="threads"):
+        local = DatasetDistiller(**params).fit(lazy[["a", "b"]], lazy["t"])
+    assert len(on_cluster.validation_scores_) == 3  # early stopping at the defaults
+    np.testing.assert_array_equal(on_cluster.distilled_X_, local.distilled_X_)
+    assert on_cluster.validation_scores_ == local.validation_scores_

@@ -58,8 +58,8 @@ _AUTO_MAX_STEPS = 50
 #: within ``_AUTO_BATCH_RANGE``.
 _AUTO_ROWS_PER_BATCH_ROW = 32
 _AUTO_BATCH_RANGE = (64, 1024)
-#: With a Dask collection, the held-out rows and the rows ``init`` starts from
-#: are samples of at most this many rows.
+#: With a Dask collection or a parquet table, the held-out rows and the rows
+#: ``init`` starts from are samples of at most this many rows.
 _LAZY_SAMPLE_ROWS = 10_000
 
 
@@ -326,7 +326,9 @@ class DatasetDistiller(BaseDistiller):
         without improvement. ``None`` distills on all rows for ``max_iter``
         iterations and keeps the last set. 0.2 (0.1 before issue 9, round 2):
         on small sets a tenth is a dozen rows, too few to pick the best set
-        reliably.
+        reliably. On a Dask collection or a parquet table the split is a seeded
+        draw for every row (the same rows on every pass; not stratified) and
+        the score uses a sample of at most 10,000 held-out rows.
 
     n_iter_no_change : int, default=200
         With early stopping: outer iterations without an improvement of the
@@ -455,7 +457,7 @@ class DatasetDistiller(BaseDistiller):
     is an unbiased estimate of the weighted real-data loss (integer weights act
     as repeated rows). Without weights the rows are visited in shuffled epochs.
     The early-stopping validation accuracy is unweighted. A Dask collection
-    takes no weights.
+    or a parquet table takes no weights.
 
     The features are standardised internally; ``distilled_X_`` is mapped back
     to the input units. The learned learning rates belong to the
@@ -578,10 +580,18 @@ class DatasetDistiller(BaseDistiller):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), or Dask collection
-            Training rows; numeric, finite.
-        y : array-like of shape (n_samples,)
-            Class labels; at least two classes.
+        X : array-like of shape (n_samples, n_features), Dask collection, \
+                path or pyarrow.dataset.Dataset
+            Training rows; numeric, finite. A Dask collection is read lazily,
+            a few partitions at a time. A path to a parquet file or to a
+            directory of parquet files, or a pyarrow Dataset, is read with
+            pyarrow one row group at a time, so a single large file needs
+            little memory; its features are every column but the label column
+            (see doc/scaling.md).
+        y : array-like of shape (n_samples,), or str
+            Class labels; at least two classes. With a Dask collection, a
+            column of the same frame; with a parquet path or a pyarrow
+            Dataset, the name of the label column.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the rows: the real minibatches are drawn
             with probability proportional to them and the standardisation is

@@ -582,9 +582,11 @@ class ParquetRows(StreamedRows):
             columns=self._columns,
             schema=self.dataset.schema,
             batch_size=_CHUNK_ROWS,
-            use_threads=False,
         ):
-            X = np.empty((batch.num_rows, n_features))
+            # Ordered: a scan yields a fragment's batches in row order (and
+            # the row keys do not depend on the batch sizes). Column-major,
+            # as the columns arrive.
+            X = np.empty((batch.num_rows, n_features), order="F")
             for j in range(n_features):
                 X[:, j] = _numpy_column(batch.column(j))
             yield X, _numpy_column(batch.column(n_features))

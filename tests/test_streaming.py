@@ -312,6 +312,14 @@ def test_distiller_fits_a_parquet_path_as_the_same_rows_in_dask(table, parquet_f
     scores = a.validation_scores_
     assert scores[-1] > scores[0]
     assert abs(scores[-1] - in_memory.validation_scores_[-1]) < 0.05
+    # A pyarrow Dataset of a narrower schema selects the features.
+    import pyarrow as pa
+
+    schema = ds.dataset(parquet_file).schema
+    narrow = ds.dataset(parquet_file).replace_schema(
+        pa.schema([schema.field(c) for c in ("p", "q", "t")])
+    )
+    assert DatasetDistiller(**params).fit(narrow, "t").n_features_in_ == 2
     # A directory of parquet files is one table.
     directory = parquet_file.parent / "directory"
     directory.mkdir()

@@ -183,17 +183,20 @@ def _part_summary(chunks, n_features, keys, hold_out, k):
             moments = _combine_moments(moments, (len(X), mean, m2))
             low = np.minimum(low, X.min(axis=0))
             high = np.maximum(high, X.max(axis=0))
-            nan = np.isnan(X)
-            n_nan += int(nan.sum())
-            n_inf += int((~np.isfinite(X) & ~nan).sum())
+            if not np.isfinite(mean).all():  # else no NaN nor infinity
+                nan = np.isnan(X)
+                n_nan += int(nan.sum())
+                n_inf += int((~np.isfinite(X) & ~nan).sum())
         u = keys.random(len(y))
         held = u < hold_out if hold_out else np.zeros(len(y), dtype=bool)
         n_held += int(held.sum())
         for name, rows in (("held_sample", held), ("train_sample", ~held)):
+            sample = samples[name]
+            if sample is not None and len(sample[0]) == k:
+                # Only rows below the largest kept key can enter.
+                rows = rows & (u < sample[0][-1])
             if rows.any():
-                samples[name] = _smallest_keys(
-                    samples[name], u[rows], X[rows], y[rows], k
-                )
+                samples[name] = _smallest_keys(sample, u[rows], X[rows], y[rows], k)
     return {
         "sizes": [n_rows],
         "held": [n_held],

@@ -332,11 +332,15 @@ def test_distiller_fits_a_parquet_path_as_the_same_rows_in_dask(table, parquet_f
     # fit_resample gives pandas, named after the table's columns.
     X_res, y_res = DatasetDistiller(**params).fit_resample(parquet_file, "t")
     assert X_res.columns.tolist() == features and y_res.name == "t"
-    # A classifier reads the path through its distiller.
-    clf = DistilledMLPClassifier((8,), distiller=DatasetDistiller(**params))
-    clf.fit(parquet_file, "t")
-    assert clf.feature_names_in_.tolist() == features
-    assert clf.score(frame[features], frame["t"]) > 0.7
+    # A classifier reads the path through its distiller, and does as well as
+    # from the frame in memory.
+    scores = []
+    for data in [(parquet_file, "t"), (frame[features], frame["t"])]:
+        clf = DistilledMLPClassifier((8,), distiller=DatasetDistiller(**params))
+        clf.set_params(random_state=0).fit(*data)
+        assert clf.feature_names_in_.tolist() == features
+        scores.append(clf.score(frame[features], frame["t"]))
+    assert scores[0] > 0.6 and scores[0] > scores[1] - 0.05, scores
 
 
 def test_bad_parquet_input_is_refused_with_a_clear_error(table, parquet_file):

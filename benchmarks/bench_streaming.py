@@ -169,7 +169,8 @@ def main():
                 env={**os.environ, "OMP_NUM_THREADS": "1"},
             )  # fmt: skip
             if out.returncode:
-                print(f"{mode:<11} failed: {out.stderr.strip().splitlines()[-1]}")
+                why = out.stderr.strip().splitlines() or [f"exit {out.returncode}"]
+                print(f"{mode:<11} failed: {why[-1]}")
                 continue
             r = json.loads(out.stdout.strip().splitlines()[-1])
             rate = args.rows / r["scan_seconds"] if r["scan_seconds"] else float("nan")

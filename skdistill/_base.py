@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, _fit_context
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from ._data.streaming import is_lazy
+from ._data.streaming import is_lazy, is_table_source
 from ._utils import (
     DocLinkMixin,
     ProgressReporter,
@@ -242,13 +242,13 @@ class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
         with a ``sample_weight`` parameter and passes them here; ``_distill``
         reads them as ``self._sample_weight`` (None without weights)."""
         with self._fitting():
-            if is_lazy(X):
+            if is_lazy(X) or is_table_source(X):
                 if sample_weight is not None:
                     raise ValueError(
-                        "sample_weight is not supported with a Dask collection; "
-                        "compute X first or leave the weights out."
+                        "sample_weight is not supported with a Dask collection or "
+                        "a parquet table; load X first or leave the weights out."
                     )
-                dataset = self._distill_lazy(self._scan_lazy(X, y))
+                dataset = self._distill_lazy(X, y)
             else:
                 X, self.classes_, y_index = self._validate_labelled(X, y)
                 if sample_weight is not None:
@@ -282,20 +282,21 @@ class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
         """The distilled dataset of ``(X, classes_[y_index])``."""
         raise NotImplementedError
 
-    def _distill_lazy(self, rows):
-        """The distilled dataset of the rows of a Dask collection (`LazyRows`,
-        scanned); methods that read their data lazily implement it."""
+    def _distill_lazy(self, X, y):
+        """The distilled dataset of a Dask collection or a parquet table;
+        methods that read their data lazily implement it (with `_scan_lazy`)."""
         raise TypeError(
             f"{type(self).__name__} needs its data in memory, and X is a Dask "
-            "collection: call .compute() on it first (DatasetDistiller reads Dask "
-            "collections lazily)."
+            "collection or a parquet table: load it first (.compute() for Dask). "
+            "DatasetDistiller reads both lazily."
         )
 
-    def _scan_lazy(self, X, y):
-        """One pass over a Dask collection; sets what validate_data would."""
-        from ._data.streaming import LazyRows
+    def _scan_lazy(self, X, y, **scan_params):
+        """One pass over a Dask collection or a parquet table (`StreamedRows.scan`
+        with ``scan_params``); sets what validate_data would. Returns the rows."""
+        from ._data.streaming import lazy_rows
 
-        rows = LazyRows(X, y).scan()
+        rows = lazy_rows(X, y).scan(**scan_params)
         self.classes_ = rows.classes
         self.n_features_in_ = rows.n_features
         if rows.feature_names is not None:
@@ -328,19 +329,22 @@ class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
             classes for pandas ``y``); in the container of ``y``, and one-hot
             when ``y`` is one-hot.
         """
-        if is_lazy(X) or is_lazy(y):
-            # fit reads a Dask collection lazily; looking into it here would
-            # compute it. The rows come back in pandas when X has columns.
+        if is_lazy(X) or is_lazy(y) or is_table_source(X):
+            # fit reads a Dask collection or a parquet table lazily; looking
+            # into it here would read it. The rows come back in pandas when X
+            # has columns (a parquet table's label column names y).
             self.fit(X, y, **fit_params)
             X_res, y_res = self.distilled_X_.copy(), self._resampled_labels()
-            if hasattr(X, "columns"):
+            if hasattr(X, "columns") or is_table_source(X):
                 import pandas as pd
 
-                X_res = pd.DataFrame(X_res, columns=list(X.columns))
+                table = is_table_source(X)
+                columns = self.feature_names_in_ if table else X.columns
+                X_res = pd.DataFrame(X_res, columns=list(columns))
                 y_res = (
                     pd.DataFrame(y_res, columns=self.classes_)
                     if y_res.ndim == 2
-                    else pd.Series(y_res, name=getattr(y, "name", None))
+                    else pd.Series(y_res, name=y if table else getattr(y, "name", None))
                 )
             return X_res, y_res
         containers = ResampleContainers(X, y)

@@ -50,9 +50,11 @@ def class_indices(estimator, y, min_classes=2):
 
 
 def refuse_lazy(estimator, X):
-    """A clear error for a Dask collection given to an estimator that needs its
-    data in memory (validation would silently compute the whole collection)."""
-    from ._data.streaming import is_lazy
+    """A clear error for a Dask collection or a parquet table (a path or a
+    pyarrow Dataset) given to an estimator that needs its data in memory
+    (validation would silently compute the whole collection, or fail on a
+    path with an unrelated message)."""
+    from ._data.streaming import is_lazy, is_table_source
 
     if is_lazy(X):
         raise TypeError(
@@ -60,6 +62,13 @@ def refuse_lazy(estimator, X):
             "is a Dask collection: call .compute() on it first. DatasetDistiller "
             "reads Dask collections lazily; DistilledMLPClassifier does so through "
             "its distiller."
+        )
+    if is_table_source(X):
+        raise TypeError(
+            f"{type(estimator).__name__} needs its training data in memory, and X "
+            f"is a parquet table ({type(X).__name__}): read it first (e.g. "
+            "pandas.read_parquet). DatasetDistiller reads parquet tables lazily; "
+            "DistilledMLPClassifier does so through its distiller."
         )
 
 

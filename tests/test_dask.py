@@ -81,3 +81,24 @@ def test_distilled_search_on_a_local_cluster(client, moons_small):
             on_cluster.cv_results_[key], local.cv_results_[key]
         )
     assert on_cluster.best_params_ == local.best_params_
+
+
+def test_a_single_partition_frame_fits_on_the_cluster_as_in_threads(
+    client, moons_small
+):
+    # The one pass runs in the workers (the cluster is dask's default
+    # scheduler here), with the same seeded split of the rows as in threads.
+    import dask
+    import dask.dataframe as dd
+    import pandas as pd
+
+    X, y = moons_small
+    frame = pd.DataFrame(X, columns=["a", "b"]).assign(t=y)
+    lazy = dd.from_pandas(frame, npartitions=1)
+    params = dict(n_steps=3, max_iter=20, random_state=0)
+    on_cluster = DatasetDistiller(**params).fit(lazy[["a", "b"]], lazy["t"])
+    with dask.config.set(scheduler="threads"):
+        local = DatasetDistiller(**params).fit(lazy[["a", "b"]], lazy["t"])
+    assert len(on_cluster.validation_scores_) == 3  # early stopping at the defaults
+    np.testing.assert_array_equal(on_cluster.distilled_X_, local.distilled_X_)
+    assert on_cluster.validation_scores_ == local.validation_scores_

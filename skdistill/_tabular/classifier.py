@@ -24,7 +24,7 @@ from .._base import (
     run_iterations,
 )
 from .._data.dataset import DistilledDataset, check_soft_labels, distilled_dataset_of
-from .._data.streaming import is_lazy
+from .._data.streaming import is_lazy, is_table_source
 from .._engine.optim import Adam
 from .._engine.schedules import SCHEDULES, step_sequence
 from .._engine.unroll import replay_distilled
@@ -482,7 +482,14 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
             else:
                 distiller.fit(X, y, sample_weight=sample_weight)
         dataset = distilled_dataset_of(distiller)
-        if is_lazy(X):
+        if is_table_source(X):
+            # The distiller read the parquet table, and its features are
+            # every column but the label: they are the dataset's.
+            self.n_features_in_ = dataset.n_features
+            vars(self).pop("feature_names_in_", None)
+            if dataset.feature_names is not None:
+                self.feature_names_in_ = dataset.feature_names.astype(object)
+        elif is_lazy(X):
             # The distiller read the collection lazily; reading it again here
             # to check it would compute all of it. Its columns are known.
             if X.shape[1] != dataset.n_features:

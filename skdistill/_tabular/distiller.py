@@ -58,8 +58,8 @@ _AUTO_MAX_STEPS = 50
 #: within ``_AUTO_BATCH_RANGE``.
 _AUTO_ROWS_PER_BATCH_ROW = 32
 _AUTO_BATCH_RANGE = (64, 1024)
-#: With a Dask collection, the held-out rows and the rows ``init`` starts from
-#: are samples of at most this many rows.
+#: With a Dask collection or a parquet table, the held-out rows and the rows
+#: ``init`` starts from are samples of at most this many rows.
 _LAZY_SAMPLE_ROWS = 10_000
 
 
@@ -344,7 +344,10 @@ class DatasetDistiller(BaseDistiller):
         seen is kept, and the fit stops after ``n_iter_no_change`` iterations
         without improvement. ``None`` distills on all rows for ``max_iter``
         iterations and keeps the last set. 0.2: on small sets a tenth is a
-        dozen rows, too few to pick the best set reliably.
+        dozen rows, too few to pick the best set reliably. On a Dask collection or a
+        parquet table the split is a seeded draw for every row (the same rows on
+        every pass; not stratified) and the score uses a sample of at most 10,000
+        held-out rows.
 
         .. versionchanged:: 0.1.0
            Default 0.2: early stopping is on by default; the fit used to run
@@ -480,7 +483,7 @@ class DatasetDistiller(BaseDistiller):
     is an unbiased estimate of the weighted real-data loss (integer weights act
     as repeated rows). Without weights the rows are visited in shuffled epochs.
     The early-stopping validation accuracy is unweighted. A Dask collection
-    takes no weights.
+    or a parquet table takes no weights.
 
     The features are standardised internally; ``distilled_X_`` is mapped back
     to the input units. The learned learning rates belong to the
@@ -603,10 +606,18 @@ class DatasetDistiller(BaseDistiller):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), or Dask collection
-            Training rows; numeric, finite.
-        y : array-like of shape (n_samples,)
-            Class labels; at least two classes.
+        X : array-like of shape (n_samples, n_features), Dask collection, \
+                path or pyarrow.dataset.Dataset
+            Training rows; numeric, finite. A Dask collection is read lazily,
+            a few partitions at a time. A path to a parquet file or to a
+            directory of parquet files, or a pyarrow Dataset, is read with
+            pyarrow one row group at a time, so a single large file needs
+            little memory; its features are every column but the label column
+            (see doc/scaling.md).
+        y : array-like of shape (n_samples,), or str
+            Class labels; at least two classes. With a Dask collection, a
+            column of the same frame; with a parquet path or a pyarrow
+            Dataset, the name of the label column.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the rows: the real minibatches are drawn
             with probability proportional to them and the standardisation is
@@ -673,35 +684,34 @@ class DatasetDistiller(BaseDistiller):
             batch_size = auto_batch_size(n_samples)
         return int(n_steps), int(samples_per_step), int(batch_size)
 
-    def _distill_lazy(self, rows):
-        """Distill the rows of a Dask collection, scanned once (`LazyRows`).
+    def _distill_lazy(self, X, y):
+        """Distill a Dask collection or a parquet table, scanned once.
 
-        Early stopping holds out ``validation_fraction`` of the partitions
-        (at least one, when there are two or more) and scores on a sample of
-        at most `_LAZY_SAMPLE_ROWS` of their rows; ``init`` draws its rows from
-        a sample of as many rows of the others.
+        Early stopping holds out ``validation_fraction`` of the rows (a seeded
+        split inside every part, the same rows on every pass) and scores on a
+        sample of at most `_LAZY_SAMPLE_ROWS` of them; ``init`` draws its rows
+        from a sample of as many training rows. Both samples come from the
+        one pass.
         """
         device = check_device(self.device)
-        self.mean_, self.scale_ = rows.mean, rows.scale
         rng, generator = self._random_streams(device)
-        n_samples = rows.n_samples  # before the held-out partitions leave
-        validation = None
-        if self.validation_fraction is not None:
-            validation = rows.hold_out(
-                self.validation_fraction, rng, max_rows=_LAZY_SAMPLE_ROWS
-            )
-        sample = None
-        if self.init != "noise":
-            sample = rows.sample(rng, max_rows=_LAZY_SAMPLE_ROWS)
+        rows = self._scan_lazy(
+            X,
+            y,
+            seed=rng.randint(np.iinfo(np.int32).max),
+            hold_out=self.validation_fraction,
+            sample_rows=_LAZY_SAMPLE_ROWS,
+        )
+        self.mean_, self.scale_ = rows.mean, rows.scale
         return self._distill_rows(
             lambda batch_size: rows.start(rng, batch_size),
             rng=rng,
             generator=generator,
             device=device,
-            sample=sample,
-            validation=validation,
+            sample=rows.sample,
+            validation=rows.validation,
             constant=rows.constant,
-            n_samples=n_samples,
+            n_samples=rows.n_samples,
         )
 
     def _distill_rows(

@@ -198,9 +198,28 @@ def pick_metrics(full, configs, best_params, seconds):
     return {"regret": 100 * (full.max() - full[index]), "seconds": seconds}
 
 
-def full_data(data_name, configs, grids, X, y, X_test, y_test, seeds, cache):
+def sync_cache(cache, path):
+    """Merge the cache file and ``cache`` both ways (runs may share a file)."""
+    if not path:
+        return
+    if os.path.exists(path):
+        with open(path) as f:
+            disk = json.load(f)
+        for name, entry in disk.items():
+            mine = cache.setdefault(name, {"acc": {}, "picks": {}})
+            for key, per_seed in entry["acc"].items():
+                mine["acc"].setdefault(key, {}).update(per_seed)
+            for key, pick in entry["picks"].items():
+                mine["picks"].setdefault(key, pick)
+    with open(path + ".tmp", "w") as f:
+        json.dump(cache, f)
+    os.replace(path + ".tmp", path)
+
+
+def full_data(data_name, configs, grids, X, y, X_test, y_test, seeds, cache, path):
     """Per-seed full-data accuracy of every configuration (cached), the
     oracle's and HalvingGridSearchCV's picks."""
+    sync_cache(cache, path)
     entry = cache.setdefault(data_name, {"acc": {}, "picks": {}})
     for c in configs:
         per_seed = entry["acc"].setdefault(config_key(c), {})
@@ -212,6 +231,7 @@ def full_data(data_name, configs, grids, X, y, X_test, y_test, seeds, cache):
                     model.score(X_test, y_test),
                     time.perf_counter() - start,
                 ]
+    sync_cache(cache, path)
     for name, search in (
         (
             "gridsearch_cv5",
@@ -243,6 +263,7 @@ def full_data(data_name, configs, grids, X, y, X_test, y_test, seeds, cache):
                 mean = fitted.cv_results_["mean_test_score"]
                 result["scores"] = dict(zip(params, mean.tolist()))
             entry["picks"][key] = result
+            sync_cache(cache, path)
     return entry
 
 
@@ -282,6 +303,7 @@ def run_set(data, args, params, cache):
         y_test,
         seeds,
         cache,
+        args.full_cache,
     )
 
     def full_of(cfgs, seed=None):
@@ -520,9 +542,6 @@ def main(argv=None):
         GRID_USED = {**GRID, "activation": ["relu", "tanh"]}
         UNSEEN_USED = {**UNSEEN, "activation": ["relu", "tanh"]}
     cache = {}
-    if args.full_cache and os.path.exists(args.full_cache):
-        with open(args.full_cache) as f:
-            cache = json.load(f)
     print(
         f"grid {GRID_USED} ({len(ParameterGrid(GRID_USED))} configurations); "
         f"unseen {UNSEEN_USED}; seeds {args.seeds}; distiller {args.distiller} "
@@ -532,12 +551,11 @@ def main(argv=None):
     results = []
     with warnings.catch_warnings(), threadpool_limits(1):
         warnings.simplefilter("ignore", ConvergenceWarning)
-        for data in load_suite(names):
+        # In the order asked for (load_suite keeps the suite's order).
+        suite = sorted(load_suite(names), key=lambda d: list(names).index(d.name))
+        for data in suite:
             start = time.perf_counter()
             results.append(run_set(data, args, params, cache))
-            if args.full_cache:
-                with open(args.full_cache, "w") as f:
-                    json.dump(cache, f)
             print(
                 "\n".join(table(results[-1:])[2:]),
                 f"\n({data.name}: {time.perf_counter() - start:.0f} s)",

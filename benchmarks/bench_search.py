@@ -13,8 +13,9 @@ grid of ``MLPClassifier`` configurations (architectures x ``alpha`` x
 * on the distilled set of a ``DatasetDistiller`` (``--distiller``:
   ``search`` distills over the grid's space, ``search_space=grid``;
   ``default`` is the distiller at its defaults), each configuration as
-  ``DistilledMLPClassifier(**config, distiller=FrozenEstimator(d))``,
-  ``--n-nets`` networks averaged, scored on the test rows;
+  ``DistilledMLPClassifier(**config, distiller=FrozenEstimator(d))``
+  (``--schedule``, ``--n-repeats``), ``--n-nets`` networks averaged, scored
+  on the test rows;
 * on a stratified random subset of the training rows, and on per-class
   k-means prototypes (classes in proportion), of the distilled set's size,
   ``MLPClassifier(**config)``, ``--n-nets`` seeds averaged;
@@ -40,6 +41,7 @@ seed of ``--seeds``; the table shows the mean over seeds.
     python benchmarks/bench_search.py --large               # larger sets
     python benchmarks/bench_search.py --distiller default   # today's default
     python benchmarks/bench_search.py --full-cache full.json --json out.json
+    python benchmarks/bench_search.py --schedule strategy2 --n-repeats 3
 
 Everything runs on one thread (torch, BLAS).
 """
@@ -267,13 +269,14 @@ def full_data(data_name, configs, grids, X, y, X_test, y_test, seeds, cache, pat
     return entry
 
 
-def distilled_scores(configs, frozen, data_split, n_nets, seed):
+def distilled_scores(configs, frozen, data_split, n_nets, seed, replay):
     """Mean test accuracy of ``n_nets`` networks of every configuration
-    trained on the frozen distiller's set, and seconds."""
+    trained on the frozen distiller's set (``replay``: schedule and
+    n_repeats), and seconds."""
     start = time.perf_counter()
     scores = [
         distillation_accuracy(
-            DistilledMLPClassifier(**c, distiller=frozen),
+            DistilledMLPClassifier(**c, distiller=frozen, **replay),
             *data_split,
             n_models=n_nets,
             random_state=seed,
@@ -361,6 +364,7 @@ def run_set(data, args, params, cache):
     regrets = 100 * (full.max() - full)
     record("random_pick", {"regret": float(regrets.mean()), "seconds": 0.0})
 
+    replay = {"schedule": args.schedule, "n_repeats": args.n_repeats}
     for s in seeds:
         distiller = DatasetDistiller(random_state=s, **params)
         if args.distiller == "search":
@@ -371,8 +375,12 @@ def run_set(data, args, params, cache):
         frozen = FrozenEstimator(distiller)
         n_syn = len(distiller.distilled_X_)
         n_replay_steps = len(distiller.lr_schedule_)
+        if args.schedule in ("strategy2", "strategy3"):
+            n_replay_steps *= args.n_repeats
 
-        scores, seconds = distilled_scores(configs, frozen, data_split, args.n_nets, s)
+        scores, seconds = distilled_scores(
+            configs, frozen, data_split, args.n_nets, s, replay
+        )
         record(
             "distilled",
             {
@@ -383,7 +391,9 @@ def run_set(data, args, params, cache):
                 "n_iter": distiller.n_iter_,
             },
         )
-        scores_unseen, _ = distilled_scores(unseen, frozen, data_split, args.n_nets, s)
+        scores_unseen, _ = distilled_scores(
+            unseen, frozen, data_split, args.n_nets, s, replay
+        )
         record("distilled_unseen", rank_metrics(full_unseen, scores_unseen))
 
         nets = range(s * args.n_nets, (s + 1) * args.n_nets)
@@ -521,6 +531,13 @@ def main(argv=None):
     )
     parser.add_argument("--params", help="extra DatasetDistiller parameters")
     parser.add_argument("--n-nets", type=int, default=3)
+    parser.add_argument(
+        "--schedule",
+        default="distilled",
+        help="schedule of the candidates' runs on the distilled set "
+        "(DistilledMLPClassifier's; with --n-repeats)",
+    )
+    parser.add_argument("--n-repeats", type=int, default=10)
     parser.add_argument(
         "--activation",
         action="store_true",

@@ -15,11 +15,12 @@ Usage::
 
     python benchmarks/bench_baselines_digits.py              # recorded setting
     python benchmarks/bench_baselines_digits.py --quick      # smoke run
+    python benchmarks/bench_baselines_digits.py --json rows.json  # and the rows as JSON
 """
 
 import argparse
-import time
 
+from _harness import Report, Timer, add_harness_arguments, limited_threads
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
@@ -60,11 +61,18 @@ def main():
     parser.add_argument(
         "--quick", action="store_true", help="smoke run: --max-iter 30 --n-models 3"
     )
-    parser.add_argument("--seed", type=int, default=0)
+    add_harness_arguments(parser, seed=0)
     args = parser.parse_args()
     if args.quick:
         args.max_iter, args.n_models = 30, 3
+    report = Report(__file__, args, threads=1)
+    with Timer() as total, limited_threads(1):
+        measure(args, report)
+    print(f"\nwall time: {total.wall:.0f} s")
+    report.write(args.json)
 
+
+def measure(args, report):
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.33, random_state=0
@@ -75,7 +83,6 @@ def main():
     estimator = DistilledMLPClassifier(
         max_iter=500, learning_rate_init=0.01, n_iter_no_change=50
     )
-    start = time.perf_counter()
     for n_rows in (10, 5):
         # One step over all n_rows synthetic rows, taken n_epochs times with
         # learned rates, distilled for the three test architectures at once.
@@ -89,10 +96,10 @@ def main():
             max_iter=args.max_iter,
             random_state=args.seed,
         )
-        tic = time.perf_counter()
-        distiller.fit(X_train, y_train)
+        with Timer() as timer:
+            distiller.fit(X_train, y_train)
         print(
-            f"\n{n_rows} rows: distilled in {time.perf_counter() - tic:.0f} s "
+            f"\n{n_rows} rows: distilled in {timer.wall:.0f} s "
             f"({distiller.get_params()})",
             flush=True,
         )
@@ -121,7 +128,7 @@ def main():
             f"{args.n_models} networks per cell\n"
         )
         print(table.to_markdown(ratio=True), flush=True)
-    print(f"\nwall time: {time.perf_counter() - start:.0f} s")
+        report.table(table, distilled_rows=n_rows, distill_seconds=timer.wall)
 
 
 if __name__ == "__main__":

@@ -14,11 +14,12 @@ Usage::
     python benchmarks/bench_cross_architecture.py              # paper setting
     python benchmarks/bench_cross_architecture.py --max-iter 200
     python benchmarks/bench_cross_architecture.py --quick       # smoke run
+    python benchmarks/bench_cross_architecture.py --json rows.json  # rows as JSON
 """
 
 import argparse
-import time
 
+from _harness import Report, Timer, add_harness_arguments, limited_threads
 from sklearn.datasets import make_moons
 from sklearn.model_selection import train_test_split
 
@@ -47,11 +48,18 @@ def main():
     parser.add_argument(
         "--quick", action="store_true", help="smoke run: --max-iter 20 --n-models 5"
     )
-    parser.add_argument("--seed", type=int, default=0)
+    add_harness_arguments(parser, seed=0)
     args = parser.parse_args()
     if args.quick:
         args.max_iter, args.n_models = 20, 5
+    report = Report(__file__, args, threads=1)
+    with Timer() as total, limited_threads(1):
+        measure(args, report)
+    print(f"\nwall time: {total.wall:.0f} s")
+    report.write(args.json)
 
+
+def measure(args, report):
     X, y = make_moons(n_samples=1500, noise=0.05, random_state=8)
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.33, random_state=8
@@ -73,16 +81,14 @@ def main():
     estimator = DistilledMLPClassifier(
         max_iter=500, learning_rate_init=0.01, n_iter_no_change=500
     )
-    start = time.perf_counter()
-
     distillers = {}
     for name, hidden in ARCHITECTURES.items():
-        tic = time.perf_counter()
-        distillers[name] = DatasetDistiller(architectures=(hidden,), **config).fit(
-            X_train, y_train
-        )
+        with Timer() as timer:
+            distillers[name] = DatasetDistiller(architectures=(hidden,), **config).fit(
+                X_train, y_train
+            )
         print(
-            f"distilled for {name}: {time.perf_counter() - tic:.0f} s, final "
+            f"distilled for {name}: {timer.wall:.0f} s, final "
             f"objective {distillers[name].loss_curve_[-1]:.3f}",
             flush=True,
         )
@@ -103,12 +109,13 @@ def main():
         "(columns)\n"
     )
     print(table1.to_markdown(), flush=True)
+    report.table(table1, table="Table 1")
 
-    tic = time.perf_counter()
     joint = DatasetDistiller(architectures=tuple(ARCHITECTURES.values()), **config)
-    joint.fit(X_train, y_train)
+    with Timer() as timer:
+        joint.fit(X_train, y_train)
     print(
-        f"\ndistilled for all three: {time.perf_counter() - tic:.0f} s, final "
+        f"\ndistilled for all three: {timer.wall:.0f} s, final "
         f"objective {joint.loss_curve_[-1]:.3f}"
     )
     table2 = comparison_table(
@@ -126,7 +133,7 @@ def main():
     )
     print("\nTable 2: data distilled for all three architectures at once\n")
     print(table2.to_markdown())
-    print(f"\nwall time: {time.perf_counter() - start:.0f} s")
+    report.table(table2, table="Table 2")
 
 
 if __name__ == "__main__":

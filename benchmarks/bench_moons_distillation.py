@@ -1,4 +1,4 @@
-"""Dataset distillation on the tabular paper's make_moons data (issue 2 targets).
+"""Dataset distillation on the tabular paper's make_moons data, against its targets.
 
 Distills the training part of ``make_moons(1500, noise)`` with the
 configuration of Medvedev & D'yakonov (2020), section 5.2: the "2-layer" model
@@ -10,13 +10,14 @@ training data (scikit-learn's MLPClassifier, 500 epochs of Adam, as the paper
 trains its reference models), and prints their test accuracies.
 
 Run:  python benchmarks/bench_moons_distillation.py [--max-iter 800] [--noise 0.05 0.25]
+      [--json rows.json]
 """
 
 import argparse
-import time
 import warnings
 
 import numpy as np
+from _harness import Report, Timer, add_harness_arguments, limited_threads
 from sklearn.datasets import make_moons
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
@@ -68,8 +69,16 @@ def main():
     parser.add_argument("--max-iter", type=int, default=800)
     parser.add_argument("--noise", type=float, nargs="+", default=[0.05, 0.25])
     parser.add_argument("--random-state", type=int, default=0)
+    add_harness_arguments(parser)
     args = parser.parse_args()
+    report = Report(__file__, args, threads=1)
+    with limited_threads(1):
+        rows = measure(args)
+    print_rows(args, rows, report)
+    report.write(args.json)
 
+
+def measure(args):
     rows = []
     for noise in args.noise:
         X, y = make_moons(n_samples=1500, noise=noise, random_state=8)
@@ -86,13 +95,16 @@ def main():
             max_iter=args.max_iter,
             random_state=args.random_state,
         )
-        start = time.perf_counter()
-        distiller.fit(X_train, y_train)
-        seconds = time.perf_counter() - start
+        with Timer() as timer:
+            distiller.fit(X_train, y_train)
+        seconds = timer.wall
         distilled = distilled_accuracies(distiller, X_train, y_train, X_test, y_test)
         full = full_data_accuracies(X_train, y_train, X_test, y_test)
         rows.append((noise, full, distilled, seconds, distiller))
+    return rows
 
+
+def print_rows(args, rows, report):
     print(
         f"\nmake_moons(1500, noise), 2-layer model {HIDDEN}, test accuracy over "
         f"{N_TEST_MODELS} fresh initialisations"
@@ -115,6 +127,18 @@ def main():
             f"{full.mean() - distilled.mean():>+6.3f} | {seconds:>9.1f} | "
             f"{seconds / distiller.n_iter_:>6.3f} | "
             f"{distiller.lr_schedule_.min():.3f}-{distiller.lr_schedule_.max():.2f}"
+        )
+        report.row(
+            noise=noise,
+            full_mean=full.mean(),
+            full_std=full.std(),
+            distilled_mean=distilled.mean(),
+            distilled_std=distilled.std(),
+            gap=full.mean() - distilled.mean(),
+            distill_seconds=seconds,
+            seconds_per_iteration=seconds / distiller.n_iter_,
+            learned_lr_min=distiller.lr_schedule_.min(),
+            learned_lr_max=distiller.lr_schedule_.max(),
         )
 
 

@@ -1,4 +1,4 @@
-"""The tabular benchmark suite of issue 9: distilled data vs full data and baselines.
+"""The tabular benchmark suite: distilled data vs full data and baselines.
 
 For every set of ``suite_datasets.load_suite()``: a stratified 1/3 test split
 (seed 0), the features standardised with the training part's statistics, then
@@ -19,7 +19,7 @@ For every set of ``suite_datasets.load_suite()``: a stratified 1/3 test split
 * ``LogisticRegression`` and 1-NN on the full data, on the distilled rows (hard
   labels) and on the k-means prototypes.
 
-Then the summary against the targets of issue 9.
+Then the summary against the suite's targets (``doc/benchmark_suite.md``).
 
     python benchmarks/bench_suite.py                       # the whole suite
     python benchmarks/bench_suite.py --sets glass,moons_noisy --params init=\\"real\\"

@@ -1,4 +1,4 @@
-"""Offline tabular classification sets for the benchmark suite (issue 9).
+"""Offline tabular classification sets for the benchmark suite (``bench_suite.py``).
 
 Every loader reads data shipped inside an installed package -- scikit-learn's
 bundled sets, statsmodels' datasets, pydataset (R data sets, unpacked from the

@@ -115,8 +115,10 @@ def fit_standardisation(X, sample_weight=None):
 
 
 class NoImprovementStopper:
-    """Stop when the loss has not improved by ``tol`` for ``n_iter_no_change``
-    consecutive iterations (the rule of MLPClassifier).
+    """Stop when the loss has not improved by ``tol`` for more than
+    ``n_iter_no_change`` consecutive iterations: MLPClassifier's rule, which
+    stops once its count of epochs without improvement exceeds
+    ``n_iter_no_change`` (at the ``n_iter_no_change + 1``-th such epoch).
 
     ``loss`` may be an array, one loss per network of a stack: each network
     then follows the rule on its own (``stopped_each``), and the stack stops
@@ -132,7 +134,7 @@ class NoImprovementStopper:
         improved = loss <= self.best - self.tol
         self.no_improvement = np.where(improved, 0, self.no_improvement + 1)
         self.best = np.minimum(self.best, loss)
-        self.stopped_each = self.no_improvement >= self.n_iter_no_change
+        self.stopped_each = self.no_improvement > self.n_iter_no_change
         self.stopped = bool(np.all(self.stopped_each))
         return self.stopped
 

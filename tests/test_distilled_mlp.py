@@ -583,3 +583,62 @@ def test_none_label_is_reported_as_missing():
     X = np.arange(8.0).reshape(-1, 2)
     with pytest.raises(ValueError, match="missing label"):
         DistilledMLPClassifier((3,)).fit(X, ["a", None, "b", "a"])
+
+
+def _mlpclassifier_stop_epoch(losses, tol, n_iter_no_change):
+    """The epoch at which MLPClassifier's own rule stops on a loss sequence:
+    its ``_update_no_improvement_count`` run epoch by epoch, then its test
+    ``_no_improvement_count > n_iter_no_change``."""
+    from sklearn.neural_network import MLPClassifier
+
+    mlp = MLPClassifier(tol=tol, n_iter_no_change=n_iter_no_change)
+    mlp.loss_curve_, mlp.best_loss_, mlp._no_improvement_count = [], np.inf, 0
+    for epoch, loss in enumerate(losses, start=1):
+        mlp.loss_curve_.append(loss)
+        mlp._update_no_improvement_count(False, None, None, None)
+        if mlp._no_improvement_count > mlp.n_iter_no_change:
+            return epoch
+    return None
+
+
+@pytest.mark.parametrize("n_iter_no_change", [1, 3, 10])
+def test_loss_stopper_stops_at_mlpclassifiers_epoch(n_iter_no_change):
+    from skdistill._base import NoImprovementStopper
+
+    rng = np.random.RandomState(0)
+    # A falling loss that stalls, with ties at the tol boundary and small wins.
+    losses = np.concatenate(
+        [np.linspace(1.0, 0.5, 8), 0.5 + rng.uniform(-5e-5, 1e-3, 40)]
+    )
+    losses[12] = losses[:12].min() - 1e-4  # improves by exactly tol
+    expected = _mlpclassifier_stop_epoch(losses, 1e-4, n_iter_no_change)
+    stopper = NoImprovementStopper(1e-4, n_iter_no_change)
+    stopped_at = next(
+        (epoch for epoch, loss in enumerate(losses, 1) if stopper(loss)), None
+    )
+    assert expected is not None and stopped_at == expected
+
+
+def test_training_stops_at_mlpclassifiers_epoch(moons):
+    X_train, _, y_train, _ = moons
+    clf = DistilledMLPClassifier(
+        (10,), tol=1e-2, learning_rate_init=0.01, max_iter=300, random_state=0
+    ).fit(X_train, y_train)
+    assert clf.n_iter_ < 300
+    assert clf.n_iter_ == _mlpclassifier_stop_epoch(clf.loss_curve_, 1e-2, 10)
+
+
+@pytest.mark.parametrize("fitted", [True, False])
+def test_fit_without_data_names_the_frozen_remedy(moons, fitted):
+    X_train, _, y_train, _ = moons
+    distiller = DatasetDistiller(**CHEAP_DISTILLER, random_state=0)
+    if fitted:
+        distiller.fit(X_train, y_train)
+    clf = DistilledMLPClassifier(distiller=distiller)
+    with pytest.raises(ValueError, match=r"FrozenEstimator\(d\).*d\.distilled_"):
+        clf.fit()
+    # Each remedy the message names works.
+    if fitted:
+        for remedy in (FrozenEstimator(distiller), distiller.distilled_):
+            clf = DistilledMLPClassifier((5,), distiller=remedy, random_state=0)
+            assert clf.fit().n_features_in_ == X_train.shape[1]

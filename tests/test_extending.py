@@ -9,6 +9,7 @@ and sampler the package ships is registered.
 """
 
 import inspect
+import pathlib
 from numbers import Integral, Real
 
 import numpy as np
@@ -215,6 +216,52 @@ def test_layers_import_only_downwards():
                     upward.append(f"{module} imports {target}")
     assert not upward, upward
     assert not unplaced, f"place these modules in a layer of LAYERS: {unplaced}"
+
+
+def _developers_guide_layers():
+    """The layer table of doc/developers.md: ``{name: row}``, every backquoted
+    name of the modules column with the index of its row (bottom up)."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(skdistill.__file__).parents[1]
+    text = (root / "doc" / "developers.md").read_text()
+    section = text.split("## The layers", 1)[1].split("\n## ", 1)[0]
+    rows = [
+        line
+        for line in section.splitlines()
+        if line.startswith("| ") and "---" not in line
+    ][1:]  # the header row first
+    names = {}
+    for i, row in enumerate(rows):
+        modules_cell = row.split("|")[2]
+        for name in re.findall(r"`([^`]+)`", modules_cell):
+            names[name] = i
+    return names, len(rows)
+
+
+def test_developers_guide_names_every_module_in_its_layer():
+    names, n_rows = _developers_guide_layers()
+    assert n_rows == len(LAYERS), "one row of the table per layer of LAYERS"
+    missing, misplaced = [], []
+    for path, module, is_package in _package_modules():
+        if is_package and module != "__init__":
+            name = module.replace(".", "/") + "/"  # a subpackage: its directory
+        else:
+            package = pathlib.Path(skdistill.__file__).parent
+            name = path.relative_to(package).as_posix()
+        if name not in names:
+            missing.append(name)
+        elif names[name] != _layer(module):
+            misplaced.append(f"{name} (row {names[name]}, layer {_layer(module)})")
+    assert not missing, f"doc/developers.md does not name {missing}"
+    assert not misplaced, f"doc/developers.md puts these in another layer: {misplaced}"
+    # And it names no module that is gone.
+    package = pathlib.Path(skdistill.__file__).parent
+    stale = [
+        n for n in names if n.endswith((".py", "/")) and not (package / n).exists()
+    ]
+    assert not stale, f"doc/developers.md names modules that do not exist: {stale}"
 
 
 def test_the_api_page_lists_every_public_name():

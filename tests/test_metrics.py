@@ -6,6 +6,7 @@ from sklearn.datasets import make_moons
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.preprocessing import StandardScaler
 
 from skdistill import DatasetDistiller
 from skdistill._eval.metrics import (
@@ -133,12 +134,17 @@ def test_comparison_table(moons, distiller):
         random_state=0,
     )
     assert table.mean[2, 1] == cell.mean and table.std[2, 1] == cell.std
+    # The kNN rows, like every row, see the standardised features.
+    scaler = StandardScaler().fit(X_train)
+    X_train_std, X_test_std = scaler.transform(X_train), scaler.transform(X_test)
     knn_scores = [
         KNeighborsClassifier(n_neighbors=1)
         .fit(
-            *KMeansSampler(n_samples=16, random_state=s).fit_resample(X_train, y_train)
+            *KMeansSampler(n_samples=16, random_state=s).fit_resample(
+                X_train_std, y_train
+            )
         )
-        .score(X_test, y_test)
+        .score(X_test_std, y_test)
         for s in range(4)
     ]
     np.testing.assert_allclose(table.mean[5], np.mean(knn_scores))
@@ -300,3 +306,42 @@ def test_each_stacked_network_stops_on_its_own_loss():
         _, alone = fit_networks(clf, X, y, n_models=4, networks=[i])
         for a, b in zip(stack, alone):
             np.testing.assert_array_equal(a[i], b[0])
+
+
+def test_comparison_table_rows_share_one_standardisation(moons):
+    """Every row sees the features standardised on the training part: the
+    table does not change when a feature changes units, and the original row
+    is networks trained on the standardised data."""
+    X_train, X_test, y_train, y_test = moons
+    kwargs = dict(
+        baselines={"k-means": KMeansSampler(n_samples=8)},
+        knn=("k-means",),
+        architectures={"linear": (), "(10,)": (10,)},
+        estimator=DistilledMLPClassifier(learning_rate_init=0.01, max_iter=60),
+        n_models=3,
+        random_state=0,
+    )
+    distiller = DatasetDistiller(
+        n_steps=2, n_epochs=2, samples_per_step=4, max_iter=20, random_state=0
+    )
+    table = comparison_table(X_train, y_train, X_test, y_test, distiller, **kwargs)
+    # The first feature in other units (a power of two: the standardised
+    # features are the same to the bit).
+    units = np.array([2.0**10, 1.0])
+    rescaled = comparison_table(
+        X_train * units, y_train, X_test * units, y_test, distiller, **kwargs
+    )
+    np.testing.assert_array_equal(rescaled.mean, table.mean)
+    np.testing.assert_array_equal(rescaled.std, table.std)
+    scaler = StandardScaler().fit(X_train)
+    original = distillation_accuracy(
+        kwargs["estimator"].set_params(hidden_layer_sizes=(10,)),
+        scaler.transform(X_train),
+        y_train,
+        scaler.transform(X_test),
+        y_test,
+        n_models=3,
+        random_state=0,
+    )
+    assert table.rows[0] == "original"
+    assert (table.mean[0, 1], table.std[0, 1]) == (original.mean, original.std)

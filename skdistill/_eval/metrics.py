@@ -21,8 +21,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import accuracy_score
 from sklearn.neighbors import KNeighborsClassifier
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
+from .._base import fit_standardisation
 from .._data.dataset import DistilledDataset, distilled_dataset_of
 from .._engine.schedules import SCHEDULES
 from .._tabular.classifier import (
@@ -341,6 +342,20 @@ def comparison_table(
     network cell is the :func:`distillation_accuracy` of ``n_models`` freshly
     initialised networks.
 
+    Every row sees standardised features. A distiller learns its rows in
+    the space of its training data standardised (StandardScaler's mean and
+    scale), and its networks see ``(X - mean_) / scale_``; the original
+    rows, the baseline resamplers and the kNN rows get the training part
+    standardised the same way (the test part with the training part's mean
+    and scale), so the table does not depend on the units of the features.
+    A distilled set keeps the standardisation stored with it, which is this
+    one when its distiller was fitted on ``X_train`` (unfitted distillers
+    are).
+
+    .. versionchanged:: 0.1.0
+       The original, baseline and kNN rows are standardised like the
+       distilled rows; they used the raw features.
+
     Parameters
     ----------
     X_train, y_train, X_test, y_test : array-like
@@ -426,19 +441,28 @@ def comparison_table(
     if unknown:
         raise ValueError(f"knn names {unknown} are not keys of baselines.")
 
-    # Every source: (row name, training X, training y, distiller, schedule).
+    # The rows not distilled see the training part standardised, as the
+    # distilled rows see it through their dataset's mean and scale.
+    mean, scale = fit_standardisation(check_array(X_train, dtype=np.float64))
+    X_train_std = (check_array(X_train, dtype=np.float64) - mean) / scale
+    X_test_std = (check_array(X_test, dtype=np.float64) - mean) / scale
+
+    # Every source: (row name, training X, training y, distiller, schedule,
+    # test X).
     sources = []
     if include_original:
-        sources.append(("original", X_train, y_train, None, "distilled"))
+        sources.append(
+            ("original", X_train_std, y_train, None, "distilled", X_test_std)
+        )
     frozen = {name: _as_frozen(d, X_train, y_train) for name, d in distillers.items()}
     for schedule in schedules:
         for name, distiller in frozen.items():
             row = name if schedule == "distilled" else f"{schedule} + {name}"
-            sources.append((row, X_train, y_train, distiller, schedule))
+            sources.append((row, X_train, y_train, distiller, schedule, X_test))
     for name, sampler in baselines.items():
         sampler = clone(sampler).set_params(random_state=random_state)
-        X_b, y_b = sampler.fit_resample(X_train, y_train)
-        sources.append((name, X_b, y_b, None, "distilled"))
+        X_b, y_b = sampler.fit_resample(X_train_std, y_train)
+        sources.append((name, X_b, y_b, None, "distilled", X_test_std))
 
     # Every cell is independent and seeded: running them in other processes
     # gives the very same table.
@@ -446,14 +470,14 @@ def comparison_table(
     parallel = Parallel(n_jobs=n_jobs)
     cells = parallel(
         delayed(_cell)(
-            estimator, hidden, distiller, schedule, X_s, y_s, X_test, y_test, kw
+            estimator, hidden, distiller, schedule, X_s, y_s, X_t, y_test, kw
         )
-        for _, X_s, y_s, distiller, schedule in sources
+        for _, X_s, y_s, distiller, schedule, X_t in sources
         for hidden in architectures.values()
     )
     n_columns = len(architectures)
     rows, sizes, means, stds = [], [], [], []
-    for i, (row, X_s, _, distiller, _) in enumerate(sources):
+    for i, (row, X_s, _, distiller, _, _) in enumerate(sources):
         row_cells = cells[i * n_columns : (i + 1) * n_columns]
         rows.append(row)
         if distiller is None:
@@ -466,7 +490,12 @@ def comparison_table(
     for name in knn:
         results = parallel(
             delayed(_knn_score)(
-                baselines[name], random_state + seed, X_train, y_train, X_test, y_test
+                baselines[name],
+                random_state + seed,
+                X_train_std,
+                y_train,
+                X_test_std,
+                y_test,
             )
             for seed in range(n_models)
         )

@@ -4,8 +4,8 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._nets.mlp import forward
 from .._utils import to_numpy
+from .mlp import forward
 
 
 class MLPPredictionMixin:

@@ -124,7 +124,11 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
 
     tol : float, default=1e-4
         Ordinary data: training stops when the epoch loss has not improved by
-        at least ``tol`` for ``n_iter_no_change`` consecutive epochs.
+        at least ``tol`` for more than ``n_iter_no_change`` consecutive epochs
+        (MLPClassifier's rule: it stops at the same epoch).
+
+        .. versionchanged:: 0.1.0
+           Stops at MLPClassifier's epoch, one epoch later than before.
 
     n_iter_no_change : int, default=10
         See ``tol``.
@@ -477,6 +481,8 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
             )
         if isinstance(self.distiller, DistilledDataset):
             distiller = self.distiller
+        elif not fitted and (X is None or y is None):
+            raise ValueError(_refit_needs_data(self, X, y))
         else:
             distiller = clone(self.distiller)  # a FrozenEstimator clones to itself
             check_numeric_columns(self, X)
@@ -499,7 +505,7 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
                 self.feature_names_in_ = np.asarray(
                     [str(c) for c in X.columns], dtype=object
                 )
-        elif X is None and y is None and isinstance(distiller, DistilledDataset):
+        elif X is None and y is None and fitted:
             self.n_features_in_ = dataset.n_features
             vars(self).pop("feature_names_in_", None)
             if dataset.feature_names is not None:
@@ -752,6 +758,22 @@ def _scale_advice(X):
             f"value is {largest:.3g}"
         )
     return ""
+
+
+def _refit_needs_data(estimator, X, y):
+    """The error of a fit without data whose distiller must be refitted."""
+    name = type(estimator).__name__
+    missing = (
+        f"This {name} estimator requires y to be passed, but the target y is None"
+        if y is None
+        else f"{name}.fit got y but no X"
+    )
+    return (
+        f"{missing}: distiller={type(estimator.distiller).__name__}(...) is cloned "
+        "and refitted in fit, which needs X and y. To train on the set a fitted "
+        "distiller d has already learned, pass distiller=FrozenEstimator(d) (from "
+        "sklearn.frozen) or distiller=d.distilled_."
+    )
 
 
 class _StackStopper:

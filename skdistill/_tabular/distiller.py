@@ -240,7 +240,7 @@ class DatasetDistiller(BaseDistiller):
     soft labels of Sucholutsky & Schonlau 2019, Algorithm 1a). By default the
     synthetic rows start at class-wise k-means centroids, and a held-out fifth
     of the rows picks the best distilled set seen and stops the fit when it
-    no longer improves (issue 9; ``init="noise", validation_fraction=None,
+    no longer improves (``init="noise", validation_fraction=None,
     learning_rate=0.003`` is the papers' method).
 
     Read more in the :ref:`User Guide <dataset_distiller>`.
@@ -255,13 +255,18 @@ class DatasetDistiller(BaseDistiller):
         suite's largest set (33k rows) the longer unroll raised the replay
         from 83 % to 94 % of the full-data model (see the user guide). It
         depends on the rows only, so it lengthens the unroll of large sets
-        also when ``samples_per_step`` is given. 10 before issue 9, round 3.
+        also when ``samples_per_step`` is given.
+
+        .. versionchanged:: 0.1.0
+           Default ``"auto"``; it was 10.
 
     n_epochs : int, default=8
-        Internal epochs over those batches. 8 (3 before issue 9, 5 in its
-        round 2): a fresh network replaying the set takes more steps, which
-        raised the suite's hardest sets (fishing, classes7, yogurt,
-        diamonds; see the user guide).
+        Internal epochs over those batches. 8: a fresh network replaying the
+        set takes more steps, which raised the suite's hardest sets (fishing,
+        classes7, yogurt, diamonds; see the user guide).
+
+        .. versionchanged:: 0.1.0
+           Default 8; it was 3.
 
     samples_per_step : "auto" or int, default="auto"
         Synthetic rows per step. ``"auto"`` chooses it from the data: about
@@ -273,6 +278,9 @@ class DatasetDistiller(BaseDistiller):
         per class and step otherwise). Rows are labelled round-robin over the
         classes across the whole distilled set, so fewer rows per step than
         classes is allowed.
+
+        .. versionchanged:: 0.1.0
+           ``"auto"`` grows with the rows; it was one row per class.
 
     architectures : tuple of tuples of int, default=((10,),)
         Hidden-layer sizes of the internal models, one tuple per architecture;
@@ -322,9 +330,12 @@ class DatasetDistiller(BaseDistiller):
         Outer iterations at most: a cap on the cost (from a few ms per
         iteration for 100 synthetic rows to about 35 ms for 920 rows in 46
         steps, (32, 32) networks, one core). With early stopping
-        (``validation_fraction`` set) the fit usually stops before. 2000 (1000
-        before issue 9, round 3): the averaged set of ``average_decay`` moves
-        more slowly, and the largest sets reached 1000 iterations.
+        (``validation_fraction`` set) the fit usually stops before. 2000: the
+        averaged set of ``average_decay`` moves more slowly, and the largest
+        sets reached 1000 iterations.
+
+        .. versionchanged:: 0.1.0
+           Default 2000; it was 500.
 
     batch_size : "auto" or int, default="auto"
         Real rows per outer iteration (capped at the number of rows). Real rows
@@ -332,10 +343,12 @@ class DatasetDistiller(BaseDistiller):
         rows whatever the size of the training set. ``"auto"`` is
         ``n_samples // 32`` within [64, 1024]: 64 up to about 2000 rows, 1024
         from about 33k on. The outer gradient of 64 rows is too noisy for the
-        largest sets, while on small sets larger batches did not help (64
-        before issue 9, round 3). With ``n_steps="auto"`` the cost of an outer
-        iteration therefore grows with the rows up to about 38k rows and is
-        flat beyond.
+        largest sets, while on small sets larger batches did not help. With
+        ``n_steps="auto"`` the cost of an outer iteration therefore grows with
+        the rows up to about 38k rows and is flat beyond.
+
+        .. versionchanged:: 0.1.0
+           Default ``"auto"``; it was 64.
 
     learning_rate : float, default=0.01
         Step size of the outer optimiser (Adam). The outer gradient is
@@ -344,6 +357,9 @@ class DatasetDistiller(BaseDistiller):
         guide: 0.003 is the better choice with ``validation_fraction=None``).
         With early stopping the best set seen is kept, and 0.01 reaches it in
         fewer iterations.
+
+        .. versionchanged:: 0.1.0
+           Default 0.01; it was 0.003, with no early stopping.
 
     fixed_init : bool, default=False
         Draw the internal models' initialisations once and reuse them at every
@@ -359,15 +375,21 @@ class DatasetDistiller(BaseDistiller):
         class has synthetic rows). Starting from the centroids raised every
         hard set of the benchmark suite (see the user guide).
 
+        .. versionchanged:: 0.1.0
+           Default ``"kmeans"``; the rows started as noise.
+
     validation_fraction : float in (0, 1) or None, default=0.2
         Hold out this fraction of the rows (stratified) to judge the distilled
         set: every 10 outer iterations, fixed fresh networks are trained on it
         (4 per architecture) and scored on the held-out rows; the best set
         seen is kept, and the fit stops after ``n_iter_no_change`` iterations
         without improvement. ``None`` distills on all rows for ``max_iter``
-        iterations and keeps the last set. 0.2 (0.1 before issue 9, round 2):
-        on small sets a tenth is a dozen rows, too few to pick the best set
-        reliably.
+        iterations and keeps the last set. 0.2: on small sets a tenth is a
+        dozen rows, too few to pick the best set reliably.
+
+        .. versionchanged:: 0.1.0
+           Default 0.2: early stopping is on by default; the fit used to run
+           ``max_iter`` iterations and keep the last set.
 
     n_iter_no_change : int, default=200
         With early stopping: outer iterations without an improvement of the
@@ -385,9 +407,12 @@ class DatasetDistiller(BaseDistiller):
         current set. The outer gradient comes from a small real batch and
         the current set is noisy; its average (over about
         ``1 / (1 - average_decay)`` iterations) held the suite's edge sets
-        above 93 % of the full-data model more often (issue 9, round 3; see
-        the user guide). ``None`` (or 0) judges the current set. Without
-        early stopping the last set is returned either way.
+        above 93 % of the full-data model more often (see the user guide).
+        ``None`` (or 0) judges the current set. Without early stopping the
+        last set is returned either way.
+
+        .. versionchanged:: 0.1.0
+           Default 0.95; the current set was judged and returned.
 
     resample_labels : {"hard", "soft"}, default="hard"
         What `fit_resample` returns as ``y``: the class with the largest soft

@@ -197,3 +197,19 @@ def test_learning_rate_init_scales_the_learned_rates_of_a_space(data):
     assert not np.array_equal(
         coefs(plain, 1e-3, "constant"), coefs(plain, 1e-2, "constant")
     )
+
+
+def test_a_saved_set_replays_with_its_search_space_rules(data, tmp_path):
+    from skdistill import DistilledDataset
+
+    distiller = _distiller(search_space=SPACE, random_state=0).fit(*data)
+    distiller.distilled_.save(tmp_path / "set.npz")
+    loaded = DistilledDataset.load(tmp_path / "set.npz")
+    params = dict(hidden_layer_sizes=(6,), alpha=3.0, learning_rate_init=1e-2)
+    direct = DistilledMLPClassifier(
+        **params, distiller=FrozenEstimator(distiller), random_state=0
+    ).fit(*data)
+    reloaded = DistilledMLPClassifier(**params, distiller=loaded, random_state=0).fit(
+        *data
+    )
+    np.testing.assert_array_equal(direct.coefs_[0], reloaded.coefs_[0])

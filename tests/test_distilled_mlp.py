@@ -111,7 +111,15 @@ def test_replay_is_exactly_the_learned_run(moons, distiller):
         torch.tensor(distiller.distilled_y_[steps == s], dtype=torch.float32)
         for s in range(5)
     ]
-    trained = replay_distilled(params, step_X, step_Y, distiller.lr_schedule_.tolist())
+    # alpha is a weight decay scaled by MLPClassifier's batch of the real rows.
+    n_samples = distiller.distilled_.provenance["n_samples"]
+    trained = replay_distilled(
+        params,
+        step_X,
+        step_Y,
+        distiller.lr_schedule_.tolist(),
+        weight_decay=clf.alpha / min(200, n_samples),
+    )
     for expected, got in zip(trained[0::2], clf.coefs_, strict=True):
         np.testing.assert_array_equal(expected[0].double().numpy(), got)
     assert clf.n_iter_ == distiller.n_epochs == len(clf.loss_curve_)

@@ -36,6 +36,21 @@ ESTIMATORS = {
         dict(lr_init=1e20),
         1.0,
     ),
+    "DatasetDistiller+search_space": (
+        lambda **p: DatasetDistiller(
+            **{
+                **CHEAP_DISTILLER,
+                "search_space": {
+                    "hidden_layer_sizes": [(4,), (3, 3)],
+                    "alpha": [1e-4, 1.0],
+                    "learning_rate_init": [1e-3, 1e-2],
+                },
+                **p,
+            }
+        ),
+        dict(lr_init=1e20),
+        1.0,
+    ),
     "DistilledMLPClassifier": (
         lambda **p: DistilledMLPClassifier(
             **{"hidden_layer_sizes": (8,), "max_iter": 5, "n_iter_no_change": 2, **p}

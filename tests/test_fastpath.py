@@ -196,13 +196,13 @@ def _replay_problem(hidden=(9, 4), n_models=3, dtype=torch.float64, seed=0):
     return params, step_X, step_Y, step_lrs
 
 
-def _replay_both(problem, monkeypatch, activation="relu"):
+def _replay_both(problem, monkeypatch, activation="relu", weight_decay=0.0):
     from skdistill._engine.unroll import replay_distilled
 
-    fast = replay_distilled(*problem, activation)
+    fast = replay_distilled(*problem, activation, weight_decay)
     with monkeypatch.context() as patch:
         patch.setenv("SKDISTILL_DISABLE_NUMBA", "1")
-        reference = replay_distilled(*problem, activation)
+        reference = replay_distilled(*problem, activation, weight_decay)
     return fast, reference
 
 
@@ -218,6 +218,17 @@ def test_compiled_replay_matches_torch(hidden, monkeypatch):
     fast, reference = _replay_both(_replay_problem(dtype=torch.float32), monkeypatch)
     for actual, expected in zip(fast, reference):
         torch.testing.assert_close(actual, expected, rtol=1e-5, atol=1e-6)
+
+
+@needs_numba
+def test_compiled_replay_with_weight_decay_matches_torch(monkeypatch):
+    problem = _replay_problem((9, 4))
+    fast, reference = _replay_both(problem, monkeypatch, weight_decay=0.2)
+    plain, _ = _replay_both(problem, monkeypatch)
+    for actual, expected in zip(fast, reference):
+        torch.testing.assert_close(actual, expected, rtol=1e-12, atol=1e-14)
+    # The decay shrinks the weights.
+    assert fast[0].norm() < plain[0].norm()
 
 
 def test_replay_keeps_the_torch_path_where_it_must(monkeypatch):

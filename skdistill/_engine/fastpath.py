@@ -148,9 +148,10 @@ def _softmax_delta(logits, Y, rows, n_classes, proba, delta):
 
 
 @_jit
-def _train(thetas, x_all, Y_all, lrs, start, stop, dims, bufs):
+def _train(thetas, x_all, Y_all, lrs, start, stop, dims, bufs, decay):
     """Steps ``start`` to ``stop``: ``thetas[t]`` is the parameter vector
-    before step ``start + t``; ``thetas[0]`` must be set."""
+    before step ``start + t``; ``thetas[0]`` must be set. ``decay`` is the
+    weight decay of every parameter (0 for biases), or empty for none."""
     sizes, w_off, b_off, a_off = dims
     acts, proba, delta, tmp, grad = bufs
     n_steps = x_all.shape[0]
@@ -170,14 +171,20 @@ def _train(thetas, x_all, Y_all, lrs, start, stop, dims, bufs):
         _backprop(current, x, rows, sizes, w_off, b_off, acts, a_off, delta, tmp, grad)
         lr = lrs[k]
         following = thetas[t + 1]
-        for p in range(n_params):
-            following[p] = current[p] - lr * grad[p]
+        if decay.shape[0] > 0:
+            for p in range(n_params):
+                following[p] = current[p] - lr * (grad[p] + decay[p] * current[p])
+        else:
+            for p in range(n_params):
+                following[p] = current[p] - lr * grad[p]
 
 
 @_jit
-def _reverse_step(theta, lam, x, Y, lr, rows, dims, bufs, rbufs, gX, gY):
+def _reverse_step(theta, lam, x, Y, lr, rows, dims, bufs, rbufs, gX, gY, decay):
     """Walk back one step: ``lam -= lr * grad_theta phi``, add the x and Y
-    terms to ``gX``, ``gY``; returns ``phi = <lam, g>`` (``dL/dlr = -phi``)."""
+    terms to ``gX``, ``gY``; returns ``phi = <lam, g>`` (``dL/dlr = -phi``).
+    With weight decay the step's gradient is ``g + decay * theta``: ``phi``
+    gains ``<lam, decay * theta>`` and ``grad_theta phi`` ``decay * lam``."""
     sizes, w_off, b_off, a_off = dims
     acts, proba, delta, tmp, grad = bufs
     dots, zbar_a, zbar_b, zdbar_a, zdbar_b, scratch = rbufs
@@ -263,15 +270,20 @@ def _reverse_step(theta, lam, x, Y, lr, rows, dims, bufs, rbufs, gX, gY):
             for i in range(rows):
                 for k in range(fan_in):
                     gX[i, k] -= lr * bar[i, k]
-    for p in range(lam.shape[0]):
-        lam[p] -= lr * grad[p]
+    if decay.shape[0] > 0:
+        for p in range(lam.shape[0]):
+            phi += decay[p] * lam[p] * theta[p]
+            lam[p] -= lr * (grad[p] + decay[p] * lam[p])
+    else:
+        for p in range(lam.shape[0]):
+            lam[p] -= lr * grad[p]
     return phi
 
 
 @_jit
 def _value_and_grad(
     syn_X, syn_Y, lrs, params, X_real, y_real, sizes, w_off, b_off, a_off,
-    bounds, scale, grad_X, grad_Y, grad_lrs,
+    bounds, scale, grad_X, grad_Y, grad_lrs, decay,
 ):  # fmt: skip
     """Add one architecture's terms to the gradients; return its summed loss."""
     dtype = syn_X.dtype
@@ -321,7 +333,8 @@ def _value_and_grad(
             if s > 0:
                 thetas[0] = thetas[bounds[s] - bounds[s - 1]]
             starts[s] = thetas[0]
-            _train(thetas, syn_X, syn_Y, lrs, bounds[s], bounds[s + 1], dims, bufs)
+            _train(thetas, syn_X, syn_Y, lrs, bounds[s], bounds[s + 1], dims, bufs,
+                   decay)  # fmt: skip
         final = thetas[bounds[n_segments] - bounds[n_segments - 1]]
 
         # The objective on the real batch, and lam = dL/dtheta_T.
@@ -348,12 +361,12 @@ def _value_and_grad(
             start, stop = bounds[s], bounds[s + 1]
             if s < n_segments - 1:
                 thetas[0] = starts[s]
-                _train(thetas, syn_X, syn_Y, lrs, start, stop, dims, bufs)
+                _train(thetas, syn_X, syn_Y, lrs, start, stop, dims, bufs, decay)
             for k in range(stop - 1, start - 1, -1):
                 b = k % n_steps
                 phi = _reverse_step(
                     thetas[k - start], lam, syn_X[b], syn_Y[b], lrs[k],
-                    rows, dims, bufs, rbufs, grad_X[b], grad_Y[b],
+                    rows, dims, bufs, rbufs, grad_X[b], grad_Y[b], decay,
                 )  # fmt: skip
                 grad_lrs[k] -= phi
     return total
@@ -414,10 +427,21 @@ def _numpy(tensor, dtype=None):
     return np.ascontiguousarray(array, dtype=dtype)
 
 
-def value_and_grad(syn_X, syn_Y, lrs, init_params, X_real, y_real, bounds):
+def value_and_grad(
+    syn_X,
+    syn_Y,
+    lrs,
+    init_params,
+    X_real,
+    y_real,
+    bounds,
+    lr_scales=None,
+    weight_decays=None,
+):
     """`distillation_value_and_grad` by the compiled kernel (ReLU networks).
 
-    ``bounds`` are the checkpoint segments' boundaries, ``[0, ..., n_total]``.
+    ``bounds`` are the checkpoint segments' boundaries, ``[0, ..., n_total]``;
+    ``lr_scales`` and ``weight_decays`` as in `distillation_value_and_grad`.
     Returns None when the kernel cannot be compiled, after a warning; the
     caller then uses the torch path.
     """
@@ -436,11 +460,21 @@ def value_and_grad(syn_X, syn_Y, lrs, init_params, X_real, y_real, bounds):
     total = 0.0
     try:
         with _blas_threads(torch.get_num_threads()):
-            for params in init_params:
+            for group, params in enumerate(init_params):
+                factor = 1.0 if lr_scales is None else float(lr_scales[group])
+                decay = 0.0 if weight_decays is None else float(weight_decays[group])
+                group_lrs, group_grad_lrs = lrs_np, grad_lrs
+                if factor != 1.0:
+                    # The group trains at c * lrs; dL/dlrs = c * dL/d(c lrs).
+                    group_lrs = (lrs_np * factor).astype(np_dtype)
+                    group_grad_lrs = np.zeros_like(grad_lrs)
                 total += _architecture_terms(
-                    params, syn_X_np, syn_Y_np, lrs_np, X_real_np, y_np,
-                    bounds_np, scale, rows_max, grad_X, grad_Y, grad_lrs,
+                    params, syn_X_np, syn_Y_np, group_lrs, X_real_np, y_np,
+                    bounds_np, scale, rows_max, grad_X, grad_Y, group_grad_lrs,
+                    decay,
                 )  # fmt: skip
+                if group_grad_lrs is not grad_lrs:
+                    grad_lrs += factor * group_grad_lrs
     except numba.core.errors.NumbaError as error:
         _failed = True
         warnings.warn(
@@ -460,7 +494,7 @@ def value_and_grad(syn_X, syn_Y, lrs, init_params, X_real, y_real, bounds):
 
 def _architecture_terms(
     params, syn_X, syn_Y, lrs, X_real, y_real, bounds, scale, rows_max,
-    grad_X, grad_Y, grad_lrs,
+    grad_X, grad_Y, grad_lrs, weight_decay=0.0,
 ):  # fmt: skip
     sizes = _sizes_of(params)
     n_models = params[0].shape[0]
@@ -478,11 +512,25 @@ def _architecture_terms(
         np.asarray(sizes, np.int64), np.asarray(w_off, np.int64),
         np.asarray(b_off, np.int64), np.asarray(a_off, np.int64),
         bounds, scale, grad_X, grad_Y, grad_lrs,
+        _decay_vector(sizes, weight_decay, syn_X.dtype),
     )  # fmt: skip
 
 
+def _decay_vector(sizes, weight_decay, dtype):
+    """The weight decay of every entry of a flat parameter vector (the
+    weights of each layer, then its bias, which is not decayed); empty when
+    there is no decay, which the kernels take as none."""
+    if not weight_decay:
+        return np.empty(0, dtype)
+    parts = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        parts.append(np.full(fan_in * fan_out, weight_decay, dtype))
+        parts.append(np.zeros(fan_out, dtype))
+    return np.concatenate(parts)
+
+
 @_jit
-def _replay(params, steps_X, steps_Y, lrs, sizes, w_off, b_off, a_off, out):
+def _replay(params, steps_X, steps_Y, lrs, sizes, w_off, b_off, a_off, out, decay):
     """Train every network of ``params`` on the steps in order, into ``out``."""
     dtype = steps_X.dtype
     n_models, n_params = params.shape
@@ -505,7 +553,7 @@ def _replay(params, steps_X, steps_Y, lrs, sizes, w_off, b_off, a_off, out):
     for m in range(n_models):
         thetas[0] = params[m]
         for k in range(len(lrs)):
-            _train(thetas, steps_X, steps_Y, lrs, k, k + 1, dims, bufs)
+            _train(thetas, steps_X, steps_Y, lrs, k, k + 1, dims, bufs, decay)
             thetas[0] = thetas[1]
         out[m] = thetas[0]
 
@@ -536,7 +584,7 @@ def use_fast_replay(params, step_X, activation):
 MAX_REPLAY_MACS = 1_000_000
 
 
-def replay(params, step_X, step_Y, step_lrs):
+def replay(params, step_X, step_Y, step_lrs, weight_decay=0.0):
     """`skdistill._unroll.replay_distilled` by the compiled kernel (ReLU).
 
     Returns None when the kernel cannot be compiled, after a warning.
@@ -565,6 +613,7 @@ def replay(params, step_X, step_Y, step_lrs):
                 flat, steps_X, steps_Y, lrs, np.asarray(sizes, np.int64),
                 np.asarray(w_off, np.int64), np.asarray(b_off, np.int64),
                 np.asarray(a_off, np.int64), out,
+                _decay_vector(sizes, weight_decay, np_dtype),
             )  # fmt: skip
     except numba.core.errors.NumbaError as error:
         _failed = True

@@ -35,7 +35,13 @@ import math
 
 import torch
 
-from .._nets.mlp import activation_derivatives, backward, batched, forward
+from .._nets.mlp import (
+    activation_derivatives,
+    add_weight_decay,
+    backward,
+    batched,
+    forward,
+)
 
 
 class _StepData:
@@ -67,12 +73,14 @@ def _inner_step(params, step):
     return grads, (params[0::2], hidden, masks, proba, delta)
 
 
-def _train_segment(params, steps, lrs, start, stop, keep_records):
+def _train_segment(params, steps, lrs, start, stop, keep_records, weight_decay=0.0):
     records = []
     for k in range(start, stop):
         grads, record = _inner_step(params, steps[k % len(steps)])
         if keep_records:
             records.append(record)
+        if weight_decay:
+            grads = add_weight_decay(grads, params, weight_decay)
         params = torch._foreach_add(params, grads, alpha=-lrs[k])
     return params, records
 
@@ -135,11 +143,19 @@ def distillation_value_and_grad(
     y_real,
     checkpoint_segments=None,
     backend="auto",
+    lr_scales=None,
+    weight_decays=None,
 ):
     """The distillation objective and its gradient, by the hand-written reverse.
 
     Same inputs as :func:`skdistill._unroll.distillation_objective` (ReLU
     networks); no tensor needs ``requires_grad``.
+
+    With weight decay ``w`` a step is ``theta - eta (g + w M theta)`` (``M``
+    keeps the weights, not the biases); its reverse adds ``w M lam`` to
+    ``grad_theta phi`` and ``-w <lam, M theta>`` to ``dL/deta``. A factor
+    ``c`` of the learning rates runs the group at rates ``c * lrs`` and
+    multiplies its ``dL/dlrs`` by ``c``.
 
     Parameters
     ----------
@@ -147,6 +163,9 @@ def distillation_value_and_grad(
         ``None`` keeps every step of the forward pass. An int splits the
         ``n_steps * n_epochs`` internal steps into that many segments and
         recomputes each during the reverse pass.
+    lr_scales, weight_decays : list of float, or None
+        Per entry of ``init_params``: a factor of every learning rate, and the
+        L2 penalty of the weights (see `replay_distilled`). None: 1 and 0.
     backend : {"auto", "torch", "numba"}
         ``"auto"`` uses the compiled path of :mod:`skdistill._fastpath` where
         it can run and is faster (see ``_fastpath.use_fast_path``), the torch
@@ -180,7 +199,15 @@ def distillation_value_and_grad(
             syn_X, init_params, X_real, check_size=backend == "auto"
         ):
             result = value_and_grad(
-                syn_X, syn_Y, lrs, init_params, X_real, y_real, bounds
+                syn_X,
+                syn_Y,
+                lrs,
+                init_params,
+                X_real,
+                y_real,
+                bounds,
+                lr_scales=lr_scales,
+                weight_decays=weight_decays,
             )
             if result is not None:
                 return result
@@ -192,8 +219,16 @@ def distillation_value_and_grad(
         batch_of_step = torch.arange(n_total, device=lrs.device) % len(syn_X)
         lrs_column = lrs.reshape(-1, 1, 1)
         loss = 0.0
-        for params in init_params:
+        for group, params in enumerate(init_params):
             n_models = params[0].shape[0]
+            scale = 1.0 if lr_scales is None else float(lr_scales[group])
+            decay = 0.0 if weight_decays is None else float(weight_decays[group])
+            group_lrs, group_column, group_grad_lrs = lr_values, lrs_column, grad_lrs
+            if scale != 1.0:
+                # The group trains at c * lrs; dL/dlrs = c * dL/d(c lrs).
+                group_lrs = [scale * lr for lr in lr_values]
+                group_column = lrs_column * scale
+                group_grad_lrs = torch.zeros_like(grad_lrs)
             steps = [
                 _StepData(x, Y, n_models)
                 for x, Y in zip(syn_X.unbind(0), syn_Y.unbind(0))
@@ -202,7 +237,7 @@ def distillation_value_and_grad(
             for start, stop in zip(bounds[:-1], bounds[1:]):
                 starts.append(params)
                 params, records = _train_segment(
-                    params, steps, lr_values, start, stop, keep_records
+                    params, steps, group_lrs, start, stop, keep_records, decay
                 )
 
             logits, hidden = forward(params, X_real)
@@ -220,7 +255,7 @@ def distillation_value_and_grad(
                 start, stop = bounds[segment], bounds[segment + 1]
                 if not keep_records:
                     _, records = _train_segment(
-                        starts.pop(), steps, lr_values, start, stop, True
+                        starts.pop(), steps, group_lrs, start, stop, True, decay
                     )
                 terms = []
                 for k in range(stop - 1, start - 1, -1):
@@ -229,17 +264,26 @@ def distillation_value_and_grad(
                         lam, record, steps[k % len(steps)]
                     )
                     terms.append((*step_terms, record[-1]))
-                    lam = torch._foreach_add(lam, theta_bar, alpha=-lr_values[k])
+                    if decay:
+                        lam_weights = lam[0::2]
+                        # dL/deta_k gains -w <lam, M theta_k>; theta_bar w M lam.
+                        group_grad_lrs[k] -= decay * sum(
+                            (a * w).sum() for a, w in zip(lam_weights, record[0])
+                        )
+                        theta_bar = add_weight_decay(theta_bar, lam, decay)
+                    lam = torch._foreach_add(lam, theta_bar, alpha=-group_lrs[k])
                 records = None
                 _add_segment_terms(
                     terms[::-1],
                     slice(start, stop),
                     batch_of_step,
-                    lrs_column,
+                    group_column,
                     grad_X,
                     grad_Y,
-                    grad_lrs,
+                    group_grad_lrs,
                 )
+            if group_grad_lrs is not grad_lrs:
+                grad_lrs += scale * group_grad_lrs
     return loss, grad_X, grad_Y, grad_lrs
 
 

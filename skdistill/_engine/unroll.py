@@ -10,6 +10,7 @@ and :class:`DistilledMLPClassifier`, which simply runs it.
 import torch
 
 from .._nets.mlp import (
+    add_weight_decay,
     backward,
     forward,
     hard_cross_entropy,
@@ -18,7 +19,9 @@ from .._nets.mlp import (
 )
 
 
-def replay_distilled(params, step_X, step_Y, step_lrs, activation="relu"):
+def replay_distilled(
+    params, step_X, step_Y, step_lrs, activation="relu", weight_decay=0.0
+):
     """Train the stacked networks ``params`` on a distilled dataset.
 
     Parameters
@@ -30,6 +33,12 @@ def replay_distilled(params, step_X, step_Y, step_lrs, activation="relu"):
         ``(samples_per_step, n_classes)``, one per distinct step.
     step_lrs : sequence of scalar Tensor or float
         One learning rate per internal step; its length is the number of steps.
+    activation : str
+        Hidden-layer activation.
+    weight_decay : float
+        L2 penalty of the weights (not the biases): every step adds
+        ``weight_decay * W`` to the gradient of every weight matrix ``W``, as
+        the penalty ``weight_decay / 2 * ||W||^2`` does.
 
     Returns
     -------
@@ -46,7 +55,7 @@ def replay_distilled(params, step_X, step_Y, step_lrs, activation="relu"):
     from .fastpath import replay, use_fast_replay
 
     if use_fast_replay(params, step_X, activation):
-        trained = replay(params, step_X, step_Y, step_lrs)
+        trained = replay(params, step_X, step_Y, step_lrs, weight_decay)
         if trained is not None:
             return trained
     n_distinct = len(step_X)
@@ -54,12 +63,24 @@ def replay_distilled(params, step_X, step_Y, step_lrs, activation="relu"):
         x, y = step_X[k % n_distinct], step_Y[k % n_distinct]
         logits, hidden = forward(params, x, activation)
         delta = soft_cross_entropy_delta(logits, y)
-        params = sgd_step(params, backward(params, x, hidden, delta, activation), lr)
+        grads = backward(params, x, hidden, delta, activation)
+        if weight_decay:
+            grads = add_weight_decay(grads, params, weight_decay)
+        params = sgd_step(params, grads, lr)
     return params
 
 
 def distillation_objective(
-    syn_X, syn_Y, lrs, init_params, X_real, y_real, activation="relu"
+    syn_X,
+    syn_Y,
+    lrs,
+    init_params,
+    X_real,
+    y_real,
+    activation="relu",
+    lr_scales=None,
+    weight_decays=None,
+    activations=None,
 ):
     """Mean real-data cross-entropy of networks trained on the synthetic data.
 
@@ -74,17 +95,30 @@ def distillation_objective(
         architecture is trained on the same synthetic data.
     X_real : Tensor of shape (batch, n_features)
     y_real : Tensor of shape (batch,), class indices
+    activation : str
+        Hidden-layer activation of every network, unless ``activations``.
+    lr_scales, weight_decays : list of float, or None
+        Per entry of ``init_params``: a factor of every learning rate (the
+        networks train with ``lr_scale * lrs``) and the L2 penalty of their
+        weights (see `replay_distilled`). None: 1 and 0 for all.
+    activations : list of str, or None
+        Per entry of ``init_params``: the hidden-layer activation.
 
     Returns
     -------
     loss : scalar Tensor
         The outer objective of eq. (2): the average over all networks.
     """
-    step_X, step_Y, step_lrs = syn_X.unbind(0), syn_Y.unbind(0), lrs.unbind(0)
+    step_X, step_Y = syn_X.unbind(0), syn_Y.unbind(0)
     losses = []
-    for params in init_params:
-        trained = replay_distilled(params, step_X, step_Y, step_lrs, activation)
-        logits, _ = forward(trained, X_real, activation)
+    for g, params in enumerate(init_params):
+        act = activation if activations is None else activations[g]
+        scaled = lrs if lr_scales is None else lrs * lr_scales[g]
+        decay = 0.0 if weight_decays is None else weight_decays[g]
+        trained = replay_distilled(
+            params, step_X, step_Y, scaled.unbind(0), act, weight_decay=decay
+        )
+        logits, _ = forward(trained, X_real, act)
         losses.append(hard_cross_entropy(logits, y_real))
     return torch.cat(losses).mean()
 

@@ -154,6 +154,16 @@ def hard_cross_entropy(logits, y_index):
     return -log_proba.gather(-1, index).squeeze(-1).mean(dim=-1)
 
 
+def add_weight_decay(grads, params, weight_decay):
+    """``grads`` plus the gradient ``weight_decay * W`` of the L2 penalty
+    ``weight_decay / 2 * ||W||^2`` of every weight matrix (the even entries of
+    ``params``); biases are not penalised, as in MLPClassifier."""
+    return [
+        g + weight_decay * p if i % 2 == 0 else g
+        for i, (g, p) in enumerate(zip(grads, params))
+    ]
+
+
 def sgd_step(params, grads, lr):
     """One plain gradient-descent step: ``theta - lr * grad`` for every tensor."""
     return [p - lr * g for p, g in zip(params, grads)]

@@ -44,6 +44,7 @@ from .._utils import (
     refuse_lazy,
     to_numpy,
 )
+from .search_space import real_batch_size
 
 _DTYPE = torch.float32
 # The learning rate of Adam when learning_rate_init="auto" (MLPClassifier's).
@@ -94,8 +95,12 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
 
     alpha : float, default=0.0001
         L2 penalty of the weights, scaled as in MLPClassifier
-        (``alpha / (2 * batch) * ||W||^2``). Ordinary data only: the distilled
-        run replays the unpenalised steps the data was distilled for.
+        (``alpha / (2 * batch) * ||W||^2``). On distilled data every replayed
+        step adds the same penalty's gradient, ``alpha / batch * W``, with
+        the minibatch MLPClassifier would use on the rows the set was
+        distilled from (``batch_size``; ``"auto"``: ``min(200, n_samples)``),
+        as the distiller trains its internal models when ``alpha`` is in its
+        ``search_space``.
 
     batch_size : int or "auto", default="auto"
         Minibatch size for ordinary data, ``"auto"`` meaning
@@ -106,8 +111,12 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         Learning rate of Adam on ordinary data (``"auto"``: 0.001, the default
         of MLPClassifier). With a distiller, the rate of ``schedule="constant"``
         and the starting rate of ``"strategy1"`` (``"auto"``: the distiller's
-        ``lr_init``, the rate its learned rates started from); unused by the
-        schedules that use the learned rates.
+        ``lr_init``, the rate its learned rates started from). The schedules
+        of learned rates multiply them by ``learning_rate_init`` over the
+        reference rate of the distiller's ``search_space`` (the geometric mean
+        of its ``learning_rate_init`` values), as the distiller trained its
+        internal models; with ``"auto"``, or a set distilled without learning
+        rates in its search space, the learned rates are used as they are.
 
     max_iter : int, default=200
         Maximum number of epochs on ordinary data. The length of a distilled run
@@ -559,6 +568,8 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
             n_repeats=self.n_repeats,
             base_lr=base_lr,
         )
+        step_lrs = step_lrs * self._learned_rate_factor(dataset)
+        weight_decay = self._replay_weight_decay(dataset)
         batches = [(_as_tensor(x), _as_tensor(y)) for x, y in dataset.step_batches()]
         X_all, Y_all = _as_tensor(dataset.X_scaled), _as_tensor(dataset.y)
         n_steps = dataset.n_steps
@@ -573,6 +584,7 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
                 [batches[i][1] for i in order[chunk]],
                 step_lrs[chunk].tolist(),
                 self.activation,
+                weight_decay=weight_decay,
             )
             logits, _ = forward(state["params"], X_all, self.activation)
             return soft_cross_entropy(logits, Y_all).mean().item()
@@ -588,6 +600,28 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         self.t_ = t_start + rows_per_epoch * self.n_iter_
         self.validation_scores_ = self.best_validation_score_ = None
         return state["params"]
+
+    def _replay_weight_decay(self, dataset):
+        """``alpha`` as a weight decay per replayed step, scaled as
+        MLPClassifier scales it on the real rows: ``alpha / batch`` with its
+        minibatch of the rows the set was distilled from (``batch_size``,
+        ``"auto"``: ``min(200, n_samples)``)."""
+        n_samples = dataset.provenance.get("n_samples")
+        return float(self.alpha) / real_batch_size(n_samples, self.batch_size)
+
+    def _learned_rate_factor(self, dataset):
+        """The factor of the learned rates for ``learning_rate_init``: its
+        ratio to the reference rate of the search space the set was distilled
+        over; 1 for ``"auto"``, for a set distilled without learning rates in
+        its search space, and for the schedules that ignore the learned rates."""
+        reference = dataset.provenance.get("lr_reference")
+        if (
+            self.learning_rate_init == "auto"
+            or reference is None
+            or self.schedule in ("constant", "strategy1")
+        ):
+            return 1.0
+        return float(self.learning_rate_init) / float(reference)
 
     def _train_adam(self, params, X, Y, rng, sample_weight=None, t_start=0):
         """Minibatch Adam with an L2 penalty, as MLPClassifier(solver="adam")."""

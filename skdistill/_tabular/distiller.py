@@ -24,6 +24,7 @@ from .._engine.reverse import distillation_value_and_grad
 from .._engine.unroll import project_rows_to_simplex, replay_distilled
 from .._nets.mlp import forward, hard_cross_entropy, layer_sizes, xavier_init
 from .._utils import to_numpy
+from .search_space import SearchSpaceSampler, check_search_space, space_value_and_grad
 
 
 def models_per_architecture(n_models, n_architectures):
@@ -43,6 +44,9 @@ _VALIDATION_EVERY = 10
 #: Fresh networks per architecture that score the distilled set on the
 #: validation rows; drawn once per fit so that scores are comparable.
 _VALIDATION_MODELS = 4
+#: With a search space: configurations drawn once (one network each) that
+#: score the distilled set on the validation rows.
+_VALIDATION_CONFIGURATIONS = 8
 #: ``samples_per_step="auto"``: about ``_AUTO_ROWS_PER_ROOT * sqrt(n_samples)``
 #: synthetic rows in all, at least one per class and step, at most
 #: ``_AUTO_MAX_PER_STEP`` per step (chosen on the benchmark suite, see
@@ -177,8 +181,10 @@ class _EarlyStopping:
     than ``tol``.
     """
 
-    def __init__(self, X_val, y_val, inits, tol):
+    def __init__(self, X_val, y_val, inits, tol, configs=None):
         self.X_val, self.y_val, self.inits, self.tol = X_val, y_val, inits, tol
+        # With a search space, one sampled configuration per entry of inits.
+        self.configs = configs
         self.best_accuracy, self.best_loss = -np.inf, np.inf
         self.best, self.best_iteration, self.scores = None, 0, []
 
@@ -187,9 +193,22 @@ class _EarlyStopping:
         lrs = log_lr.exp().unbind(0)
         accuracies, losses = [], []
         with torch.no_grad():
-            for params in self.inits:
-                trained = replay_distilled(params, step_X, step_Y, lrs)
-                logits, _ = forward(trained, self.X_val)
+            for i, params in enumerate(self.inits):
+                if self.configs is None:
+                    trained = replay_distilled(params, step_X, step_Y, lrs)
+                    activation = "relu"
+                else:
+                    config = self.configs[i]
+                    activation = config.activation
+                    trained = replay_distilled(
+                        params,
+                        step_X,
+                        step_Y,
+                        [lr * config.lr_scale for lr in lrs],
+                        activation,
+                        weight_decay=config.weight_decay,
+                    )
+                logits, _ = forward(trained, self.X_val, activation)
                 losses.append(hard_cross_entropy(logits, self.y_val))
                 hits = logits.argmax(dim=-1) == self.y_val
                 accuracies.append(hits.to(logits.dtype).mean(dim=-1))
@@ -272,6 +291,28 @@ class DatasetDistiller(BaseDistiller):
     n_models : int, default=3
         Internal models per outer iteration, spread round-robin over the
         architectures; must be at least ``len(architectures)``.
+
+    search_space : dict, list of dict or None, default=None
+        Distill for the configurations a grid search will try: a dict of lists
+        of values, as a ``param_grid`` (or a list of such dicts), over the
+        keys ``"hidden_layer_sizes"`` (ints or tuples of ints),
+        ``"alpha"`` (non-negative floats), ``"learning_rate_init"`` (positive
+        floats) and ``"activation"`` (``"identity"``, ``"logistic"``,
+        ``"tanh"``, ``"relu"``); a ``"<step>__"`` prefix is dropped. Every
+        internal model of every outer iteration draws its configuration
+        from the space (a dict uniformly, then each key's value uniformly)
+        and trains on the synthetic data as :class:`DistilledMLPClassifier`
+        replays it with that configuration: ``alpha`` as an L2 penalty of the
+        weights scaled as MLPClassifier scales it, ``alpha / min(200,
+        n_samples)`` per step, and ``learning_rate_init`` multiplying the
+        learned rates by its ratio to the space's reference rate (the
+        geometric mean of its values). Keys left out keep ``architectures``
+        (drawn uniformly), ReLU, no penalty and the learned rates. ``n_models``
+        configurations are drawn per outer iteration, and early stopping
+        scores the set with 8 configurations drawn once. ReLU networks use
+        the hand-written reverse pass; other activations differentiate the
+        unrolled run with autograd, which is slower. ``None``: the internal
+        models are ``architectures``, ReLU, unpenalised.
 
     soft_labels : bool, default=True
         Learn the labels of the synthetic rows (SLDD). They start one-hot and
@@ -522,6 +563,7 @@ class DatasetDistiller(BaseDistiller):
         ],
         "architectures": [tuple, list],
         "n_models": [Interval(Integral, 1, None, closed="left")],
+        "search_space": [None, dict, list],
         "soft_labels": ["boolean"],
         "learn_lr": ["boolean"],
         "lr_init": [Interval(Real, 0, None, closed="neither")],
@@ -557,6 +599,7 @@ class DatasetDistiller(BaseDistiller):
         samples_per_step="auto",
         architectures=((10,),),
         n_models=3,
+        search_space=None,
         soft_labels=True,
         learn_lr=True,
         lr_init=0.1,
@@ -581,6 +624,7 @@ class DatasetDistiller(BaseDistiller):
         self.samples_per_step = samples_per_step
         self.architectures = architectures
         self.n_models = n_models
+        self.search_space = search_space
         self.soft_labels = soft_labels
         self.learn_lr = learn_lr
         self.lr_init = lr_init
@@ -735,7 +779,21 @@ class DatasetDistiller(BaseDistiller):
         training rows (held-out ones included).
         """
         self.architectures_ = check_architectures(self.architectures)
-        models_split = models_per_architecture(self.n_models, len(self.architectures_))
+        space = None
+        if self.search_space is not None:
+            if self.fixed_init:
+                raise ValueError(
+                    "fixed_init=True cannot be combined with search_space: the "
+                    "internal models draw their configurations, hence their "
+                    "layers, at every outer iteration."
+                )
+            space = SearchSpaceSampler(
+                check_search_space(self.search_space), self.architectures_, n_samples
+            )
+        else:
+            models_split = models_per_architecture(
+                self.n_models, len(self.architectures_)
+            )
         n_features = len(self.mean_)
         n_classes = len(self.classes_)
         n_steps, samples_per_step, batch_size = self._sizes(n_samples, n_classes)
@@ -777,13 +835,27 @@ class DatasetDistiller(BaseDistiller):
                 for s, m in zip(sizes, models_split)
             ]
 
+        def sample_configurations(n_configs):
+            """Configurations drawn from the search space, one network each."""
+            configs = space.sample(rng, n_configs)
+            inits = [
+                xavier_init(
+                    layer_sizes(n_features, c.hidden, n_classes),
+                    1,
+                    generator=generator,
+                    dtype=dtype,
+                    device=device,
+                )
+                for c in configs
+            ]
+            return configs, inits
+
         fixed_inits = sample_inits() if self.fixed_init else None
         monitor = None
         if validation is not None:
-            monitor = _EarlyStopping(
-                torch.as_tensor(validation[0], dtype=dtype).to(device),
-                torch.as_tensor(validation[1], dtype=torch.int64).to(device),
-                [
+            if space is None:
+                val_configs = None
+                val_inits = [
                     xavier_init(
                         s,
                         _VALIDATION_MODELS,
@@ -792,8 +864,17 @@ class DatasetDistiller(BaseDistiller):
                         device=device,
                     )
                     for s in sizes
-                ],
+                ]
+            else:
+                val_configs, val_inits = sample_configurations(
+                    _VALIDATION_CONFIGURATIONS
+                )
+            monitor = _EarlyStopping(
+                torch.as_tensor(validation[0], dtype=dtype).to(device),
+                torch.as_tensor(validation[1], dtype=torch.int64).to(device),
+                val_inits,
                 self.tol,
+                val_configs,
             )
             # The starting set is a candidate too: with init="kmeans" it can
             # already be better than anything the outer loop finds.
@@ -816,15 +897,26 @@ class DatasetDistiller(BaseDistiller):
             X_batch = torch.as_tensor(X_batch, dtype=dtype, device=device)
             y_batch = torch.as_tensor(y_batch, dtype=torch.int64, device=device)
             lrs = log_lr.exp()
-            loss_value, grad_X, grad_Y, grad_lrs = distillation_value_and_grad(
-                syn_X,
-                syn_Y,
-                lrs,
-                fixed_inits if self.fixed_init else sample_inits(),
-                X_batch,
-                y_batch,
-                checkpoint_segments=segments,
-            )
+            if space is None:
+                loss_value, grad_X, grad_Y, grad_lrs = distillation_value_and_grad(
+                    syn_X,
+                    syn_Y,
+                    lrs,
+                    fixed_inits if self.fixed_init else sample_inits(),
+                    X_batch,
+                    y_batch,
+                    checkpoint_segments=segments,
+                )
+            else:
+                loss_value, grad_X, grad_Y, grad_lrs = space_value_and_grad(
+                    syn_X,
+                    syn_Y,
+                    lrs,
+                    *sample_configurations(self.n_models),
+                    X_batch,
+                    y_batch,
+                    checkpoint_segments=segments,
+                )
             grad_X[..., constant] = 0.0
             grads = [grad_X]
             if self.soft_labels:
@@ -888,5 +980,8 @@ class DatasetDistiller(BaseDistiller):
                 # What the "auto" sizes resolved to (the params keep "auto").
                 "batch_size": batch_size,
                 "samples_per_step": samples_per_step,
+                # The real rows a network would train on: they scale alpha.
+                "n_samples": n_samples,
+                **({} if space is None else space.provenance()),
             },
         )

@@ -310,6 +310,10 @@ class AdamMetaStep:
     when the sign flips from step to step: a step normalised by the running
     root mean square of the hypergradient, after a running mean of it. With
     ``temperature_step="log"`` the temperature's step is taken in ``log T``.
+
+    Not the tensor optimiser `_engine.optim.Adam`: it steps two floats that are
+    projected into their bounds after every step, and its ``eps`` (1e-12, not
+    1e-8) lets hypergradients down to about 1e-10 take nearly full steps.
     """
 
     def __init__(self, beta1=0.9, beta2=0.999, eps=1e-12):

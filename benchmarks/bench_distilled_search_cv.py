@@ -27,12 +27,14 @@ search's fit times of those ``k`` candidates and the refit).
 
     python benchmarks/bench_distilled_search_cv.py                  # 3 sets
     python benchmarks/bench_distilled_search_cv.py --sets crabs --seeds 0,1
+
+``--json PATH`` also writes the printed rows, the command and the versions to a
+JSON file (see ``_harness.py``).
 """
 
 import argparse
 import os
 import sys
-import time
 import warnings
 
 import numpy as np
@@ -49,6 +51,7 @@ from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from _harness import Report, Timer, add_harness_arguments  # noqa: E402
 from suite_datasets import load_suite  # noqa: E402
 
 from skdistill import DistilledMLPClassifier, DistilledSearchCV  # noqa: E402
@@ -78,16 +81,18 @@ def estimator():
 
 
 def timed_fit(search, X, y):
-    start = time.perf_counter()
-    search.fit(X, y)
-    return search, time.perf_counter() - start
+    with Timer() as timer:
+        search.fit(X, y)
+    return search, timer.wall
 
 
 def main():
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default="biopsy,anes96,classes7")
     parser.add_argument("--seeds", default="0", help="DistilledSearchCV seeds")
+    add_harness_arguments(parser)
     args = parser.parse_args()
+    report = Report(__file__, args)
     seeds = [int(s) for s in args.seeds.split(",")]
     warnings.simplefilter("ignore", ConvergenceWarning)
     rows, sweep_rows = [], []
@@ -206,11 +211,33 @@ def main():
             f"| {name} | {kind} | {seed} | {t:.0f} | {ratio:.2f} | {pick} | "
             f"{regret:.2f} | {test:.4f} | {test_regret:+.2f} | {dt} | {tau} |"
         )
+        report.row(
+            table="searches",
+            set=name,
+            search=kind,
+            seed=seed,
+            wall_seconds=t,
+            time_over_grid=ratio,
+            pick=pick,
+            cv_regret_points=regret,
+            test_accuracy=test,
+            test_regret_points=test_regret,
+            distill_seconds=dt,
+            kendall_tau=tau,
+        )
     print()
     print("| set | seed | n_confirm | cv regret (pts) | time / grid |")
     print("|---|---|---|---|---|")
     for name, seed, k, regret, ratio in sweep_rows:
         print(f"| {name} | {seed} | {k} | {regret:.2f} | {ratio:.2f} |")
+        report.row(
+            table="n_confirm",
+            set=name,
+            seed=seed,
+            n_confirm=k,
+            cv_regret_points=regret,
+            time_over_grid=ratio,
+        )
     distilled = [r for r in rows if r[1] == "distilled"]
     grids = {r[0]: r[3] for r in rows if r[1] == "grid"}
     total = sum(r[3] for r in distilled) / len(seeds)
@@ -221,6 +248,7 @@ def main():
         f"{max(r[6] for r in distilled):.2f}; wall time summed over the sets "
         f"{total / sum(grids.values()):.2f} of the grid search's"
     )
+    report.write(args.json)
 
 
 if __name__ == "__main__":

@@ -679,6 +679,22 @@ def test_bad_unlabelled_input_raises_clear_errors():
         _tuner(teacher=frozen, max_iter=1).fit(X, np.where(y_semi == 1, 5, y_semi))
 
 
+def test_unlabelled_marker_in_float_and_object_labels_and_y_val():
+    X, y, y_semi = _few_labels(n_labelled=40)
+    reference = _tuner(max_iter=2, random_state=0).fit(X, y_semi)
+    as_float = _tuner(max_iter=2, random_state=0).fit(X, y_semi.astype(float))
+    np.testing.assert_array_equal(as_float.coefs_[0], reference.coefs_[0])
+    # Text labels with the integer -1 marking the unlabelled rows.
+    names = np.array(["no", "yes"], dtype=object)[y]
+    names[y_semi == -1] = -1
+    text = _tuner(max_iter=2, random_state=0).fit(X, names)
+    np.testing.assert_array_equal(text.classes_, ["no", "yes"])
+    np.testing.assert_array_equal(text.coefs_[0], reference.coefs_[0])
+    # A validation set must be labelled.
+    with pytest.raises(ValueError, match=r"y_val holds classes absent.*\[-1\]"):
+        _tuner(max_iter=1).fit(X, y_semi, X_val=X[:4], y_val=[0, 1, -1, 0])
+
+
 # ------------------------------------------------------------ transfer sets
 
 
@@ -732,6 +748,36 @@ def test_transfer_set_brings_a_compressed_student_closer_to_its_teacher():
         ).fit(X, y)
         agreement[kind] = np.mean(student.predict(X_test) == teacher.predict(X_test))
     assert agreement["munge"] > agreement[None]
+
+
+def test_transfer_rows_come_from_the_training_part_with_their_weights(
+    moons, monkeypatch
+):
+    X, y = moons
+    weight = np.random.RandomState(0).uniform(0.5, 2.0, len(y))
+    seen = {}
+
+    def spy_transfer(kind, rows, size, rng):
+        synthetic, sources = make_transfer_set(kind, rows, size, rng)
+        seen.update(rows=rows, sources=sources)
+        return synthetic, sources
+
+    def spy_train(self, X_train, *args):
+        seen.update(X_train=X_train, weight=args[-1])
+
+    monkeypatch.setattr(tuner_module, "make_transfer_set", spy_transfer)
+    monkeypatch.setattr(KDMetaparamTuner, "_train_student", spy_train)
+    _tuner(transfer_set="perturb", transfer_size=2.0, validation_fraction=0.25).fit(
+        X, y, sample_weight=weight
+    )
+    # The 150 training rows (never the 50 validation rows) make 300 synthetic
+    # rows, each carrying its source row's weight.
+    real = seen["rows"]
+    assert len(real) == 150 and len(seen["X_train"]) == 450
+    np.testing.assert_array_equal(seen["X_train"][:150], real)
+    index = [int(np.flatnonzero((X == row).all(axis=1))[0]) for row in real]
+    np.testing.assert_array_equal(seen["weight"][:150], weight[index])
+    np.testing.assert_array_equal(seen["weight"][150:], weight[index][seen["sources"]])
 
 
 def test_bad_transfer_parameters():

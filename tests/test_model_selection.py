@@ -442,6 +442,39 @@ def test_values_the_estimator_refuses(moons):
     assert search.best_params_ == {"alpha": 0.1}
 
 
+def test_error_score_in_the_first_stage(moons):
+    X, y = moons
+    grid = {"alpha": [-1.0, 0.1]}
+    with pytest.warns(FitFailedWarning):
+        search = _search(grid=grid, n_confirm=1, error_score=-7.0).fit(X, y)
+    np.testing.assert_array_equal(search.cv_results_["mean_distilled_score"][0], -7.0)
+    assert list(search.cv_results_["confirmed"]) == [False, True]
+    with pytest.raises(InvalidParameterError, match="alpha"):
+        _search(grid=grid, error_score="raise").fit(X, y)
+
+
+def test_scoring_is_used_in_both_stages(moons):
+    X, y = moons
+    search = _search(n_confirm=1, scoring="neg_log_loss").fit(X, y)
+    _, held = next(StratifiedKFold(3).split(X, y))
+    for params, score in zip(
+        search.cv_results_["params"], search.cv_results_["mean_distilled_score"]
+    ):
+        model = _mlp(distiller=search.distilled_, **params).fit()
+        assert score == search.scorer_(model, X[held], y[held])
+        assert score < 0
+    assert search.best_score_ < 0
+
+
+def test_verbose_3_shows_the_distillers_progress(moons, capsys):
+    X, y = moons
+    _search(n_confirm=1, verbose=1).fit(X, y)
+    quiet = capsys.readouterr().out
+    _search(n_confirm=1, verbose=3).fit(X, y)
+    loud = capsys.readouterr().out
+    assert "DatasetDistiller" in loud and "DatasetDistiller" not in quiet
+
+
 def test_bad_parameters_of_the_search(moons):
     X, y = moons
     with pytest.raises(InvalidParameterError, match="n_confirm"):

@@ -269,18 +269,37 @@ def meta_step(
     (or None) bounds each component of the gradient actually stepped along.
     Returns the new ``(lam, temperature)`` as floats inside their bounds.
     """
-    grad_lam, grad_temp = float(hypergradient[0]), float(hypergradient[1])
+    grad = _stepped_gradient(hypergradient, temperature, clip, temperature_step)
+    return _apply_step(
+        lam,
+        temperature,
+        meta_lr * grad,
+        temperature_step,
+        lambda_bounds,
+        temperature_bounds,
+    )
+
+
+def _stepped_gradient(hypergradient, temperature, clip, temperature_step):
+    """The gradient a meta step moves along: ``[dL/dlam, dL/dT]``, with the
+    second component in ``log T`` for ``temperature_step="log"``, clipped."""
+    grad = np.array([float(hypergradient[0]), float(hypergradient[1])])
     if temperature_step == "log":
-        grad_temp *= temperature
+        grad[1] *= temperature
     if clip is not None:
-        grad_lam = min(max(grad_lam, -clip), clip)
-        grad_temp = min(max(grad_temp, -clip), clip)
-    lam = project(lam - meta_lr * grad_lam, lambda_bounds)
+        grad = np.clip(grad, -clip, clip)
+    return grad
+
+
+def _apply_step(lam, temperature, step, temperature_step, lambda_bounds, bounds):
+    """``(lam, temperature)`` moved by ``-step`` (in ``log T`` for
+    ``temperature_step="log"``) and projected into their bounds."""
+    lam = project(lam - step[0], lambda_bounds)
     if temperature_step == "log":
-        temperature = temperature * float(np.exp(-meta_lr * grad_temp))
+        temperature = temperature * float(np.exp(-step[1]))
     else:
-        temperature = temperature - meta_lr * grad_temp
-    return lam, project(temperature, temperature_bounds)
+        temperature = temperature - step[1]
+    return lam, project(temperature, bounds)
 
 
 class AdamMetaStep:
@@ -291,6 +310,10 @@ class AdamMetaStep:
     when the sign flips from step to step: a step normalised by the running
     root mean square of the hypergradient, after a running mean of it. With
     ``temperature_step="log"`` the temperature's step is taken in ``log T``.
+
+    Not the tensor optimiser `_engine.optim.Adam`: it steps two floats that are
+    projected into their bounds after every step, and its ``eps`` (1e-12, not
+    1e-8) lets hypergradients down to about 1e-10 take nearly full steps.
     """
 
     def __init__(self, beta1=0.9, beta2=0.999, eps=1e-12):
@@ -311,23 +334,16 @@ class AdamMetaStep:
         temperature_bounds,
     ):
         """The new ``(lam, temperature)``; same arguments as `meta_step`."""
-        grad = np.array([float(hypergradient[0]), float(hypergradient[1])])
-        if temperature_step == "log":
-            grad[1] *= temperature
-        if clip is not None:
-            grad = np.clip(grad, -clip, clip)
+        grad = _stepped_gradient(hypergradient, temperature, clip, temperature_step)
         self.t += 1
         self.m = self.beta1 * self.m + (1.0 - self.beta1) * grad
         self.v = self.beta2 * self.v + (1.0 - self.beta2) * grad * grad
         m_hat = self.m / (1.0 - self.beta1**self.t)
         v_hat = self.v / (1.0 - self.beta2**self.t)
         step = meta_lr * m_hat / (np.sqrt(v_hat) + self.eps)
-        lam = project(lam - step[0], lambda_bounds)
-        if temperature_step == "log":
-            temperature = temperature * float(np.exp(-step[1]))
-        else:
-            temperature = temperature - step[1]
-        return lam, project(temperature, temperature_bounds)
+        return _apply_step(
+            lam, temperature, step, temperature_step, lambda_bounds, temperature_bounds
+        )
 
 
 def fit_linear_trajectory(values):

@@ -15,9 +15,6 @@ unlabelled rows. Two generators, both local perturbations of real rows:
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
-#: Transfer-set generators by name (``transfer_set=`` of the tuner).
-TRANSFER_SETS = ("munge", "perturb")
-
 
 def _binary_columns(X):
     """Columns holding at most two distinct values (e.g. one-hot columns)."""
@@ -76,10 +73,10 @@ def perturb(X, size, rng, scale=0.1):
     return X[sources] + noise, sources
 
 
+#: Transfer-set generators by name (``transfer_set=`` of the tuner).
+TRANSFER_SETS = {"munge": munge, "perturb": perturb}
+
+
 def make_transfer_set(kind, X, size, rng):
     """``(rows, sources)`` of the named generator; see the module docstring."""
-    if kind == "munge":
-        return munge(X, size, rng)
-    if kind == "perturb":
-        return perturb(X, size, rng)
-    raise ValueError(f"unknown transfer set {kind!r}; expected one of {TRANSFER_SETS}")
+    return TRANSFER_SETS[kind](X, size, rng)

@@ -693,12 +693,8 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
 
         if self.transfer_set is not None:
             # Synthetic rows join the training part as unlabelled rows.
+            # Two training rows at least: one of each of two classes.
             size = max(1, int(round(self.transfer_size * len(X_train))))
-            if len(X_train) < 2:
-                raise ValueError(
-                    f"transfer_set={self.transfer_set!r} needs at least two "
-                    "training rows."
-                )
             synthetic, sources = make_transfer_set(
                 self.transfer_set, X_train, size, rng
             )
@@ -708,15 +704,15 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
             )
             if sample_weight is not None:
                 sample_weight = np.concatenate([sample_weight, sample_weight[sources]])
-        labelled_train = y_index_train >= 0
         targets = self._hard_targets(y_index_train, sample_weight)
-        n_real = len(X_train) - (size if self.transfer_set is not None else 0)
-        real_labelled = labelled_train & (np.arange(len(X_train)) < n_real)
+        # The teacher learns from the labelled real rows (synthetic rows are
+        # unlabelled).
+        labelled_train = y_index_train >= 0
         self.teacher_ = self._fit_teacher(
-            X_train[real_labelled],
-            self.classes_[y_index_train[real_labelled]],
+            X_train[labelled_train],
+            self.classes_[y_index_train[labelled_train]],
             rng,
-            None if sample_weight is None else sample_weight[real_labelled],
+            None if sample_weight is None else sample_weight[labelled_train],
         )
         teacher_logits = self._teacher_logits(X_train)
 

@@ -10,7 +10,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
-from numpy.ma import MaskedArray
 from scipy.stats import rankdata
 from sklearn.base import _fit_context, clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
@@ -22,7 +21,10 @@ from sklearn.model_selection import (
     ParameterSampler,
     check_cv,
 )
-from sklearn.model_selection._search import BaseSearchCV
+from sklearn.model_selection._search import (
+    BaseSearchCV,
+    _yield_masked_array_for_each_param,
+)
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, indexable
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -220,30 +222,6 @@ def _rank(scores):
         return np.ones(len(scores), dtype=np.int32)
     filled = np.where(np.isnan(scores), np.nanmin(scores) - 1, scores)
     return rankdata(-filled, method="min").astype(np.int32)
-
-
-def _param_arrays(candidates):
-    """``param_<name>`` masked arrays, masked where a candidate lacks the
-    parameter (as in scikit-learn's ``cv_results_``)."""
-    names = []
-    for params in candidates:
-        names.extend(name for name in params if name not in names)
-    arrays = {}
-    for name in names:
-        present = [i for i, params in enumerate(candidates) if name in params]
-        values = [candidates[i][name] for i in present]
-        try:
-            dtype = np.array(values).dtype
-            plain = np.array(values).ndim == 1 and dtype.kind != "U"
-        except ValueError:
-            plain = False
-        array = MaskedArray(
-            np.empty(len(candidates), dtype=dtype if plain else object), mask=True
-        )
-        for i, value in zip(present, values):
-            array[i] = value
-        arrays[f"param_{name}"] = array
-    return arrays
 
 
 class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
@@ -456,7 +434,8 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
         for key in ("fit_time", "score_time"):
             for stat in ("mean", "std"):
                 results[f"{stat}_{key}"] = spread(inner[f"{stat}_{key}"])
-        results.update(_param_arrays(candidates))
+        # param_<name>: masked where a candidate lacks the parameter.
+        results.update(_yield_masked_array_for_each_param(candidates))
         results["params"] = list(candidates)
         results["mean_distilled_score"] = np.array([r["score"] for r in first])
         results["rank_distilled_score"] = _rank(results["mean_distilled_score"])
@@ -652,8 +631,9 @@ class DistilledSearchCV(_BaseDistilledSearch):
     -----
     Only parameters that change how a network trains on the distilled set can
     be ranked by the first stage. A :class:`DistilledMLPClassifier` replaying a
-    distilled run ignores ``alpha``, ``batch_size``, ``max_iter`` and the
-    early-stopping parameters (they act on ordinary data only), so candidates
+    distilled run ignores ``alpha``, ``batch_size``, ``max_iter``, ``tol`` and
+    the early-stopping parameters (they act on ordinary data only), and
+    ``learning_rate_init`` under the default ``schedule="distilled"``, so candidates
     that differ only in those tie in the first stage; the second stage then
     decides between those that are confirmed.
 

@@ -14,6 +14,7 @@ from skdistill import (
     DatasetDistiller,
     DistilledMLPClassifier,
     DivergenceError,
+    DivergenceWarning,
     KMeansSampler,
     RandomRealSampler,
     distillation_accuracy,
@@ -204,12 +205,56 @@ def test_bad_parameters_raise_clear_errors(moons, params, match):
 
 
 def test_divergence_names_the_parameter_to_lower(moons):
+    """A divergence that lowering the internal rates a bounded number of times
+    does not cure ends the fit with a clear error, after one warning per try."""
     X, y = moons
     distiller = DatasetDistiller(
-        n_steps=5, n_epochs=3, lr_init=1e4, max_iter=5, random_state=0
+        n_steps=5, n_epochs=3, lr_init=1e20, max_iter=5, random_state=0
     )
-    with pytest.raises(DivergenceError, match="lr_init"):
-        distiller.fit(X * 100, y)
+    with pytest.warns(DivergenceWarning) as caught:
+        with pytest.raises(DivergenceError, match="lowered 4 times.*lower lr_init"):
+            distiller.fit(X * 100, y)
+    assert len(caught) == 4
+
+
+def test_fit_recovers_from_a_divergence_with_lower_rates(moons):
+    X, y = moons
+    params = dict(n_steps=5, n_epochs=3, max_iter=30, random_state=0)
+    with pytest.warns(DivergenceWarning, match="divided by 10"):
+        distiller = DatasetDistiller(lr_init=1e3, **params).fit(X, y)
+    assert distiller.divergence_recoveries_ == [1, 1]
+    assert distiller.lr_init_ == 1e3
+    assert np.isfinite(distiller.distilled_X_).all()
+    assert np.isfinite(distiller.distilled_y_).all()
+    # The rates restarted from 1e3 / 100 and were learned from there.
+    assert np.all(distiller.lr_schedule_ < 30)
+    assert np.all(np.isfinite(distiller.loss_curve_))
+    # The set replays without going non-finite.
+    clf = DistilledMLPClassifier((10,), distiller=FrozenEstimator(distiller))
+    assert np.isfinite(clf.fit(X, y).predict_proba(X)).all()
+
+
+def test_ordinary_fit_does_not_recover_or_warn(moons, recwarn):
+    X, y = moons
+    distiller = DatasetDistiller(n_steps=3, max_iter=20, random_state=0).fit(X, y)
+    assert distiller.divergence_recoveries_ == []
+    assert not [w for w in recwarn if issubclass(w.category, DivergenceWarning)]
+
+
+def test_auto_lr_init_follows_the_width_of_the_table():
+    rng = np.random.RandomState(0)
+    y = np.repeat([0, 1], 20)
+    params = dict(n_steps=2, n_epochs=1, max_iter=2, random_state=0)
+    narrow = DatasetDistiller(**params).fit(rng.normal(size=(40, 30)), y)
+    assert narrow.lr_init_ == 0.1
+    assert narrow.distilled_.lr_init == 0.1
+    # 1000 columns of which 200 are constant: 800 vary.
+    X = np.column_stack([rng.normal(size=(40, 800)), np.ones((40, 200))])
+    wide = DatasetDistiller(**params).fit(X, y)
+    assert wide.lr_init_ == pytest.approx(25 / 800)
+    assert wide.distilled_.lr_init == pytest.approx(25 / 800)
+    given = DatasetDistiller(lr_init=0.5, **params).fit(X, y)
+    assert given.lr_init_ == 0.5
 
 
 def test_checkpointing_gives_the_same_distillation(moons):

@@ -2,7 +2,7 @@
 
 Every table is generated here (nothing is downloaded): a gene-expression-like
 table with thousands of features and tens of training rows, one feature, 40
-classes, one positive in 250 (20k rows), features from 1e-6 to 1e9 units,
+classes, one positive in 250 and in 1000 (20k rows), features from 1e-6 to 1e9 units,
 constant and duplicated columns, heavy tails (a sign-preserving exponential of
 Gaussian columns), 2-4 training rows per class, and 10^6 rows in memory. The
 training part has the size the case is about; the test part is drawn from the
@@ -124,6 +124,22 @@ def rare_positive(quick=False):
     return _split(X, y, n_train, 3), True
 
 
+def rarer_positive(quick=False):
+    """Binary, one positive in 1000, 20k training rows (20 positives), 10
+    features; balanced accuracy."""
+    n_train = 20_000
+    X, y = make_classification(
+        n_samples=2 * n_train,
+        n_features=10,
+        n_informative=5,
+        weights=[1 - 1 / 1000],
+        flip_y=0,
+        class_sep=1.0,
+        random_state=9,
+    )
+    return _split(X, y, n_train, 9), True
+
+
 def wide_units(quick=False):
     """8 features in units from 1e-6 to 1e9 (the same table, columns scaled),
     3 classes, 2000 training rows."""
@@ -200,6 +216,7 @@ TABLES = {
         one_feature,
         classes40,
         rare_positive,
+        rarer_positive,
         wide_units,
         constant_duplicated,
         heavy_tails,

@@ -5,7 +5,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_iris, make_circles, make_moons
+from sklearn.datasets import load_iris, make_circles, make_classification, make_moons
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -659,3 +659,27 @@ def test_average_decay_judges_and_returns_the_averaged_set(moons):
     last = DatasetDistiller(**params, average_decay=None).fit(X, y)
     also_last = DatasetDistiller(**params, average_decay=0.9).fit(X, y)
     np.testing.assert_array_equal(last.distilled_X_, also_last.distilled_X_)
+
+
+def test_every_class_of_an_imbalanced_table_gets_its_share_of_rows():
+    """One positive in 100: the rows are dealt evenly over the classes, so the
+    minority class is not starved of distilled rows."""
+    X, y = make_classification(
+        n_samples=1000, n_features=5, weights=[0.99], flip_y=0, random_state=0
+    )
+    assert np.bincount(y).tolist() == [990, 10]
+    distiller = DatasetDistiller(n_steps=3, max_iter=50, random_state=0).fit(X, y)
+    assert distiller.sampling_strategy_ == {0: 30, 1: 30}
+
+
+def test_tables_too_small_to_hold_out_are_distilled_on_all_rows():
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(30, 4)), np.repeat(np.arange(10), 3)
+    distiller = DatasetDistiller(n_steps=3, max_iter=20, random_state=0).fit(X, y)
+    # 20 % of 30 rows is 6, fewer than 2 per class: no early stopping.
+    assert distiller.validation_scores_ is None
+    assert distiller.n_iter_ == distiller.best_iteration_ == 20
+    # With 2 held-out rows per class the split is back.
+    X, y = rng.normal(size=(100, 4)), np.repeat(np.arange(10), 10)
+    distiller = DatasetDistiller(n_steps=3, max_iter=20, random_state=0).fit(X, y)
+    assert distiller.validation_scores_ is not None

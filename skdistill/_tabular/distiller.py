@@ -168,7 +168,7 @@ def _holds_out(fraction, n_samples, n_classes):
     On a table of a few rows per class, holding a fifth out costs the
     distilled set rows it cannot spare, and a handful of held-out rows judges
     it by chance: 10 classes of 3 rows reached 89 % of the full-data model
-    with the split and about 107 % without (see the user guide).
+    with the split and 114 % without (see the user guide).
     """
     return (
         fraction is not None

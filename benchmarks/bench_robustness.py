@@ -255,7 +255,7 @@ def replay(X, y, X_test, y_test, seeds, balanced, params):
     scores, caught, seconds, iters = [], [], [], []
     for seed in seeds:
         distiller = DatasetDistiller(
-            architectures=(HIDDEN,), **{"random_state": seed, **params}
+            architectures=(HIDDEN,), **{**params, "random_state": seed}
         )
         start = time.perf_counter()
         with warnings.catch_warnings(record=True) as w:
@@ -327,7 +327,11 @@ def main(argv=None):
     parser.add_argument("--tables", help=f"comma-separated subset of {list(TABLES)}")
     parser.add_argument("--seeds", type=int, default=2, help="distillation seeds")
     parser.add_argument("--quick", action="store_true", help="10^5 rows, one seed")
-    parser.add_argument("--params", help="extra DatasetDistiller parameters")
+    parser.add_argument(
+        "--params",
+        help="extra DatasetDistiller parameters, e.g. lr_init=0.01 (random_state "
+        "is the seed of each fit)",
+    )
     parser.add_argument("--kd", action="store_true", help="also KDMetaparamTuner")
     parser.add_argument("--json", help="also write the rows to this JSON file")
     args = parser.parse_args(argv)

@@ -37,6 +37,7 @@ _MODULE_OF = {
     "TextConvNetClassifier": "._text.estimators",
     "TextDatasetDistiller": "._text.estimators",
     "DivergenceError": "._utils",
+    "DivergenceWarning": "._utils",
 }
 
 __all__ = sorted(_MODULE_OF, key=lambda name: (name[0].islower(), name))

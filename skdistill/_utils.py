@@ -15,6 +15,11 @@ class DivergenceError(ValueError, FloatingPointError):
     """A fit produced a non-finite loss; the message names the parameter to lower."""
 
 
+class DivergenceWarning(UserWarning):
+    """A fit went non-finite and recovered on its own (e.g. with lower internal
+    learning rates); the message says what was changed and what to lower."""
+
+
 def validate_labelled_data(estimator, X, y, *, min_samples=2, min_classes=2):
     """Validate numeric ``X`` and class labels ``y`` for ``estimator.fit``.
 

@@ -45,7 +45,7 @@ def test_distiller_exposes_its_dataset(fitted):
     assert (ds.n_steps, ds.n_epochs, ds.n_classes) == (3, 2, 3)
     assert ds.feature_names.tolist() == list(frame.columns)
     assert ds.classes.tolist() == ["a", "b", "c"]
-    assert ds.lr_init == distiller.lr_init
+    assert ds.lr_init == distiller.lr_init_ == 0.1
     assert ds.provenance["method"] == "DatasetDistiller"
     assert ds.provenance["params"]["n_steps"] == 3
     # The rows are kept as the networks saw them: scaling them is exact.

@@ -5,7 +5,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_iris, make_circles, make_moons
+from sklearn.datasets import load_iris, make_circles, make_classification, make_moons
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -14,6 +14,7 @@ from skdistill import (
     DatasetDistiller,
     DistilledMLPClassifier,
     DivergenceError,
+    DivergenceWarning,
     KMeansSampler,
     RandomRealSampler,
     distillation_accuracy,
@@ -204,12 +205,56 @@ def test_bad_parameters_raise_clear_errors(moons, params, match):
 
 
 def test_divergence_names_the_parameter_to_lower(moons):
+    """A divergence that lowering the internal rates a bounded number of times
+    does not cure ends the fit with a clear error, after one warning per try."""
     X, y = moons
     distiller = DatasetDistiller(
-        n_steps=5, n_epochs=3, lr_init=1e4, max_iter=5, random_state=0
+        n_steps=5, n_epochs=3, lr_init=1e20, max_iter=5, random_state=0
     )
-    with pytest.raises(DivergenceError, match="lr_init"):
-        distiller.fit(X * 100, y)
+    with pytest.warns(DivergenceWarning) as caught:
+        with pytest.raises(DivergenceError, match="lowered 4 times.*lower lr_init"):
+            distiller.fit(X * 100, y)
+    assert len(caught) == 4
+
+
+def test_fit_recovers_from_a_divergence_with_lower_rates(moons):
+    X, y = moons
+    params = dict(n_steps=5, n_epochs=3, max_iter=30, random_state=0)
+    with pytest.warns(DivergenceWarning, match="divided by 10"):
+        distiller = DatasetDistiller(lr_init=1e3, **params).fit(X, y)
+    assert distiller.divergence_recoveries_ == [1, 1]
+    assert distiller.lr_init_ == 1e3
+    assert np.isfinite(distiller.distilled_X_).all()
+    assert np.isfinite(distiller.distilled_y_).all()
+    # The rates restarted from 1e3 / 100 and were learned from there.
+    assert np.all(distiller.lr_schedule_ < 30)
+    assert np.all(np.isfinite(distiller.loss_curve_))
+    # The set replays without going non-finite.
+    clf = DistilledMLPClassifier((10,), distiller=FrozenEstimator(distiller))
+    assert np.isfinite(clf.fit(X, y).predict_proba(X)).all()
+
+
+def test_ordinary_fit_does_not_recover_or_warn(moons, recwarn):
+    X, y = moons
+    distiller = DatasetDistiller(n_steps=3, max_iter=20, random_state=0).fit(X, y)
+    assert distiller.divergence_recoveries_ == []
+    assert not [w for w in recwarn if issubclass(w.category, DivergenceWarning)]
+
+
+def test_auto_lr_init_follows_the_width_of_the_table():
+    rng = np.random.RandomState(0)
+    y = np.repeat([0, 1], 20)
+    params = dict(n_steps=2, n_epochs=1, max_iter=2, random_state=0)
+    narrow = DatasetDistiller(**params).fit(rng.normal(size=(40, 30)), y)
+    assert narrow.lr_init_ == 0.1
+    assert narrow.distilled_.lr_init == 0.1
+    # 1000 columns of which 200 are constant: 800 vary.
+    X = np.column_stack([rng.normal(size=(40, 800)), np.ones((40, 200))])
+    wide = DatasetDistiller(**params).fit(X, y)
+    assert wide.lr_init_ == pytest.approx(25 / 800)
+    assert wide.distilled_.lr_init == pytest.approx(25 / 800)
+    given = DatasetDistiller(lr_init=0.5, **params).fit(X, y)
+    assert given.lr_init_ == 0.5
 
 
 def test_checkpointing_gives_the_same_distillation(moons):
@@ -614,3 +659,27 @@ def test_average_decay_judges_and_returns_the_averaged_set(moons):
     last = DatasetDistiller(**params, average_decay=None).fit(X, y)
     also_last = DatasetDistiller(**params, average_decay=0.9).fit(X, y)
     np.testing.assert_array_equal(last.distilled_X_, also_last.distilled_X_)
+
+
+def test_every_class_of_an_imbalanced_table_gets_its_share_of_rows():
+    """One positive in 100: the rows are dealt evenly over the classes, so the
+    minority class is not starved of distilled rows."""
+    X, y = make_classification(
+        n_samples=1000, n_features=5, weights=[0.99], flip_y=0, random_state=0
+    )
+    assert np.bincount(y).tolist() == [990, 10]
+    distiller = DatasetDistiller(n_steps=3, max_iter=50, random_state=0).fit(X, y)
+    assert distiller.sampling_strategy_ == {0: 30, 1: 30}
+
+
+def test_tables_too_small_to_hold_out_are_distilled_on_all_rows():
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(30, 4)), np.repeat(np.arange(10), 3)
+    distiller = DatasetDistiller(n_steps=3, max_iter=20, random_state=0).fit(X, y)
+    # 20 % of 30 rows is 6, fewer than 2 per class: no early stopping.
+    assert distiller.validation_scores_ is None
+    assert distiller.n_iter_ == distiller.best_iteration_ == 20
+    # With 2 held-out rows per class the split is back.
+    X, y = rng.normal(size=(100, 4)), np.repeat(np.arange(10), 10)
+    distiller = DatasetDistiller(n_steps=3, max_iter=20, random_state=0).fit(X, y)
+    assert distiller.validation_scores_ is not None

@@ -147,7 +147,7 @@ def test_learning_rate_schedule_display(moons_distiller):
     np.testing.assert_array_equal(x, np.arange(8))
     # n_epochs=2: one separator, before step 4.
     assert [line.get_xdata()[0] for line in display.epoch_lines_] == [3.5]
-    assert display.init_line_.get_ydata()[0] == distiller.lr_init
+    assert display.init_line_.get_ydata()[0] == distiller.lr_init_
     assert display.ax_.get_ylabel() == "learning rate"
 
 

@@ -121,7 +121,7 @@ def demo(args):
     )
     print(
         f"  learned learning rates: min {lrs.min():.3f}, median "
-        f"{np.median(lrs):.3f}, max {lrs.max():.3f} (initial {distiller.lr_init})"
+        f"{np.median(lrs):.3f}, max {lrs.max():.3f} (initial {distiller.lr_init_:g})"
     )
     print(
         f"  soft labels: {np.sum(moved > 0.05)} of {len(moved)} rows moved more "

@@ -534,9 +534,14 @@ def test_interrupt_while_building_the_parser_is_one_line(monkeypatch, capsys):
 # torch announces itself on the ``ready`` pipe, then blocks reading the ``gate``
 # pipe, whose write end only the test holds. The SIGINT therefore always
 # arrives inside the import of torch, however fast the disk and the machine.
+# The test closes the gate after sending the signal: a child that did not
+# take the signal then goes on and fails the assertions instead of hanging.
 GATED_CHILD = """
-import os, runpy, sys
+import os, runpy, signal, sys
 
+# Python leaves SIGINT ignored when it starts with it ignored (a background
+# job of a non-interactive shell); a terminal's Ctrl-C finds this handler.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 ready, gate = int(sys.argv[1]), int(sys.argv[2])
 
 
@@ -579,9 +584,9 @@ def test_interrupt_of_a_real_process_during_import(tmp_path):
             _, err = process.communicate()
             pytest.fail(f"the child never imported torch:\n{err}")
         process.send_signal(signal.SIGINT)
-        _, err = process.communicate()
     finally:
         os.close(gate_write)
+    _, err = process.communicate()
     assert process.returncode == 130, err
     assert err.strip().splitlines() == ["skdistill distill: interrupted"] or (
         err.strip() == "skdistill: interrupted"

@@ -530,33 +530,66 @@ def test_interrupt_while_building_the_parser_is_one_line(monkeypatch, capsys):
     assert capsys.readouterr().err == "skdistill: interrupted\n"
 
 
-@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs /proc")
-def test_interrupt_of_a_real_process_during_import(tmp_path):
-    import pathlib
-    import signal
-    import time
+# The child runs ``python -m skdistill`` with one addition: the first import of
+# torch announces itself on the ``ready`` pipe, then blocks reading the ``gate``
+# pipe, whose write end only the test holds. The SIGINT therefore always
+# arrives inside the import of torch, however fast the disk and the machine.
+# The test closes the gate after sending the signal: a child that did not
+# take the signal then goes on and fails the assertions instead of hanging.
+GATED_CHILD = """
+import os, runpy, signal, sys
 
-    process = subprocess.Popen(
-        [sys.executable, "-m", "skdistill", "distill", str(tmp_path / "x.csv"),
-         "--target", "y", "-o", str(tmp_path / "o.csv")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    # Interrupt once torch's libraries are being loaded: past the
-    # interpreter's start, inside the import of torch (over a second long).
-    maps = pathlib.Path(f"/proc/{process.pid}/maps")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if "torch" in maps.read_text():
-                break
-        except OSError:
-            break
-        time.sleep(0.005)
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=60)
+# Python leaves SIGINT ignored when it starts with it ignored (a background
+# job of a non-interactive shell); a terminal's Ctrl-C finds this handler.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+ready, gate = int(sys.argv[1]), int(sys.argv[2])
+
+
+class StopAtTorch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch":
+            sys.meta_path.remove(self)
+            os.write(ready, b"!")
+            os.read(gate, 1)
+        return None
+
+
+sys.meta_path.insert(0, StopAtTorch())
+sys.argv = ["skdistill", *sys.argv[3:]]
+runpy.run_module("skdistill", run_name="__main__", alter_sys=True)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs SIGINT and pipes")
+def test_interrupt_of_a_real_process_during_import(tmp_path):
+    import signal
+
+    ready_read, ready_write = os.pipe()
+    gate_read, gate_write = os.pipe()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", GATED_CHILD, str(ready_write), str(gate_read),
+             "distill", str(tmp_path / "x.csv"), "--target", "y",
+             "-o", str(tmp_path / "o.csv")],
+            pass_fds=(ready_write, gate_read),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        os.close(ready_write)
+        os.close(gate_read)
+        # Blocks until the child is inside the import of torch; end of file
+        # (b"") if it exited before ever importing torch.
+        with os.fdopen(ready_read, "rb", buffering=0) as ready:
+            announced = ready.read(1)
+        if announced != b"!":
+            _, err = process.communicate()
+            pytest.fail(f"the child never imported torch:\n{err}")
+        process.send_signal(signal.SIGINT)
+    finally:
+        os.close(gate_write)
+    _, err = process.communicate()
     assert process.returncode == 130, err
-    assert err.strip().splitlines() == ["skdistill: interrupted"] or err.strip() == (
-        "skdistill distill: interrupted"
+    assert err.strip().splitlines() == ["skdistill distill: interrupted"] or (
+        err.strip() == "skdistill: interrupted"
     )
 
 

@@ -27,12 +27,22 @@ def threads_seen(estimator, X, y):
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None
-    )
-    with distributed.Client(cluster) as client:
-        yield client
-    cluster.close()
+    import dask
+
+    # distributed gives up on a connection after 30 s by default; worker
+    # processes that import torch on a busy machine can take longer to answer.
+    # The test waits as long as it takes instead of failing on a slow machine.
+    patient = {
+        "distributed.comm.timeouts.connect": "1h",
+        "distributed.comm.timeouts.tcp": "1h",
+    }
+    with dask.config.set(patient):
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None
+        )
+        with distributed.Client(cluster) as client:
+            yield client
+        cluster.close()
 
 
 def test_grid_search_on_a_local_cluster(client, moons_small):

@@ -129,6 +129,19 @@ def test_selection_by_size_and_kind(monkeypatch):
     assert not chosen(small)
 
 
+def test_tensors_off_the_cpu_keep_the_torch_path():
+    # A CUDA tensor is not on the CPU; neither is one on the "meta" device,
+    # which every torch build has.
+    syn_X, _, _, inits, X_real, _ = _problem(((10,),), dtype=torch.float32)
+    meta_inits = [[p.to("meta") for p in params] for params in inits]
+    assert not _fastpath.use_fast_path(syn_X.to("meta"), meta_inits, X_real)
+    params, step_X, _, _ = _replay_problem()
+    meta_params = [p.to("meta") for p in params]
+    assert not _fastpath.use_fast_replay(
+        meta_params, [x.to("meta") for x in step_X], "relu"
+    )
+
+
 def test_without_numba_the_torch_path_runs(monkeypatch):
     problem = _problem(((9,),))
     expected = distillation_value_and_grad(*problem, backend="torch")

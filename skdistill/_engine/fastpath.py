@@ -15,9 +15,17 @@ segment start plus one segment), and the activations a reverse step needs are
 recomputed from them, which costs one extra forward pass per step and keeps
 far less memory than the torch path's per-step records.
 
-numba is optional (the ``fast`` extra). Where it is missing, fails to compile,
-or the problem is too large for the loops to beat torch's matrix products, the
-caller uses the torch path; :func:`use_fast_path` decides.
+numba is a dependency of the package. Where it is missing anyway, fails to
+compile, or the problem is too large for the loops to beat torch's matrix
+products, the caller uses the torch path; :func:`use_fast_path` decides.
+
+The kernels compile at their first call with each argument types (float32
+for the estimators; float64 only where a caller asks for it), not at import,
+and the machine code is cached on disk (``cache=True``). Compile time grows
+with the size of the linked code, not with the number of small helpers, so
+the helpers stay separate functions and avoid array constructs whose
+implementations are slow to compile (array-to-array slice assignment and
+in-place ufuncs, which format their error messages in compiled code).
 """
 
 import math
@@ -33,7 +41,7 @@ try:
     # The BLAS that numba's np.dot calls, loaded now so that threadpoolctl
     # sees it (numba would load it at the first compilation).
     import scipy.linalg.cython_blas  # noqa: F401
-except ImportError:  # numba is an optional dependency
+except ImportError:  # an install without numba: the torch path only
     numba = None
 
 # Reassociation and contraction let the compiler vectorise the inner products;
@@ -49,6 +57,8 @@ MAX_STEP_MACS = 1_000_000
 
 
 def _jit(function):
+    """``numba.njit`` with the on-disk cache; compiled lazily, at the first call
+    with each argument types (float32 for the estimators), not at import."""
     if numba is None:
         return function
     try:
@@ -68,6 +78,23 @@ def _add_bias(out, b):
     for i in range(out.shape[0]):
         for j in range(out.shape[1]):
             out[i, j] += b[j]
+
+
+@_jit
+def _copy(out, values):
+    """``out[:] = values`` for 1-d arrays, without the shape checks (and their
+    error messages' string formatting) that are slow to compile."""
+    for p in range(out.shape[0]):
+        out[p] = values[p]
+
+
+@_jit
+def _add(out, values):
+    """``out += values`` for 2-d arrays of the same shape, without compiling a
+    broadcasting ufunc."""
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] += values[i, j]
 
 
 @_jit
@@ -210,7 +237,7 @@ def _reverse_step(theta, lam, x, Y, lr, rows, dims, bufs, rbufs, gX, gY, decay):
             adot = _view(dots, a_off[layer - 1], rows, fan_in)
             product = _view(scratch, 0, rows, fan_out)
             np.dot(adot, W, product)
-            out += product
+            _add(out, product)
         if layer < n_layers - 1:
             a = _view(acts, a_off[layer], rows, fan_out)
             _mask(out, a)
@@ -251,14 +278,14 @@ def _reverse_step(theta, lam, x, Y, lr, rows, dims, bufs, rbufs, gX, gY, decay):
         product = _view(scratch, 0, rows, fan_in)
         np.dot(zb, W.T, bar)
         np.dot(zdb, V.T, product)
-        bar += product
+        _add(bar, product)
         if layer > 0:
             a = _view(acts, a_off[layer - 1], rows, fan_in)
             adot = _view(dots, a_off[layer - 1], rows, fan_in)
             np.dot(a.T, zb, gW)
             gW_tangent = _view(scratch, 0, fan_in, fan_out)
             np.dot(adot.T, zdb, gW_tangent)
-            gW += gW_tangent
+            _add(gW, gW_tangent)
             zdb_prev = _view(nxt_d, 0, rows, fan_in)
             np.dot(zdb, W.T, zdb_prev)
             _mask(zdb_prev, a)
@@ -328,11 +355,11 @@ def _value_and_grad(
     total = 0.0
     for m in range(n_models):
         # Forward: keep every segment's start, and the last segment's steps.
-        thetas[0] = params[m]
+        _copy(thetas[0], params[m])
         for s in range(n_segments):
             if s > 0:
-                thetas[0] = thetas[bounds[s] - bounds[s - 1]]
-            starts[s] = thetas[0]
+                _copy(thetas[0], thetas[bounds[s] - bounds[s - 1]])
+            _copy(starts[s], thetas[0])
             _train(thetas, syn_X, syn_Y, lrs, bounds[s], bounds[s + 1], dims, bufs,
                    decay)  # fmt: skip
         final = thetas[bounds[n_segments] - bounds[n_segments - 1]]
@@ -360,7 +387,7 @@ def _value_and_grad(
         for s in range(n_segments - 1, -1, -1):
             start, stop = bounds[s], bounds[s + 1]
             if s < n_segments - 1:
-                thetas[0] = starts[s]
+                _copy(thetas[0], starts[s])
                 _train(thetas, syn_X, syn_Y, lrs, start, stop, dims, bufs, decay)
             for k in range(stop - 1, start - 1, -1):
                 b = k % n_steps
@@ -551,11 +578,11 @@ def _replay(params, steps_X, steps_Y, lrs, sizes, w_off, b_off, a_off, out, deca
     )
     thetas = np.empty((2, n_params), dtype)
     for m in range(n_models):
-        thetas[0] = params[m]
+        _copy(thetas[0], params[m])
         for k in range(len(lrs)):
             _train(thetas, steps_X, steps_Y, lrs, k, k + 1, dims, bufs, decay)
-            thetas[0] = thetas[1]
-        out[m] = thetas[0]
+            _copy(thetas[0], thetas[1])
+        _copy(out[m], thetas[0])
 
 
 def use_fast_replay(params, step_X, activation):

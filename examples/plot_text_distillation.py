@@ -95,7 +95,9 @@ for sentence, label in zip(tdd.decode(), tdd.distilled_.y):
 seeds = range(10)
 scores = {
     "distilled (4)": [
-        TextConvNetClassifier(tdd, random_state=s).fit().score(X_test, y_test)
+        TextConvNetClassifier(tdd.distilled_, random_state=s)
+        .fit()
+        .score(X_test, y_test)
         for s in seeds
     ]
 }
@@ -111,7 +113,9 @@ for strategy, label in (
         random_state=0,
     ).fit(X_train, y_train)
     scores[label] = [
-        TextConvNetClassifier(base, max_iter=100, learning_rate=0.01, random_state=s)
+        TextConvNetClassifier(
+            base.distilled_, max_iter=100, learning_rate=0.01, random_state=s
+        )
         .fit()
         .score(X_test, y_test)
         for s in seeds

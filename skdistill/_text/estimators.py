@@ -40,11 +40,14 @@ from .._base import TorchEstimatorBase, run_iterations
 from .._data.dataset import DistilledDataset, distilled_dataset_of
 from .._engine.optim import Adam
 from .._engine.unroll import project_rows_to_simplex
+from .._tabular.distiller import _initial_rows
 from .._utils import check_local_random_state, class_indices, to_numpy
 from .._version import __version__
 
 PAD = "<pad>"
 _DTYPE = torch.float32
+# Texts per class that the k-means starting sentences are computed from.
+_INIT_SAMPLE = 2000
 
 
 # -- input ---------------------------------------------------------------------
@@ -601,6 +604,12 @@ class TextDatasetDistiller(TorchEstimatorBase):
         Draw the networks' initialisations once and reuse them (fixed
         initialisation); they are stored in the dataset's ``fixed_init``.
 
+    init : {"noise", "real", "kmeans"}, default="noise"
+        Starting distilled sentences: Gaussian noise at the spread of the word
+        vectors (the paper's), embedded real texts of their class drawn at
+        random, or the k-means centroids of the class's embedded texts (of at
+        most 2000 of them, drawn at random), as in :class:`DatasetDistiller`.
+
     resample_labels : {"hard", "soft"}, default="hard"
         What `fit_resample` returns as labels.
 
@@ -682,6 +691,7 @@ class TextDatasetDistiller(TorchEstimatorBase):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "fixed_init": ["boolean"],
+        "init": [StrOptions({"noise", "real", "kmeans"})],
         "resample_labels": [StrOptions({"hard", "soft"})],
         "n_threads": [None, Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
@@ -708,6 +718,7 @@ class TextDatasetDistiller(TorchEstimatorBase):
         batch_size=128,
         learning_rate=0.01,
         fixed_init=False,
+        init="noise",
         resample_labels="hard",
         n_threads=1,
         random_state=None,
@@ -730,6 +741,7 @@ class TextDatasetDistiller(TorchEstimatorBase):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.fixed_init = fixed_init
+        self.init = init
         self.resample_labels = resample_labels
         self.n_threads = n_threads
         self.random_state = random_state
@@ -776,12 +788,16 @@ class TextDatasetDistiller(TorchEstimatorBase):
         table = torch.as_tensor(self.embedder_._table, dtype=_DTYPE)
         labels = torch.as_tensor(y_index, dtype=torch.int64)
 
-        # Distilled words start at the spread of real word vectors.
-        spread = float(self.embedder_.embedding_matrix_.std())
-        syn_X = spread * torch.randn(
-            (self.n_steps, per_step, s, d), generator=generator, dtype=_DTYPE
-        )
         row_class = torch.arange(self.n_steps * per_step) % n_classes
+        if self.init == "noise":
+            # Distilled words start at the spread of real word vectors.
+            spread = float(self.embedder_.embedding_matrix_.std())
+            syn_X = spread * torch.randn(
+                (self.n_steps, per_step, s, d), generator=generator, dtype=_DTYPE
+            )
+        else:
+            syn_X = self._initial_sentences(ids, y_index, row_class, rng)
+            syn_X = syn_X.reshape(self.n_steps, per_step, s, d)
         syn_Y = F.one_hot(row_class, n_classes).to(_DTYPE)
         syn_Y = syn_Y.reshape(self.n_steps, per_step, n_classes)
         log_lr = torch.full((n_total,), math.log(self.lr_init), dtype=_DTYPE)
@@ -877,6 +893,26 @@ class TextDatasetDistiller(TorchEstimatorBase):
             },
         )
         self.lr_schedule_ = self.distilled_.lr_schedule
+
+    def _initial_sentences(self, ids, y_index, row_class, rng):
+        """Starting sentences from real ones: embedded texts of each row's
+        class, or their k-means centroids (on at most ``_INIT_SAMPLE`` texts of
+        a class, drawn at random)."""
+        subset = np.concatenate(
+            [
+                rng.permutation(np.flatnonzero(y_index == c))[:_INIT_SAMPLE]
+                for c in range(len(self.classes_))
+            ]
+        )
+        rows = self.embedder_._table[ids.numpy()[subset]]
+        rows = _initial_rows(
+            self.init,
+            rows.reshape(subset.size, -1),
+            y_index[subset],
+            to_numpy(row_class),
+            rng,
+        )
+        return torch.as_tensor(rows, dtype=_DTYPE)
 
     def decode(self):
         """The nearest-word sentences of the distilled matrices.
@@ -1101,9 +1137,11 @@ class TextConvNetClassifier(ClassifierMixin, TorchEstimatorBase):
       with their learned learning rates (the run the data was distilled for),
       from a fresh Xavier initialisation -- or from the stored one with
       ``init="fixed"``. A set without a schedule (a baseline) is trained with
-      full-batch Adam for ``max_iter`` iterations. An unfitted distiller is
-      first fitted on ``X, y``; a fitted one (or a DistilledDataset) is used
-      as is and ``X, y`` may be omitted.
+      full-batch Adam for ``max_iter`` iterations. A distiller is cloned and
+      fitted on ``X, y`` in `fit` (as :class:`DistilledMLPClassifier` does, so
+      the classifier and its clone fit alike in a grid search); a
+      ``FrozenEstimator`` of a fitted distiller, or a `DistilledDataset`, is
+      used as is and ``X, y`` may be omitted.
 
     Predictions take raw strings.
 
@@ -1111,9 +1149,15 @@ class TextConvNetClassifier(ClassifierMixin, TorchEstimatorBase):
 
     Parameters
     ----------
-    distiller : None, DistilledDataset, TextDatasetDistiller or \
-            TextBaselineSampler, default=None
-        Where the training set comes from.
+    distiller : None, DistilledDataset, TextDatasetDistiller, \
+            TextBaselineSampler or FrozenEstimator, default=None
+        Where the training set comes from. ``None`` trains on the texts. A
+        :class:`TextDatasetDistiller` or :class:`TextBaselineSampler` is
+        cloned and fitted on ``(X, y)`` (fitted or not; its parameters can be
+        searched as ``distiller__<name>``). A
+        :class:`~sklearn.frozen.FrozenEstimator` of a fitted one, or a
+        `DistilledDataset`, is used as is; ``X, y``, when given, must then
+        have labels the set knows.
 
     init : {"random", "fixed"}, default="random"
         With a distilled set made with ``fixed_init=True``, ``"fixed"`` starts
@@ -1148,6 +1192,9 @@ class TextConvNetClassifier(ClassifierMixin, TorchEstimatorBase):
     embedder_ : SentenceEmbedder
     params_ : list of ndarray
         The network's weights and biases (see `init_text_convnet`).
+    distiller_ : estimator, DistilledDataset or None
+        The fitted distiller (a clone of ``distiller``), the frozen one, or
+        the dataset; None on real texts.
     dataset_ : DistilledDataset or None
         The distilled set trained on.
     loss_curve_ : list of float
@@ -1220,7 +1267,8 @@ class TextConvNetClassifier(ClassifierMixin, TorchEstimatorBase):
         Parameters
         ----------
         X : sequence of str of shape (n_samples,), default=None
-            Training texts (optional with a fitted distiller).
+            Training texts (optional with a DistilledDataset or a
+            FrozenEstimator of a fitted distiller).
         y : array-like of shape (n_samples,), default=None
             Class labels.
 
@@ -1253,7 +1301,7 @@ class TextConvNetClassifier(ClassifierMixin, TorchEstimatorBase):
     def _fit_texts(self, X, y, rng, generator):
         X, self.classes_, y_index = check_text_labels(self, X, y)
         kernel_sizes = _check_kernel_sizes(self.kernel_sizes, self.sequence_length)
-        self.dataset_ = None
+        self.distiller_ = self.dataset_ = None
         self.embedder_ = SentenceEmbedder(
             self.sequence_length,
             embedding=self.embedding,
@@ -1291,19 +1339,7 @@ class TextConvNetClassifier(ClassifierMixin, TorchEstimatorBase):
         self._store(params, kernel_sizes)
 
     def _fit_distilled(self, X, y, rng, generator):
-        source = self.distiller
-        if (
-            isinstance(source, BaseEstimator)
-            and not isinstance(source, FrozenEstimator)
-            and not hasattr(source, "distilled_")
-        ):
-            if X is None or y is None:
-                raise ValueError(
-                    "The distiller is not fitted: pass X and y to fit it, or pass "
-                    "a fitted distiller or a DistilledDataset."
-                )
-            source = clone(source).fit(X, y)
-        dataset = text_dataset_of(source)
+        dataset = self._distilled_dataset(X, y)
         self.dataset_ = dataset
         self.classes_ = dataset.classes
         self.embedder_ = _embedder_of(dataset)
@@ -1366,12 +1402,52 @@ class TextConvNetClassifier(ClassifierMixin, TorchEstimatorBase):
             )
         self._store(params, kernel_sizes)
 
+    def _distilled_dataset(self, X, y):
+        """Fit (or reuse) the distiller; check ``X, y`` against its dataset.
+
+        As in :class:`DistilledMLPClassifier`, a distiller is cloned and fitted
+        on ``X, y`` (so the classifier and its clone fit the same way), while a
+        ``FrozenEstimator`` of a fitted one, or a `DistilledDataset`, is used
+        as is.
+        """
+        source = self.distiller
+        used_as_is = isinstance(source, (DistilledDataset, FrozenEstimator))
+        if not used_as_is:
+            if X is None or y is None:
+                if hasattr(source, "distilled_"):
+                    raise ValueError(
+                        f"The distiller {type(source).__name__} is fitted, but a "
+                        "distiller given to TextConvNetClassifier is cloned and "
+                        "refitted on X, y, and fit() got no data. To train on its "
+                        "distilled set as it is, pass FrozenEstimator(distiller) "
+                        "(sklearn.frozen) or distiller.distilled_."
+                    )
+                raise ValueError(
+                    "The distiller is not fitted: pass X and y to fit it, or pass "
+                    "FrozenEstimator(fitted_distiller) or a DistilledDataset."
+                )
+            source = clone(source).fit(X, y)
+        dataset = text_dataset_of(source)
+        self.distiller_ = source
+        if used_as_is and (X is not None or y is not None):
+            if X is None or y is None:
+                raise ValueError("Pass both texts X and labels y, or neither.")
+            X, _, _ = check_text_labels(self, X, y, min_classes=1)
+            unknown = np.setdiff1d(np.unique(np.asarray(y)), dataset.classes)
+            if unknown.size:
+                raise ValueError(
+                    f"y contains classes {unknown.tolist()!r} that the distilled "
+                    f"dataset does not know (its classes: "
+                    f"{dataset.classes.tolist()!r})."
+                )
+        return dataset
+
     def _store(self, params, kernel_sizes):
         self.params_ = [to_numpy(p.detach()) for p in params]
         self.kernel_sizes_ = kernel_sizes
 
-    def decision_function(self, X):
-        """Logits of texts ``X``, shape ``(n_samples, n_classes)``."""
+    def _logits(self, X):
+        """The network's logits for texts ``X``, ``(n_samples, n_classes)``."""
         check_is_fitted(self)
         ids = torch.as_tensor(self.embedder_.token_ids(X))
         table = torch.as_tensor(self.embedder_._table, dtype=_DTYPE)
@@ -1383,16 +1459,35 @@ class TextConvNetClassifier(ClassifierMixin, TorchEstimatorBase):
             ]
         return to_numpy(torch.cat(logits)).astype(np.float64)
 
+    def decision_function(self, X):
+        """Confidence scores of texts ``X``.
+
+        Parameters
+        ----------
+        X : sequence of str of shape (n_samples,)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The logits; with two classes, as scikit-learn's binary classifiers,
+            one score per text, positive for ``classes_[1]`` (the difference
+            of the two logits).
+        """
+        logits = self._logits(X)
+        if logits.shape[1] == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
+
     def predict_proba(self, X):
-        """Class probabilities of texts ``X``."""
-        logits = self.decision_function(X)
+        """Class probabilities of texts ``X``, shape ``(n_samples, n_classes)``."""
+        logits = self._logits(X)
         logits -= logits.max(axis=1, keepdims=True)
         proba = np.exp(logits)
         return proba / proba.sum(axis=1, keepdims=True)
 
     def predict(self, X):
         """Predicted classes of texts ``X``."""
-        logits = self.decision_function(X)
+        logits = self._logits(X)
         return self.classes_[np.argmax(logits, axis=1)]
 
     def __sklearn_tags__(self):

@@ -521,6 +521,29 @@ def test_multiclass_decision_function_is_one_score_per_class():
     assert clf.decision_function(texts).shape == (60, 3)
 
 
+def test_classifier_at_its_defaults_trains_on_a_handful_of_texts():
+    """Six short texts have fewer distinct words than embedding_dim=50: the
+    learned embedding takes as many dimensions as they allow."""
+    texts = [
+        "a good film, a good plot",
+        "good actors and a fine plot",
+        "fine film and good actors",
+        "a bad film, a bad plot",
+        "bad actors and a dull plot",
+        "dull film and bad actors",
+    ]
+    labels = ["pos"] * 3 + ["neg"] * 3
+    clf = TextConvNetClassifier(random_state=0).fit(texts, labels)
+    n_words = clf.embedder_.vocabulary_.size  # seen twice or more
+    assert 2 <= n_words <= 50
+    assert clf.embedder_.embedding_dim_ == n_words - 1
+    assert np.all(np.isfinite(clf.embedder_.embedding_matrix_))
+    proba = clf.predict_proba(texts)
+    assert proba.shape == (6, 2) and np.all(np.isfinite(proba))
+    with pytest.raises(ValueError, match="two or more"):
+        SentenceEmbedder().fit(["one text", "another"])
+
+
 def test_predict_before_fit_raises():
     with pytest.raises(NotFittedError):
         TextConvNetClassifier().predict(["good film"])

@@ -124,17 +124,21 @@ def ppmi_svd_embedding(
     (Levy, Goldberg & Dagan 2015, who found this competitive with word2vec and
     GloVe on similarity tasks).
 
-    Returns ``(vocabulary, matrix)``, the words ordered by frequency.
+    Returns ``(vocabulary, matrix)``, the words ordered by frequency. With
+    ``V <= n_components`` words (a handful of texts) the matrix has ``V - 1``
+    columns.
     """
     counts = Counter(t for tokens in token_lists for t in tokens)
     words = [w for w, c in counts.most_common(max_vocabulary) if c >= min_count]
-    if len(words) <= n_components:
+    if len(words) < 2:
         raise ValueError(
-            f"The training texts have {len(words)} words seen at least min_count="
-            f"{min_count} times; the learned embedding needs more than "
-            f"embedding_dim={n_components}. Lower embedding_dim or min_count, or "
-            "pass embedding=(vocabulary, matrix)."
+            f"The training texts have {len(words)} word(s) seen at least "
+            f"min_count={min_count} times; the learned embedding needs two or "
+            "more. Lower min_count, or pass embedding=(vocabulary, matrix)."
         )
+    # A handful of texts has fewer words than dimensions: the SVD gives at
+    # most V - 1 components.
+    n_components = min(n_components, len(words) - 1)
     index = {w: i for i, w in enumerate(words)}
     rows, cols = [], []
     for tokens in token_lists:
@@ -171,7 +175,9 @@ def ppmi_svd_embedding(
     svd = TruncatedSVD(n_components, algorithm="arpack", random_state=random_state)
     # fit_transform gives U * S; U * sqrt(S) weighs the components less
     # unevenly, which Levy et al. found better for word similarity.
-    matrix = svd.fit_transform(ppmi) / np.sqrt(svd.singular_values_)
+    matrix = svd.fit_transform(ppmi)
+    scale = np.sqrt(svd.singular_values_)
+    matrix = matrix / np.where(scale > 0, scale, 1.0)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     matrix = matrix / np.where(norms > 0, norms, 1.0)
     return np.array(words, dtype=str), matrix
@@ -225,7 +231,10 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         co-occurrence matrix, unit-length rows).
 
     embedding_dim : int, default=50
-        ``d`` of the learned embedding (ignored with ``embedding`` given).
+        ``d`` of the learned embedding (ignored with ``embedding`` given). The
+        texts of a small corpus may have only ``V <= embedding_dim`` words
+        seen ``min_count`` times; the embedding then has ``V - 1``
+        dimensions (see ``embedding_dim_``).
 
     max_vocabulary : int, default=20000
         Most frequent words kept by the learned embedding.

@@ -78,6 +78,7 @@ def distiller(corpus):
         batch_size=32,
         learning_rate=0.05,
         lr_init=0.5,
+        init="noise",  # the paper's start: what a network learns comes from TDD
         random_state=0,
     ).fit(X, y)
 

@@ -552,7 +552,9 @@ class TextDatasetDistiller(TorchEstimatorBase):
     measures their cross-entropy on a minibatch of real embedded texts and
     moves the distilled sentences, soft labels and learning rates down its
     gradient (Sucholutsky & Schonlau 2019, Algorithm 1b). The gradient is
-    computed by torch autograd through the unrolled steps.
+    computed by torch autograd through the unrolled steps. By default the
+    distilled sentences start at the k-means centroids of each class's
+    embedded texts (``init="noise", max_iter=300`` is the paper's method).
 
     Read more in the :ref:`User Guide <text_distillation>`.
 
@@ -613,11 +615,14 @@ class TextDatasetDistiller(TorchEstimatorBase):
         Draw the networks' initialisations once and reuse them (fixed
         initialisation); they are stored in the dataset's ``fixed_init``.
 
-    init : {"noise", "real", "kmeans"}, default="noise"
+    init : {"noise", "real", "kmeans"}, default="kmeans"
         Starting distilled sentences: Gaussian noise at the spread of the word
         vectors (the paper's), embedded real texts of their class drawn at
         random, or the k-means centroids of the class's embedded texts (of at
         most 2000 of them, drawn at random), as in :class:`DatasetDistiller`.
+        The centroids carry the padding and the sentiment words of real
+        sentences from the first iteration, and reach the accuracy targets of
+        the user guide in fewer outer iterations than noise.
 
     resample_labels : {"hard", "soft"}, default="hard"
         What `fit_resample` returns as labels.
@@ -727,7 +732,7 @@ class TextDatasetDistiller(TorchEstimatorBase):
         batch_size=128,
         learning_rate=0.01,
         fixed_init=False,
-        init="noise",
+        init="kmeans",
         resample_labels="hard",
         n_threads=1,
         random_state=None,

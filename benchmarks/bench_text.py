@@ -126,6 +126,7 @@ def run(name, args):
                 kernel_sizes=args.kernel_sizes,
                 n_models=1 if fixed else args.n_models,
                 fixed_init=fixed,
+                init=args.init,
                 lr_init=args.lr_init,
                 learning_rate=args.learning_rate,
                 max_iter=args.max_iter,
@@ -304,6 +305,12 @@ def main():
     parser.add_argument("--n-epochs", type=int, default=3)
     parser.add_argument("--n-models", type=int, default=2)
     parser.add_argument("--lr-init", type=float, default=0.05)
+    parser.add_argument(
+        "--init",
+        default="noise",
+        choices=["noise", "real", "kmeans"],
+        help="starting distilled sentences (noise: the paper's, as recorded)",
+    )
     parser.add_argument("--learning-rate", type=float, default=0.01)
     parser.add_argument("--max-iter", type=int, default=300)
     parser.add_argument("--batch-size", type=int, default=64)

@@ -71,6 +71,7 @@ tdd = TextDatasetDistiller(
     learning_rate=0.05,
     max_iter=80,
     batch_size=64,
+    init="noise",  # the paper's start, from noise (the default is k-means)
     random_state=0,
 ).fit(X_train, y_train)
 

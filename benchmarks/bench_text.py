@@ -15,6 +15,16 @@ distilled sentences with their soft labels; distillation time.
     python benchmarks/bench_text.py --datasets rotten_tomatoes --sequence-length 32
     python benchmarks/bench_text.py --datasets imdb --quick   # a smoke run
 
+``--defaults`` measures the estimators as a user gets them instead: the
+full-data ``TextConvNetClassifier()`` and ``TextDatasetDistiller()`` at their
+default parameters (only ``random_state`` and ``n_threads=1`` set), the
+distilled set replayed by ``TextConvNetClassifier(distilled)`` from fresh
+networks. ``--variant`` adds runs with some parameters changed (applied to the
+distiller, and to the full-data network when they are network parameters):
+
+    python benchmarks/bench_text.py --datasets rotten_tomatoes --defaults \
+        --variant sequence_length=32 "n_filters=16 kernel_sizes=3,5"
+
 The recorded figures and the settings chosen for a shared CPU are in
 doc/text_distillation.md.
 """
@@ -116,6 +126,7 @@ def run(name, args):
                 kernel_sizes=args.kernel_sizes,
                 n_models=1 if fixed else args.n_models,
                 fixed_init=fixed,
+                init=args.init,
                 lr_init=args.lr_init,
                 learning_rate=args.learning_rate,
                 max_iter=args.max_iter,
@@ -196,6 +207,89 @@ def run(name, args):
     )
 
 
+NETWORK_PARAMS = ("sequence_length", "embedding_dim", "n_filters", "kernel_sizes")
+
+
+def parse_variant(text):
+    """``"a=1 b=3,5"`` as ``{"a": 1, "b": (3, 5)}``."""
+    params = {}
+    for item in text.split():
+        key, value = item.split("=")
+        values = [v for v in value.split(",") if v]
+        parsed = []
+        for v in values:
+            try:
+                parsed.append(int(v))
+            except ValueError:
+                try:
+                    parsed.append(float(v))
+                except ValueError:
+                    parsed.append(v)
+        params[key] = tuple(parsed) if "," in value else parsed[0]
+    return params
+
+
+def run_defaults(name, args):
+    """The estimators at their defaults (and the ``--variant`` changes)."""
+    X, y = load(name)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=args.n_test, stratify=y, random_state=0
+    )
+    if args.n_train < len(X_train):
+        X_train, _, y_train, _ = train_test_split(
+            X_train,
+            y_train,
+            train_size=args.n_train,
+            stratify=y_train,
+            random_state=0,
+        )
+    print(
+        f"\n=== {name} at the defaults: {len(X_train)} training, {len(X_test)} "
+        f"test texts ===",
+        flush=True,
+    )
+    # A full-data accuracy measured before (--full-accuracy) saves its fit.
+    full_accuracy = {} if args.full_accuracy is None else {(): args.full_accuracy}
+    for text in ([] if args.only_variants else [""]) + list(args.variant):
+        params = parse_variant(text)
+        if args.quick:
+            params.setdefault("max_iter", 20)
+        network = {k: v for k, v in params.items() if k in NETWORK_PARAMS}
+        key = tuple(sorted(network.items()))
+        if key not in full_accuracy:
+            start = time.perf_counter()
+            full = TextConvNetClassifier(
+                **network, n_threads=args.n_threads, random_state=0
+            ).fit(X_train, y_train)
+            full_accuracy[key] = full.score(X_test, y_test)
+            print(
+                f"full data {network or 'defaults'}: "
+                f"{100 * full_accuracy[key]:.1f} % "
+                f"({time.perf_counter() - start:.0f} s)",
+                flush=True,
+            )
+        start = time.perf_counter()
+        tdd = TextDatasetDistiller(
+            **params, n_threads=args.n_threads, random_state=0
+        ).fit(X_train, y_train)
+        seconds = time.perf_counter() - start
+        accuracies = np.array(
+            [
+                TextConvNetClassifier(tdd.distilled_, random_state=seed)
+                .fit()
+                .score(X_test, y_test)
+                for seed in range(1000, 1000 + args.n_eval)
+            ]
+        )
+        ratio = accuracies / full_accuracy[key]
+        print(
+            f"TDD {text or 'defaults'}: {tdd.distilled_.n_rows} sentences, "
+            f"accuracy {mean_sd(accuracies)} %, ratio {mean_sd(ratio)} %, "
+            f"fit {seconds:.0f} s ({tdd.n_iter_} iterations)",
+            flush=True,
+        )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=["imdb", "rotten_tomatoes"])
@@ -211,6 +305,12 @@ def main():
     parser.add_argument("--n-epochs", type=int, default=3)
     parser.add_argument("--n-models", type=int, default=2)
     parser.add_argument("--lr-init", type=float, default=0.05)
+    parser.add_argument(
+        "--init",
+        default="noise",
+        choices=["noise", "real", "kmeans"],
+        help="starting distilled sentences (noise: the paper's, as recorded)",
+    )
     parser.add_argument("--learning-rate", type=float, default=0.01)
     parser.add_argument("--max-iter", type=int, default=300)
     parser.add_argument("--batch-size", type=int, default=64)
@@ -219,6 +319,30 @@ def main():
     parser.add_argument("--show-words", type=int, default=16)
     parser.add_argument("--show-all", action="store_true")
     parser.add_argument(
+        "--defaults",
+        action="store_true",
+        help="the estimators at their default parameters (see the docstring)",
+    )
+    parser.add_argument(
+        "--variant",
+        nargs="*",
+        default=[],
+        help='with --defaults: runs with changed parameters, e.g. "n_filters=16"',
+    )
+    parser.add_argument(
+        "--only-variants",
+        action="store_true",
+        help="with --defaults: run the variants only, not the defaults",
+    )
+    parser.add_argument(
+        "--full-accuracy",
+        type=float,
+        default=None,
+        help="with --defaults: the full-data accuracy at the default network, "
+        "measured before (skips that fit)",
+    )
+    parser.add_argument("--n-threads", type=int, default=1)
+    parser.add_argument(
         "--quick", action="store_true", help="tiny sizes, to check the script runs"
     )
     args = parser.parse_args()
@@ -226,10 +350,10 @@ def main():
     if args.quick:
         args.n_train, args.n_test, args.max_iter, args.n_eval = 2000, 500, 20, 3
         args.full_epochs, args.n_base_sets = 1, 1
-    torch.set_num_threads(1)
-    print(f"bench_text: {vars(args)}")
+    torch.set_num_threads(args.n_threads)
+    print(f"bench_text: {vars(args)}", flush=True)
     for name in args.datasets:
-        run(name, args)
+        (run_defaults if args.defaults else run)(name, args)
 
 
 if __name__ == "__main__":

@@ -71,6 +71,7 @@ tdd = TextDatasetDistiller(
     learning_rate=0.05,
     max_iter=80,
     batch_size=64,
+    init="noise",  # the paper's start, from noise (the default is k-means)
     random_state=0,
 ).fit(X_train, y_train)
 
@@ -95,7 +96,9 @@ for sentence, label in zip(tdd.decode(), tdd.distilled_.y):
 seeds = range(10)
 scores = {
     "distilled (4)": [
-        TextConvNetClassifier(tdd, random_state=s).fit().score(X_test, y_test)
+        TextConvNetClassifier(tdd.distilled_, random_state=s)
+        .fit()
+        .score(X_test, y_test)
         for s in seeds
     ]
 }
@@ -111,7 +114,9 @@ for strategy, label in (
         random_state=0,
     ).fit(X_train, y_train)
     scores[label] = [
-        TextConvNetClassifier(base, max_iter=100, learning_rate=0.01, random_state=s)
+        TextConvNetClassifier(
+            base.distilled_, max_iter=100, learning_rate=0.01, random_state=s
+        )
         .fit()
         .score(X_test, y_test)
         for s in seeds

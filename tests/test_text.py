@@ -8,6 +8,8 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import (
@@ -76,6 +78,7 @@ def distiller(corpus):
         batch_size=32,
         learning_rate=0.05,
         lr_init=0.5,
+        init="noise",  # the paper's start: what a network learns comes from TDD
         random_state=0,
     ).fit(X, y)
 
@@ -203,7 +206,9 @@ def test_distilled_dataset_layout(distiller):
 def test_distilled_sentences_train_a_network(distiller, corpus):
     _, (X_test, y_test) = corpus
     scores = [
-        TextConvNetClassifier(distiller, random_state=seed).fit().score(X_test, y_test)
+        TextConvNetClassifier(distiller.distilled_, random_state=seed)
+        .fit()
+        .score(X_test, y_test)
         for seed in range(5)
     ]
     assert np.mean(scores) > 0.72  # about 0.5 before distillation
@@ -224,8 +229,8 @@ def test_fixed_initialisation_is_stored_and_replayed(corpus):
         random_state=0,
     ).fit(X, y)
     assert tdd.distilled_.fixed_init is not None
-    a = TextConvNetClassifier(tdd, init="fixed", random_state=1).fit()
-    b = TextConvNetClassifier(tdd, init="fixed", random_state=2).fit()
+    a = TextConvNetClassifier(FrozenEstimator(tdd), init="fixed", random_state=1).fit()
+    b = TextConvNetClassifier(FrozenEstimator(tdd), init="fixed", random_state=2).fit()
     for pa, pb in zip(a.params_, b.params_):
         np.testing.assert_array_equal(pa, pb)  # the init, not the seed, decides
     assert a.score(X_test, y_test) > 0.8
@@ -233,9 +238,34 @@ def test_fixed_initialisation_is_stored_and_replayed(corpus):
         TextConvNetClassifier(
             TextDatasetDistiller(
                 **SMALL_NET, embedding=toy_embedding(), max_iter=1, random_state=0
-            ).fit(X, y),
+            )
+            .fit(X, y)
+            .distilled_,
             init="fixed",
         ).fit()
+
+
+def test_starting_sentences_from_real_texts(corpus):
+    """init="real" starts at embedded texts of each row's class, "kmeans" at
+    the class's k-means centroids (with one row per class: its mean)."""
+    (X, y), _ = corpus
+    params = dict(
+        **SMALL_NET,
+        embedding=toy_embedding(),
+        n_steps=1,
+        max_iter=1,
+        learning_rate=1e-12,  # one outer step that does not move the rows
+        random_state=0,
+    )
+    real = TextDatasetDistiller(init="real", **params).fit(X, y)
+    embedded = real.embedder_.transform(X)
+    for row, label in zip(real.distilled_.X_scaled, real.distilled_.hard_labels):
+        distances = np.abs(embedded - row).max(axis=1)
+        assert distances.min() < 1e-6
+        assert y[np.argmin(distances)] == label
+    kmeans = TextDatasetDistiller(init="kmeans", **params).fit(X, y)
+    for row, label in zip(kmeans.distilled_.X_scaled, kmeans.distilled_.hard_labels):
+        np.testing.assert_allclose(row, embedded[y == label].mean(axis=0), atol=1e-6)
 
 
 def test_random_state_fixes_the_fit(corpus):
@@ -278,7 +308,7 @@ def test_saved_dataset_trains_the_same_network(distiller, corpus, tmp_path):
     assert (
         loaded.extras["sentences"].tolist() == distiller.distilled_sentences_.tolist()
     )
-    a = TextConvNetClassifier(distiller, random_state=0).fit()
+    a = TextConvNetClassifier(FrozenEstimator(distiller), random_state=0).fit()
     b = TextConvNetClassifier(loaded, random_state=0).fit()
     np.testing.assert_array_equal(a.predict_proba(X_test), b.predict_proba(X_test))
 
@@ -374,7 +404,7 @@ def test_baselines(corpus, strategy, n_rows):
                 base.embedder_.transform(X[y == c]).mean(axis=0),
             )
     clf = TextConvNetClassifier(
-        base, max_iter=50, learning_rate=0.01, random_state=0
+        base.distilled_, max_iter=50, learning_rate=0.01, random_state=0
     ).fit()
     assert clf.n_iter_ == 50
     assert 0.0 <= clf.score(X_test, y_test) <= 1.0
@@ -409,9 +439,110 @@ def test_unfitted_distiller_is_fitted_on_X_y(corpus):
     )
     clf = TextConvNetClassifier(tdd, random_state=0).fit(X, y)
     assert clf.dataset_.n_rows == 20
+    assert clf.distiller_ is not tdd
     assert not hasattr(tdd, "distilled_")  # the parameter is left unfitted
     with pytest.raises(ValueError, match="not fitted"):
         TextConvNetClassifier(tdd).fit()
+
+
+def test_a_fitted_distiller_is_refitted_as_its_clone_would_be(corpus):
+    """A grid search fits clones: the classifier given a fitted distiller must
+    train as its clone does (on the distiller refitted to X, y)."""
+    (X, y), (X_test, _) = corpus
+    tdd = TextDatasetDistiller(
+        **SMALL_NET, embedding=toy_embedding(), max_iter=3, random_state=0
+    ).fit(X[:40], y[:40])
+    before = tdd.distilled_.X_scaled.copy()
+    clf = TextConvNetClassifier(tdd, random_state=0).fit(X, y)
+    twin = clone(clf).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X_test), twin.predict_proba(X_test))
+    np.testing.assert_array_equal(clf.dataset_.X_scaled, twin.dataset_.X_scaled)
+    # The parameter is not modified; its refit on X, y is kept as distiller_.
+    assert clf.distiller_ is not tdd
+    np.testing.assert_array_equal(tdd.distilled_.X_scaled, before)
+
+
+def test_a_fitted_distiller_without_data_asks_for_a_frozen_one(corpus):
+    (X, y), _ = corpus
+    tdd = TextDatasetDistiller(
+        **SMALL_NET, embedding=toy_embedding(), max_iter=2, random_state=0
+    ).fit(X, y)
+    with pytest.raises(ValueError, match=r"FrozenEstimator\(distiller\)"):
+        TextConvNetClassifier(tdd).fit()
+
+
+@pytest.mark.parametrize("wrap", [FrozenEstimator, lambda d: d.distilled_])
+def test_a_frozen_distiller_or_a_dataset_is_used_as_is(corpus, wrap):
+    (X, y), _ = corpus
+    tdd = TextDatasetDistiller(
+        **SMALL_NET, embedding=toy_embedding(), max_iter=2, random_state=0
+    ).fit(X[:40], y[:40])
+    source = wrap(tdd)
+    without = TextConvNetClassifier(source, random_state=0).fit()
+    with_data = TextConvNetClassifier(source, random_state=0).fit(X, y)
+    for clf in (without, with_data):
+        assert clf.dataset_ is tdd.distilled_
+    np.testing.assert_array_equal(without.params_[0], with_data.params_[0])
+    np.testing.assert_array_equal(clone(without).fit().params_[0], without.params_[0])
+    with pytest.raises(ValueError, match="does not know"):
+        TextConvNetClassifier(source).fit(X, np.where(y == "pos", "pos", "other"))
+
+
+def test_binary_decision_function_is_one_score_per_text(corpus):
+    """scikit-learn's convention: shape (n,) for two classes, positive for
+    classes_[1]; so the roc_auc scorer works in cross-validation."""
+    (X, y), (X_test, _) = corpus
+    clf = TextConvNetClassifier(
+        **SMALL_NET,
+        embedding=toy_embedding(),
+        max_iter=15,
+        learning_rate=0.03,
+        random_state=0,
+    )
+    scores = cross_val_score(clf, X, y, cv=3, scoring="roc_auc")
+    assert np.all(np.isfinite(scores)) and scores.mean() > 0.9
+    clf.fit(X, y)
+    decision = clf.decision_function(X_test)
+    assert decision.shape == (len(X_test),)
+    np.testing.assert_array_equal(clf.predict(X_test), clf.classes_[(decision > 0) * 1])
+    proba = clf.predict_proba(X_test)
+    np.testing.assert_allclose(proba[:, 1], 1 / (1 + np.exp(-decision)), rtol=1e-6)
+
+
+def test_multiclass_decision_function_is_one_score_per_class():
+    rng = np.random.RandomState(0)
+    words = {"a": POSITIVE, "b": NEGATIVE, "c": NEUTRAL}
+    labels = np.array(list("abc") * 20)
+    texts = np.array(
+        [" ".join(rng.choice(words[label], 4)) for label in labels], dtype=object
+    )
+    clf = TextConvNetClassifier(
+        **SMALL_NET, embedding=toy_embedding(), max_iter=2, random_state=0
+    ).fit(texts, labels)
+    assert clf.decision_function(texts).shape == (60, 3)
+
+
+def test_classifier_at_its_defaults_trains_on_a_handful_of_texts():
+    """Six short texts have fewer distinct words than embedding_dim=50: the
+    learned embedding takes as many dimensions as they allow."""
+    texts = [
+        "a good film, a good plot",
+        "good actors and a fine plot",
+        "fine film and good actors",
+        "a bad film, a bad plot",
+        "bad actors and a dull plot",
+        "dull film and bad actors",
+    ]
+    labels = ["pos"] * 3 + ["neg"] * 3
+    clf = TextConvNetClassifier(random_state=0).fit(texts, labels)
+    n_words = clf.embedder_.vocabulary_.size  # seen twice or more
+    assert 2 <= n_words <= 50
+    assert clf.embedder_.embedding_dim_ == n_words - 1
+    assert np.all(np.isfinite(clf.embedder_.embedding_matrix_))
+    proba = clf.predict_proba(texts)
+    assert proba.shape == (6, 2) and np.all(np.isfinite(proba))
+    with pytest.raises(ValueError, match="two or more"):
+        SentenceEmbedder().fit(["one text", "another"])
 
 
 def test_predict_before_fit_raises():
@@ -478,6 +609,6 @@ def test_fixed_initialisations_are_saved_with_the_dataset(corpus, tmp_path):
     assert len(tdd.distilled_.fixed_init) == 2  # one per network
     tdd.distilled_.save(tmp_path / "fixed.npz")
     loaded = DistilledDataset.load(tmp_path / "fixed.npz")
-    a = TextConvNetClassifier(tdd, init="fixed").fit()
+    a = TextConvNetClassifier(tdd.distilled_, init="fixed").fit()
     b = TextConvNetClassifier(loaded, init="fixed").fit()
     np.testing.assert_array_equal(a.predict_proba(X_test), b.predict_proba(X_test))

@@ -366,6 +366,13 @@ def test_bad_parquet_input_is_refused_with_a_clear_error(table, parquet_file):
     frame.assign(p=frame["p"].where(frame.index != 5)).to_parquet(with_nan)
     with pytest.raises(ValueError, match="NaN"):
         distiller.fit(with_nan, "t")
+    # A directory whose second file disagrees with the first file's columns.
+    mixed = parquet_file.with_name("mixed")
+    mixed.mkdir()
+    frame.to_parquet(mixed / "a.parquet")
+    frame.assign(q="text").to_parquet(mixed / "b.parquet")
+    with pytest.raises(ValueError, match="b.parquet' could not be read as the table"):
+        distiller.fit(mixed, "t")
     with pytest.raises(ValueError, match="sample_weight is not supported"):
         distiller.fit(parquet_file, "t", sample_weight=np.ones(len(frame)))
     # Estimators that need their data in memory say so.

@@ -111,6 +111,10 @@ def test_distiller_fits_a_lazy_frame_like_its_rows_in_memory(table):
     np.testing.assert_allclose(a.scale_, in_memory.scale_, rtol=1e-12)
     assert a.feature_names_in_.tolist() == features
     assert a.classes_.tolist() == ["a", "b"]
+    # Refitted on an array without column names, it keeps none, as in memory.
+    X_array = da.from_array(frame[features].to_numpy(), chunks=1000)
+    b.fit(X_array, da.from_array(frame["t"].to_numpy(), chunks=1000))
+    assert not hasattr(b, "feature_names_in_")
     # Constant columns stay constant, as in memory.
     np.testing.assert_allclose(a.distilled_X_[:, 3], 7.0)
     assert a.distilled_.n_rows == in_memory.distilled_.n_rows

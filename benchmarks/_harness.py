@@ -22,6 +22,7 @@ scripts pass their seeds to the estimators (``random_state``), and
 `Report` records them.
 """
 
+import ast
 import contextlib
 import datetime
 import json
@@ -48,6 +49,21 @@ def add_harness_arguments(parser, *, seed=None):
             "--seed", type=int, default=seed, help=f"random_state (default {seed})"
         )
     return parser
+
+
+def parse_params(text):
+    """``"a=1,b='x'"`` -> ``{"a": 1, "b": "x"}``: values are Python literals,
+    or plain strings where they are not (``"solver=adam"``)."""
+    params = {}
+    if not text:
+        return params
+    for item in text.split(","):
+        key, _, value = item.partition("=")
+        try:
+            params[key.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            params[key.strip()] = value.strip()
+    return params
 
 
 @contextlib.contextmanager

@@ -52,7 +52,6 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
 
 import argparse  # noqa: E402
-import ast  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
@@ -77,6 +76,7 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from _harness import parse_params  # noqa: E402
 from suite_datasets import SUITE_NAMES, load_suite  # noqa: E402
 
 from skdistill import (  # noqa: E402
@@ -104,17 +104,6 @@ DEFAULT_SETS = ("biopsy", "anes96", "fishing", "classes7")
 LARGE_SETS = ("hmda", "yogurt", "blobs12", "moons_noisy")
 QUICK_SETS = ("glass", "biopsy")
 MAX_ITER = 200
-
-
-def parse_params(text):
-    """``"a=1,b='x'"`` -> ``{"a": 1, "b": "x"}`` (values are Python literals)."""
-    params = {}
-    if not text:
-        return params
-    for item in text.split(","):
-        key, _, value = item.partition("=")
-        params[key.strip()] = ast.literal_eval(value.strip())
-    return params
 
 
 def config_key(config):

@@ -28,7 +28,6 @@ Then the summary against the suite's targets (``doc/benchmark_suite.md``).
 """
 
 import argparse
-import ast
 import json
 import os
 import sys
@@ -46,6 +45,7 @@ from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from _harness import parse_params  # noqa: E402
 from suite_datasets import SUITE_NAMES, load_suite  # noqa: E402
 
 from skdistill import (  # noqa: E402
@@ -59,20 +59,6 @@ from skdistill import (  # noqa: E402
 
 HIDDEN = (32, 32)
 QUICK_SETS = ("iris", "wine", "crabs")
-
-
-def parse_params(text):
-    """``"a=1,b='x'"`` -> ``{"a": 1, "b": "x"}`` (values are Python literals)."""
-    params = {}
-    if not text:
-        return params
-    for item in text.split(","):
-        key, _, value = item.partition("=")
-        try:
-            params[key.strip()] = ast.literal_eval(value.strip())
-        except (ValueError, SyntaxError):
-            params[key.strip()] = value.strip()
-    return params
 
 
 def baseline_set(sampler, X, y, n_rows):

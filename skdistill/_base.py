@@ -301,6 +301,8 @@ class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
         self.n_features_in_ = rows.n_features
         if rows.feature_names is not None:
             self.feature_names_in_ = rows.feature_names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_  # from an earlier fit, as validate_data does
         return rows
 
     def fit_resample(self, X, y, **fit_params):

@@ -78,18 +78,31 @@ def test_hypergradient_matches_finite_differences(activation):
             )
 
 
-@pytest.mark.parametrize(
-    "backend",
-    [
-        "torch",
-        pytest.param(
-            "numba",
-            marks=pytest.mark.skipif(
-                importlib.util.find_spec("numba") is None, reason="needs numba"
-            ),
+_BACKENDS = [
+    "torch",
+    pytest.param(
+        "numba",
+        marks=pytest.mark.skipif(
+            importlib.util.find_spec("numba") is None, reason="needs numba"
         ),
-    ],
-)
+    ),
+]
+
+
+def _assert_matches_autograd(result, loss, expected, log_lr):
+    """The hand-written ``(value, grad_X, grad_Y, grad_lrs)`` against the
+    autograd ``loss`` and its gradients in ``(syn_X, syn_Y, log_lr)``."""
+    value, grad_X, grad_Y, grad_lrs = result
+    assert value == pytest.approx(loss.item(), rel=1e-12)
+    torch.testing.assert_close(grad_X, expected[0], rtol=1e-9, atol=1e-12)
+    torch.testing.assert_close(grad_Y, expected[1], rtol=1e-9, atol=1e-12)
+    # d/dlog_lr = lr * d/dlr
+    torch.testing.assert_close(
+        grad_lrs * log_lr.exp(), expected[2], rtol=1e-9, atol=1e-12
+    )
+
+
+@pytest.mark.parametrize("backend", _BACKENDS)
 @pytest.mark.parametrize("checkpoint_segments", [None, 1, 3, 4])
 def test_hand_written_reverse_matches_autograd(checkpoint_segments, backend):
     from skdistill._engine.reverse import distillation_value_and_grad
@@ -110,12 +123,8 @@ def test_hand_written_reverse_matches_autograd(checkpoint_segments, backend):
         checkpoint_segments=checkpoint_segments,
         backend=backend,
     )
-    assert value == pytest.approx(loss.item(), rel=1e-12)
-    torch.testing.assert_close(grad_X, expected[0], rtol=1e-9, atol=1e-12)
-    torch.testing.assert_close(grad_Y, expected[1], rtol=1e-9, atol=1e-12)
-    # d/dlog_lr = lr * d/dlr
-    torch.testing.assert_close(
-        grad_lrs * log_lr.detach().exp(), expected[2], rtol=1e-9, atol=1e-12
+    _assert_matches_autograd(
+        (value, grad_X, grad_Y, grad_lrs), loss, expected, log_lr.detach()
     )
 
 
@@ -158,18 +167,7 @@ def test_weight_decay_and_lr_scales_match_finite_differences():
             )
 
 
-@pytest.mark.parametrize(
-    "backend",
-    [
-        "torch",
-        pytest.param(
-            "numba",
-            marks=pytest.mark.skipif(
-                importlib.util.find_spec("numba") is None, reason="needs numba"
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("backend", _BACKENDS)
 @pytest.mark.parametrize("checkpoint_segments", [None, 3])
 def test_hand_written_reverse_with_weight_decay_matches_autograd(
     checkpoint_segments, backend
@@ -203,9 +201,35 @@ def test_hand_written_reverse_with_weight_decay_matches_autograd(
         lr_scales=_SCALES,
         weight_decays=_DECAYS,
     )
-    assert value == pytest.approx(loss.item(), rel=1e-12)
-    torch.testing.assert_close(grad_X, expected[0], rtol=1e-9, atol=1e-12)
-    torch.testing.assert_close(grad_Y, expected[1], rtol=1e-9, atol=1e-12)
-    torch.testing.assert_close(
-        grad_lrs * log_lr.detach().exp(), expected[2], rtol=1e-9, atol=1e-12
+    _assert_matches_autograd(
+        (value, grad_X, grad_Y, grad_lrs), loss, expected, log_lr.detach()
     )
+
+
+@pytest.mark.parametrize("backend", _BACKENDS)
+def test_replay_weight_decay_is_gradient_descent_on_the_l2_penalty(
+    backend, monkeypatch
+):
+    """Every replay step descends the soft cross-entropy plus
+    ``weight_decay / 2 * ||W||^2`` over the weight matrices; biases are not
+    penalised (MLPClassifier's alpha)."""
+    from skdistill._engine.unroll import replay_distilled
+    from skdistill._nets.mlp import forward, soft_cross_entropy
+
+    if backend == "torch":
+        monkeypatch.setenv("SKDISTILL_DISABLE_NUMBA", "1")
+    syn_X, syn_Y, log_lr, inits, _, _ = _tiny_problem(architectures=((4,),))
+    params, decay = inits[0], 0.3
+    step_X, step_Y, lrs = syn_X.unbind(0), syn_Y.unbind(0), log_lr.exp().tolist()
+    trained = replay_distilled(params, step_X, step_Y, lrs, weight_decay=decay)
+
+    expected = params
+    for k, lr in enumerate(lrs):
+        leaves = [p.clone().requires_grad_(True) for p in expected]
+        logits, _ = forward(leaves, step_X[k % len(step_X)])
+        penalty = sum((w**2).sum(dim=(-2, -1)) for w in leaves[0::2])
+        loss = soft_cross_entropy(logits, step_Y[k % len(step_Y)]) + decay / 2 * penalty
+        grads = torch.autograd.grad(loss.sum(), leaves)
+        expected = [p.detach() - lr * g for p, g in zip(leaves, grads)]
+    for got, want in zip(trained, expected, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)

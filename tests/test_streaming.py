@@ -111,6 +111,10 @@ def test_distiller_fits_a_lazy_frame_like_its_rows_in_memory(table):
     np.testing.assert_allclose(a.scale_, in_memory.scale_, rtol=1e-12)
     assert a.feature_names_in_.tolist() == features
     assert a.classes_.tolist() == ["a", "b"]
+    # Refitted on an array without column names, it keeps none, as in memory.
+    X_array = da.from_array(frame[features].to_numpy(), chunks=1000)
+    b.fit(X_array, da.from_array(frame["t"].to_numpy(), chunks=1000))
+    assert not hasattr(b, "feature_names_in_")
     # Constant columns stay constant, as in memory.
     np.testing.assert_allclose(a.distilled_X_[:, 3], 7.0)
     assert a.distilled_.n_rows == in_memory.distilled_.n_rows
@@ -366,6 +370,13 @@ def test_bad_parquet_input_is_refused_with_a_clear_error(table, parquet_file):
     frame.assign(p=frame["p"].where(frame.index != 5)).to_parquet(with_nan)
     with pytest.raises(ValueError, match="NaN"):
         distiller.fit(with_nan, "t")
+    # A directory whose second file disagrees with the first file's columns.
+    mixed = parquet_file.with_name("mixed")
+    mixed.mkdir()
+    frame.to_parquet(mixed / "a.parquet")
+    frame.assign(q="text").to_parquet(mixed / "b.parquet")
+    with pytest.raises(ValueError, match="b.parquet' could not be read as the table"):
+        distiller.fit(mixed, "t")
     with pytest.raises(ValueError, match="sample_weight is not supported"):
         distiller.fit(parquet_file, "t", sample_weight=np.ones(len(frame)))
     # Estimators that need their data in memory say so.

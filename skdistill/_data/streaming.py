@@ -175,7 +175,7 @@ def _part_summary(chunks, n_features, keys, hold_out, k):
         n_rows += len(y)
         missing = np.asarray(pd.isna(y), dtype=bool)
         n_missing += int(missing.sum())
-        if len(y) > n_missing:
+        if not missing.all():
             labels.append(np.unique(y[~missing]))
         with np.errstate(invalid="ignore", over="ignore"):
             mean = X.mean(axis=0)
@@ -580,12 +580,29 @@ class ParquetRows(StreamedRows):
             self.parts.extend(split() if split is not None else [fragment])
 
     def _read(self, part):
+        import pyarrow as pa
+
         n_features = len(self._columns) - 1
-        for batch in self.parts[part].to_batches(
+        fragment = self.parts[part]
+        batches = fragment.to_batches(
             columns=self._columns,
             schema=self.dataset.schema,
             batch_size=_CHUNK_ROWS,
-        ):
+        )
+        while True:
+            try:
+                batch = next(batches, None)
+            except (pa.ArrowException, OSError) as exc:
+                # A file of a directory that disagrees with the table's schema
+                # (the first file's), or a file that cannot be read.
+                where = getattr(fragment, "path", "a fragment")
+                columns = ", ".join(f"{f.name}: {f.type}" for f in self.dataset.schema)
+                raise ValueError(
+                    f"{where!r} could not be read as the table's columns "
+                    f"({columns}): {exc}"
+                ) from None
+            if batch is None:
+                return
             # Ordered: a scan yields a fragment's batches in row order (and
             # the row keys do not depend on the batch sizes). Column-major,
             # as the columns arrive.

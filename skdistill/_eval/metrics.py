@@ -443,8 +443,9 @@ def comparison_table(
 
     # The rows not distilled see the training part standardised, as the
     # distilled rows see it through their dataset's mean and scale.
-    mean, scale = fit_standardisation(check_array(X_train, dtype=np.float64))
-    X_train_std = (check_array(X_train, dtype=np.float64) - mean) / scale
+    X_train_float = check_array(X_train, dtype=np.float64)
+    mean, scale = fit_standardisation(X_train_float)
+    X_train_std = (X_train_float - mean) / scale
     X_test_std = (check_array(X_test, dtype=np.float64) - mean) / scale
 
     # Every source: (row name, training X, training y, distiller, schedule,

@@ -181,7 +181,9 @@ class SearchSpaceSampler:
         return configs
 
     def provenance(self):
-        return {"lr_reference": self.lr_reference, "n_samples_batch": self.batch}
+        """What a replay needs of the space besides the set's ``n_samples``
+        (from which the batch that scales ``alpha`` is derived)."""
+        return {"lr_reference": self.lr_reference}
 
 
 def space_value_and_grad(

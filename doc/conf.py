@@ -90,6 +90,22 @@ html_static_path = []
 
 # -- Hooks -------------------------------------------------------------------
 
+
+def _plain_search_property_docs():
+    """numpydoc takes the summary of a property listed under Attributes from
+    the property itself; ``BaseSearchCV.n_features_in_`` (inherited by the
+    distilled searches) links scikit-learn's glossary, absent here. Give the
+    property a plain summary for this build only."""
+    from sklearn.model_selection._search import BaseSearchCV
+
+    prop = BaseSearchCV.n_features_in_
+    BaseSearchCV.n_features_in_ = property(
+        prop.fget, doc="Number of features seen during ``fit``."
+    )
+
+
+_plain_search_property_docs()
+
 _SHAPE = re.compile(r"shape \(([^()]*)\)")
 
 
@@ -112,10 +128,13 @@ def _unlink_sklearn_labels(app, what, name, obj, options, lines):
     """Plain text for the ``:ref:`` and ``:term:`` roles of inherited
     scikit-learn docstrings (``score``, ``get_params``, ...): their targets live
     in scikit-learn's documentation, not in this one."""
-    if not getattr(obj, "__module__", "").startswith("sklearn"):
+    # A property (``n_features_in_`` of a search) has no module of its own.
+    owner = getattr(obj, "fget", obj)
+    if not (getattr(owner, "__module__", None) or "").startswith("sklearn"):
         return
+    # As literals: a name such as ``classes_`` is a reference in plain text.
     for i, line in enumerate(lines):
-        lines[i] = _SKLEARN_ROLE.sub(lambda m: m.group(1), line)
+        lines[i] = _SKLEARN_ROLE.sub(lambda m: f"``{m.group(1)}``", line)
 
 
 def _skip_metadata_routing(app, what, name, obj, skip, options):

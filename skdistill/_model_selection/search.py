@@ -614,10 +614,10 @@ class DistilledSearchCV(_BaseDistilledSearch):
         The classes of ``best_estimator_``.
 
     n_features_in_ : int
-        Number of features seen during `fit` (of ``best_estimator_``).
+        Number of features seen during ``fit`` (of ``best_estimator_``).
 
     feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during `fit`, when ``X`` has string column
+        Names of features seen during ``fit``, when ``X`` has string column
         names.
 
     See Also

@@ -14,6 +14,7 @@ from numbers import Integral
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, _fit_context
+from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
@@ -202,6 +203,36 @@ class TorchEstimatorBase(DocLinkMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
         return tags
+
+
+def initial_rows(init, X_std, y_index, row_class, rng):
+    """Starting synthetic rows of a distillation method, of shape
+    ``row_class.shape + (n_features,)``, shared by the tabular and text distillers.
+
+    ``"real"`` draws rows of each row's class (without replacement while the
+    class has enough); ``"kmeans"`` places them at the class's k-means
+    centroids. Classes absent from ``y_index`` keep zeros.
+    """
+    rows = np.zeros((*row_class.shape, X_std.shape[1]))
+    for c in np.unique(row_class):
+        slots = row_class == c
+        n_rows = int(slots.sum())
+        X_class = X_std[y_index == c]
+        if len(X_class) == 0:
+            continue
+        if init == "real":
+            chosen = rng.choice(len(X_class), n_rows, replace=n_rows > len(X_class))
+            rows[slots] = X_class[chosen]
+            continue
+        n_clusters = min(n_rows, len(np.unique(X_class, axis=0)))
+        kmeans = KMeans(
+            n_clusters=n_clusters,
+            n_init=1,
+            random_state=rng.randint(np.iinfo(np.int32).max),
+        ).fit(X_class)
+        # More rows than distinct points: the centroids are dealt again.
+        rows[slots] = kmeans.cluster_centers_[np.arange(n_rows) % n_clusters]
+    return rows
 
 
 class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):

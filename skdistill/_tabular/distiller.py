@@ -7,7 +7,6 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import _fit_context
-from sklearn.cluster import KMeans
 from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -16,6 +15,7 @@ from .._base import (
     check_architectures,
     check_device,
     fit_standardisation,
+    initial_rows,
     run_iterations,
 )
 from .._data.dataset import DistilledDataset
@@ -191,35 +191,6 @@ def _split_validation(y_index, fraction, rng):
     except ValueError:
         # A class too small to appear on both sides: split without strata.
         return train_test_split(indices, test_size=fraction, random_state=seed)
-
-
-def _initial_rows(init, X_std, y_index, row_class, rng):
-    """Starting synthetic rows, shape ``row_class.shape + (n_features,)``.
-
-    ``"real"`` draws rows of each row's class (without replacement while the
-    class has enough); ``"kmeans"`` places them at the class's k-means
-    centroids. Classes absent from ``y_index`` keep zeros.
-    """
-    rows = np.zeros((*row_class.shape, X_std.shape[1]))
-    for c in np.unique(row_class):
-        slots = row_class == c
-        n_rows = int(slots.sum())
-        X_class = X_std[y_index == c]
-        if len(X_class) == 0:
-            continue
-        if init == "real":
-            chosen = rng.choice(len(X_class), n_rows, replace=n_rows > len(X_class))
-            rows[slots] = X_class[chosen]
-            continue
-        n_clusters = min(n_rows, len(np.unique(X_class, axis=0)))
-        kmeans = KMeans(
-            n_clusters=n_clusters,
-            n_init=1,
-            random_state=rng.randint(np.iinfo(np.int32).max),
-        ).fit(X_class)
-        # More rows than distinct points: the centroids are dealt again.
-        rows[slots] = kmeans.cluster_centers_[np.arange(n_rows) % n_clusters]
-    return rows
 
 
 class _EarlyStopping:
@@ -880,7 +851,7 @@ class DatasetDistiller(BaseDistiller):
                 (*shape, n_features), generator=generator, dtype=dtype, device=device
             )
         else:
-            rows = _initial_rows(self.init, *sample, to_numpy(row_class), rng)
+            rows = initial_rows(self.init, *sample, to_numpy(row_class), rng)
             syn_X = torch.as_tensor(rows, dtype=dtype).to(device)
         syn_X[..., constant] = 0.0
         syn_Y = torch.nn.functional.one_hot(row_class, n_classes).to(dtype)

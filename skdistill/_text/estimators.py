@@ -36,11 +36,10 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._base import TorchEstimatorBase, run_iterations
+from .._base import TorchEstimatorBase, initial_rows, run_iterations
 from .._data.dataset import DistilledDataset, distilled_dataset_of
 from .._engine.optim import Adam
 from .._engine.unroll import project_rows_to_simplex
-from .._tabular.distiller import _initial_rows
 from .._utils import check_local_random_state, class_indices, to_numpy
 from .._version import __version__
 
@@ -922,7 +921,7 @@ class TextDatasetDistiller(TorchEstimatorBase):
             ]
         )
         rows = self.embedder_._table[ids.numpy()[subset]]
-        rows = _initial_rows(
+        rows = initial_rows(
             self.init,
             rows.reshape(subset.size, -1),
             y_index[subset],

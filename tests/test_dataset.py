@@ -1,6 +1,7 @@
 """DistilledDataset: the value every method produces, its file, its consumers."""
 
 import json
+import pathlib
 import zipfile
 
 import numpy as np
@@ -95,6 +96,33 @@ def test_fixed_initialisations_round_trip(moons_small, tmp_path):
     for saved, original in zip(loaded.fixed_init, distiller.fixed_init_params_):
         for a, b in zip(saved, original):
             np.testing.assert_array_equal(a, b)
+
+
+# Files of format version 1, written by skdistill 0.1.0.dev0 before version 2
+# (a tabular set of two architectures with fixed initialisations and a text set
+# of two networks with fixed initialisations).
+V1_TABLE = pathlib.Path(__file__).parent / "data" / "dataset_v1_table.npz"
+V1_TEXT = pathlib.Path(__file__).parent / "data" / "dataset_v1_text.npz"
+
+
+def test_version_1_files_still_load():
+    table = DistilledDataset.load(V1_TABLE)
+    assert (table.n_rows, table.n_features, table.n_steps, table.n_epochs) == (
+        4,
+        2,
+        2,
+        2,
+    )
+    assert table.architectures == ((3,), ())
+    assert table.feature_names.tolist() == ["x0", "x1"]
+    # Stacked per architecture (the two networks split over the two).
+    assert [[p.shape for p in params] for params in table.fixed_init] == [
+        [(1, 2, 3), (1, 1, 3), (1, 3, 2), (1, 1, 2)],
+        [(1, 2, 2), (1, 1, 2)],
+    ]
+    text = DistilledDataset.load(V1_TEXT)
+    assert text.n_features == 12 and text.extras["sentences"].shape == (4,)
+    assert text.provenance["method"] == "TextDatasetDistiller"
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

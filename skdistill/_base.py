@@ -16,6 +16,7 @@ import torch
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, _fit_context
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._data.streaming import is_lazy, is_table_source
@@ -273,27 +274,10 @@ class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
         with a ``sample_weight`` parameter and passes them here; ``_distill``
         reads them as ``self._sample_weight`` (None without weights)."""
         with self._fitting():
-            if is_lazy(X) or is_table_source(X):
-                if sample_weight is not None:
-                    raise ValueError(
-                        "sample_weight is not supported with a Dask collection or "
-                        "a parquet table; load X first or leave the weights out."
-                    )
-                dataset = self._distill_lazy(X, y)
-            else:
-                X, self.classes_, y_index = self._validate_labelled(X, y)
-                if sample_weight is not None:
-                    sample_weight = _check_sample_weight(
-                        sample_weight, X, ensure_non_negative=True
-                    )
-                self._sample_weight = sample_weight
-                try:
-                    dataset = self._distill(X, y_index)
-                finally:
-                    del self._sample_weight
+            dataset = self._distill_input(X, y, sample_weight)
             dataset.add_provenance(
                 method=type(self).__name__,
-                params=self.get_params(),
+                params=self._recorded_params(),
                 skdistill_version=__version__,
             )
             self.distilled_ = dataset
@@ -308,6 +292,34 @@ class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
                 label: int(n) for label, n in zip(self.classes_.tolist(), counts)
             }
         return self
+
+    def _distill_input(self, X, y, sample_weight):
+        """The distilled dataset of the data given to `fit`: validated rows in
+        memory go to ``_distill``, a Dask collection or a parquet table to
+        ``_distill_lazy``. Sets ``classes_``. A method whose input is not
+        rows of numbers (texts) overrides it with its own validation."""
+        if is_lazy(X) or is_table_source(X):
+            if sample_weight is not None:
+                raise ValueError(
+                    "sample_weight is not supported with a Dask collection or "
+                    "a parquet table; load X first or leave the weights out."
+                )
+            return self._distill_lazy(X, y)
+        X, self.classes_, y_index = self._validate_labelled(X, y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, ensure_non_negative=True
+            )
+        self._sample_weight = sample_weight
+        try:
+            return self._distill(X, y_index)
+        finally:
+            del self._sample_weight
+
+    def _recorded_params(self):
+        """The parameters recorded in the provenance of the dataset (all of
+        them; a method leaves out those too large to record)."""
+        return self.get_params()
 
     def _distill(self, X, y_index):
         """The distilled dataset of ``(X, classes_[y_index])``."""
@@ -367,7 +379,7 @@ class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
             # into it here would read it. The rows come back in pandas when X
             # has columns (a parquet table's label column names y).
             self.fit(X, y, **fit_params)
-            X_res, y_res = self.distilled_X_.copy(), self._resampled_labels()
+            X_res, y_res = self._resampled_rows(), self._resampled_labels()
             if hasattr(X, "columns") or is_table_source(X):
                 import pandas as pd
 
@@ -383,15 +395,38 @@ class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
         containers = ResampleContainers(X, y)
         self.fit(containers.X_fit, containers.y_fit, **fit_params)
         return (
-            containers.X(self.distilled_X_.copy()),
+            containers.X(self._resampled_rows()),
             containers.y(self._resampled_labels(), self.classes_),
         )
+
+    def _resampled_rows(self):
+        """The rows `fit_resample` returns: the distilled rows in the units of
+        ``X`` (a method whose input is not rows overrides it)."""
+        check_is_fitted(self)
+        return self.distilled_X_.copy()
 
     def _resampled_labels(self):
         check_is_fitted(self)
         if self.resample_labels == "soft":
             return self.distilled_y_.copy()
         return self.distilled_.hard_labels
+
+    @available_if(lambda self: self.__sklearn_tags__().input_tags.two_d_array)
+    def get_feature_names_out(self, input_features=None):
+        """Names of the features of the distilled rows: those of ``X``.
+
+        Only for methods whose input is rows of features (not texts).
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            See :meth:`sklearn.base.OneToOneFeatureMixin.get_feature_names_out`.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        return super().get_feature_names_out(input_features)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

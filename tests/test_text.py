@@ -200,12 +200,12 @@ def test_distilled_dataset_layout(distiller):
     assert distiller.sampling_strategy_ == {"neg": 2, "pos": 2}
     # Texts in, sentences out: there are no feature names to give.
     assert not hasattr(distiller, "get_feature_names_out")
-    s, d = ds.provenance["row_shape"]
+    s, d = ds.row_shape
     assert (s, d) == (8, 6)
     assert ds.X_scaled.shape == (4, s * d)  # 2 steps x 2 classes
     assert ds.lr_schedule.shape == (4,)  # 2 steps x 2 epochs
     np.testing.assert_allclose(ds.y.sum(axis=1), 1.0, atol=1e-5)
-    assert ds.provenance["network"]["kernel_sizes"] == [2, 3]
+    assert ds.network == {"name": "TextConvNet", "n_filters": 6, "kernel_sizes": [2, 3]}
     assert distiller.loss_curve_[-1] < distiller.loss_curve_[0]
 
 
@@ -629,9 +629,19 @@ def test_fixed_initialisations_are_saved_with_the_dataset(corpus, tmp_path):
         max_iter=2,
         random_state=0,
     ).fit(X, y)
-    assert len(tdd.distilled_.fixed_init) == 2  # one per network
+    # One entry (the one network configuration), the two networks stacked.
+    (stacked,) = tdd.distilled_.fixed_init
+    assert [p.shape for p in stacked] == [
+        (2, 6, 6, 2),
+        (2, 6),
+        (2, 6, 6, 3),
+        (2, 6),
+        (2, 2, 12),
+        (2, 2),
+    ]
     tdd.distilled_.save(tmp_path / "fixed.npz")
     loaded = DistilledDataset.load(tmp_path / "fixed.npz")
+    assert loaded.row_shape == (8, 6) and loaded.network == tdd.distilled_.network
     a = TextConvNetClassifier(tdd.distilled_, init="fixed").fit()
     b = TextConvNetClassifier(loaded, init="fixed").fit()
     np.testing.assert_array_equal(a.predict_proba(X_test), b.predict_proba(X_test))

@@ -141,12 +141,12 @@ class TextBaselineSampler(_ClassSampler):
             X_small,
             y_small,
             feature_names=None,
+            row_shape=(self.sequence_length, self.embedder_.embedding_dim_),
             provenance={
                 "method": f"{type(self).__name__}({self.strategy})",
                 "params": {
                     k: v for k, v in self.get_params().items() if k != "embedding"
                 },
-                "row_shape": [self.sequence_length, self.embedder_.embedding_dim_],
             },
             extras={"sentences": sentences, **embedding_extras(self.embedder_)},
         )

@@ -77,7 +77,8 @@ class TextConvNetClassifier(ClassifierMixin, TorchEstimatorBase):
 
     init : {"random", "fixed"}, default="random"
         With a distilled set made with ``fixed_init=True``, ``"fixed"`` starts
-        from its first stored initialisation.
+        from its first stored initialisation (the first network of
+        ``fixed_init[0]``).
 
     sequence_length, embedding, embedding_dim, max_vocabulary, n_filters, \
             kernel_sizes
@@ -254,7 +255,7 @@ class TextConvNetClassifier(ClassifierMixin, TorchEstimatorBase):
         self.dataset_ = dataset
         self.classes_ = dataset.classes
         self.embedder_ = embedder_of(dataset)
-        network = dataset.provenance.get("network") or {
+        network = dataset.network or {
             "n_filters": self.n_filters,
             "kernel_sizes": list(self.kernel_sizes),
         }
@@ -267,7 +268,7 @@ class TextConvNetClassifier(ClassifierMixin, TorchEstimatorBase):
                 raise ValueError(
                     'init="fixed" needs a distilled set made with fixed_init=True.'
                 )
-            params = [torch.as_tensor(p, dtype=_DTYPE) for p in dataset.fixed_init[0]]
+            params = text_cnn.unstack(dataset.fixed_init[0], 0)
         else:
             params = self._network(
                 dataset.n_classes, generator, kernel_sizes, network["n_filters"]

@@ -112,7 +112,8 @@ class TextDatasetDistiller(BaseDistiller):
 
     fixed_init : bool, default=False
         Draw the networks' initialisations once and reuse them (fixed
-        initialisation); they are stored in the dataset's ``fixed_init``.
+        initialisation); they are stored in the dataset's ``fixed_init``
+        (one entry, the ``n_models`` networks stacked).
 
     init : {"noise", "real", "kmeans"}, default="kmeans"
         Starting distilled sentences: Gaussian noise at the spread of the word
@@ -139,8 +140,9 @@ class TextDatasetDistiller(BaseDistiller):
     Attributes
     ----------
     distilled_ : DistilledDataset
-        The distilled set: each row a flattened ``s x d`` matrix;
-        ``provenance["row_shape"] == [s, d]``; ``extras`` holds the decoded
+        The distilled set: each row a flattened ``s x d`` matrix
+        (``row_shape == (s, d)``), ``network`` the TextConvNet's
+        configuration; ``extras`` holds the decoded
         ``"sentences"``, the ``"vocabulary"`` and the ``"embedding_matrix"``.
 
     embedder_ : SentenceEmbedder
@@ -194,8 +196,8 @@ class TextDatasetDistiller(BaseDistiller):
     >>> tdd = TextDatasetDistiller(n_steps=2, n_epochs=1, sequence_length=4,
     ...     embedding=emb, n_filters=4, kernel_sizes=(2,), max_iter=5,
     ...     random_state=0).fit(texts, labels)
-    >>> tdd.distilled_.X_scaled.shape, tdd.distilled_.provenance["row_shape"]
-    ((4, 8), [4, 2])
+    >>> tdd.distilled_.X_scaled.shape, tdd.distilled_.row_shape
+    ((4, 8), (4, 2))
     >>> tdd.decode().shape
     (4,)
     """
@@ -384,15 +386,13 @@ class TextDatasetDistiller(BaseDistiller):
             DistilledDataset,
             self.classes_,
             lr_init=self.lr_init,
-            fixed_init=[[to_numpy(p) for p in params] for params in fixed_inits]
-            if self.fixed_init
-            else None,
+            row_shape=(s, d),
+            network={"name": text_cnn.NAME, **network},
+            fixed_init=[text_cnn.stack(fixed_inits)] if self.fixed_init else None,
             provenance={
-                "row_shape": [s, d],
                 "embedding": "user-given"
                 if self.embedding is not None
                 else f"PPMI + truncated SVD of the training texts, d={d}",
-                "network": {"name": text_cnn.NAME, **network},
                 "n_iter": self.n_iter_,
             },
             extras={

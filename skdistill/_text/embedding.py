@@ -397,12 +397,13 @@ def embedding_extras(embedder):
 
 def embedder_of(dataset):
     """The SentenceEmbedder a text DistilledDataset was made in."""
-    if "vocabulary" not in dataset.extras or "row_shape" not in dataset.provenance:
+    if "vocabulary" not in dataset.extras or len(dataset.row_shape) != 2:
         raise ValueError(
             "This DistilledDataset was not made from texts (it has no "
-            "vocabulary/row_shape); use DistilledMLPClassifier for tabular data."
+            "vocabulary and no (s, d) row_shape); use DistilledMLPClassifier for "
+            "tabular data."
         )
-    s, _ = dataset.provenance["row_shape"]
+    s, _ = dataset.row_shape
     embedder = SentenceEmbedder(sequence_length=int(s))
     return embedder._set_embedding(
         dataset.extras["vocabulary"], dataset.extras["embedding_matrix"]

@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, _fit_context
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._available_if import available_if
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._data.streaming import is_lazy, is_table_source
@@ -248,8 +249,16 @@ class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
     ``lr_schedule_``, records the provenance, and provides ``fit_resample``
     (the resampler convention of imbalanced-learn). Subclasses have the
     parameters ``n_threads``, ``random_state``, ``verbose`` and
-    ``resample_labels`` (``"hard"`` or ``"soft"``).
+    ``resample_labels`` (``"hard"`` or ``"soft"``), whose constraints they
+    merge into theirs: ``{**BaseDistiller._parameter_constraints, ...}``.
     """
+
+    _parameter_constraints: dict = {
+        "resample_labels": [StrOptions({"hard", "soft"})],
+        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):

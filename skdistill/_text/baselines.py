@@ -14,7 +14,13 @@ from sklearn.cluster import KMeans
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._class_sampler import _ClassSampler
-from .embedding import check_text_labels, embedding_extras, fit_embedder
+from .embedding import (
+    EMBEDDING_CONSTRAINTS,
+    check_text_labels,
+    embedding_extras,
+    fit_embedder,
+    text_input_tags,
+)
 
 
 class TextBaselineSampler(_ClassSampler):
@@ -78,10 +84,7 @@ class TextBaselineSampler(_ClassSampler):
     _parameter_constraints: dict = {
         "strategy": [StrOptions({"random", "kmeans", "class_mean"})],
         "n_sentences": [Interval(Integral, 1, None, closed="left")],
-        "sequence_length": [Interval(Integral, 1, None, closed="left")],
-        "embedding": [None, tuple, list],
-        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
-        "max_vocabulary": [Interval(Integral, 1, None, closed="left")],
+        **EMBEDDING_CONSTRAINTS,
         "random_state": ["random_state"],
     }
 
@@ -173,7 +176,4 @@ class TextBaselineSampler(_ClassSampler):
         return self.distilled_.extras["sentences"].copy()
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
-        return tags
+        return text_input_tags(super().__sklearn_tags__())

@@ -29,6 +29,7 @@ from .embedding import (
     check_text_labels,
     embedder_of,
     fit_embedder,
+    text_input_tags,
 )
 
 _DTYPE = text_cnn.DTYPE
@@ -405,7 +406,4 @@ class TextConvNetClassifier(ClassifierMixin, TorchEstimatorBase):
         return self.classes_[np.argmax(logits, axis=1)]
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
-        return tags
+        return text_input_tags(super().__sklearn_tags__())

@@ -30,6 +30,7 @@ from .embedding import (
     check_text_labels,
     embedding_extras,
     fit_embedder,
+    text_input_tags,
 )
 
 # Texts per class that the k-means starting sentences are computed from.
@@ -203,6 +204,7 @@ class TextDatasetDistiller(BaseDistiller):
     """
 
     _parameter_constraints: dict = {
+        **BaseDistiller._parameter_constraints,
         **NETWORK_CONSTRAINTS,
         "n_steps": [Interval(Integral, 1, None, closed="left")],
         "n_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -219,10 +221,6 @@ class TextDatasetDistiller(BaseDistiller):
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "fixed_init": ["boolean"],
         "init": [StrOptions({"noise", "real", "kmeans"})],
-        "resample_labels": [StrOptions({"hard", "soft"})],
-        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -455,7 +453,4 @@ class TextDatasetDistiller(BaseDistiller):
         return self.distilled_sentences_.copy()
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
-        return tags
+        return text_input_tags(super().__sklearn_tags__())

@@ -26,6 +26,21 @@ from .._utils import check_local_random_state, class_indices
 
 PAD = "<pad>"
 
+#: The embedding parameters of every text estimator.
+EMBEDDING_CONSTRAINTS = {
+    "sequence_length": [Interval(Integral, 1, None, closed="left")],
+    "embedding": [None, tuple, list],
+    "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+    "max_vocabulary": [Interval(Integral, 1, None, closed="left")],
+}
+
+#: The embedding and TextConvNet parameters of the distiller and the classifier.
+NETWORK_CONSTRAINTS = {
+    **EMBEDDING_CONSTRAINTS,
+    "n_filters": [Interval(Integral, 1, None, closed="left")],
+    "kernel_sizes": [tuple, list],
+}
+
 # -- input ---------------------------------------------------------------------
 
 
@@ -249,10 +264,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "sequence_length": [Interval(Integral, 1, None, closed="left")],
-        "embedding": [None, tuple, list],
-        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
-        "max_vocabulary": [Interval(Integral, 1, None, closed="left")],
+        **EMBEDDING_CONSTRAINTS,
         "min_count": [Interval(Integral, 1, None, closed="left")],
         "window": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
@@ -382,10 +394,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         )
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
-        return tags
+        return text_input_tags(super().__sklearn_tags__())
 
 
 def embedding_extras(embedder):
@@ -408,16 +417,6 @@ def embedder_of(dataset):
     return embedder._set_embedding(
         dataset.extras["vocabulary"], dataset.extras["embedding_matrix"]
     )
-
-
-NETWORK_CONSTRAINTS = {
-    "sequence_length": [Interval(Integral, 1, None, closed="left")],
-    "embedding": [None, tuple, list],
-    "embedding_dim": [Interval(Integral, 1, None, closed="left")],
-    "max_vocabulary": [Interval(Integral, 1, None, closed="left")],
-    "n_filters": [Interval(Integral, 1, None, closed="left")],
-    "kernel_sizes": [tuple, list],
-}
 
 
 def check_kernel_sizes(kernel_sizes, sequence_length):
@@ -451,3 +450,10 @@ def fit_embedder(estimator, X, rng):
         max_vocabulary=estimator.max_vocabulary,
         random_state=rng,
     ).fit(X)
+
+
+def text_input_tags(tags):
+    """``tags`` of an estimator whose input is texts (a 1-D sequence of str)."""
+    tags.input_tags.string = True
+    tags.input_tags.two_d_array = False
+    return tags

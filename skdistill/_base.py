@@ -13,10 +13,9 @@ from numbers import Integral
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
@@ -25,6 +24,7 @@ from ._utils import (
     DocLinkMixin,
     ProgressReporter,
     ResampleContainers,
+    ResampledFeatureNamesMixin,
     check_finite_loss,
     check_local_random_state,
     forget_fitted_state,
@@ -237,7 +237,7 @@ def initial_rows(init, X_std, y_index, row_class, rng):
     return rows
 
 
-class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
+class BaseDistiller(ResampledFeatureNamesMixin, TorchEstimatorBase):
     """Base of the distillation methods: resamplers whose fit makes a
     :class:`DistilledDataset`.
 
@@ -419,23 +419,6 @@ class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
         if self.resample_labels == "soft":
             return self.distilled_y_.copy()
         return self.distilled_.hard_labels
-
-    @available_if(lambda self: self.__sklearn_tags__().input_tags.two_d_array)
-    def get_feature_names_out(self, input_features=None):
-        """Names of the features of the distilled rows: those of ``X``.
-
-        Only for methods whose input is rows of features (not texts).
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            See :meth:`sklearn.base.OneToOneFeatureMixin.get_feature_names_out`.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-        """
-        return super().get_feature_names_out(input_features)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -10,14 +10,14 @@ a `DistilledDataset`, ``distilled_``) and provides ``fit_resample``.
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, _fit_context
-from sklearn.utils._available_if import available_if
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._data.dataset import DistilledDataset
 from ._utils import (
     DocLinkMixin,
     ResampleContainers,
+    ResampledFeatureNamesMixin,
     check_local_random_state,
     sampler_tags,
     validate_labelled_data,
@@ -37,7 +37,7 @@ def rows_per_class(class_sizes, n_samples):
     return counts
 
 
-class _ClassSampler(DocLinkMixin, OneToOneFeatureMixin, BaseEstimator):
+class _ClassSampler(DocLinkMixin, ResampledFeatureNamesMixin, BaseEstimator):
     """Shared machinery: validation, per-class allocation, fitted state.
 
     Subclasses implement ``_sample_class(X_class, n_rows, rng)`` returning
@@ -148,23 +148,6 @@ class _ClassSampler(DocLinkMixin, OneToOneFeatureMixin, BaseEstimator):
                 X_parts.append(self._sample_class(X[y_index == c], int(n_rows), rng))
                 y_parts.append(np.full(n_rows, c))
         return np.concatenate(X_parts), np.concatenate(y_parts)
-
-    @available_if(lambda self: self.__sklearn_tags__().input_tags.two_d_array)
-    def get_feature_names_out(self, input_features=None):
-        """Names of the features of the rows of the set: those of ``X``.
-
-        Only for samplers whose input is rows of features (not texts).
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            See :meth:`sklearn.base.OneToOneFeatureMixin.get_feature_names_out`.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-        """
-        return super().get_feature_names_out(input_features)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

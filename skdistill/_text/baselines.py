@@ -107,6 +107,22 @@ class TextBaselineSampler(_ClassSampler):
         self.max_vocabulary = max_vocabulary
         self.random_state = random_state
 
+    def fit(self, X, y):
+        """Choose the rows.
+
+        Parameters
+        ----------
+        X : sequence of str of shape (n_samples,)
+            Training texts, none empty.
+        y : array-like of shape (n_samples,)
+            Class labels; at least two classes.
+
+        Returns
+        -------
+        self : TextBaselineSampler
+        """
+        return super().fit(X, y)
+
     def _validate_input(self, X, y):
         return check_text_labels(self, X, y)
 
@@ -121,6 +137,8 @@ class TextBaselineSampler(_ClassSampler):
 
     def _sample_set(self, X, y_index, counts, rng):
         self.embedder_ = fit_embedder(self, X, rng)
+        # The sentence of every row, in the order the rows are made: the real
+        # texts drawn, or the decoding of the centres (read by `_dataset`).
         self._sentences = []
         return super()._sample_set(X, y_index, counts, rng)
 

@@ -13,9 +13,10 @@ from numbers import Integral
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._data.streaming import is_lazy, is_table_source
@@ -23,6 +24,7 @@ from ._utils import (
     DocLinkMixin,
     ProgressReporter,
     ResampleContainers,
+    ResampledFeatureNamesMixin,
     check_finite_loss,
     check_local_random_state,
     forget_fitted_state,
@@ -235,7 +237,7 @@ def initial_rows(init, X_std, y_index, row_class, rng):
     return rows
 
 
-class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
+class BaseDistiller(ResampledFeatureNamesMixin, TorchEstimatorBase):
     """Base of the distillation methods: resamplers whose fit makes a
     :class:`DistilledDataset`.
 
@@ -247,8 +249,16 @@ class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
     ``lr_schedule_``, records the provenance, and provides ``fit_resample``
     (the resampler convention of imbalanced-learn). Subclasses have the
     parameters ``n_threads``, ``random_state``, ``verbose`` and
-    ``resample_labels`` (``"hard"`` or ``"soft"``).
+    ``resample_labels`` (``"hard"`` or ``"soft"``), whose constraints they
+    merge into theirs: ``{**BaseDistiller._parameter_constraints, ...}``.
     """
+
+    _parameter_constraints: dict = {
+        "resample_labels": [StrOptions({"hard", "soft"})],
+        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -273,27 +283,10 @@ class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
         with a ``sample_weight`` parameter and passes them here; ``_distill``
         reads them as ``self._sample_weight`` (None without weights)."""
         with self._fitting():
-            if is_lazy(X) or is_table_source(X):
-                if sample_weight is not None:
-                    raise ValueError(
-                        "sample_weight is not supported with a Dask collection or "
-                        "a parquet table; load X first or leave the weights out."
-                    )
-                dataset = self._distill_lazy(X, y)
-            else:
-                X, self.classes_, y_index = self._validate_labelled(X, y)
-                if sample_weight is not None:
-                    sample_weight = _check_sample_weight(
-                        sample_weight, X, ensure_non_negative=True
-                    )
-                self._sample_weight = sample_weight
-                try:
-                    dataset = self._distill(X, y_index)
-                finally:
-                    del self._sample_weight
+            dataset = self._distill_input(X, y, sample_weight)
             dataset.add_provenance(
                 method=type(self).__name__,
-                params=self.get_params(),
+                params=self._recorded_params(),
                 skdistill_version=__version__,
             )
             self.distilled_ = dataset
@@ -308,6 +301,34 @@ class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
                 label: int(n) for label, n in zip(self.classes_.tolist(), counts)
             }
         return self
+
+    def _distill_input(self, X, y, sample_weight):
+        """The distilled dataset of the data given to `fit`: validated rows in
+        memory go to ``_distill``, a Dask collection or a parquet table to
+        ``_distill_lazy``. Sets ``classes_``. A method whose input is not
+        rows of numbers (texts) overrides it with its own validation."""
+        if is_lazy(X) or is_table_source(X):
+            if sample_weight is not None:
+                raise ValueError(
+                    "sample_weight is not supported with a Dask collection or "
+                    "a parquet table; load X first or leave the weights out."
+                )
+            return self._distill_lazy(X, y)
+        X, self.classes_, y_index = self._validate_labelled(X, y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, ensure_non_negative=True
+            )
+        self._sample_weight = sample_weight
+        try:
+            return self._distill(X, y_index)
+        finally:
+            del self._sample_weight
+
+    def _recorded_params(self):
+        """The parameters recorded in the provenance of the dataset (all of
+        them; a method leaves out those too large to record)."""
+        return self.get_params()
 
     def _distill(self, X, y_index):
         """The distilled dataset of ``(X, classes_[y_index])``."""
@@ -367,7 +388,7 @@ class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
             # into it here would read it. The rows come back in pandas when X
             # has columns (a parquet table's label column names y).
             self.fit(X, y, **fit_params)
-            X_res, y_res = self.distilled_X_.copy(), self._resampled_labels()
+            X_res, y_res = self._resampled_rows(), self._resampled_labels()
             if hasattr(X, "columns") or is_table_source(X):
                 import pandas as pd
 
@@ -383,9 +404,15 @@ class BaseDistiller(OneToOneFeatureMixin, TorchEstimatorBase):
         containers = ResampleContainers(X, y)
         self.fit(containers.X_fit, containers.y_fit, **fit_params)
         return (
-            containers.X(self.distilled_X_.copy()),
+            containers.X(self._resampled_rows()),
             containers.y(self._resampled_labels(), self.classes_),
         )
+
+    def _resampled_rows(self):
+        """The rows `fit_resample` returns: the distilled rows in the units of
+        ``X`` (a method whose input is not rows overrides it)."""
+        check_is_fitted(self)
+        return self.distilled_X_.copy()
 
     def _resampled_labels(self):
         check_is_fitted(self)

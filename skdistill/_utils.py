@@ -6,7 +6,9 @@ import time
 
 import numpy as np
 import torch
+from sklearn.base import OneToOneFeatureMixin
 from sklearn.utils import check_random_state
+from sklearn.utils._available_if import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import validate_data
 
@@ -355,3 +357,26 @@ class DocLinkMixin:
     _doc_link_template = (
         DOCS_URL + "modules/generated/{estimator_module}.{estimator_name}.html"
     )
+
+
+class ResampledFeatureNamesMixin(OneToOneFeatureMixin):
+    """``get_feature_names_out`` of a resampler whose rows have the features
+    of its input, for input that is rows of features: a resampler of texts
+    (tags ``two_d_array=False``) has none."""
+
+    @available_if(lambda self: self.__sklearn_tags__().input_tags.two_d_array)
+    def get_feature_names_out(self, input_features=None):
+        """Names of the features of the resampled rows: those of ``X``.
+
+        Only for resamplers whose input is rows of features (not texts).
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            See :meth:`sklearn.base.OneToOneFeatureMixin.get_feature_names_out`.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        return super().get_feature_names_out(input_features)

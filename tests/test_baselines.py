@@ -7,12 +7,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from skdistill._class_sampler import rows_per_class
 from skdistill._tabular.baselines import (
     ClassMeanSampler,
     KMeansSampler,
     OptimizedRealSampler,
     RandomRealSampler,
-    rows_per_class,
 )
 
 SAMPLERS = [RandomRealSampler, OptimizedRealSampler, KMeansSampler, ClassMeanSampler]

@@ -57,6 +57,33 @@ def assert_one_line_error(status, err, *fragments):
 # ---------------------------------------------------------------- distill
 
 
+def test_the_dataset_file_keeps_every_field_of_the_distilled_set(
+    tmp_path, data_csv, capsys, monkeypatch
+):
+    # The command adds its encoding, feature names and the input's name to the
+    # distiller's dataset and drops nothing, extras included.
+    import skdistill
+
+    class WithExtras(skdistill.DatasetDistiller):
+        def _distill(self, X, y_index):
+            dataset = super()._distill(X, y_index)
+            return dataset.replace(extras={"note": np.array(["kept"])})
+
+    monkeypatch.setattr(skdistill, "DatasetDistiller", WithExtras)
+    status, _, _ = run_distill(
+        capsys, data_csv, "--target", "species", "-o", tmp_path / "o.csv",
+        "--fixed-init", "--random-state", "0", *FAST,
+    )  # fmt: skip
+    assert status == 0
+    saved = DistilledDataset.load(tmp_path / "o.npz")
+    assert saved.extras["note"].tolist() == ["kept"]
+    assert saved.provenance["data"] == str(data_csv)
+    assert saved.provenance["target"] == "species"
+    assert saved.provenance["method"] == "WithExtras"
+    assert saved.encoding["feature_columns"] == saved.feature_names.tolist()
+    assert saved.fixed_init is not None and saved.lr_init is not None
+
+
 def test_distill_writes_rows_soft_labels_schedule_and_encoding(
     tmp_path, data_csv, capsys
 ):

@@ -1,6 +1,7 @@
 """DistilledDataset: the value every method produces, its file, its consumers."""
 
 import json
+import pathlib
 import zipfile
 
 import numpy as np
@@ -95,6 +96,101 @@ def test_fixed_initialisations_round_trip(moons_small, tmp_path):
     for saved, original in zip(loaded.fixed_init, distiller.fixed_init_params_):
         for a, b in zip(saved, original):
             np.testing.assert_array_equal(a, b)
+
+
+# Files of format version 1, written by skdistill 0.1.0.dev0 before version 2
+# (a tabular set of two architectures with fixed initialisations and a text set
+# of two networks with fixed initialisations).
+V1_TABLE = pathlib.Path(__file__).parent / "data" / "dataset_v1_table.npz"
+V1_TEXT = pathlib.Path(__file__).parent / "data" / "dataset_v1_text.npz"
+
+
+def test_version_1_files_still_load():
+    table = DistilledDataset.load(V1_TABLE)
+    assert (table.n_rows, table.n_features, table.n_steps, table.n_epochs) == (
+        4,
+        2,
+        2,
+        2,
+    )
+    assert table.architectures == ((3,), ()) and table.network is None
+    assert table.row_shape == (2,)
+    assert table.feature_names.tolist() == ["x0", "x1"]
+    # Stacked per architecture (the two networks split over the two), as in
+    # version 2.
+    assert [[p.shape for p in params] for params in table.fixed_init] == [
+        [(1, 2, 3), (1, 1, 3), (1, 3, 2), (1, 1, 2)],
+        [(1, 2, 2), (1, 1, 2)],
+    ]
+
+    text = DistilledDataset.load(V1_TEXT)
+    assert text.n_features == 12 and text.extras["sentences"].shape == (4,)
+    assert text.provenance["method"] == "TextDatasetDistiller"
+    # row_shape and network leave the provenance for their fields; the one
+    # fixed_init entry per network becomes one stacked entry.
+    assert text.row_shape == (4, 3)
+    assert text.network == {"name": "TextConvNet", "n_filters": 2, "kernel_sizes": [2]}
+    assert "row_shape" not in text.provenance and "network" not in text.provenance
+    with np.load(V1_TEXT, allow_pickle=False) as archive:
+        per_network = [
+            [archive[f"fixed_init/{m}/{i}"] for i in range(4)] for m in range(2)
+        ]
+    (stacked,) = text.fixed_init
+    for m in range(2):
+        for i in range(4):
+            np.testing.assert_array_equal(stacked[i][m], per_network[m][i])
+
+
+def test_version_1_text_file_trains_from_its_fixed_initialisation():
+    from skdistill import TextConvNetClassifier
+
+    text = DistilledDataset.load(V1_TEXT)
+    clf = TextConvNetClassifier(text, init="fixed").fit()
+    other = TextConvNetClassifier(text, init="fixed", random_state=3).fit()
+    for a, b in zip(clf.params_, other.params_):
+        np.testing.assert_array_equal(a, b)
+    assert clf.predict(["good film", "bad film"]).shape == (2,)
+
+
+def test_a_saved_file_is_version_2_and_round_trips_the_new_fields(tmp_path):
+    ds = DistilledDataset(
+        np.arange(12.0).reshape(2, 6) / 12,
+        [[1.0, 0.0], [0.0, 1.0]],
+        ["neg", "pos"],
+        row_shape=(3, 2),
+        network={"name": "TextConvNet", "n_filters": 2, "kernel_sizes": [2]},
+        fixed_init=[[np.ones((3, 2, 2, 2)), np.zeros((3, 2))]],
+    )
+    path = ds.save(tmp_path / "v2.npz")
+    with np.load(path, allow_pickle=False) as archive:
+        metadata = json.loads(str(archive["metadata"]))
+    assert metadata["version"] == 2 and metadata["row_shape"] == [3, 2]
+    loaded = DistilledDataset.load(path)
+    assert loaded.row_shape == (3, 2) and loaded.network == ds.network
+    assert [p.shape for p in loaded.fixed_init[0]] == [(3, 2, 2, 2), (3, 2)]
+
+
+def test_replace_returns_a_new_validated_dataset(fitted):
+    distiller, _, _ = fitted
+    ds = distiller.distilled_
+    changed = ds.replace(encoding={"columns": ["a"]}, provenance={"data": "x.csv"})
+    assert changed is not ds and ds.encoding is None
+    assert changed.encoding == {"columns": ["a"]}
+    assert changed.provenance == {"data": "x.csv"}
+    for name in DistilledDataset._FIELDS:
+        if name not in ("encoding", "provenance"):
+            value = getattr(ds, name)
+            if isinstance(value, np.ndarray):
+                np.testing.assert_array_equal(getattr(changed, name), value)
+                assert not np.shares_memory(getattr(changed, name), value)
+            else:
+                assert getattr(changed, name) == value
+    with pytest.raises(ValueError, match="row_shape"):
+        ds.replace(row_shape=(7, 7))
+    with pytest.raises(ValueError, match="sum to 1"):
+        ds.replace(y=np.full_like(ds.y, 0.9))
+    with pytest.raises(TypeError, match="no fields \\['colour'\\]"):
+        ds.replace(colour="red")
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -197,7 +293,7 @@ def test_bad_files_give_clear_errors(fitted, tmp_path):
         metadata["version"] = 99
         arrays["metadata"] = np.array(json.dumps(metadata))
 
-    with pytest.raises(ValueError, match="version 99"):
+    with pytest.raises(ValueError, match="version 99.*reads versions 1, 2"):
         DistilledDataset.load(_rewrite(good, tmp_path / "newer.npz", newer))
 
     def other_format(arrays):
@@ -236,6 +332,9 @@ def test_bad_files_give_clear_errors(fitted, tmp_path):
         (dict(mean=[0.0, 0.0]), "both mean and scale"),
         (dict(mean=[0.0, 0.0], scale=[1.0, 0.0]), "positive"),
         (dict(classes=[object(), object()]), "numbers or strings"),
+        (dict(row_shape=(3,)), "row_shape"),
+        (dict(network={"n_filters": 2}), "network"),
+        (dict(fixed_init=[[np.zeros((2, 3)), np.zeros((1, 3))]]), "stacked"),
     ],
 )
 def test_constructor_rejects_inconsistent_parts(kwargs, match):

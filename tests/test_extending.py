@@ -26,7 +26,7 @@ from skdistill import (
     distillation_accuracy,
 )
 from skdistill._base import BaseDistiller, fit_standardisation
-from skdistill._tabular.baselines import _ClassSampler
+from skdistill._class_sampler import _ClassSampler
 
 
 class ClassMeanDistiller(BaseDistiller):
@@ -164,7 +164,7 @@ def test_every_shipped_method_and_sampler_is_registered():
 # below, never above.
 LAYERS = [
     {"_version", "_nets", "_engine"},
-    {"_utils", "_base", "_data", "_nets.mlp_prediction"},
+    {"_utils", "_base", "_class_sampler", "_data", "_nets.mlp_prediction"},
     {"_tabular", "_kd", "_text", "_model_selection"},
     {"_eval", "_cli", "__init__", "__main__"},
 ]

@@ -26,11 +26,8 @@ from skdistill import (
     TextConvNetClassifier,
     TextDatasetDistiller,
 )
-from skdistill._text.estimators import (
-    init_text_convnet,
-    text_convnet_forward,
-    unrolled_text_loss,
-)
+from skdistill._engine.autograd_unroll import unrolled_loss
+from skdistill._nets import text_cnn
 
 POSITIVE = ["good", "great", "fine", "lovely", "superb"]
 NEGATIVE = ["bad", "awful", "poor", "boring", "dull"]
@@ -144,7 +141,10 @@ def test_text_convnet_hypergradient_matches_finite_differences():
     gen = torch.Generator().manual_seed(0)
     s, d, n_classes = 5, 3, 2
     params = [
-        p.double() for p in init_text_convnet(d, n_classes, 4, (2, 3), generator=gen)
+        p.double()
+        for p in text_cnn.init(
+            (s, d), n_classes, {"n_filters": 4, "kernel_sizes": (2, 3)}, generator=gen
+        )
     ]
     params = [
         p + 0.1 * torch.randn(p.shape, generator=gen, dtype=p.dtype) for p in params
@@ -158,7 +158,7 @@ def test_text_convnet_hypergradient_matches_finite_differences():
     y_real = torch.tensor([0, 1, 1, 0, 1, 0, 0])
 
     def loss(a, b, c):
-        return unrolled_text_loss(params, a, b, c, X_real, y_real)
+        return unrolled_loss(text_cnn.forward, params, a, b, c, X_real, y_real)
 
     inputs = [t.clone().requires_grad_() for t in (syn_X, syn_Y, lrs)]
     analytic = torch.autograd.grad(loss(*inputs), inputs)
@@ -179,14 +179,16 @@ def test_text_convnet_hypergradient_matches_finite_differences():
 def test_forward_is_a_convolution_with_max_pooling():
     """The functional TextConvNet against torch.nn modules with its weights."""
     gen = torch.Generator().manual_seed(1)
-    params = init_text_convnet(3, 2, 4, (2,), generator=gen)
+    params = text_cnn.init(
+        (6, 3), 2, {"n_filters": 4, "kernel_sizes": (2,)}, generator=gen
+    )
     X = torch.randn((5, 6, 3), generator=gen)
     conv = torch.nn.Conv1d(3, 4, 2)
     conv.weight.data, conv.bias.data = params[0], params[1] + 0.5
     params[1] = params[1] + 0.5
     pooled = torch.relu(conv(X.transpose(1, 2))).max(dim=2).values
     expected = pooled @ params[2].T + params[3]
-    torch.testing.assert_close(text_convnet_forward(params, X), expected)
+    torch.testing.assert_close(text_cnn.forward(params, X), expected)
 
 
 # -- the distiller ---------------------------------------------------------------
@@ -194,12 +196,16 @@ def test_forward_is_a_convolution_with_max_pooling():
 
 def test_distilled_dataset_layout(distiller):
     ds = distiller.distilled_
-    s, d = ds.provenance["row_shape"]
+    np.testing.assert_array_equal(distiller.distilled_X_, ds.X_scaled)
+    assert distiller.sampling_strategy_ == {"neg": 2, "pos": 2}
+    # Texts in, sentences out: there are no feature names to give.
+    assert not hasattr(distiller, "get_feature_names_out")
+    s, d = ds.row_shape
     assert (s, d) == (8, 6)
     assert ds.X_scaled.shape == (4, s * d)  # 2 steps x 2 classes
     assert ds.lr_schedule.shape == (4,)  # 2 steps x 2 epochs
     np.testing.assert_allclose(ds.y.sum(axis=1), 1.0, atol=1e-5)
-    assert ds.provenance["network"]["kernel_sizes"] == [2, 3]
+    assert ds.network == {"name": "TextConvNet", "n_filters": 6, "kernel_sizes": [2, 3]}
     assert distiller.loss_curve_[-1] < distiller.loss_curve_[0]
 
 
@@ -393,6 +399,9 @@ def test_baselines(corpus, strategy, n_rows):
     ).fit(X, y)
     ds = base.distilled_
     assert ds.X_scaled.shape == (n_rows, 8 * 6)
+    np.testing.assert_array_equal(base.X_resampled_, ds.X_scaled)
+    np.testing.assert_array_equal(base.y_resampled_, ds.hard_labels)
+    assert base.sampling_strategy_ == {"neg": n_rows // 2, "pos": n_rows // 2}
     assert ds.lr_schedule is None
     assert sorted(ds.hard_labels.tolist()) == sorted(["neg", "pos"] * (n_rows // 2))
     if strategy == "random":
@@ -408,6 +417,20 @@ def test_baselines(corpus, strategy, n_rows):
     ).fit()
     assert clf.n_iter_ == 50
     assert 0.0 <= clf.score(X_test, y_test) <= 1.0
+
+
+def test_baseline_resamples_into_the_containers_of_its_input(corpus):
+    (X, y), _ = corpus
+    # A list in, a list out (imbalanced-learn's convention); no class gives
+    # more rows than it has.
+    base = TextBaselineSampler(
+        "random", n_sentences=5, sequence_length=8, embedding=toy_embedding()
+    )
+    texts, labels = base.fit_resample(list(X[:4]), list(y[:4]))
+    assert isinstance(texts, list) and isinstance(labels, list)
+    assert sorted(texts) == sorted(X[:4]) and labels == ["neg", "neg", "pos", "pos"]
+    assert base.sampling_strategy_ == {"neg": 2, "pos": 2}
+    assert not hasattr(base, "get_feature_names_out")
 
 
 # -- the classifier --------------------------------------------------------------
@@ -606,9 +629,19 @@ def test_fixed_initialisations_are_saved_with_the_dataset(corpus, tmp_path):
         max_iter=2,
         random_state=0,
     ).fit(X, y)
-    assert len(tdd.distilled_.fixed_init) == 2  # one per network
+    # One entry (the one network configuration), the two networks stacked.
+    (stacked,) = tdd.distilled_.fixed_init
+    assert [p.shape for p in stacked] == [
+        (2, 6, 6, 2),
+        (2, 6),
+        (2, 6, 6, 3),
+        (2, 6),
+        (2, 2, 12),
+        (2, 2),
+    ]
     tdd.distilled_.save(tmp_path / "fixed.npz")
     loaded = DistilledDataset.load(tmp_path / "fixed.npz")
+    assert loaded.row_shape == (8, 6) and loaded.network == tdd.distilled_.network
     a = TextConvNetClassifier(tdd.distilled_, init="fixed").fit()
     b = TextConvNetClassifier(loaded, init="fixed").fit()
     np.testing.assert_array_equal(a.predict_proba(X_test), b.predict_proba(X_test))

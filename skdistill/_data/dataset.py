@@ -9,6 +9,7 @@ and the command line read one. It is saved as a single ``.npz`` file that loads
 without pickle (see :meth:`DistilledDataset.save` for the format).
 """
 
+import copy
 import json
 import os
 import tempfile
@@ -21,7 +22,12 @@ from .._engine.schedules import check_learning_rates
 
 #: Written into every file; `load` refuses other formats and newer versions.
 FILE_FORMAT = "skdistill.DistilledDataset"
-FILE_VERSION = 1
+#: Version 2 records ``row_shape`` and ``network`` and stores ``fixed_init``
+#: stacked per architecture for every kind of network; `load` reads version 1
+#: too (where text datasets kept one ``fixed_init`` entry per network and both
+#: fields in the provenance).
+FILE_VERSION = 2
+READ_VERSIONS = (1, 2)
 #: The rows of a soft-label matrix must sum to 1 within this tolerance.
 SOFT_LABEL_ATOL = 1e-5
 
@@ -97,6 +103,52 @@ def distilled_dataset_of(
     raise TypeError(f"distiller must be {accepted}; got {type(source).__name__}.")
 
 
+def _check_row_shape(row_shape, n_features):
+    """``row_shape`` as a tuple of positive ints whose product is ``n_features``."""
+    if row_shape is None:
+        return (n_features,)
+    try:
+        shape = tuple(int(n) for n in row_shape)
+    except (TypeError, ValueError):
+        shape = None
+    if not shape or any(n < 1 for n in shape) or int(np.prod(shape)) != n_features:
+        raise ValueError(
+            "row_shape must be a tuple of positive ints whose product is the "
+            f"number of features ({n_features}); got {row_shape!r}."
+        )
+    return shape
+
+
+def _check_fixed_init(fixed_init):
+    """Initialisations as float64 arrays, every tensor of an entry stacked on a
+    leading axis of the same length (the networks of that entry)."""
+    if fixed_init is None:
+        return None
+    checked = []
+    for a, params in enumerate(fixed_init):
+        params = [np.asarray(p, dtype=np.float64) for p in params]
+        if not params or len({p.shape[0] if p.ndim else None for p in params}) != 1:
+            raise ValueError(
+                f"fixed_init[{a}] must be a non-empty list of parameter tensors "
+                "stacked on a leading axis of one entry per network; got shapes "
+                f"{[p.shape for p in params]}."
+            )
+        checked.append(params)
+    return checked
+
+
+def _from_version_1(metadata, fixed_init):
+    """Version-1 fields in the layout of version 2: a text dataset kept its
+    ``row_shape`` and ``network`` in the provenance and one ``fixed_init``
+    entry per network."""
+    provenance = dict(metadata.get("provenance") or {})
+    row_shape = provenance.pop("row_shape", None)
+    network = provenance.pop("network", None)
+    if row_shape is not None and fixed_init is not None:
+        fixed_init = [[np.stack(tensors) for tensors in zip(*fixed_init)]]
+    return provenance, row_shape, network, fixed_init
+
+
 class DistilledDataset:
     """A small training set: rows, soft labels, steps and a learned schedule.
 
@@ -137,11 +189,24 @@ class DistilledDataset:
         schedules that do not use the learned rates.
 
     architectures : tuple of tuples of int, default=None
-        Hidden-layer sizes of the networks the data was learned for.
+        Hidden-layer sizes of the MLPs the data was learned for.
+
+    row_shape : tuple of int, default=None
+        The shape of one row as the networks see it, e.g. ``(s, d)`` for a
+        sentence of ``s`` embedded words; the rows are stored flattened
+        (row-major), so its product is ``n_features``. None: ``(n_features,)``.
+
+    network : dict, default=None
+        The network family the data was learned for, when it is not the MLPs
+        of ``architectures``: ``{"name": ..., **configuration}`` with JSON
+        values, e.g. ``{"name": "TextConvNet", "n_filters": 32,
+        "kernel_sizes": [3, 4, 5]}``.
 
     fixed_init : list of list of ndarray, default=None
-        With fixed-initialisation distillation, for every architecture the
-        stacked initial weights and biases the data was learned for.
+        With fixed-initialisation distillation, the initial weights and
+        biases the data was learned for: one entry per architecture (one for
+        ``network``), the list of its parameter tensors, each stacked on a
+        leading axis of one entry per network.
 
     encoding : dict, default=None
         How raw feature columns were encoded into ``X`` (written by the
@@ -160,6 +225,9 @@ class DistilledDataset:
     ----------
     n_rows, n_features, n_classes, n_steps, n_epochs : int
         Sizes. ``n_epochs`` is 1 without a schedule.
+
+    The fields above are the constructor's parameters of the same name (the
+    parts as validated: arrays, ``row_shape`` a tuple).
 
     Examples
     --------
@@ -185,6 +253,8 @@ class DistilledDataset:
         feature_names=None,
         lr_init=None,
         architectures=None,
+        row_shape=None,
+        network=None,
         fixed_init=None,
         encoding=None,
         provenance=None,
@@ -261,11 +331,16 @@ class DistilledDataset:
             if architectures is None
             else tuple(tuple(int(w) for w in a) for a in architectures)
         )
-        self.fixed_init = (
-            None
-            if fixed_init is None
-            else [[np.asarray(p, dtype=np.float64) for p in ps] for ps in fixed_init]
-        )
+        self.row_shape = _check_row_shape(row_shape, n_features)
+        if network is not None and not (
+            isinstance(network, dict) and isinstance(network.get("name"), str)
+        ):
+            raise ValueError(
+                "network must be None or a dict with a 'name' (str) and the "
+                f"network's configuration; got {network!r}."
+            )
+        self.network = None if network is None else _plain(dict(network))
+        self.fixed_init = _check_fixed_init(fixed_init)
         self.encoding = None if encoding is None else _plain(dict(encoding))
         self.provenance = {} if provenance is None else _plain(dict(provenance))
         self.extras = {}
@@ -343,6 +418,64 @@ class DistilledDataset:
             f"{self.n_classes} classes, {schedule}, made by {method})"
         )
 
+    _FIELDS = (
+        "X_scaled",
+        "y",
+        "classes",
+        "step",
+        "lr_schedule",
+        "mean",
+        "scale",
+        "feature_names",
+        "lr_init",
+        "architectures",
+        "row_shape",
+        "network",
+        "fixed_init",
+        "encoding",
+        "provenance",
+        "extras",
+    )
+
+    def replace(self, **changes):
+        """A new dataset with the fields ``changes`` changed, validated as
+        the constructor validates its parameters.
+
+        Parameters
+        ----------
+        **changes
+            New values of fields, by the constructor's parameter names.
+
+        Returns
+        -------
+        dataset : DistilledDataset
+            A new dataset; this one is left as it is.
+
+        Examples
+        --------
+        >>> from skdistill import DistilledDataset
+        >>> ds = DistilledDataset([[0.0, 1.0], [1.0, 0.0]],
+        ...                       [[1.0, 0.0], [0.0, 1.0]], ["a", "b"])
+        >>> ds.replace(feature_names=["x0", "x1"]).feature_names.tolist()
+        ['x0', 'x1']
+        """
+        unknown = sorted(set(changes) - set(self._FIELDS))
+        if unknown:
+            raise TypeError(
+                f"DistilledDataset has no fields {unknown}; its fields are "
+                f"{', '.join(self._FIELDS)}."
+            )
+        # The unchanged fields are copied: the datasets share no array.
+        fields = {
+            name: copy.deepcopy(getattr(self, name))
+            for name in self._FIELDS
+            if name not in changes
+        }
+        fields.update(changes)
+        return type(self)(
+            fields.pop("X_scaled"), fields.pop("y"), fields.pop("classes"), **fields
+        )
+
     def add_provenance(self, **entries):
         """Record how the set was made; entries already present are kept."""
         self.provenance = _plain({**entries, **self.provenance})
@@ -359,8 +492,9 @@ class DistilledDataset:
         ``feature_names``, ``fixed_init/<architecture>/<tensor>`` and
         ``extras/<name>``, plus
         ``metadata``: a JSON text with ``format`` (``"skdistill.
-        DistilledDataset"``), ``version`` (1), ``lr_init``, ``architectures``,
-        ``encoding`` and ``provenance``. The file is written to a temporary
+        DistilledDataset"``), ``version`` (2), ``lr_init``, ``architectures``,
+        ``row_shape``, ``network``, ``encoding`` and ``provenance``. `load`
+        also reads files of version 1. The file is written to a temporary
         name and renamed, so an interrupted save leaves no partial file.
 
         Parameters
@@ -397,6 +531,8 @@ class DistilledDataset:
             "architectures": None
             if self.architectures is None
             else [list(a) for a in self.architectures],
+            "row_shape": list(self.row_shape),
+            "network": self.network,
             "encoding": self.encoding,
             "provenance": self.provenance,
         }
@@ -455,10 +591,11 @@ class DistilledDataset:
         if not isinstance(metadata, dict) or metadata.get("format") != FILE_FORMAT:
             raise ValueError(f"{path} is not a skdistill dataset file.")
         version = metadata.get("version")
-        if version != FILE_VERSION:
+        if version not in READ_VERSIONS:
             raise ValueError(
                 f"{path} is a skdistill dataset file of version {version!r}; this "
-                f"version of skdistill reads version {FILE_VERSION}."
+                "version of skdistill reads versions "
+                f"{', '.join(map(str, READ_VERSIONS))}."
             )
         missing = [n for n in ("X_scaled", "y", "classes", "step") if n not in arrays]
         if missing:
@@ -473,6 +610,12 @@ class DistilledDataset:
             fixed_init = [[] for _ in range(fixed_keys[-1][0][0] + 1)]
             for (a, _), name in fixed_keys:
                 fixed_init[a].append(arrays[name])
+        provenance = metadata.get("provenance")
+        row_shape, network = metadata.get("row_shape"), metadata.get("network")
+        if version == 1:
+            provenance, row_shape, network, fixed_init = _from_version_1(
+                metadata, fixed_init
+            )
         return cls(
             arrays["X_scaled"],
             arrays["y"],
@@ -484,9 +627,11 @@ class DistilledDataset:
             feature_names=arrays.get("feature_names"),
             lr_init=metadata.get("lr_init"),
             architectures=metadata.get("architectures"),
+            row_shape=row_shape,
+            network=network,
             fixed_init=fixed_init,
             encoding=metadata.get("encoding"),
-            provenance=metadata.get("provenance"),
+            provenance=provenance,
             extras={
                 name[len("extras/") :]: value
                 for name, value in arrays.items()

@@ -1,0 +1,140 @@
+"""The learned parts of a distilled dataset while a distiller's outer loop runs.
+
+Dataset distillation learns, by gradient descent on an outer objective, the
+synthetic rows, their soft labels (kept on the probability simplex) and one
+learning rate per internal training step (as its logarithm, so that it stays
+positive). `OuterState` holds those tensors, the outer optimiser (`Adam`), the
+projection of the labels after every step and, optionally, an exponential
+moving average of the iterates; `to_dataset` turns it into the distilled
+dataset. The outer gradients come from elsewhere (a hand-written reverse pass or
+autograd through an unrolled training run).
+"""
+
+import math
+
+import torch
+
+from .optim import Adam
+from .unroll import project_rows_to_simplex
+
+
+def round_robin_classes(n_steps, rows_per_step, n_classes, device="cpu"):
+    """The class of every synthetic row, ``(n_steps, rows_per_step)``: classes
+    dealt round-robin over all the rows, so that every class is represented
+    even with fewer rows per step than classes."""
+    row_class = torch.arange(n_steps * rows_per_step, device=device) % n_classes
+    return row_class.reshape(n_steps, rows_per_step)
+
+
+class OuterState:
+    """Synthetic rows, soft labels and log learning rates, and their optimiser.
+
+    Parameters
+    ----------
+    rows : Tensor of shape (n_steps, rows_per_step, *row_shape)
+        The starting synthetic rows; updated in place.
+    row_class : Tensor of int of shape (n_steps, rows_per_step)
+        The class of every row: the labels start one-hot.
+    n_classes : int
+    n_total_steps : int
+        Internal training steps (``n_steps * n_epochs``): one learning rate each.
+    lr_init : float
+        The starting learning rate of every step.
+    soft_labels, learn_lr : bool, default=True
+        Whether the labels and the learning rates are learned (else they keep
+        their starting values).
+    learning_rate : float, default=0.01
+        Step size of the outer Adam.
+    average_decay : float or None, default=None
+        With a value, `averaged` follows the iterates as an exponential moving
+        average ``avg = decay * avg + (1 - decay) * value`` after every step.
+
+    Attributes
+    ----------
+    X, Y, log_lr : Tensor
+        The current iterate.
+    learned : list of Tensor
+        The tensors the outer optimiser moves, in the order `step` takes their
+        gradients: ``X``, then ``Y`` and ``log_lr`` where learned.
+    averaged : list of Tensor or None
+        The moving average of ``[X, Y, log_lr]``.
+    """
+
+    def __init__(
+        self,
+        rows,
+        row_class,
+        n_classes,
+        n_total_steps,
+        lr_init,
+        *,
+        soft_labels=True,
+        learn_lr=True,
+        learning_rate=0.01,
+        average_decay=None,
+    ):
+        self.X = rows
+        self.Y = torch.nn.functional.one_hot(row_class, n_classes).to(rows.dtype)
+        self.log_lr = torch.full(
+            (n_total_steps,), math.log(lr_init), dtype=rows.dtype, device=rows.device
+        )
+        self.soft_labels = soft_labels
+        self.learned = [self.X]
+        for tensor, learn in ((self.Y, soft_labels), (self.log_lr, learn_lr)):
+            if learn:
+                self.learned.append(tensor)
+        self.optimizer = Adam(self.learned, learning_rate=learning_rate)
+        self.average_decay = average_decay
+        self.averaged = (
+            None
+            if average_decay is None
+            else [t.clone() for t in (self.X, self.Y, self.log_lr)]
+        )
+
+    @property
+    def lrs(self):
+        """The learning rates, ``exp(log_lr)``."""
+        return self.log_lr.exp()
+
+    def step(self, grads):
+        """One outer step from the gradients of `learned` (same order).
+
+        Returns False, and changes nothing, when a gradient is not finite.
+        """
+        if not all(torch.isfinite(g).all() for g in grads):
+            return False
+        self.optimizer.step(grads)
+        if self.soft_labels:
+            self.Y.copy_(project_rows_to_simplex(self.Y))
+        if self.averaged is not None:
+            decay = self.average_decay
+            for avg, t in zip(self.averaged, (self.X, self.Y, self.log_lr)):
+                avg.mul_(decay).add_(t, alpha=1 - decay)
+        return True
+
+    def to_dataset(self, dataset_type, classes, *, averaged=False, **fields):
+        """The distilled dataset of the current iterate (or of the average).
+
+        Parameters
+        ----------
+        dataset_type : type
+            The dataset class (`DistilledDataset`), called as
+            ``dataset_type(rows, labels, classes, step=..., lr_schedule=...,
+            **fields)``; passed in because this layer does not import the data
+            layer.
+        classes : array-like of shape (n_classes,)
+        averaged : bool, default=False
+            Use the moving average instead of the iterate.
+        **fields
+            Further fields of the dataset.
+        """
+        X, Y, log_lr = self.averaged if averaged else (self.X, self.Y, self.log_lr)
+        n_steps, rows_per_step = X.shape[:2]
+        return dataset_type(
+            X.detach().cpu().numpy().reshape(n_steps * rows_per_step, -1),
+            Y.detach().cpu().numpy().reshape(n_steps * rows_per_step, -1),
+            classes,
+            step=torch.arange(n_steps).repeat_interleave(rows_per_step).numpy(),
+            lr_schedule=log_lr.exp().detach().cpu().numpy(),
+            **fields,
+        )

@@ -475,7 +475,9 @@ def test_larger_tol_stops_earlier(moons):
     params.update(max_iter=300, random_state=0)
     strict = DatasetDistiller(tol=0.0, **params).fit(X, y)
     lax = DatasetDistiller(tol=0.5, **params).fit(X, y)
-    assert lax.n_iter_ == 30  # nothing improves by half the accuracy
+    # Nothing improves by half the accuracy: the fit stops at the first check
+    # more than n_iter_no_change iterations after the starting set's.
+    assert lax.n_iter_ == 40
     assert strict.n_iter_ >= lax.n_iter_
 
 

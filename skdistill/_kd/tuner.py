@@ -35,8 +35,16 @@ from .._engine.kd_hypergradient import (
     training_step,
     validation_loss,
 )
-from .._nets.mlp import ACTIVATIONS, layer_sizes, xavier_init
+from .._nets.mlp import layer_sizes, xavier_init
 from .._nets.mlp_prediction import MLPPredictionMixin
+from .._training.batches import ShuffledIndices, minibatch_epoch
+from .._training.constraints import (
+    FIT_CONTROLS,
+    MLP_NETWORK,
+    STOPPING,
+    VALIDATION_FRACTION,
+)
+from .._training.splits import validation_split
 from .._utils import (
     DivergenceError,
     check_finite_loss,
@@ -89,36 +97,6 @@ def _check_bounds(bounds, name, lowest, highest):
     if low < lowest or high > highest:
         raise ValueError(f"{name}={bounds!r} must lie inside [{lowest}, {highest}].")
     return low, high
-
-
-def stratified_validation_split(y_index, validation_fraction, rng):
-    """Row indices ``(train, validation)`` of a stratified split.
-
-    Every class gives ``round(validation_fraction * n_c)`` rows to the
-    validation part but keeps at least one in the training part, so the teacher
-    and the student see every class. If that leaves the validation part empty,
-    one row of the largest class moves there.
-    """
-    classes = np.unique(y_index)
-    train, val = [], []
-    counts = {}
-    for c in classes:
-        rows = rng.permutation(np.flatnonzero(y_index == c))
-        n_val = min(len(rows) - 1, int(round(validation_fraction * len(rows))))
-        counts[c] = len(rows)
-        val.append(rows[:n_val])
-        train.append(rows[n_val:])
-    if sum(len(v) for v in val) == 0:
-        largest = max(classes, key=lambda c: counts[c])
-        position = int(np.flatnonzero(classes == largest)[0])
-        if counts[largest] < 2:
-            raise ValueError(
-                "Cannot split off a validation set: every class has a single "
-                "sample. Pass X_val and y_val to fit, or give more samples."
-            )
-        val[position] = train[position][:1]
-        train[position] = train[position][1:]
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
 
 
 #: The numpy path is used when the validation forward pass (the largest product
@@ -494,9 +472,9 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
     """
 
     _parameter_constraints: dict = {
+        **MLP_NETWORK,
+        **FIT_CONTROLS,
         "teacher": [None, HasMethods(["fit", "predict_proba"])],
-        "hidden_layer_sizes": [tuple, list, Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(ACTIVATIONS))],
         "lambda_init": [Interval(Real, 0, 1, closed="both")],
         "temperature_init": [Interval(Real, 0, None, closed="neither")],
         "hypergradient": [StrOptions(set(HYPERGRADIENTS))],
@@ -511,18 +489,15 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         "meta_gradient_clip": [None, Interval(Real, 0, None, closed="neither")],
         "temperature_step": [StrOptions({"linear", "log"})],
         "val_temperature": [Interval(Real, 0, None, closed="neither")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "validation_fraction": VALIDATION_FRACTION,
         "lambda_bounds": [tuple, list],
         "temperature_bounds": [tuple, list],
         "hinton_scaling": ["boolean"],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
+        "max_iter": STOPPING["max_iter"],
         "transfer_set": [None, StrOptions(set(TRANSFER_SETS))],
         "transfer_size": [Interval(Real, 0, None, closed="neither")],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -661,7 +636,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         if X_val is None:
             # The validation rows are labelled rows; every unlabelled row trains.
             labelled_rows = np.flatnonzero(labelled)
-            train_l, val_l = stratified_validation_split(
+            train_l, val_l = validation_split(
                 y_index[labelled_rows], self.validation_fraction, rng
             )
             val = labelled_rows[val_l]
@@ -895,7 +870,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         sample_weight=None,
     ):
         n_train, n_features = X_train.shape
-        draw = None if sample_weight is None else sample_weight / sample_weight.sum()
+        rows = ShuffledIndices(n_train, self.batch_size, rng, sample_weight)
         n_classes = len(self.classes_)
         self.mean_, self.scale_ = fit_standardisation(X_train)
 
@@ -922,7 +897,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         tune = self._meta_learning_rate() > 0
         linear = self.trajectory in ("linear", "linear-paper")
         meta_lr = float(self._meta_learning_rate())
-        batch_size = min(self.batch_size, n_train)
         name = type(self).__name__
         advice = "Lower learning_rate_init (the student's step size)."
 
@@ -934,63 +908,55 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         n_hyper = 0
         self.validation_loss_curve_ = []
 
-        def epoch(_):
+        def train_batch(batch):
             nonlocal lam, temperature, cycle, n_hyper
-            if draw is None:
-                order = rng.permutation(n_train)
-            else:  # rows drawn in proportion to their weights
-                order = rng.choice(n_train, n_train, p=draw)
-            epoch_loss = 0.0
-            # A plain range: gen_batches validates its arguments at every call,
-            # which costs more than a student step of the numpy path.
-            for first in range(0, n_train, batch_size):
-                batch_slice = slice(first, min(first + batch_size, n_train))
-                predicted = bool(pending)
-                if predicted:
-                    lam, temperature = pending.popleft()
-                lam_path.append(lam)
-                temp_path.append(temperature)
-                predicted_path.append(predicted)
-                with_hypergradient = tune and not predicted
-                grad, loss = student.step(
-                    order[batch_slice], lam, temperature, with_hypergradient
-                )
-                check_finite_loss(loss, len(lam_path), name, advice)
-                if with_hypergradient:
-                    n_hyper += 1
-                    if not np.all(np.isfinite(grad)):
-                        raise DivergenceError(
-                            f"{name} diverged at iteration {len(lam_path)}: the "
-                            f"hypergradient is {grad.tolist()}. Lower "
-                            "learning_rate_init (the student's step size) or "
-                            "meta_learning_rate."
-                        )
-                    lam, temperature = step_metaparameters(
-                        lam,
-                        temperature,
-                        grad,
-                        meta_lr,
-                        self.meta_gradient_clip,
-                        self.temperature_step,
-                        lambda_bounds,
-                        temperature_bounds,
+            predicted = bool(pending)
+            if predicted:
+                lam, temperature = pending.popleft()
+            lam_path.append(lam)
+            temp_path.append(temperature)
+            predicted_path.append(predicted)
+            with_hypergradient = tune and not predicted
+            grad, loss = student.step(batch, lam, temperature, with_hypergradient)
+            check_finite_loss(loss, len(lam_path), name, advice)
+            if with_hypergradient:
+                n_hyper += 1
+                if not np.all(np.isfinite(grad)):
+                    raise DivergenceError(
+                        f"{name} diverged at iteration {len(lam_path)}: the "
+                        f"hypergradient is {grad.tolist()}. Lower "
+                        "learning_rate_init (the student's step size) or "
+                        "meta_learning_rate."
                     )
-                    if linear:
-                        cycle.append((lam, temperature))
-                        if len(cycle) == self.e1:
-                            predictions = predict_linear_trajectory(
-                                cycle,
-                                self.e2,
-                                (lambda_bounds, temperature_bounds),
-                                method=TRAJECTORIES[self.trajectory],
-                            )
-                            pending.extend((float(a), float(b)) for a, b in predictions)
-                            cycle = []
-                epoch_loss += loss * (batch_slice.stop - batch_slice.start)
+                lam, temperature = step_metaparameters(
+                    lam,
+                    temperature,
+                    grad,
+                    meta_lr,
+                    self.meta_gradient_clip,
+                    self.temperature_step,
+                    lambda_bounds,
+                    temperature_bounds,
+                )
+                if linear:
+                    cycle.append((lam, temperature))
+                    if len(cycle) == self.e1:
+                        predictions = predict_linear_trajectory(
+                            cycle,
+                            self.e2,
+                            (lambda_bounds, temperature_bounds),
+                            method=TRAJECTORIES[self.trajectory],
+                        )
+                        pending.extend((float(a), float(b)) for a, b in predictions)
+                        cycle = []
+            return loss, len(batch)
+
+        def epoch(_):
+            epoch_loss = minibatch_epoch(rows.epoch(), train_batch, n_train)
             val_loss = student.validation_loss()
             check_finite_loss(val_loss, len(lam_path), name, advice)
             self.validation_loss_curve_.append(val_loss)
-            return epoch_loss / n_train
+            return epoch_loss
 
         run_iterations(self, self.max_iter, epoch, advice=advice)
 

@@ -7,7 +7,6 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import _fit_context
-from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._base import (
@@ -19,11 +18,14 @@ from .._base import (
     run_iterations,
 )
 from .._data.dataset import DistilledDataset
-from .._data.streaming import InMemoryRows
 from .._engine.optim import Adam
 from .._engine.reverse import distillation_value_and_grad
 from .._engine.unroll import project_rows_to_simplex, replay_distilled
 from .._nets.mlp import forward, hard_cross_entropy, layer_sizes, xavier_init
+from .._training.batches import InMemoryRows
+from .._training.constraints import FIT_CONTROLS, STOPPING, VALIDATION_FRACTION
+from .._training.splits import validation_split
+from .._training.stopping import ValidationStopper
 from .._utils import DivergenceWarning, to_numpy
 from .search_space import SearchSpaceSampler, check_search_space, space_value_and_grad
 
@@ -77,32 +79,6 @@ _MAX_RECOVERIES = 4
 #: With a Dask collection or a parquet table, the held-out rows and the rows
 #: ``init`` starts from are samples of at most this many rows.
 _LAZY_SAMPLE_ROWS = 10_000
-
-
-class WeightedRows:
-    """Standardised rows in memory, each batch drawn with replacement with
-    probability proportional to the rows' weights.
-
-    The mean loss of such a batch is an unbiased estimate of the weighted
-    real-data loss, so the reverse pass needs no change (see the user guide
-    for the measurements); rows of weight 0 are never drawn.
-    """
-
-    def __init__(self, X_std, y_index, weight, rng, batch_size):
-        if not np.sum(weight) > 0:
-            raise ValueError(
-                "The rows left for distillation (after the validation split) "
-                "all have weight 0; give positive weights to more rows."
-            )
-        self.X_std, self.y_index, self.rng = X_std, y_index, rng
-        self.p = weight / np.sum(weight)
-        self.batch_size = min(batch_size, len(y_index))
-
-    def next_batch(self):
-        """``(X_std, y_index)`` of the next batch."""
-        batch = self.rng.choice(len(self.p), size=self.batch_size, p=self.p)
-        batch = torch.as_tensor(batch, device=self.X_std.device)
-        return self.X_std[batch], self.y_index[batch]
 
 
 def _lower_learning_rates(log_lr, averaged, optimizer, learned):
@@ -180,37 +156,18 @@ def _holds_out(fraction, n_samples, n_classes):
     )
 
 
-def _split_validation(y_index, fraction, rng):
-    """Indices ``(train, validation)``, stratified when every class allows it."""
-    indices = np.arange(len(y_index))
-    seed = rng.randint(np.iinfo(np.int32).max)
-    try:
-        return train_test_split(
-            indices, test_size=fraction, stratify=y_index, random_state=seed
-        )
-    except ValueError:
-        # A class too small to appear on both sides: split without strata.
-        return train_test_split(indices, test_size=fraction, random_state=seed)
+class _ValidationScore:
+    """The score of a distilled set on the held-out rows of early stopping:
+    ``(accuracy, -cross-entropy)`` of fixed fresh networks trained on it (the
+    replay), means over the networks. Ties of accuracy are broken by the
+    cross-entropy (see `ValidationStopper`)."""
 
-
-class _EarlyStopping:
-    """Scores the distilled set on held-out rows; keeps the best set seen.
-
-    The score of a set is the mean accuracy on the validation rows of fixed
-    fresh networks trained on it (the replay), ties broken by their mean
-    cross-entropy. A check improves on the best when its accuracy is higher by
-    more than ``tol``, or not lower and its cross-entropy is lower by more
-    than ``tol``.
-    """
-
-    def __init__(self, X_val, y_val, inits, tol, configs=None):
-        self.X_val, self.y_val, self.inits, self.tol = X_val, y_val, inits, tol
+    def __init__(self, X_val, y_val, inits, configs=None):
+        self.X_val, self.y_val, self.inits = X_val, y_val, inits
         # With a search space, one sampled configuration per entry of inits.
         self.configs = configs
-        self.best_accuracy, self.best_loss = -np.inf, np.inf
-        self.best, self.best_iteration, self.scores = None, 0, []
 
-    def check(self, iteration, syn_X, syn_Y, log_lr):
+    def __call__(self, syn_X, syn_Y, log_lr):
         step_X, step_Y = syn_X.unbind(0), syn_Y.unbind(0)
         lrs = log_lr.exp().unbind(0)
         accuracies, losses = [], []
@@ -234,17 +191,7 @@ class _EarlyStopping:
                 losses.append(hard_cross_entropy(logits, self.y_val))
                 hits = logits.argmax(dim=-1) == self.y_val
                 accuracies.append(hits.to(logits.dtype).mean(dim=-1))
-        accuracy = float(torch.cat(accuracies).mean())
-        loss = float(torch.cat(losses).mean())
-        self.scores.append(accuracy)
-        improved = accuracy > self.best_accuracy + self.tol or (
-            accuracy >= self.best_accuracy and loss < self.best_loss - self.tol
-        )
-        if improved or self.best is None:
-            self.best_accuracy, self.best_loss = accuracy, loss
-            self.best_iteration = iteration
-            self.best = [t.clone() for t in (syn_X, syn_Y, log_lr)]
-        return improved
+        return float(torch.cat(accuracies).mean()), -float(torch.cat(losses).mean())
 
 
 class DatasetDistiller(BaseDistiller):
@@ -594,6 +541,8 @@ class DatasetDistiller(BaseDistiller):
     """
 
     _parameter_constraints: dict = {
+        **STOPPING,
+        **FIT_CONTROLS,
         "n_steps": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "n_epochs": [Interval(Integral, 1, None, closed="left")],
         "samples_per_step": [
@@ -606,7 +555,6 @@ class DatasetDistiller(BaseDistiller):
         "soft_labels": ["boolean"],
         "learn_lr": ["boolean"],
         "lr_init": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
@@ -614,9 +562,7 @@ class DatasetDistiller(BaseDistiller):
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "fixed_init": ["boolean"],
         "init": [StrOptions({"noise", "real", "kmeans"})],
-        "validation_fraction": [None, Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
+        "validation_fraction": [None, *VALIDATION_FRACTION],
         "average_decay": [None, Interval(Real, 0, 1, closed="left")],
         "resample_labels": [StrOptions({"hard", "soft"})],
         "checkpoint_segments": [
@@ -624,10 +570,7 @@ class DatasetDistiller(BaseDistiller):
             StrOptions({"sqrt"}),
             Interval(Integral, 1, None, closed="left"),
         ],
-        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
         "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -722,25 +665,16 @@ class DatasetDistiller(BaseDistiller):
         validation = None
         fit_rows = np.arange(len(X))
         if _holds_out(self.validation_fraction, len(X), len(self.classes_)):
-            fit_rows, val_rows = _split_validation(
+            fit_rows, val_rows = validation_split(
                 y_index, self.validation_fraction, rng
             )
             validation = X_std[val_rows], y_index[val_rows]
         X_fit, y_fit = X_std[fit_rows], y_index[fit_rows]
         X_fit_t = torch.as_tensor(X_fit, dtype=torch.float32).to(device)
         y_fit_t = torch.as_tensor(y_fit, dtype=torch.int64).to(device)
-        if weight is None:
-
-            def real_rows(batch_size):
-                return InMemoryRows(X_fit_t, y_fit_t, rng, batch_size)
-
-        else:
-
-            def real_rows(batch_size):
-                return WeightedRows(X_fit_t, y_fit_t, weight[fit_rows], rng, batch_size)
-
+        weight = None if weight is None else weight[fit_rows]
         return self._distill_rows(
-            real_rows,
+            lambda batch_size: InMemoryRows(X_fit_t, y_fit_t, rng, batch_size, weight),
             rng=rng,
             generator=generator,
             device=device,
@@ -911,16 +845,22 @@ class DatasetDistiller(BaseDistiller):
                 val_configs, val_inits = sample_configurations(
                     _VALIDATION_CONFIGURATIONS
                 )
-            monitor = _EarlyStopping(
+            score = _ValidationScore(
                 torch.as_tensor(validation[0], dtype=dtype).to(device),
                 torch.as_tensor(validation[1], dtype=torch.int64).to(device),
                 val_inits,
-                self.tol,
                 val_configs,
             )
+            monitor = ValidationStopper(self.tol, self.n_iter_no_change)
+
+            def check(iteration, judged):
+                return monitor(
+                    iteration, score(*judged), lambda: [t.clone() for t in judged]
+                )
+
             # The starting set is a candidate too: with init="kmeans" it can
             # already be better than anything the outer loop finds.
-            monitor.check(0, syn_X, syn_Y, log_lr)
+            check(0, (syn_X, syn_Y, log_lr))
         # The judged set: an exponential moving average of the iterates (the
         # soft labels stay on the simplex, a convex set).
         averaged = None
@@ -932,7 +872,6 @@ class DatasetDistiller(BaseDistiller):
         if segments == "sqrt":
             segments = math.ceil(math.sqrt(n_total_steps))
         real = real_rows(batch_size)
-        progress = {}
 
         recoveries = []
 
@@ -998,17 +937,14 @@ class DatasetDistiller(BaseDistiller):
             if averaged is not None:
                 for avg, t in zip(averaged, (syn_X, syn_Y, log_lr)):
                     avg.mul_(decay).add_(t, alpha=1 - decay)
-            progress["iteration"] = iteration
             return loss_value
 
-        def stop(loss):
-            iteration = progress["iteration"]
+        def stop(iteration, _):
             if monitor is None or (
                 iteration % _VALIDATION_EVERY and iteration != self.max_iter
             ):
                 return False
-            monitor.check(iteration, *judged)
-            return iteration - monitor.best_iteration >= self.n_iter_no_change
+            return check(iteration, judged)
 
         self.n_iter_ = run_iterations(
             self,
@@ -1023,7 +959,7 @@ class DatasetDistiller(BaseDistiller):
         self.divergence_recoveries_ = recoveries
         self.validation_scores_ = None
         if monitor is not None:
-            syn_X, syn_Y, log_lr = monitor.best
+            syn_X, syn_Y, log_lr = monitor.best_state
             self.best_iteration_ = monitor.best_iteration
             self.validation_scores_ = monitor.scores
         self.fixed_init_params_ = (

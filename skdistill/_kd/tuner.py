@@ -1,20 +1,15 @@
 """KDMetaparamTuner: knowledge distillation with hypergradient-tuned metaparameters."""
 
 import contextlib
-import warnings
 from collections import deque
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import ClassifierMixin, _fit_context, clone
-from sklearn.ensemble import GradientBoostingClassifier
-from sklearn.frozen import FrozenEstimator
+from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
-    check_is_fitted,
-    has_fit_parameter,
     validate_data,
 )
 from threadpoolctl import threadpool_limits
@@ -29,11 +24,8 @@ from .._engine.kd_hypergradient import (
     HYPERGRADIENTS,
     TRAJECTORIES,
     AdamMetaStep,
-    NumpyKDStep,
     meta_step,
     predict_linear_trajectory,
-    training_step,
-    validation_loss,
 )
 from .._nets.mlp import layer_sizes, xavier_init
 from .._nets.mlp_prediction import MLPPredictionMixin
@@ -49,34 +41,15 @@ from .._utils import (
     DivergenceError,
     check_finite_loss,
     check_local_random_state,
-    check_no_missing_labels,
-    check_numeric_columns,
-    class_indices,
-    refuse_lazy,
-    to_numpy,
     torch_generator,
 )
+from .labels import hard_targets, validate_semi_supervised
+from .students import NumpyStudent, TorchStudent, _use_numpy_path
+from .teacher import fit_teacher, teacher_log_probabilities
 from .transfer import TRANSFER_SETS, make_transfer_set
-
-#: Teacher probabilities are floored at this value before their logarithm is
-#: taken as the teacher's logits (a random forest predicts exact zeros).
-TEACHER_PROBA_FLOOR = 1e-6
-
 
 #: ``meta_learning_rate="auto"`` by ``meta_optimizer``.
 META_LEARNING_RATES = {"sgd": 0.1, "adam": 0.01}
-
-#: The label of an unlabelled row (scikit-learn's semi-supervised convention).
-UNLABELLED = -1
-
-
-def _unlabelled_mask(y):
-    """True where ``y`` is the unlabelled marker ``-1`` (numeric labels only;
-    text labels have no unlabelled marker)."""
-    y = np.asarray(y)
-    if y.dtype.kind in "biuf":
-        return y == UNLABELLED
-    return np.array([isinstance(v, Integral) and v == UNLABELLED for v in y])
 
 
 def _check_bounds(bounds, name, lowest, highest):
@@ -97,132 +70,6 @@ def _check_bounds(bounds, name, lowest, highest):
     if low < lowest or high > highest:
         raise ValueError(f"{name}={bounds!r} must lie inside [{lowest}, {highest}].")
     return low, high
-
-
-#: The numpy path is used when the validation forward pass (the largest product
-#: of a step) is at most this many multiply-adds. It removes a fixed
-#: per-operation overhead (benchmarks/bench_kd_speed.py); beyond this size the
-#: arithmetic dominates, the gain vanishes, and the torch path, whose kernels
-#: may use several threads, is kept.
-NUMPY_PATH_MAX_WORK = 2_000_000
-
-
-def _use_numpy_path(hypergradient, sizes, n_val):
-    """Whether a fit runs its student through `NumpyKDStep`.
-
-    Only the exact hypergradient has a numpy implementation; the
-    finite-difference variant stays on torch.
-    """
-    if hypergradient != "exact":
-        return False
-    work = n_val * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-    return work <= NUMPY_PATH_MAX_WORK
-
-
-class _TorchStudent:
-    """The student on torch: autograd through the step (the reference path)."""
-
-    def __init__(self, params, X, teacher_logits, targets, X_val, yv_index, c, est):
-        dtype = torch.float32
-        self.params = params
-        self.X = torch.as_tensor(X, dtype=dtype)
-        self.X_val = torch.as_tensor(X_val, dtype=dtype)
-        # Rows summing to the hard term's weight (0 on unlabelled rows).
-        self.y = torch.as_tensor(targets, dtype=dtype)
-        self.y_val = torch.as_tensor(yv_index, dtype=torch.int64)
-        self.f = torch.as_tensor(teacher_logits, dtype=dtype)
-        self.hypergradient = HYPERGRADIENTS[est.hypergradient]
-        self.lr = float(est.learning_rate_init)
-        self.val_temperature = est.val_temperature
-        self.activation = est.activation
-        self.hinton_scaling = est.hinton_scaling
-
-    def step(self, rows, lam, temperature, with_hypergradient):
-        batch = torch.as_tensor(rows, dtype=torch.int64)
-        Xb, yb, fb = self.X[batch], self.y[batch], self.f[batch]
-        if with_hypergradient:
-            self.params, grad, loss, _ = self.hypergradient(
-                self.params,
-                Xb,
-                fb,
-                yb,
-                lam,
-                temperature,
-                self.lr,
-                self.X_val,
-                self.y_val,
-                self.val_temperature,
-                self.activation,
-                self.hinton_scaling,
-            )
-            return grad, loss
-        with torch.no_grad():
-            self.params, loss = training_step(
-                self.params,
-                Xb,
-                fb,
-                yb,
-                lam,
-                temperature,
-                self.lr,
-                self.activation,
-                self.hinton_scaling,
-            )
-        return None, loss.item()
-
-    def validation_loss(self):
-        with torch.no_grad():
-            return validation_loss(
-                self.params,
-                self.X_val,
-                self.y_val,
-                self.val_temperature,
-                self.activation,
-            ).item()
-
-    def coefs_intercepts(self):
-        return (
-            [to_numpy(w)[0] for w in self.params[0::2]],
-            [to_numpy(b)[0, 0] for b in self.params[1::2]],
-        )
-
-
-class _NumpyStudent:
-    """The student on numpy, float32 like the torch path (see `NumpyKDStep`)."""
-
-    def __init__(self, params, X, teacher_logits, targets, X_val, yv_index, c, est):
-        dtype = np.float32
-        self.params = [
-            p.numpy()[0] if i % 2 == 0 else p.numpy()[0, 0]
-            for i, p in enumerate(params)
-        ]
-        eye = np.eye(c, dtype=dtype)
-        self.core = NumpyKDStep(
-            X.astype(dtype),
-            teacher_logits.astype(dtype),
-            targets.astype(dtype),
-            X_val.astype(dtype),
-            eye[yv_index],
-            est.val_temperature,
-            est.learning_rate_init,
-            est.activation,
-            est.hinton_scaling,
-        )
-
-    def step(self, rows, lam, temperature, with_hypergradient):
-        self.params, grad, loss = self.core.step(
-            self.params, rows, lam, temperature, with_hypergradient
-        )
-        return grad, loss
-
-    def validation_loss(self):
-        return self.core.validation_loss(self.params)
-
-    def coefs_intercepts(self):
-        return (
-            [w.astype(np.float64) for w in self.params[0::2]],
-            [b.astype(np.float64) for b in self.params[1::2]],
-        )
 
 
 class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
@@ -603,7 +450,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         return self
 
     def _fit(self, X, y, X_val, y_val, sample_weight=None):
-        X, self.classes_, y_index = self._validate_semi_supervised(X, y)
+        X, self.classes_, y_index = validate_semi_supervised(self, X, y)
         labelled = y_index >= 0
         if sample_weight is not None:
             # Refuses negative weights and weights that are all zero.
@@ -679,17 +526,21 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
             )
             if sample_weight is not None:
                 sample_weight = np.concatenate([sample_weight, sample_weight[sources]])
-        targets = self._hard_targets(y_index_train, sample_weight)
+        targets = hard_targets(y_index_train, len(self.classes_), sample_weight)
         # The teacher learns from the labelled real rows (synthetic rows are
         # unlabelled).
         labelled_train = y_index_train >= 0
-        self.teacher_ = self._fit_teacher(
+        self.teacher_ = fit_teacher(
+            self.teacher,
+            self.classes_,
             X_train[labelled_train],
             self.classes_[y_index_train[labelled_train]],
             rng,
             None if sample_weight is None else sample_weight[labelled_train],
         )
-        teacher_logits = self._teacher_logits(X_train)
+        teacher_logits = teacher_log_probabilities(
+            self.teacher_, X_train, self.classes_
+        )
 
         blas_limit = (
             threadpool_limits(limits=self.n_threads, user_api="blas")
@@ -718,144 +569,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
             return META_LEARNING_RATES[self.meta_optimizer]
         return self.meta_learning_rate
 
-    def _validate_semi_supervised(self, X, y):
-        """``(X, classes, y_index)`` with ``y_index == -1`` on unlabelled rows.
-
-        Rows whose label is ``-1`` are unlabelled (the convention of
-        scikit-learn's semi-supervised estimators); the classes are those of
-        the other rows.
-        """
-        refuse_lazy(self, X)
-        check_numeric_columns(self, X)
-        check_no_missing_labels(y)
-        X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
-        unlabelled = _unlabelled_mask(y)
-        if unlabelled.all():
-            raise ValueError(
-                f"Every row of y is -1 (unlabelled). {type(self).__name__} needs "
-                "labelled rows of at least two classes: the teacher is fitted on "
-                "them (unless it is a fitted FrozenEstimator) and the "
-                "metaparameters are tuned on them."
-            )
-        if unlabelled.any() and len(np.unique(y[~unlabelled])) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs labelled rows of at least two "
-                f"classes; the rows not labelled -1 hold one class, "
-                f"{y[~unlabelled][0]!r}. A label of -1 marks an unlabelled row: "
-                "rename a class called -1 (e.g. with LabelEncoder)."
-            )
-        classes, labelled_index = class_indices(self, y[~unlabelled])
-        y_index = np.full(len(y), -1, dtype=np.int64)
-        y_index[~unlabelled] = labelled_index
-        return X, classes, y_index
-
-    def _hard_targets(self, y_index, sample_weight):
-        """Targets of the hard term, ``(n, n_classes)``: one-hot on labelled
-        rows, zero on unlabelled ones.
-
-        With unlabelled rows among the training rows, a minibatch holds a
-        fraction ``rho`` of labelled rows (in expectation; weighted when rows
-        are drawn by weight); the labelled rows' targets are scaled by ``1 /
-        rho``, so that the hard term of a minibatch estimates the mean
-        cross-entropy over the labelled rows without bias. All rows labelled:
-        plain one-hot rows.
-        """
-        labelled = y_index >= 0
-        targets = np.zeros((len(y_index), len(self.classes_)), dtype=np.float64)
-        targets[np.flatnonzero(labelled), y_index[labelled]] = 1.0
-        if labelled.all():
-            return targets
-        if sample_weight is None:
-            rho = labelled.mean()
-        else:
-            rho = sample_weight[labelled].sum() / sample_weight.sum()
-        if rho == 0:
-            raise ValueError(
-                "The labelled training rows all have zero sample_weight; the hard "
-                "term would never see a label."
-            )
-        return targets / rho
-
-    def _fit_teacher(self, X, y, rng, sample_weight=None):
-        teacher_seed = int(rng.randint(np.iinfo(np.int32).max))
-        if self.teacher is None:
-            teacher = GradientBoostingClassifier(random_state=teacher_seed)
-        elif isinstance(self.teacher, FrozenEstimator):
-            teacher = self.teacher
-            check_is_fitted(teacher)
-        else:
-            teacher = clone(self.teacher)
-            if teacher.get_params(deep=False).get("random_state", 0) is None:
-                teacher.set_params(random_state=teacher_seed)
-        if not isinstance(teacher, FrozenEstimator):
-            if sample_weight is None:
-                teacher.fit(X, y)
-            elif has_fit_parameter(teacher, "sample_weight"):
-                teacher.fit(X, y, sample_weight=sample_weight)
-            else:
-                warnings.warn(
-                    f"The teacher {type(teacher).__name__} does not take "
-                    "sample_weight in fit; it is fitted without the weights (the "
-                    "student still uses them).",
-                    UserWarning,
-                    stacklevel=4,
-                )
-                teacher.fit(X, y)
-        if not hasattr(teacher, "predict_proba"):
-            raise TypeError(
-                f"The teacher {type(teacher).__name__} has no predict_proba after "
-                "fitting; KDMetaparamTuner needs the teacher's class probabilities "
-                "(e.g. SVC(probability=True))."
-            )
-        teacher_classes = getattr(teacher, "classes_", None)
-        if teacher_classes is None:
-            raise TypeError(
-                f"The fitted teacher {type(teacher).__name__} has no classes_; "
-                "its probability columns cannot be matched to the classes of y."
-            )
-        teacher_classes = np.asarray(teacher_classes)
-        unknown = np.setdiff1d(self.classes_, teacher_classes)
-        if len(unknown):
-            raise ValueError(
-                f"The labelled rows of y hold classes the teacher does not know: "
-                f"{unknown.tolist()!r} (teacher's classes_ "
-                f"{teacher_classes.tolist()!r}); y's labels must be among the "
-                "teacher's classes, or -1 for an unlabelled row."
-            )
-        missing = np.setdiff1d(teacher_classes, self.classes_)
-        if len(missing):
-            raise ValueError(
-                f"The teacher's classes {missing.tolist()!r} have no labelled row "
-                f"in y (teacher's classes_ {teacher_classes.tolist()!r}); give "
-                "every class at least one labelled row (the metaparameters are "
-                "tuned on labelled rows)."
-            )
-        if teacher_classes.shape != self.classes_.shape or not np.all(
-            teacher_classes == self.classes_
-        ):
-            raise ValueError(
-                f"The teacher's classes_ {teacher_classes.tolist()!r} differ from "
-                f"the classes of y {self.classes_.tolist()!r}; the teacher must be "
-                "trained on the same set of classes."
-            )
-        return teacher
-
-    def _teacher_logits(self, X):
-        proba = np.asarray(self.teacher_.predict_proba(X), dtype=np.float64)
-        if proba.shape != (X.shape[0], len(self.classes_)):
-            raise ValueError(
-                f"The teacher's predict_proba returned shape {proba.shape}; "
-                f"expected {(X.shape[0], len(self.classes_))}."
-            )
-        row_sums = proba.sum(axis=1)
-        if not np.all(np.isfinite(proba)) or np.any(proba < 0) or np.any(row_sums <= 0):
-            raise ValueError(
-                "The teacher's predict_proba returned negative or non-finite "
-                "values; they must be probabilities."
-            )
-        proba = proba / row_sums[:, None]
-        return np.log(np.maximum(proba, TEACHER_PROBA_FLOOR))
-
     def _train_student(
         self,
         X_train,
@@ -878,9 +591,9 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         sizes = layer_sizes(n_features, hidden, n_classes)
         params = xavier_init(sizes, 1, generator=generator, dtype=torch.float32)
         backend_class = (
-            _NumpyStudent
+            NumpyStudent
             if _use_numpy_path(self.hypergradient, sizes, len(yv_index))
-            else _TorchStudent
+            else TorchStudent
         )
         student = backend_class(
             params,

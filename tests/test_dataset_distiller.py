@@ -496,7 +496,7 @@ def test_larger_tol_stops_earlier(moons):
 def test_auto_samples_per_step_grows_with_the_root_of_the_rows(
     n_samples, n_classes, n_steps, expected
 ):
-    from skdistill._tabular.distiller import auto_samples_per_step
+    from skdistill._tabular.sizes import auto_samples_per_step
 
     assert auto_samples_per_step(n_samples, n_classes, n_steps) == expected
 
@@ -524,7 +524,7 @@ def test_auto_samples_per_step_sizes_the_fitted_set():
     ],
 )
 def test_auto_n_steps_lengthens_the_unroll_of_large_sets(n_samples, expected):
-    from skdistill._tabular.distiller import auto_n_steps
+    from skdistill._tabular.sizes import auto_n_steps
 
     assert auto_n_steps(n_samples) == expected
 
@@ -533,7 +533,7 @@ def test_auto_n_steps_lengthens_the_unroll_of_large_sets(n_samples, expected):
     "n_samples, expected", [(10, 64), (2047, 64), (4096, 128), (33_333, 1024)]
 )
 def test_auto_batch_size_grows_with_the_rows(n_samples, expected):
-    from skdistill._tabular.distiller import auto_batch_size
+    from skdistill._tabular.sizes import auto_batch_size
 
     assert auto_batch_size(n_samples) == expected
 

@@ -7,7 +7,6 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.frozen import FrozenEstimator
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -21,8 +20,7 @@ from .._base import (
     check_hidden_layer_sizes,
     run_iterations,
 )
-from .._data.dataset import DistilledDataset, check_soft_labels, distilled_dataset_of
-from .._data.streaming import is_lazy, is_table_source
+from .._data.dataset import DistilledDataset, check_soft_labels
 from .._engine.optim import Adam
 from .._engine.schedules import SCHEDULES, step_sequence
 from .._engine.unroll import replay_distilled
@@ -50,6 +48,7 @@ from .._utils import (
     refuse_lazy,
     to_numpy,
 )
+from .distilled_input import distilled_training_set
 from .search_space import real_batch_size
 
 _DTYPE = torch.float32
@@ -411,7 +410,7 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
             params = params if networks is None else [p[networks] for p in params]
             return self._train_adam(params, X, Y, rng, sample_weight, t_start)
 
-        dataset = self._distilled_dataset(X, y, sample_weight)
+        dataset = distilled_training_set(self, X, y, sample_weight)
         rng, generator = self._random_streams()
         sizes = layer_sizes(dataset.n_features, hidden, dataset.n_classes)
         params = self._initial_params(sizes, n_models, generator, previous)
@@ -470,81 +469,6 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
                 f"class: {self.classes_[0].tolist()!r}."
             )
         return X, np.eye(len(self.classes_))[y_index]
-
-    def _distilled_dataset(self, X, y, sample_weight=None):
-        """Fit (or reuse) the distiller and check ``X, y`` against its dataset."""
-        fitted = isinstance(self.distiller, (DistilledDataset, FrozenEstimator))
-        if sample_weight is not None and fitted:
-            raise ValueError(
-                "sample_weight has no effect with a fitted distiller (a "
-                "FrozenEstimator or a DistilledDataset): its dataset is made "
-                "already. Pass the weights to the distiller's own fit."
-            )
-        if isinstance(self.distiller, DistilledDataset):
-            distiller = self.distiller
-        elif not fitted and (X is None or y is None):
-            raise ValueError(_refit_needs_data(self, X, y))
-        else:
-            distiller = clone(self.distiller)  # a FrozenEstimator clones to itself
-            check_numeric_columns(self, X)
-            if sample_weight is None:
-                distiller.fit(X, y)
-            else:
-                distiller.fit(X, y, sample_weight=sample_weight)
-        dataset = distilled_dataset_of(distiller)
-        if is_table_source(X):
-            # The distiller read the parquet table, and its features are
-            # every column but the label: they are the dataset's.
-            self.n_features_in_ = dataset.n_features
-            vars(self).pop("feature_names_in_", None)
-            if dataset.feature_names is not None:
-                self.feature_names_in_ = dataset.feature_names.astype(object)
-        elif is_lazy(X):
-            # The distiller read the collection lazily; reading it again here
-            # to check it would compute all of it. Its columns are known.
-            if X.shape[1] != dataset.n_features:
-                raise ValueError(
-                    f"X has {X.shape[1]} features, but the distilled dataset has "
-                    f"{dataset.n_features}."
-                )
-            self.n_features_in_ = dataset.n_features
-            vars(self).pop("feature_names_in_", None)
-            if hasattr(X, "columns"):
-                self.feature_names_in_ = np.asarray(
-                    [str(c) for c in X.columns], dtype=object
-                )
-        elif X is None and y is None and fitted:
-            self.n_features_in_ = dataset.n_features
-            vars(self).pop("feature_names_in_", None)
-            if dataset.feature_names is not None:
-                self.feature_names_in_ = dataset.feature_names.astype(object)
-        else:
-            y_shape = () if y is None else np.asarray(y).shape
-            if len(y_shape) == 2 and y_shape[1] > 1:
-                raise ValueError(
-                    "With a distiller, y must hold class labels (the distiller "
-                    f"learns its own soft labels); got y of shape {y_shape}."
-                )
-            X, y = validate_data(self, X, y, dtype=np.float64)
-            check_classification_targets(y)
-            if X.shape[1] != dataset.n_features:
-                raise ValueError(
-                    f"X has {X.shape[1]} features, but the distilled dataset has "
-                    f"{dataset.n_features}: the distiller was fitted on other data."
-                )
-            unknown = np.setdiff1d(np.unique(y), dataset.classes)
-            if unknown.size:
-                raise ValueError(
-                    f"y contains classes {unknown.tolist()!r} that the distilled "
-                    f"dataset does not know (its classes: "
-                    f"{dataset.classes.tolist()!r})."
-                )
-        self.classes_ = dataset.classes.copy()
-        self.distiller_ = distiller
-        self.distilled_ = dataset
-        self.input_mean_ = None if dataset.mean is None else dataset.mean.copy()
-        self.input_scale_ = None if dataset.scale is None else dataset.scale.copy()
-        return dataset
 
     def _store_network(self, params):
         """Keep the first of the stacked networks as the fitted network."""
@@ -764,22 +688,6 @@ def _scale_advice(X):
             f"value is {largest:.3g}"
         )
     return ""
-
-
-def _refit_needs_data(estimator, X, y):
-    """The error of a fit without data whose distiller must be refitted."""
-    name = type(estimator).__name__
-    missing = (
-        f"This {name} estimator requires y to be passed, but the target y is None"
-        if y is None
-        else f"{name}.fit got y but no X"
-    )
-    return (
-        f"{missing}: distiller={type(estimator.distiller).__name__}(...) is cloned "
-        "and refitted in fit, which needs X and y. To train on the set a fitted "
-        "distiller d has already learned, pass distiller=FrozenEstimator(d) (from "
-        "sklearn.frozen) or distiller=d.distilled_."
-    )
 
 
 def fit_networks(estimator, X, y, *, n_models, networks=None):

@@ -1,7 +1,6 @@
 """DatasetDistiller: learn a small synthetic training set for tabular data."""
 
 import math
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -14,184 +13,31 @@ from .._base import (
     check_architectures,
     check_device,
     fit_standardisation,
-    initial_rows,
     run_iterations,
 )
 from .._data.dataset import DistilledDataset
 from .._engine.optim import Adam
 from .._engine.reverse import distillation_value_and_grad
-from .._engine.unroll import project_rows_to_simplex, replay_distilled
-from .._nets.mlp import forward, hard_cross_entropy, layer_sizes, xavier_init
+from .._engine.unroll import project_rows_to_simplex
 from .._training.batches import InMemoryRows
 from .._training.constraints import FIT_CONTROLS, STOPPING, VALIDATION_FRACTION
 from .._training.splits import validation_split
 from .._training.stopping import ValidationStopper
-from .._utils import DivergenceWarning, to_numpy
-from .search_space import SearchSpaceSampler, check_search_space, space_value_and_grad
-
-
-def models_per_architecture(n_models, n_architectures):
-    """Split ``n_models`` round-robin over the architectures."""
-    if n_models < n_architectures:
-        raise ValueError(
-            f"n_models={n_models} is smaller than the number of architectures "
-            f"({n_architectures}); every architecture needs at least one internal "
-            "model per outer iteration."
-        )
-    base, extra = divmod(n_models, n_architectures)
-    return [base + (i < extra) for i in range(n_architectures)]
-
+from .._utils import to_numpy
+from .internal_models import InternalModels
+from .search_space import space_value_and_grad
+from .sizes import (
+    auto_lr_init,
+    holds_out,
+    resolve_sizes,
+)
+from .synthetic_set import MAX_RECOVERIES, DivergenceRecovery, initial_set
 
 #: Outer iterations between two validation checks (early stopping).
 _VALIDATION_EVERY = 10
-#: Fresh networks per architecture that score the distilled set on the
-#: validation rows; drawn once per fit so that scores are comparable.
-_VALIDATION_MODELS = 4
-#: With a search space: configurations drawn once (one network each) that
-#: score the distilled set on the validation rows.
-_VALIDATION_CONFIGURATIONS = 8
-#: ``samples_per_step="auto"``: about ``_AUTO_ROWS_PER_ROOT * sqrt(n_samples)``
-#: synthetic rows in all, at least one per class and step, at most
-#: ``_AUTO_MAX_PER_STEP`` per step (chosen on the benchmark suite, see
-#: doc/dataset_distiller.md).
-_AUTO_ROWS_PER_ROOT = 5
-_AUTO_MAX_PER_STEP = 20
-#: ``n_steps="auto"``: at least this many steps, more when the rows of
-#: ``samples_per_step="auto"`` do not fit in them at ``_AUTO_MAX_PER_STEP``
-#: per step, at most ``_AUTO_MAX_STEPS``.
-_AUTO_MIN_STEPS = 10
-_AUTO_MAX_STEPS = 50
-#: ``batch_size="auto"``: one real row per ``_AUTO_ROWS_PER_BATCH_ROW`` rows,
-#: within ``_AUTO_BATCH_RANGE``.
-_AUTO_ROWS_PER_BATCH_ROW = 32
-_AUTO_BATCH_RANGE = (64, 1024)
-#: ``lr_init="auto"``: ``min(_AUTO_LR, _AUTO_LR_FEATURES / n_features)``.
-_AUTO_LR = 0.1
-_AUTO_LR_FEATURES = 25
-#: Early stopping needs this many held-out rows per class (in memory);
-#: smaller tables are distilled on all their rows for ``max_iter`` iterations.
-_MIN_HELD_OUT_PER_CLASS = 2
-#: When the internal training goes non-finite, the internal learning rates are
-#: divided by ``_RECOVERY_FACTOR`` and the iteration is run again, at most
-#: ``_MAX_RECOVERIES`` times per fit (then `DivergenceError`).
-_RECOVERY_FACTOR = 10.0
-_MAX_RECOVERIES = 4
 #: With a Dask collection or a parquet table, the held-out rows and the rows
 #: ``init`` starts from are samples of at most this many rows.
 _LAZY_SAMPLE_ROWS = 10_000
-
-
-def _lower_learning_rates(log_lr, averaged, optimizer, learned):
-    """Divide the internal learning rates (and their average) by
-    ``_RECOVERY_FACTOR`` in place; forget the momentum that raised them."""
-    shift = math.log(_RECOVERY_FACTOR)
-    log_lr.sub_(shift)
-    if averaged is not None:
-        averaged[2].sub_(shift)
-    if learned:  # log_lr is the last tensor of the optimiser
-        optimizer.first[-1].zero_()
-
-
-def auto_lr_init(n_varying):
-    """Internal learning rate of ``lr_init="auto"``: 0.1, lowered on wide
-    tables to ``_AUTO_LR_FEATURES / n_varying``.
-
-    A gradient step on the first layer moves a standardised row's
-    pre-activations by about ``lr * n_features`` times its gradient, so the
-    same rate is a much larger step on a table of thousands of columns: 0.1
-    diverged or distilled a poor set there, while 0.01 matched the full-data
-    model (see the user guide). ``n_varying`` counts the non-constant columns.
-    """
-    return min(_AUTO_LR, _AUTO_LR_FEATURES / max(n_varying, 1))
-
-
-def auto_n_steps(n_samples):
-    """Steps of ``n_steps="auto"``.
-
-    10 steps hold the ``5 * sqrt(n_samples)`` rows of
-    ``samples_per_step="auto"`` up to about 1600 rows; beyond, the unroll
-    grows instead of the batches (the suite's largest set gained more from
-    longer unrolls than from larger steps), up to 50 steps.
-    """
-    rows = _AUTO_ROWS_PER_ROOT * math.sqrt(n_samples)
-    steps = math.ceil(rows / _AUTO_MAX_PER_STEP)
-    return min(max(steps, _AUTO_MIN_STEPS), _AUTO_MAX_STEPS)
-
-
-def auto_batch_size(n_samples):
-    """Real rows per outer iteration of ``batch_size="auto"``.
-
-    64 up to about 2000 rows, then one row in 32, at most 1024: on large sets
-    the outer gradient of 64 rows is the noise that limits the distilled set,
-    while on small ones a larger batch only sees the same rows more often.
-    """
-    low, high = _AUTO_BATCH_RANGE
-    return min(max(n_samples // _AUTO_ROWS_PER_BATCH_ROW, low), high)
-
-
-def auto_samples_per_step(n_samples, n_classes, n_steps):
-    """Rows per step of ``samples_per_step="auto"``.
-
-    The set grows like the square root of the training rows: a set that is
-    too small is what kept the suite's larger sets below the full-data model,
-    while on small sets extra rows only cost time. Capped so that the cost of
-    an outer iteration stays bounded.
-    """
-    per_step = math.ceil(_AUTO_ROWS_PER_ROOT * math.sqrt(n_samples) / n_steps)
-    return max(n_classes, min(per_step, _AUTO_MAX_PER_STEP))
-
-
-def _holds_out(fraction, n_samples, n_classes):
-    """Whether early stopping holds out rows: ``fraction`` is set and the
-    held-out part would have ``_MIN_HELD_OUT_PER_CLASS`` rows per class.
-
-    On a table of a few rows per class, holding a fifth out costs the
-    distilled set rows it cannot spare, and a handful of held-out rows judges
-    it by chance: 10 classes of 3 rows reached 89 % of the full-data model
-    with the split and 114 % without (see the user guide).
-    """
-    return (
-        fraction is not None
-        and fraction * n_samples >= _MIN_HELD_OUT_PER_CLASS * n_classes
-    )
-
-
-class _ValidationScore:
-    """The score of a distilled set on the held-out rows of early stopping:
-    ``(accuracy, -cross-entropy)`` of fixed fresh networks trained on it (the
-    replay), means over the networks. Ties of accuracy are broken by the
-    cross-entropy (see `ValidationStopper`)."""
-
-    def __init__(self, X_val, y_val, inits, configs=None):
-        self.X_val, self.y_val, self.inits = X_val, y_val, inits
-        # With a search space, one sampled configuration per entry of inits.
-        self.configs = configs
-
-    def __call__(self, syn_X, syn_Y, log_lr):
-        step_X, step_Y = syn_X.unbind(0), syn_Y.unbind(0)
-        lrs = log_lr.exp().unbind(0)
-        accuracies, losses = [], []
-        with torch.no_grad():
-            for i, params in enumerate(self.inits):
-                if self.configs is None:
-                    trained = replay_distilled(params, step_X, step_Y, lrs)
-                    activation = "relu"
-                else:
-                    config = self.configs[i]
-                    activation = config.activation
-                    trained = replay_distilled(
-                        params,
-                        step_X,
-                        step_Y,
-                        [lr * config.lr_scale for lr in lrs],
-                        activation,
-                        weight_decay=config.weight_decay,
-                    )
-                logits, _ = forward(trained, self.X_val, activation)
-                losses.append(hard_cross_entropy(logits, self.y_val))
-                hits = logits.argmax(dim=-1) == self.y_val
-                accuracies.append(hits.to(logits.dtype).mean(dim=-1))
-        return float(torch.cat(accuracies).mean()), -float(torch.cat(losses).mean())
 
 
 class DatasetDistiller(BaseDistiller):
@@ -664,7 +510,7 @@ class DatasetDistiller(BaseDistiller):
         rng, generator = self._random_streams(device)
         validation = None
         fit_rows = np.arange(len(X))
-        if _holds_out(self.validation_fraction, len(X), len(self.classes_)):
+        if holds_out(self.validation_fraction, len(X), len(self.classes_)):
             fit_rows, val_rows = validation_split(
                 y_index, self.validation_fraction, rng
             )
@@ -685,21 +531,12 @@ class DatasetDistiller(BaseDistiller):
         )
 
     def _sizes(self, n_samples, n_classes):
-        """``(n_steps, samples_per_step, batch_size)``, "auto" resolved.
-
-        int(): scikit-learn's Interval(Integral) lets a bool through, and torch
-        refuses bools as sizes.
-        """
-        n_steps = self.n_steps
-        if n_steps == "auto":
-            n_steps = auto_n_steps(n_samples)
-        samples_per_step = self.samples_per_step
-        if samples_per_step == "auto":
-            samples_per_step = auto_samples_per_step(n_samples, n_classes, n_steps)
-        batch_size = self.batch_size
-        if batch_size == "auto":
-            batch_size = auto_batch_size(n_samples)
-        return int(n_steps), int(samples_per_step), int(batch_size)
+        """``(n_steps, samples_per_step, batch_size)``, "auto" resolved."""
+        return resolve_sizes(
+            (self.n_steps, self.samples_per_step, self.batch_size),
+            n_samples,
+            n_classes,
+        )
 
     def _distill_lazy(self, X, y):
         """Distill a Dask collection or a parquet table, scanned once.
@@ -752,48 +589,40 @@ class DatasetDistiller(BaseDistiller):
         training rows (held-out ones included).
         """
         self.architectures_ = check_architectures(self.architectures)
-        space = None
-        if self.search_space is not None:
-            if self.fixed_init:
-                raise ValueError(
-                    "fixed_init=True cannot be combined with search_space: the "
-                    "internal models draw their configurations, hence their "
-                    "layers, at every outer iteration."
-                )
-            space = SearchSpaceSampler(
-                check_search_space(self.search_space), self.architectures_, n_samples
-            )
-        else:
-            models_split = models_per_architecture(
-                self.n_models, len(self.architectures_)
+        if self.search_space is not None and self.fixed_init:
+            raise ValueError(
+                "fixed_init=True cannot be combined with search_space: the "
+                "internal models draw their configurations, hence their "
+                "layers, at every outer iteration."
             )
         n_features = len(self.mean_)
         n_classes = len(self.classes_)
+        dtype = torch.float32
+        models = InternalModels(
+            (self.architectures_, self.n_models, self.search_space, n_samples),
+            (n_features, n_classes),
+            (rng, generator),
+            device=device,
+            dtype=dtype,
+        )
+        space = models.space
         n_steps, samples_per_step, batch_size = self._sizes(n_samples, n_classes)
         n_total_steps = n_steps * self.n_epochs
-        dtype = torch.float32
         # Columns that never vary keep that value in every synthetic row.
         constant = torch.as_tensor(constant, device=device)
 
-        shape = (n_steps, samples_per_step)
-        # Classes are dealt round-robin over all synthetic rows, so every class
-        # is represented even with fewer rows per step than classes.
-        row_class = torch.arange(n_steps * samples_per_step, device=device)
-        row_class = (row_class % n_classes).reshape(shape)
-        if self.init == "noise":
-            syn_X = torch.randn(
-                (*shape, n_features), generator=generator, dtype=dtype, device=device
-            )
-        else:
-            rows = initial_rows(self.init, *sample, to_numpy(row_class), rng)
-            syn_X = torch.as_tensor(rows, dtype=dtype).to(device)
-        syn_X[..., constant] = 0.0
-        syn_Y = torch.nn.functional.one_hot(row_class, n_classes).to(dtype)
         self.lr_init_ = self.lr_init
         if self.lr_init == "auto":
             self.lr_init_ = auto_lr_init(int((~constant).sum()))
-        log_lr = torch.full(
-            (n_total_steps,), math.log(self.lr_init_), dtype=dtype, device=device
+        syn_X, syn_Y, log_lr = initial_set(
+            self.init,
+            (n_steps, samples_per_step, n_features, n_classes),
+            n_total_steps,
+            self.lr_init_,
+            constant,
+            sample,
+            (rng, generator),
+            dtype=dtype,
         )
         learned = [syn_X]
         for tensor, learn in ((syn_Y, self.soft_labels), (log_lr, self.learn_lr)):
@@ -803,53 +632,12 @@ class DatasetDistiller(BaseDistiller):
         # needs to record an autograd graph.
         optimizer = Adam(learned, learning_rate=self.learning_rate)
 
-        sizes = [layer_sizes(n_features, h, n_classes) for h in self.architectures_]
-
-        def sample_inits():
-            return [
-                xavier_init(s, m, generator=generator, dtype=dtype, device=device)
-                for s, m in zip(sizes, models_split)
-            ]
-
-        def sample_configurations(n_configs):
-            """Configurations drawn from the search space, one network each."""
-            configs = space.sample(rng, n_configs)
-            inits = [
-                xavier_init(
-                    layer_sizes(n_features, c.hidden, n_classes),
-                    1,
-                    generator=generator,
-                    dtype=dtype,
-                    device=device,
-                )
-                for c in configs
-            ]
-            return configs, inits
-
-        fixed_inits = sample_inits() if self.fixed_init else None
+        fixed_inits = models.sample() if self.fixed_init else None
         monitor = None
         if validation is not None:
-            if space is None:
-                val_configs = None
-                val_inits = [
-                    xavier_init(
-                        s,
-                        _VALIDATION_MODELS,
-                        generator=generator,
-                        dtype=dtype,
-                        device=device,
-                    )
-                    for s in sizes
-                ]
-            else:
-                val_configs, val_inits = sample_configurations(
-                    _VALIDATION_CONFIGURATIONS
-                )
-            score = _ValidationScore(
+            score = models.validation_score(
                 torch.as_tensor(validation[0], dtype=dtype).to(device),
                 torch.as_tensor(validation[1], dtype=torch.int64).to(device),
-                val_inits,
-                val_configs,
             )
             monitor = ValidationStopper(self.tol, self.n_iter_no_change)
 
@@ -873,7 +661,9 @@ class DatasetDistiller(BaseDistiller):
             segments = math.ceil(math.sqrt(n_total_steps))
         real = real_rows(batch_size)
 
-        recoveries = []
+        recover = DivergenceRecovery(
+            type(self).__name__, log_lr, averaged, optimizer, self.learn_lr
+        )
 
         def outer_gradients(X_batch, y_batch):
             lrs = log_lr.exp()
@@ -882,7 +672,7 @@ class DatasetDistiller(BaseDistiller):
                     syn_X,
                     syn_Y,
                     lrs,
-                    fixed_inits if self.fixed_init else sample_inits(),
+                    fixed_inits if self.fixed_init else models.sample(),
                     X_batch,
                     y_batch,
                     checkpoint_segments=segments,
@@ -892,7 +682,7 @@ class DatasetDistiller(BaseDistiller):
                     syn_X,
                     syn_Y,
                     lrs,
-                    *sample_configurations(self.n_models),
+                    *models.sample_configurations(self.n_models),
                     X_batch,
                     y_batch,
                     checkpoint_segments=segments,
@@ -917,19 +707,8 @@ class DatasetDistiller(BaseDistiller):
                 # The set is still the last finite one (nothing was updated):
                 # lower the internal learning rates and try again, a bounded
                 # number of times; then the loop stops with DivergenceError.
-                if len(recoveries) == _MAX_RECOVERIES:
+                if not recover(iteration):
                     return float("nan")
-                recoveries.append(iteration)
-                _lower_learning_rates(log_lr, averaged, optimizer, self.learn_lr)
-                warnings.warn(
-                    f"{type(self).__name__}: the internal training diverged at "
-                    f"iteration {iteration}; the internal learning rates were "
-                    f"divided by {_RECOVERY_FACTOR:g} (recovery "
-                    f"{len(recoveries)} of at most {_MAX_RECOVERIES}). Lower "
-                    "lr_init to avoid it.",
-                    DivergenceWarning,
-                    stacklevel=2,
-                )
                 loss_value, grads = outer_gradients(X_batch, y_batch)
             optimizer.step(grads)
             if self.soft_labels:
@@ -950,13 +729,13 @@ class DatasetDistiller(BaseDistiller):
             self,
             self.max_iter,
             outer_iteration,
-            advice=f"The internal learning rates were lowered {_MAX_RECOVERIES} "
+            advice=f"The internal learning rates were lowered {MAX_RECOVERIES} "
             "times already; lower lr_init (the internal learning rates) or "
             "learning_rate (the outer step size).",
             stop=stop,
         )
         self.best_iteration_ = self.n_iter_
-        self.divergence_recoveries_ = recoveries
+        self.divergence_recoveries_ = recover.iterations
         self.validation_scores_ = None
         if monitor is not None:
             syn_X, syn_Y, log_lr = monitor.best_state

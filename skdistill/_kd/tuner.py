@@ -174,8 +174,17 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         Temperature ``T_val`` of the validation cross-entropy (fixed).
 
     validation_fraction : float, default=0.1
-        Fraction of the rows split off, stratified by class, as the validation
-        set when `fit` gets no explicit ``X_val``.
+        Fraction of the labelled rows split off as the validation set when
+        `fit` gets no explicit ``X_val``, stratified: scikit-learn's
+        ``train_test_split(stratify=y)``, each class its share; where that
+        split does not exist (a class of one row, fewer validation rows than
+        classes), each class gives ``round(validation_fraction * n_c)`` of its
+        ``n_c`` rows and keeps at least one for training (one row of the
+        largest class when that sets nothing aside).
+
+        .. versionchanged:: 0.1.0
+           The split is scikit-learn's stratified split where one exists; every
+           class used to give ``round(validation_fraction * n_c)`` rows.
 
     lambda_bounds : tuple of two floats, default=(0.0, 1.0)
         Interval ``lambda_1`` is kept in; inside ``[0, 1]``.

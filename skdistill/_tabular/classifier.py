@@ -139,14 +139,24 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         See ``tol``.
 
     early_stopping : bool, default=False
-        Ordinary data: set aside ``validation_fraction`` of the rows
-        (stratified) and stop when the validation accuracy has not improved by
-        ``tol`` for ``n_iter_no_change`` epochs; the network of the best
-        validation accuracy is kept. As in MLPClassifier. A distilled run has
-        a fixed length and ignores it.
+        Ordinary data: set aside ``validation_fraction`` of the rows and stop
+        when the validation accuracy has not improved by ``tol`` for more than
+        ``n_iter_no_change`` epochs; the network of the best validation
+        accuracy is kept. As in MLPClassifier. A distilled run has a fixed
+        length and ignores it.
 
     validation_fraction : float, default=0.1
-        Share of the rows set aside with ``early_stopping``, in ``(0, 1)``.
+        Share of the rows set aside with ``early_stopping``, in ``(0, 1)``,
+        stratified: scikit-learn's ``train_test_split(stratify=y)``, each
+        class its share; where that split does not exist (a class of one row,
+        fewer validation rows than classes), each class gives
+        ``round(validation_fraction * n_c)`` of its ``n_c`` rows and keeps at
+        least one for training (one row of the largest class when that sets
+        nothing aside). The validation part needs two rows at least.
+
+        .. versionchanged:: 0.1.0
+           A split that cannot be stratified falls back to the per-class rule
+           instead of raising.
 
     warm_start : bool, default=False
         Start `fit` from the network of the previous fit (same layer sizes

@@ -201,26 +201,39 @@ class DatasetDistiller(BaseDistiller):
            Default ``"kmeans"``; the rows started as noise.
 
     validation_fraction : float in (0, 1) or None, default=0.2
-        Hold out this fraction of the rows (stratified) to judge the distilled
-        set: every 10 outer iterations, fixed fresh networks are trained on it
-        (4 per architecture) and scored on the held-out rows; the best set
-        seen is kept, and the fit stops after ``n_iter_no_change`` iterations
-        without improvement. ``None`` distills on all rows for ``max_iter``
-        iterations and keeps the last set. 0.2: on small sets a tenth is a
-        dozen rows, too few to pick the best set reliably. On a Dask collection or a
-        parquet table the split is a seeded draw for every row (the same rows on
-        every pass; not stratified) and the score uses a sample of at most 10,000
-        held-out rows. On a table too small to hold out 2 rows per class
-        (in memory), the fit uses all rows and no early stopping, as with
-        ``None``.
+        Hold out this fraction of the rows to judge the distilled set,
+        stratified: scikit-learn's ``train_test_split(stratify=y)``, each
+        class its share; where that split does not exist (a class of one row,
+        fewer validation rows than classes), each class gives
+        ``round(validation_fraction * n_c)`` of its ``n_c`` rows and keeps at
+        least one for training (one row of the largest class when that sets
+        nothing aside). Every 10 outer iterations, fixed fresh networks are
+        trained on the set (4 per architecture) and scored on the held-out
+        rows; the best set seen is kept, and the fit stops once more than
+        ``n_iter_no_change`` iterations have passed without improvement.
+        ``None`` distills on all rows for ``max_iter`` iterations and keeps
+        the last set. 0.2: on small sets a tenth is a dozen rows, too few to
+        pick the best set reliably. On a Dask collection or a parquet table
+        the split is a seeded draw for every row (the same rows on every pass;
+        stratified in expectation only) and the score uses a sample of at
+        most 10,000 held-out rows. On a table too small to hold out 2 rows per
+        class (in memory), the fit uses all rows and no early stopping, as
+        with ``None``.
 
         .. versionchanged:: 0.1.0
            Default 0.2: early stopping is on by default; the fit used to run
-           ``max_iter`` iterations and keep the last set.
+           ``max_iter`` iterations and keep the last set. A split that cannot
+           be stratified keeps every class in training; it used to split
+           without strata.
 
     n_iter_no_change : int, default=200
-        With early stopping: outer iterations without an improvement of the
-        validation score by more than ``tol`` after which the fit stops.
+        With early stopping: the fit stops at the first check more than
+        ``n_iter_no_change`` outer iterations after the last check that
+        improved the validation score by ``tol`` (MLPClassifier's rule).
+
+        .. versionchanged:: 0.1.0
+           More than ``n_iter_no_change`` iterations, as MLPClassifier; the
+           fit stopped one check earlier.
 
     tol : float, default=1e-4
         With early stopping: the smallest improvement of the validation

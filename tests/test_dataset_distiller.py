@@ -685,3 +685,23 @@ def test_tables_too_small_to_hold_out_are_distilled_on_all_rows():
     X, y = rng.normal(size=(100, 4)), np.repeat(np.arange(10), 10)
     distiller = DatasetDistiller(n_steps=3, max_iter=20, random_state=0).fit(X, y)
     assert distiller.validation_scores_ is not None
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_class_of_one_row_stays_in_training(seed):
+    # No stratified split exists; the one row of class 1 is never held out, so
+    # init="real" starts its synthetic rows at it (they barely move here).
+    rng = np.random.RandomState(seed)
+    X, y = rng.normal(size=(40, 3)), np.array([0] * 39 + [1])
+    distiller = DatasetDistiller(
+        n_steps=1,
+        samples_per_step=2,
+        max_iter=1,
+        init="real",
+        learning_rate=1e-9,
+        validation_fraction=0.2,
+        random_state=seed,
+    ).fit(X, y)
+    assert distiller.validation_scores_ is not None
+    one_row = distiller.distilled_X_[distiller.distilled_y_.argmax(axis=1) == 1]
+    np.testing.assert_allclose(one_row, X[[39]], atol=1e-5)

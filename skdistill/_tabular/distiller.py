@@ -595,11 +595,11 @@ class DatasetDistiller(BaseDistiller):
     ):
         """The distillation proper.
 
-        ``real_rows(batch_size)`` gives the source of real batches (``next_batch()``,
-        see ``_streaming``); ``sample`` is ``(X_std, y_index)`` of real rows
-        to initialise the synthetic rows from; ``validation`` the held-out
-        rows of early stopping, or None; ``n_samples`` the number of
-        training rows (held-out ones included).
+        ``real_rows(batch_size)`` gives the batch source of the real rows
+        (``next_batch()``, see ``_training/batches.py``); ``sample`` is
+        ``(X_std, y_index)`` of real rows to initialise the synthetic rows
+        from; ``validation`` the held-out rows of early stopping, or None;
+        ``n_samples`` the number of training rows (held-out ones included).
         """
         self.architectures_ = check_architectures(self.architectures)
         if self.search_space is not None and self.fixed_init:

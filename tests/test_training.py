@@ -223,3 +223,26 @@ def test_minibatch_epoch_is_the_size_weighted_mean_loss():
     batches = [np.array([1, 2]), np.array([3]), np.array([4, 5, 6])]
     assert minibatch_epoch(batches, step, 5) == (3 * 2 + 15 * 3) / 5
     assert seen == [2, 1, 3]
+
+
+# -- the loop ---------------------------------------------------------------------
+
+
+def test_run_iterations_passes_the_iteration_and_the_losses_to_stop():
+    from types import SimpleNamespace
+
+    from skdistill._base import run_iterations
+
+    estimator = SimpleNamespace(verbose=0)
+    seen = []
+
+    def stop(iteration, losses):
+        seen.append((iteration, list(losses)))
+        return iteration == 3
+
+    n_iter = run_iterations(
+        estimator, 10, lambda i: np.array([i, 3.0 * i]), advice="", stop=stop
+    )
+    assert n_iter == 3
+    assert seen == [(1, [1.0, 3.0]), (2, [2.0, 6.0]), (3, [3.0, 9.0])]
+    assert estimator.loss_curve_ == [2.0, 4.0, 6.0]  # the mean over the stack

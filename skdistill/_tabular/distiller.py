@@ -24,20 +24,10 @@ from .._training.constraints import FIT_CONTROLS, STOPPING, VALIDATION_FRACTION
 from .._training.splits import validation_split
 from .._training.stopping import ValidationStopper
 from .._utils import to_numpy
-from .internal_models import InternalModels
+from .internal_models import VALIDATION_EVERY, InternalModels
 from .search_space import space_value_and_grad
-from .sizes import (
-    auto_lr_init,
-    holds_out,
-    resolve_sizes,
-)
+from .sizes import LAZY_SAMPLE_ROWS, auto_lr_init, holds_out, resolve_sizes
 from .synthetic_set import MAX_RECOVERIES, DivergenceRecovery, initial_set
-
-#: Outer iterations between two validation checks (early stopping).
-_VALIDATION_EVERY = 10
-#: With a Dask collection or a parquet table, the held-out rows and the rows
-#: ``init`` starts from are samples of at most this many rows.
-_LAZY_SAMPLE_ROWS = 10_000
 
 
 class DatasetDistiller(BaseDistiller):
@@ -202,12 +192,9 @@ class DatasetDistiller(BaseDistiller):
 
     validation_fraction : float in (0, 1) or None, default=0.2
         Hold out this fraction of the rows to judge the distilled set,
-        stratified: scikit-learn's ``train_test_split(stratify=y)``, each
-        class its share; where that split does not exist (a class of one row,
-        fewer validation rows than classes), each class gives
-        ``round(validation_fraction * n_c)`` of its ``n_c`` rows and keeps at
-        least one for training (one row of the largest class when that sets
-        nothing aside). Every 10 outer iterations, fixed fresh networks are
+        stratified as in :class:`DistilledMLPClassifier` (scikit-learn's
+        stratified split; where none exists, every class keeps a training
+        row). Every 10 outer iterations, fixed fresh networks are
         trained on the set (4 per architecture) and scored on the held-out
         rows; the best set seen is kept, and the fit stops once more than
         ``n_iter_no_change`` iterations have passed without improvement.
@@ -534,13 +521,9 @@ class DatasetDistiller(BaseDistiller):
         weight = None if weight is None else weight[fit_rows]
         return self._distill_rows(
             lambda batch_size: InMemoryRows(X_fit_t, y_fit_t, rng, batch_size, weight),
-            rng=rng,
-            generator=generator,
-            device=device,
-            sample=(X_fit, y_fit),
-            validation=validation,
-            constant=np.ptp(X, axis=0) == 0,
-            n_samples=len(X),
+            (rng, generator),
+            device,
+            ((X_fit, y_fit), validation, np.ptp(X, axis=0) == 0, len(X)),
         )
 
     def _sizes(self, n_samples, n_classes):
@@ -556,7 +539,7 @@ class DatasetDistiller(BaseDistiller):
 
         Early stopping holds out ``validation_fraction`` of the rows (a seeded
         split inside every part, the same rows on every pass) and scores on a
-        sample of at most `_LAZY_SAMPLE_ROWS` of them; ``init`` draws its rows
+        sample of at most `LAZY_SAMPLE_ROWS` of them; ``init`` draws its rows
         from a sample of as many training rows. Both samples come from the
         one pass.
         """
@@ -567,40 +550,29 @@ class DatasetDistiller(BaseDistiller):
             y,
             seed=rng.randint(np.iinfo(np.int32).max),
             hold_out=self.validation_fraction,
-            sample_rows=_LAZY_SAMPLE_ROWS,
+            sample_rows=LAZY_SAMPLE_ROWS,
         )
         self.mean_, self.scale_ = rows.mean, rows.scale
         return self._distill_rows(
             lambda batch_size: rows.start(rng, batch_size),
-            rng=rng,
-            generator=generator,
-            device=device,
-            sample=rows.sample,
-            validation=rows.validation,
-            constant=rows.constant,
-            n_samples=rows.n_samples,
+            (rng, generator),
+            device,
+            (rows.sample, rows.validation, rows.constant, rows.n_samples),
         )
 
-    def _distill_rows(
-        self,
-        real_rows,
-        *,
-        rng,
-        generator,
-        device,
-        sample,
-        validation,
-        constant,
-        n_samples,
-    ):
+    def _distill_rows(self, real_rows, streams, device, data):
         """The distillation proper.
 
         ``real_rows(batch_size)`` gives the batch source of the real rows
-        (``next_batch()``, see ``_training/batches.py``); ``sample`` is
-        ``(X_std, y_index)`` of real rows to initialise the synthetic rows
-        from; ``validation`` the held-out rows of early stopping, or None;
-        ``n_samples`` the number of training rows (held-out ones included).
+        (``next_batch()``, see ``_training/batches.py``); ``streams`` are the
+        fit's ``(RandomState, torch.Generator)``. ``data`` is ``(sample,
+        validation, constant, n_samples)``: ``(X_std, y_index)`` of real rows
+        to initialise the synthetic rows from, the held-out rows of early
+        stopping (or None), the columns that never vary, and the number of
+        training rows (held-out ones included).
         """
+        rng, generator = streams
+        sample, validation, constant, n_samples = data
         self.architectures_ = check_architectures(self.architectures)
         if self.search_space is not None and self.fixed_init:
             raise ValueError(
@@ -648,10 +620,7 @@ class DatasetDistiller(BaseDistiller):
         fixed_inits = models.sample() if self.fixed_init else None
         monitor = None
         if validation is not None:
-            score = models.validation_score(
-                torch.as_tensor(validation[0], dtype=dtype).to(device),
-                torch.as_tensor(validation[1], dtype=torch.int64).to(device),
-            )
+            score = models.validation_score(*validation)
             monitor = ValidationStopper(self.tol, self.n_iter_no_change)
 
             def check(iteration, judged):
@@ -681,25 +650,20 @@ class DatasetDistiller(BaseDistiller):
         def outer_gradients(X_batch, y_batch):
             lrs = log_lr.exp()
             if space is None:
-                loss_value, grad_X, grad_Y, grad_lrs = distillation_value_and_grad(
-                    syn_X,
-                    syn_Y,
-                    lrs,
-                    fixed_inits if self.fixed_init else models.sample(),
-                    X_batch,
-                    y_batch,
-                    checkpoint_segments=segments,
-                )
+                value_and_grad = distillation_value_and_grad
+                inits = (fixed_inits if self.fixed_init else models.sample(),)
             else:
-                loss_value, grad_X, grad_Y, grad_lrs = space_value_and_grad(
-                    syn_X,
-                    syn_Y,
-                    lrs,
-                    *models.sample_configurations(self.n_models),
-                    X_batch,
-                    y_batch,
-                    checkpoint_segments=segments,
-                )
+                value_and_grad = space_value_and_grad
+                inits = models.sample_configurations(self.n_models)
+            loss_value, grad_X, grad_Y, grad_lrs = value_and_grad(
+                syn_X,
+                syn_Y,
+                lrs,
+                *inits,
+                X_batch,
+                y_batch,
+                checkpoint_segments=segments,
+            )
             grad_X[..., constant] = 0.0
             grads = [grad_X]
             if self.soft_labels:
@@ -732,11 +696,8 @@ class DatasetDistiller(BaseDistiller):
             return loss_value
 
         def stop(iteration, _):
-            if monitor is None or (
-                iteration % _VALIDATION_EVERY and iteration != self.max_iter
-            ):
-                return False
-            return check(iteration, judged)
+            due = iteration % VALIDATION_EVERY == 0 or iteration == self.max_iter
+            return monitor is not None and due and check(iteration, judged)
 
         self.n_iter_ = run_iterations(
             self,

@@ -9,6 +9,8 @@ from .._nets.mlp import forward, hard_cross_entropy, layer_sizes, xavier_init
 from .search_space import SearchSpaceSampler, check_search_space
 from .sizes import models_per_architecture
 
+#: Outer iterations between two validation checks (early stopping).
+VALIDATION_EVERY = 10
 #: Fresh networks per architecture that score the distilled set on the
 #: validation rows; drawn once per fit so that scores are comparable.
 VALIDATION_MODELS = 4
@@ -69,7 +71,10 @@ class InternalModels:
     def validation_score(self, X_val, y_val):
         """The `ValidationScore` of early stopping on ``(X_val, y_val)``, with
         fixed networks drawn now: `VALIDATION_MODELS` per architecture, or
-        `VALIDATION_CONFIGURATIONS` configurations of the search space."""
+        `VALIDATION_CONFIGURATIONS` configurations of the search space.
+        ``(X_val, y_val)`` are standardised rows and class indices (arrays)."""
+        X_val = torch.as_tensor(X_val, dtype=self.dtype).to(self.device)
+        y_val = torch.as_tensor(y_val, dtype=torch.int64).to(self.device)
         if self.space is None:
             inits = [self._init(s, VALIDATION_MODELS) for s in self.sizes]
             return ValidationScore(X_val, y_val, inits)

@@ -22,6 +22,9 @@ _AUTO_BATCH_RANGE = (64, 1024)
 #: ``lr_init="auto"``: ``min(_AUTO_LR, _AUTO_LR_FEATURES / n_features)``.
 _AUTO_LR = 0.1
 _AUTO_LR_FEATURES = 25
+#: With a Dask collection or a parquet table, the held-out rows and the rows
+#: ``init`` starts from are samples of at most this many rows.
+LAZY_SAMPLE_ROWS = 10_000
 #: Early stopping needs this many held-out rows per class (in memory);
 #: smaller tables are distilled on all their rows for ``max_iter`` iterations.
 _MIN_HELD_OUT_PER_CLASS = 2

@@ -117,39 +117,16 @@ def fit_standardisation(X, sample_weight=None):
     return scaler.mean_, scaler.scale_
 
 
-class NoImprovementStopper:
-    """Stop when the loss has not improved by ``tol`` for more than
-    ``n_iter_no_change`` consecutive iterations: MLPClassifier's rule, which
-    stops once its count of epochs without improvement exceeds
-    ``n_iter_no_change`` (at the ``n_iter_no_change + 1``-th such epoch).
-
-    ``loss`` may be an array, one loss per network of a stack: each network
-    then follows the rule on its own (``stopped_each``), and the stack stops
-    when all of them have.
-    """
-
-    def __init__(self, tol, n_iter_no_change):
-        self.tol, self.n_iter_no_change = tol, n_iter_no_change
-        self.best, self.no_improvement, self.stopped = np.inf, 0, False
-
-    def __call__(self, loss):
-        loss = np.asarray(loss, dtype=np.float64)
-        improved = loss <= self.best - self.tol
-        self.no_improvement = np.where(improved, 0, self.no_improvement + 1)
-        self.best = np.minimum(self.best, loss)
-        self.stopped_each = self.no_improvement > self.n_iter_no_change
-        self.stopped = bool(np.all(self.stopped_each))
-        return self.stopped
-
-
 def run_iterations(estimator, n_iterations, step, *, advice, stop=None):
     """Run an iterative fit: ``step(i)`` for ``i = 1 .. n_iterations``.
 
-    ``step`` does one iteration and returns its loss. This wires what every
-    iterative fit needs: the loss is checked (a NaN or infinite loss raises
-    `DivergenceError` with ``advice``, the parameter to lower), appended to
-    ``estimator.loss_curve_`` and reported when ``estimator.verbose`` is set;
-    ``stop(loss)`` returning True ends the loop early.
+    ``step`` does one iteration and returns its loss: a number, or an array
+    with one loss per network of a stack (their mean is recorded). This wires
+    what every iterative fit needs: the loss is checked (a NaN or infinite loss
+    raises `DivergenceError` with ``advice``, the parameter to lower), appended
+    to ``estimator.loss_curve_`` and reported when ``estimator.verbose`` is
+    set; ``stop(i, loss)`` (``loss`` as ``step`` returned it) returning True
+    ends the loop early, e.g. a stopper of ``_training/stopping.py``.
 
     Returns
     -------
@@ -160,11 +137,12 @@ def run_iterations(estimator, n_iterations, step, *, advice, stop=None):
     progress = ProgressReporter(name, n_iterations, estimator.verbose)
     estimator.loss_curve_ = []
     for iteration in range(1, n_iterations + 1):
-        loss = float(step(iteration))
+        losses = step(iteration)
+        loss = float(np.mean(losses)) if np.ndim(losses) else float(losses)
         check_finite_loss(loss, iteration, name, advice)
         estimator.loss_curve_.append(loss)
         progress.update(iteration, loss)
-        if stop is not None and stop(loss):
+        if stop is not None and stop(iteration, losses):
             break
     return iteration
 

@@ -168,7 +168,7 @@ def test_auto_sizes_count_every_row_of_a_lazy_frame(table):
     # The "auto" sizes come from all rows, held-out partitions included, as
     # in memory; the resolved sizes are kept in the provenance.
     from skdistill import DatasetDistiller
-    from skdistill._tabular.distiller import auto_batch_size, auto_n_steps
+    from skdistill._tabular.sizes import auto_batch_size, auto_n_steps
 
     frame, lazy = table
     features = list("pqrs")

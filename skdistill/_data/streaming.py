@@ -5,10 +5,10 @@ Distillation reads only ``batch_size`` real rows per outer iteration, so the
 real data need never be in memory at once. What it needs of the whole data is
 one pass: the number of rows, the standardisation, the classes, and the checks
 that every value is a finite number and every label present. This module gives
-the distiller its real rows through one interface:
+the distiller its real rows through the batch-source interface of
+``_training/batches.py`` (``next_batch()``), which rows in memory
+(``InMemoryRows``) implement too:
 
-* `InMemoryRows`: a numpy array, visited in shuffled epochs (every row once
-  per epoch, in a fresh random order each time).
 * `LazyRows`: a Dask DataFrame or Array (e.g. ``dask.dataframe.read_parquet``),
   read partition by partition.
 * `ParquetRows`: a parquet file or directory (or a ``pyarrow.dataset.Dataset``),
@@ -38,7 +38,6 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import torch
 from sklearn.utils.multiclass import type_of_target
 
 
@@ -60,25 +59,6 @@ def is_table_source(data):
     from pyarrow.dataset import Dataset
 
     return isinstance(data, Dataset)
-
-
-class InMemoryRows:
-    """Standardised rows in memory (tensors), visited in shuffled epochs."""
-
-    def __init__(self, X_std, y_index, rng, batch_size):
-        self.X_std, self.y_index, self.rng = X_std, y_index, rng
-        self.n_samples = len(y_index)
-        self.batch_size = min(batch_size, self.n_samples)
-        self.order, self.cursor = rng.permutation(self.n_samples), 0
-
-    def next_batch(self):
-        """``(X_std, y_index)`` of the next batch."""
-        if self.cursor + self.batch_size > self.n_samples:
-            self.order, self.cursor = self.rng.permutation(self.n_samples), 0
-        batch = self.order[self.cursor : self.cursor + self.batch_size]
-        batch = torch.as_tensor(batch, device=self.X_std.device)
-        self.cursor += self.batch_size
-        return self.X_std[batch], self.y_index[batch]
 
 
 def _delayed(function):

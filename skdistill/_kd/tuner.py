@@ -1,20 +1,15 @@
 """KDMetaparamTuner: knowledge distillation with hypergradient-tuned metaparameters."""
 
 import contextlib
-import warnings
 from collections import deque
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import ClassifierMixin, _fit_context, clone
-from sklearn.ensemble import GradientBoostingClassifier
-from sklearn.frozen import FrozenEstimator
+from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
-    check_is_fitted,
-    has_fit_parameter,
     validate_data,
 )
 from threadpoolctl import threadpool_limits
@@ -29,46 +24,32 @@ from .._engine.kd_hypergradient import (
     HYPERGRADIENTS,
     TRAJECTORIES,
     AdamMetaStep,
-    NumpyKDStep,
     meta_step,
     predict_linear_trajectory,
-    training_step,
-    validation_loss,
 )
-from .._nets.mlp import ACTIVATIONS, layer_sizes, xavier_init
+from .._nets.mlp import layer_sizes, xavier_init
 from .._nets.mlp_prediction import MLPPredictionMixin
+from .._training.batches import ShuffledIndices, minibatch_epoch
+from .._training.constraints import (
+    FIT_CONTROLS,
+    MLP_NETWORK,
+    STOPPING,
+    VALIDATION_FRACTION,
+)
+from .._training.splits import validation_split
 from .._utils import (
     DivergenceError,
     check_finite_loss,
     check_local_random_state,
-    check_no_missing_labels,
-    check_numeric_columns,
-    class_indices,
-    refuse_lazy,
-    to_numpy,
     torch_generator,
 )
+from .labels import hard_targets, validate_semi_supervised
+from .students import NumpyStudent, TorchStudent, _use_numpy_path
+from .teacher import fit_teacher, teacher_log_probabilities
 from .transfer import TRANSFER_SETS, make_transfer_set
-
-#: Teacher probabilities are floored at this value before their logarithm is
-#: taken as the teacher's logits (a random forest predicts exact zeros).
-TEACHER_PROBA_FLOOR = 1e-6
-
 
 #: ``meta_learning_rate="auto"`` by ``meta_optimizer``.
 META_LEARNING_RATES = {"sgd": 0.1, "adam": 0.01}
-
-#: The label of an unlabelled row (scikit-learn's semi-supervised convention).
-UNLABELLED = -1
-
-
-def _unlabelled_mask(y):
-    """True where ``y`` is the unlabelled marker ``-1`` (numeric labels only;
-    text labels have no unlabelled marker)."""
-    y = np.asarray(y)
-    if y.dtype.kind in "biuf":
-        return y == UNLABELLED
-    return np.array([isinstance(v, Integral) and v == UNLABELLED for v in y])
 
 
 def _check_bounds(bounds, name, lowest, highest):
@@ -89,162 +70,6 @@ def _check_bounds(bounds, name, lowest, highest):
     if low < lowest or high > highest:
         raise ValueError(f"{name}={bounds!r} must lie inside [{lowest}, {highest}].")
     return low, high
-
-
-def stratified_validation_split(y_index, validation_fraction, rng):
-    """Row indices ``(train, validation)`` of a stratified split.
-
-    Every class gives ``round(validation_fraction * n_c)`` rows to the
-    validation part but keeps at least one in the training part, so the teacher
-    and the student see every class. If that leaves the validation part empty,
-    one row of the largest class moves there.
-    """
-    classes = np.unique(y_index)
-    train, val = [], []
-    counts = {}
-    for c in classes:
-        rows = rng.permutation(np.flatnonzero(y_index == c))
-        n_val = min(len(rows) - 1, int(round(validation_fraction * len(rows))))
-        counts[c] = len(rows)
-        val.append(rows[:n_val])
-        train.append(rows[n_val:])
-    if sum(len(v) for v in val) == 0:
-        largest = max(classes, key=lambda c: counts[c])
-        position = int(np.flatnonzero(classes == largest)[0])
-        if counts[largest] < 2:
-            raise ValueError(
-                "Cannot split off a validation set: every class has a single "
-                "sample. Pass X_val and y_val to fit, or give more samples."
-            )
-        val[position] = train[position][:1]
-        train[position] = train[position][1:]
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
-
-
-#: The numpy path is used when the validation forward pass (the largest product
-#: of a step) is at most this many multiply-adds. It removes a fixed
-#: per-operation overhead (benchmarks/bench_kd_speed.py); beyond this size the
-#: arithmetic dominates, the gain vanishes, and the torch path, whose kernels
-#: may use several threads, is kept.
-NUMPY_PATH_MAX_WORK = 2_000_000
-
-
-def _use_numpy_path(hypergradient, sizes, n_val):
-    """Whether a fit runs its student through `NumpyKDStep`.
-
-    Only the exact hypergradient has a numpy implementation; the
-    finite-difference variant stays on torch.
-    """
-    if hypergradient != "exact":
-        return False
-    work = n_val * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-    return work <= NUMPY_PATH_MAX_WORK
-
-
-class _TorchStudent:
-    """The student on torch: autograd through the step (the reference path)."""
-
-    def __init__(self, params, X, teacher_logits, targets, X_val, yv_index, c, est):
-        dtype = torch.float32
-        self.params = params
-        self.X = torch.as_tensor(X, dtype=dtype)
-        self.X_val = torch.as_tensor(X_val, dtype=dtype)
-        # Rows summing to the hard term's weight (0 on unlabelled rows).
-        self.y = torch.as_tensor(targets, dtype=dtype)
-        self.y_val = torch.as_tensor(yv_index, dtype=torch.int64)
-        self.f = torch.as_tensor(teacher_logits, dtype=dtype)
-        self.hypergradient = HYPERGRADIENTS[est.hypergradient]
-        self.lr = float(est.learning_rate_init)
-        self.val_temperature = est.val_temperature
-        self.activation = est.activation
-        self.hinton_scaling = est.hinton_scaling
-
-    def step(self, rows, lam, temperature, with_hypergradient):
-        batch = torch.as_tensor(rows, dtype=torch.int64)
-        Xb, yb, fb = self.X[batch], self.y[batch], self.f[batch]
-        if with_hypergradient:
-            self.params, grad, loss, _ = self.hypergradient(
-                self.params,
-                Xb,
-                fb,
-                yb,
-                lam,
-                temperature,
-                self.lr,
-                self.X_val,
-                self.y_val,
-                self.val_temperature,
-                self.activation,
-                self.hinton_scaling,
-            )
-            return grad, loss
-        with torch.no_grad():
-            self.params, loss = training_step(
-                self.params,
-                Xb,
-                fb,
-                yb,
-                lam,
-                temperature,
-                self.lr,
-                self.activation,
-                self.hinton_scaling,
-            )
-        return None, loss.item()
-
-    def validation_loss(self):
-        with torch.no_grad():
-            return validation_loss(
-                self.params,
-                self.X_val,
-                self.y_val,
-                self.val_temperature,
-                self.activation,
-            ).item()
-
-    def coefs_intercepts(self):
-        return (
-            [to_numpy(w)[0] for w in self.params[0::2]],
-            [to_numpy(b)[0, 0] for b in self.params[1::2]],
-        )
-
-
-class _NumpyStudent:
-    """The student on numpy, float32 like the torch path (see `NumpyKDStep`)."""
-
-    def __init__(self, params, X, teacher_logits, targets, X_val, yv_index, c, est):
-        dtype = np.float32
-        self.params = [
-            p.numpy()[0] if i % 2 == 0 else p.numpy()[0, 0]
-            for i, p in enumerate(params)
-        ]
-        eye = np.eye(c, dtype=dtype)
-        self.core = NumpyKDStep(
-            X.astype(dtype),
-            teacher_logits.astype(dtype),
-            targets.astype(dtype),
-            X_val.astype(dtype),
-            eye[yv_index],
-            est.val_temperature,
-            est.learning_rate_init,
-            est.activation,
-            est.hinton_scaling,
-        )
-
-    def step(self, rows, lam, temperature, with_hypergradient):
-        self.params, grad, loss = self.core.step(
-            self.params, rows, lam, temperature, with_hypergradient
-        )
-        return grad, loss
-
-    def validation_loss(self):
-        return self.core.validation_loss(self.params)
-
-    def coefs_intercepts(self):
-        return (
-            [w.astype(np.float64) for w in self.params[0::2]],
-            [b.astype(np.float64) for b in self.params[1::2]],
-        )
 
 
 class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
@@ -349,8 +174,17 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         Temperature ``T_val`` of the validation cross-entropy (fixed).
 
     validation_fraction : float, default=0.1
-        Fraction of the rows split off, stratified by class, as the validation
-        set when `fit` gets no explicit ``X_val``.
+        Fraction of the labelled rows split off as the validation set when
+        `fit` gets no explicit ``X_val``, stratified: scikit-learn's
+        ``train_test_split(stratify=y)``, each class its share; where that
+        split does not exist (a class of one row, fewer validation rows than
+        classes), each class gives ``round(validation_fraction * n_c)`` of its
+        ``n_c`` rows and keeps at least one for training (one row of the
+        largest class when that sets nothing aside).
+
+        .. versionchanged:: 0.1.0
+           The split is scikit-learn's stratified split where one exists; every
+           class used to give ``round(validation_fraction * n_c)`` rows.
 
     lambda_bounds : tuple of two floats, default=(0.0, 1.0)
         Interval ``lambda_1`` is kept in; inside ``[0, 1]``.
@@ -494,9 +328,9 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
     """
 
     _parameter_constraints: dict = {
+        **MLP_NETWORK,
+        **FIT_CONTROLS,
         "teacher": [None, HasMethods(["fit", "predict_proba"])],
-        "hidden_layer_sizes": [tuple, list, Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(ACTIVATIONS))],
         "lambda_init": [Interval(Real, 0, 1, closed="both")],
         "temperature_init": [Interval(Real, 0, None, closed="neither")],
         "hypergradient": [StrOptions(set(HYPERGRADIENTS))],
@@ -511,18 +345,15 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         "meta_gradient_clip": [None, Interval(Real, 0, None, closed="neither")],
         "temperature_step": [StrOptions({"linear", "log"})],
         "val_temperature": [Interval(Real, 0, None, closed="neither")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "validation_fraction": VALIDATION_FRACTION,
         "lambda_bounds": [tuple, list],
         "temperature_bounds": [tuple, list],
         "hinton_scaling": ["boolean"],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
+        "max_iter": STOPPING["max_iter"],
         "transfer_set": [None, StrOptions(set(TRANSFER_SETS))],
         "transfer_size": [Interval(Real, 0, None, closed="neither")],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -628,7 +459,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         return self
 
     def _fit(self, X, y, X_val, y_val, sample_weight=None):
-        X, self.classes_, y_index = self._validate_semi_supervised(X, y)
+        X, self.classes_, y_index = validate_semi_supervised(self, X, y)
         labelled = y_index >= 0
         if sample_weight is not None:
             # Refuses negative weights and weights that are all zero.
@@ -661,7 +492,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         if X_val is None:
             # The validation rows are labelled rows; every unlabelled row trains.
             labelled_rows = np.flatnonzero(labelled)
-            train_l, val_l = stratified_validation_split(
+            train_l, val_l = validation_split(
                 y_index[labelled_rows], self.validation_fraction, rng
             )
             val = labelled_rows[val_l]
@@ -704,17 +535,21 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
             )
             if sample_weight is not None:
                 sample_weight = np.concatenate([sample_weight, sample_weight[sources]])
-        targets = self._hard_targets(y_index_train, sample_weight)
+        targets = hard_targets(y_index_train, len(self.classes_), sample_weight)
         # The teacher learns from the labelled real rows (synthetic rows are
         # unlabelled).
         labelled_train = y_index_train >= 0
-        self.teacher_ = self._fit_teacher(
+        self.teacher_ = fit_teacher(
+            self.teacher,
+            self.classes_,
             X_train[labelled_train],
             self.classes_[y_index_train[labelled_train]],
             rng,
             None if sample_weight is None else sample_weight[labelled_train],
         )
-        teacher_logits = self._teacher_logits(X_train)
+        teacher_logits = teacher_log_probabilities(
+            self.teacher_, X_train, self.classes_
+        )
 
         blas_limit = (
             threadpool_limits(limits=self.n_threads, user_api="blas")
@@ -743,144 +578,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
             return META_LEARNING_RATES[self.meta_optimizer]
         return self.meta_learning_rate
 
-    def _validate_semi_supervised(self, X, y):
-        """``(X, classes, y_index)`` with ``y_index == -1`` on unlabelled rows.
-
-        Rows whose label is ``-1`` are unlabelled (the convention of
-        scikit-learn's semi-supervised estimators); the classes are those of
-        the other rows.
-        """
-        refuse_lazy(self, X)
-        check_numeric_columns(self, X)
-        check_no_missing_labels(y)
-        X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
-        unlabelled = _unlabelled_mask(y)
-        if unlabelled.all():
-            raise ValueError(
-                f"Every row of y is -1 (unlabelled). {type(self).__name__} needs "
-                "labelled rows of at least two classes: the teacher is fitted on "
-                "them (unless it is a fitted FrozenEstimator) and the "
-                "metaparameters are tuned on them."
-            )
-        if unlabelled.any() and len(np.unique(y[~unlabelled])) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs labelled rows of at least two "
-                f"classes; the rows not labelled -1 hold one class, "
-                f"{y[~unlabelled][0]!r}. A label of -1 marks an unlabelled row: "
-                "rename a class called -1 (e.g. with LabelEncoder)."
-            )
-        classes, labelled_index = class_indices(self, y[~unlabelled])
-        y_index = np.full(len(y), -1, dtype=np.int64)
-        y_index[~unlabelled] = labelled_index
-        return X, classes, y_index
-
-    def _hard_targets(self, y_index, sample_weight):
-        """Targets of the hard term, ``(n, n_classes)``: one-hot on labelled
-        rows, zero on unlabelled ones.
-
-        With unlabelled rows among the training rows, a minibatch holds a
-        fraction ``rho`` of labelled rows (in expectation; weighted when rows
-        are drawn by weight); the labelled rows' targets are scaled by ``1 /
-        rho``, so that the hard term of a minibatch estimates the mean
-        cross-entropy over the labelled rows without bias. All rows labelled:
-        plain one-hot rows.
-        """
-        labelled = y_index >= 0
-        targets = np.zeros((len(y_index), len(self.classes_)), dtype=np.float64)
-        targets[np.flatnonzero(labelled), y_index[labelled]] = 1.0
-        if labelled.all():
-            return targets
-        if sample_weight is None:
-            rho = labelled.mean()
-        else:
-            rho = sample_weight[labelled].sum() / sample_weight.sum()
-        if rho == 0:
-            raise ValueError(
-                "The labelled training rows all have zero sample_weight; the hard "
-                "term would never see a label."
-            )
-        return targets / rho
-
-    def _fit_teacher(self, X, y, rng, sample_weight=None):
-        teacher_seed = int(rng.randint(np.iinfo(np.int32).max))
-        if self.teacher is None:
-            teacher = GradientBoostingClassifier(random_state=teacher_seed)
-        elif isinstance(self.teacher, FrozenEstimator):
-            teacher = self.teacher
-            check_is_fitted(teacher)
-        else:
-            teacher = clone(self.teacher)
-            if teacher.get_params(deep=False).get("random_state", 0) is None:
-                teacher.set_params(random_state=teacher_seed)
-        if not isinstance(teacher, FrozenEstimator):
-            if sample_weight is None:
-                teacher.fit(X, y)
-            elif has_fit_parameter(teacher, "sample_weight"):
-                teacher.fit(X, y, sample_weight=sample_weight)
-            else:
-                warnings.warn(
-                    f"The teacher {type(teacher).__name__} does not take "
-                    "sample_weight in fit; it is fitted without the weights (the "
-                    "student still uses them).",
-                    UserWarning,
-                    stacklevel=4,
-                )
-                teacher.fit(X, y)
-        if not hasattr(teacher, "predict_proba"):
-            raise TypeError(
-                f"The teacher {type(teacher).__name__} has no predict_proba after "
-                "fitting; KDMetaparamTuner needs the teacher's class probabilities "
-                "(e.g. SVC(probability=True))."
-            )
-        teacher_classes = getattr(teacher, "classes_", None)
-        if teacher_classes is None:
-            raise TypeError(
-                f"The fitted teacher {type(teacher).__name__} has no classes_; "
-                "its probability columns cannot be matched to the classes of y."
-            )
-        teacher_classes = np.asarray(teacher_classes)
-        unknown = np.setdiff1d(self.classes_, teacher_classes)
-        if len(unknown):
-            raise ValueError(
-                f"The labelled rows of y hold classes the teacher does not know: "
-                f"{unknown.tolist()!r} (teacher's classes_ "
-                f"{teacher_classes.tolist()!r}); y's labels must be among the "
-                "teacher's classes, or -1 for an unlabelled row."
-            )
-        missing = np.setdiff1d(teacher_classes, self.classes_)
-        if len(missing):
-            raise ValueError(
-                f"The teacher's classes {missing.tolist()!r} have no labelled row "
-                f"in y (teacher's classes_ {teacher_classes.tolist()!r}); give "
-                "every class at least one labelled row (the metaparameters are "
-                "tuned on labelled rows)."
-            )
-        if teacher_classes.shape != self.classes_.shape or not np.all(
-            teacher_classes == self.classes_
-        ):
-            raise ValueError(
-                f"The teacher's classes_ {teacher_classes.tolist()!r} differ from "
-                f"the classes of y {self.classes_.tolist()!r}; the teacher must be "
-                "trained on the same set of classes."
-            )
-        return teacher
-
-    def _teacher_logits(self, X):
-        proba = np.asarray(self.teacher_.predict_proba(X), dtype=np.float64)
-        if proba.shape != (X.shape[0], len(self.classes_)):
-            raise ValueError(
-                f"The teacher's predict_proba returned shape {proba.shape}; "
-                f"expected {(X.shape[0], len(self.classes_))}."
-            )
-        row_sums = proba.sum(axis=1)
-        if not np.all(np.isfinite(proba)) or np.any(proba < 0) or np.any(row_sums <= 0):
-            raise ValueError(
-                "The teacher's predict_proba returned negative or non-finite "
-                "values; they must be probabilities."
-            )
-        proba = proba / row_sums[:, None]
-        return np.log(np.maximum(proba, TEACHER_PROBA_FLOOR))
-
     def _train_student(
         self,
         X_train,
@@ -895,7 +592,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         sample_weight=None,
     ):
         n_train, n_features = X_train.shape
-        draw = None if sample_weight is None else sample_weight / sample_weight.sum()
+        rows = ShuffledIndices(n_train, self.batch_size, rng, sample_weight)
         n_classes = len(self.classes_)
         self.mean_, self.scale_ = fit_standardisation(X_train)
 
@@ -903,9 +600,9 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         sizes = layer_sizes(n_features, hidden, n_classes)
         params = xavier_init(sizes, 1, generator=generator, dtype=torch.float32)
         backend_class = (
-            _NumpyStudent
+            NumpyStudent
             if _use_numpy_path(self.hypergradient, sizes, len(yv_index))
-            else _TorchStudent
+            else TorchStudent
         )
         student = backend_class(
             params,
@@ -922,7 +619,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         tune = self._meta_learning_rate() > 0
         linear = self.trajectory in ("linear", "linear-paper")
         meta_lr = float(self._meta_learning_rate())
-        batch_size = min(self.batch_size, n_train)
         name = type(self).__name__
         advice = "Lower learning_rate_init (the student's step size)."
 
@@ -934,63 +630,55 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         n_hyper = 0
         self.validation_loss_curve_ = []
 
-        def epoch(_):
+        def train_batch(batch):
             nonlocal lam, temperature, cycle, n_hyper
-            if draw is None:
-                order = rng.permutation(n_train)
-            else:  # rows drawn in proportion to their weights
-                order = rng.choice(n_train, n_train, p=draw)
-            epoch_loss = 0.0
-            # A plain range: gen_batches validates its arguments at every call,
-            # which costs more than a student step of the numpy path.
-            for first in range(0, n_train, batch_size):
-                batch_slice = slice(first, min(first + batch_size, n_train))
-                predicted = bool(pending)
-                if predicted:
-                    lam, temperature = pending.popleft()
-                lam_path.append(lam)
-                temp_path.append(temperature)
-                predicted_path.append(predicted)
-                with_hypergradient = tune and not predicted
-                grad, loss = student.step(
-                    order[batch_slice], lam, temperature, with_hypergradient
-                )
-                check_finite_loss(loss, len(lam_path), name, advice)
-                if with_hypergradient:
-                    n_hyper += 1
-                    if not np.all(np.isfinite(grad)):
-                        raise DivergenceError(
-                            f"{name} diverged at iteration {len(lam_path)}: the "
-                            f"hypergradient is {grad.tolist()}. Lower "
-                            "learning_rate_init (the student's step size) or "
-                            "meta_learning_rate."
-                        )
-                    lam, temperature = step_metaparameters(
-                        lam,
-                        temperature,
-                        grad,
-                        meta_lr,
-                        self.meta_gradient_clip,
-                        self.temperature_step,
-                        lambda_bounds,
-                        temperature_bounds,
+            predicted = bool(pending)
+            if predicted:
+                lam, temperature = pending.popleft()
+            lam_path.append(lam)
+            temp_path.append(temperature)
+            predicted_path.append(predicted)
+            with_hypergradient = tune and not predicted
+            grad, loss = student.step(batch, lam, temperature, with_hypergradient)
+            check_finite_loss(loss, len(lam_path), name, advice)
+            if with_hypergradient:
+                n_hyper += 1
+                if not np.all(np.isfinite(grad)):
+                    raise DivergenceError(
+                        f"{name} diverged at iteration {len(lam_path)}: the "
+                        f"hypergradient is {grad.tolist()}. Lower "
+                        "learning_rate_init (the student's step size) or "
+                        "meta_learning_rate."
                     )
-                    if linear:
-                        cycle.append((lam, temperature))
-                        if len(cycle) == self.e1:
-                            predictions = predict_linear_trajectory(
-                                cycle,
-                                self.e2,
-                                (lambda_bounds, temperature_bounds),
-                                method=TRAJECTORIES[self.trajectory],
-                            )
-                            pending.extend((float(a), float(b)) for a, b in predictions)
-                            cycle = []
-                epoch_loss += loss * (batch_slice.stop - batch_slice.start)
+                lam, temperature = step_metaparameters(
+                    lam,
+                    temperature,
+                    grad,
+                    meta_lr,
+                    self.meta_gradient_clip,
+                    self.temperature_step,
+                    lambda_bounds,
+                    temperature_bounds,
+                )
+                if linear:
+                    cycle.append((lam, temperature))
+                    if len(cycle) == self.e1:
+                        predictions = predict_linear_trajectory(
+                            cycle,
+                            self.e2,
+                            (lambda_bounds, temperature_bounds),
+                            method=TRAJECTORIES[self.trajectory],
+                        )
+                        pending.extend((float(a), float(b)) for a, b in predictions)
+                        cycle = []
+            return loss, len(batch)
+
+        def epoch(_):
+            epoch_loss = minibatch_epoch(rows.epoch(), train_batch, n_train)
             val_loss = student.validation_loss()
             check_finite_loss(val_loss, len(lam_path), name, advice)
             self.validation_loss_curve_.append(val_loss)
-            return epoch_loss / n_train
+            return epoch_loss
 
         run_iterations(self, self.max_iter, epoch, advice=advice)
 

@@ -7,8 +7,6 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.frozen import FrozenEstimator
-from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -18,18 +16,15 @@ from sklearn.utils.validation import (
 )
 
 from .._base import (
-    NoImprovementStopper,
     TorchEstimatorBase,
     check_hidden_layer_sizes,
     run_iterations,
 )
-from .._data.dataset import DistilledDataset, check_soft_labels, distilled_dataset_of
-from .._data.streaming import is_lazy, is_table_source
+from .._data.dataset import DistilledDataset, check_soft_labels
 from .._engine.optim import Adam
 from .._engine.schedules import SCHEDULES, step_sequence
 from .._engine.unroll import replay_distilled
 from .._nets.mlp import (
-    ACTIVATIONS,
     backward,
     forward,
     layer_sizes,
@@ -38,12 +33,22 @@ from .._nets.mlp import (
     xavier_init,
 )
 from .._nets.mlp_prediction import MLPPredictionMixin
+from .._training.batches import ShuffledIndices, minibatch_epoch
+from .._training.constraints import (
+    FIT_CONTROLS,
+    MLP_NETWORK,
+    STOPPING,
+    VALIDATION_FRACTION,
+)
+from .._training.splits import validation_split
+from .._training.stopping import StackStopper, ValidationStopper
 from .._utils import (
     check_no_missing_labels,
     check_numeric_columns,
     refuse_lazy,
     to_numpy,
 )
+from .distilled_input import distilled_training_set
 from .search_space import real_batch_size
 
 _DTYPE = torch.float32
@@ -134,14 +139,24 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         See ``tol``.
 
     early_stopping : bool, default=False
-        Ordinary data: set aside ``validation_fraction`` of the rows
-        (stratified) and stop when the validation accuracy has not improved by
-        ``tol`` for ``n_iter_no_change`` epochs; the network of the best
-        validation accuracy is kept. As in MLPClassifier. A distilled run has
-        a fixed length and ignores it.
+        Ordinary data: set aside ``validation_fraction`` of the rows and stop
+        when the validation accuracy has not improved by ``tol`` for more than
+        ``n_iter_no_change`` epochs; the network of the best validation
+        accuracy is kept. As in MLPClassifier. A distilled run has a fixed
+        length and ignores it.
 
     validation_fraction : float, default=0.1
-        Share of the rows set aside with ``early_stopping``, in ``(0, 1)``.
+        Share of the rows set aside with ``early_stopping``, in ``(0, 1)``,
+        stratified: scikit-learn's ``train_test_split(stratify=y)``, each
+        class its share; where that split does not exist (a class of one row,
+        fewer validation rows than classes), each class gives
+        ``round(validation_fraction * n_c)`` of its ``n_c`` rows and keeps at
+        least one for training (one row of the largest class when that sets
+        nothing aside). The validation part needs two rows at least.
+
+        .. versionchanged:: 0.1.0
+           A split that cannot be stratified falls back to the per-class rule
+           instead of raising.
 
     warm_start : bool, default=False
         Start `fit` from the network of the previous fit (same layer sizes
@@ -286,8 +301,9 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
     """
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": [tuple, list, Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(ACTIVATIONS))],
+        **MLP_NETWORK,
+        **STOPPING,
+        **FIT_CONTROLS,
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
@@ -297,18 +313,12 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
             StrOptions({"auto"}),
             Interval(Real, 0, None, closed="neither"),
         ],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "validation_fraction": VALIDATION_FRACTION,
         "warm_start": ["boolean"],
         "distiller": [None, HasMethods(["fit"]), DistilledDataset],
         "schedule": [StrOptions(set(SCHEDULES))],
         "n_repeats": [Interval(Integral, 1, None, closed="left")],
-        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -410,7 +420,7 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
             params = params if networks is None else [p[networks] for p in params]
             return self._train_adam(params, X, Y, rng, sample_weight, t_start)
 
-        dataset = self._distilled_dataset(X, y, sample_weight)
+        dataset = distilled_training_set(self, X, y, sample_weight)
         rng, generator = self._random_streams()
         sizes = layer_sizes(dataset.n_features, hidden, dataset.n_classes)
         params = self._initial_params(sizes, n_models, generator, previous)
@@ -470,81 +480,6 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
             )
         return X, np.eye(len(self.classes_))[y_index]
 
-    def _distilled_dataset(self, X, y, sample_weight=None):
-        """Fit (or reuse) the distiller and check ``X, y`` against its dataset."""
-        fitted = isinstance(self.distiller, (DistilledDataset, FrozenEstimator))
-        if sample_weight is not None and fitted:
-            raise ValueError(
-                "sample_weight has no effect with a fitted distiller (a "
-                "FrozenEstimator or a DistilledDataset): its dataset is made "
-                "already. Pass the weights to the distiller's own fit."
-            )
-        if isinstance(self.distiller, DistilledDataset):
-            distiller = self.distiller
-        elif not fitted and (X is None or y is None):
-            raise ValueError(_refit_needs_data(self, X, y))
-        else:
-            distiller = clone(self.distiller)  # a FrozenEstimator clones to itself
-            check_numeric_columns(self, X)
-            if sample_weight is None:
-                distiller.fit(X, y)
-            else:
-                distiller.fit(X, y, sample_weight=sample_weight)
-        dataset = distilled_dataset_of(distiller)
-        if is_table_source(X):
-            # The distiller read the parquet table, and its features are
-            # every column but the label: they are the dataset's.
-            self.n_features_in_ = dataset.n_features
-            vars(self).pop("feature_names_in_", None)
-            if dataset.feature_names is not None:
-                self.feature_names_in_ = dataset.feature_names.astype(object)
-        elif is_lazy(X):
-            # The distiller read the collection lazily; reading it again here
-            # to check it would compute all of it. Its columns are known.
-            if X.shape[1] != dataset.n_features:
-                raise ValueError(
-                    f"X has {X.shape[1]} features, but the distilled dataset has "
-                    f"{dataset.n_features}."
-                )
-            self.n_features_in_ = dataset.n_features
-            vars(self).pop("feature_names_in_", None)
-            if hasattr(X, "columns"):
-                self.feature_names_in_ = np.asarray(
-                    [str(c) for c in X.columns], dtype=object
-                )
-        elif X is None and y is None and fitted:
-            self.n_features_in_ = dataset.n_features
-            vars(self).pop("feature_names_in_", None)
-            if dataset.feature_names is not None:
-                self.feature_names_in_ = dataset.feature_names.astype(object)
-        else:
-            y_shape = () if y is None else np.asarray(y).shape
-            if len(y_shape) == 2 and y_shape[1] > 1:
-                raise ValueError(
-                    "With a distiller, y must hold class labels (the distiller "
-                    f"learns its own soft labels); got y of shape {y_shape}."
-                )
-            X, y = validate_data(self, X, y, dtype=np.float64)
-            check_classification_targets(y)
-            if X.shape[1] != dataset.n_features:
-                raise ValueError(
-                    f"X has {X.shape[1]} features, but the distilled dataset has "
-                    f"{dataset.n_features}: the distiller was fitted on other data."
-                )
-            unknown = np.setdiff1d(np.unique(y), dataset.classes)
-            if unknown.size:
-                raise ValueError(
-                    f"y contains classes {unknown.tolist()!r} that the distilled "
-                    f"dataset does not know (its classes: "
-                    f"{dataset.classes.tolist()!r})."
-                )
-        self.classes_ = dataset.classes.copy()
-        self.distiller_ = distiller
-        self.distilled_ = dataset
-        self.input_mean_ = None if dataset.mean is None else dataset.mean.copy()
-        self.input_scale_ = None if dataset.scale is None else dataset.scale.copy()
-        return dataset
-
     def _store_network(self, params):
         """Keep the first of the stacked networks as the fitted network."""
         self.coefs_ = [to_numpy(w[0]) for w in params[0::2]]
@@ -573,20 +508,20 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         batches = [(_as_tensor(x), _as_tensor(y)) for x, y in dataset.step_batches()]
         X_all, Y_all = _as_tensor(dataset.X_scaled), _as_tensor(dataset.y)
         n_steps = dataset.n_steps
-        state = {"params": params}
 
         def epoch(e):
+            nonlocal params
             # The step sequence of this epoch: its batches, in order, and rates.
             chunk = slice((e - 1) * n_steps, e * n_steps)
-            state["params"] = replay_distilled(
-                state["params"],
+            params = replay_distilled(
+                params,
                 [batches[i][0] for i in order[chunk]],
                 [batches[i][1] for i in order[chunk]],
                 step_lrs[chunk].tolist(),
                 self.activation,
                 weight_decay=weight_decay,
             )
-            logits, _ = forward(state["params"], X_all, self.activation)
+            logits, _ = forward(params, X_all, self.activation)
             return soft_cross_entropy(logits, Y_all).mean().item()
 
         self.n_iter_ = run_iterations(
@@ -599,7 +534,7 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         rows_per_epoch = sum(len(batches[i][0]) for i in order[:n_steps])
         self.t_ = t_start + rows_per_epoch * self.n_iter_
         self.validation_scores_ = self.best_validation_score_ = None
-        return state["params"]
+        return params
 
     def _replay_weight_decay(self, dataset):
         """``alpha`` as a weight decay per replayed step, scaled as
@@ -627,12 +562,20 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         """Minibatch Adam with an L2 penalty, as MLPClassifier(solver="adam")."""
         X_val = None
         if self.early_stopping:
-            X, X_val, Y, Y_val, sample_weight, w_val = self._validation_split(
-                X, Y, sample_weight, rng
+            train, val = validation_split(
+                np.argmax(Y, axis=1), self.validation_fraction, rng
             )
+            if len(val) < 2:
+                raise ValueError(
+                    "The validation set is too small. Increase validation_fraction "
+                    "or the size of your dataset."
+                )
+            X, X_val, Y, Y_val = X[train], X[val], Y[train], Y[val]
+            w_val = None
+            if sample_weight is not None:
+                sample_weight, w_val = sample_weight[train], sample_weight[val]
         n_samples = X.shape[0]
         batch_size = 200 if self.batch_size == "auto" else self.batch_size
-        batch_size = min(batch_size, n_samples)
         lr = (
             _ADAM_DEFAULT_LR
             if self.learning_rate_init == "auto"
@@ -643,63 +586,67 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         optimizer = Adam(params, learning_rate=lr)
         alpha = float(self.alpha)
         total_weight = n_samples if W_t is None else float(W_t.sum())
+        rows = ShuffledIndices(n_samples, batch_size, rng)
+
+        def train_batch(index):
+            index = torch.as_tensor(index)
+            xb, yb = X_t[index], Y_t[index]
+            logits, hidden = forward(params, xb, self.activation)
+            delta = soft_cross_entropy_delta(logits, yb)
+            if W_t is None:
+                n_batch = len(index)
+                loss = soft_cross_entropy(logits, yb)
+            else:
+                # A weighted mean: the loss of a row of weight k counts as
+                # k repeated rows (the delta is of the mean, so rescale).
+                wb = W_t[index]
+                n_batch = float(wb.sum())
+                if n_batch <= 0:
+                    return None  # a minibatch of zero weight teaches nothing
+                scale = wb * (len(index) / n_batch)
+                delta = delta * scale[:, None]
+                row_loss = -(yb * torch.log_softmax(logits, dim=-1)).sum(dim=-1)
+                loss = (row_loss * wb).sum(dim=-1) / n_batch
+            grads = backward(params, xb, hidden, delta, self.activation)
+            if alpha:
+                weights = params[0::2]
+                penalty = sum((w * w).sum(dim=(-2, -1)) for w in weights)
+                loss = loss + 0.5 * alpha * penalty / n_batch
+                for i in range(0, len(params), 2):
+                    grads[i] = grads[i] + (alpha / n_batch) * params[i]
+            optimizer.step(grads)
+            if X_val is None:
+                stopper.keep_stopped()
+            return loss.detach().double(), n_batch
 
         def epoch(_):
-            order = torch.as_tensor(rng.permutation(n_samples))
-            epoch_loss = torch.zeros(len(params[0]), dtype=torch.float64)
-            for start in range(0, n_samples, batch_size):
-                index = order[start : start + batch_size]
-                xb, yb = X_t[index], Y_t[index]
-                logits, hidden = forward(params, xb, self.activation)
-                delta = soft_cross_entropy_delta(logits, yb)
-                if W_t is None:
-                    n_batch = len(index)
-                    loss = soft_cross_entropy(logits, yb)
-                else:
-                    # A weighted mean: the loss of a row of weight k counts as
-                    # k repeated rows (the delta is of the mean, so rescale).
-                    wb = W_t[index]
-                    n_batch = float(wb.sum())
-                    if n_batch <= 0:
-                        continue  # a minibatch of zero weight teaches nothing
-                    scale = wb * (len(index) / n_batch)
-                    delta = delta * scale[:, None]
-                    row_loss = -(yb * torch.log_softmax(logits, dim=-1)).sum(dim=-1)
-                    loss = (row_loss * wb).sum(dim=-1) / n_batch
-                grads = backward(params, xb, hidden, delta, self.activation)
-                if alpha:
-                    weights = params[0::2]
-                    penalty = sum((w * w).sum(dim=(-2, -1)) for w in weights)
-                    loss = loss + 0.5 * alpha * penalty / n_batch
-                    for i in range(0, len(params), 2):
-                        grads[i] = grads[i] + (alpha / n_batch) * params[i]
-                epoch_loss += loss.detach().double() * n_batch
-                optimizer.step(grads)
-                if X_val is None:
-                    stopper.keep_stopped()
-            losses["epoch"] = to_numpy(epoch_loss / total_weight)
-            return float(losses["epoch"].mean())
+            loss = minibatch_epoch(rows.epoch(), train_batch, total_weight)
+            return np.atleast_1d(to_numpy(torch.as_tensor(loss)))
 
-        losses = {}
         if X_val is None:
-            stopper = _StackStopper(params, self.tol, self.n_iter_no_change)
+            stopper = StackStopper(params, self.tol, self.n_iter_no_change)
+            stop = stopper
             self.validation_scores_ = self.best_validation_score_ = None
         else:
-            stopper = _ValidationStopper(
-                self, params, X_val, Y_val, w_val, self.tol, self.n_iter_no_change
-            )
+            stopper = ValidationStopper(self.tol, self.n_iter_no_change)
+            X_val_t, y_val = _as_tensor(X_val), np.argmax(Y_val, axis=1)
+
+            def stop(iteration, _):
+                score = self._validation_score(params, X_val_t, y_val, w_val)
+                return stopper(iteration, score, lambda: [p.clone() for p in params])
+
         self.n_iter_ = run_iterations(
             self,
             self.max_iter,
             epoch,
             advice="Lower learning_rate_init" + _scale_advice(X) + ".",
-            stop=lambda _: stopper(losses["epoch"]),
+            stop=stop,
         )
         self.t_ = t_start + n_samples * self.n_iter_
         if X_val is not None:
             self.validation_scores_ = stopper.scores
             self.best_validation_score_ = max(stopper.scores)
-            params = stopper.best_params
+            params = stopper.best_state
         if not stopper.stopped:
             warnings.warn(
                 f"{type(self).__name__}: the maximum number of epochs "
@@ -710,32 +657,18 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
             )
         return params
 
-    def _validation_split(self, X, Y, sample_weight, rng):
-        """Stratified train/validation split for ``early_stopping``."""
-        labels = np.argmax(Y, axis=1)
-        arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
-        try:
-            parts = train_test_split(
-                *arrays,
-                test_size=self.validation_fraction,
-                stratify=labels,
-                random_state=rng.randint(np.iinfo(np.int32).max),
-            )
-        except ValueError as exc:
-            raise ValueError(
-                f"early_stopping cannot set aside validation_fraction="
-                f"{self.validation_fraction} of {len(X)} rows with every class "
-                f"in both parts ({exc}); raise validation_fraction or use more "
-                "rows."
-            ) from None
-        X, X_val, Y, Y_val = parts[:4]
-        w, w_val = (None, None) if sample_weight is None else parts[4:6]
-        if len(X_val) < 2:
-            raise ValueError(
-                "The validation set is too small. Increase validation_fraction "
-                "or the size of your dataset."
-            )
-        return X, X_val, Y, Y_val, w, w_val
+    def _validation_score(self, params, X_val, y_val, w_val):
+        """The validation accuracy of early stopping: the mean over the
+        networks of a stack of their (weighted) accuracy."""
+        with torch.no_grad():
+            logits, _ = forward(params, X_val, self.activation)
+        predicted = to_numpy(logits).argmax(axis=-1)
+        score = float(
+            np.mean([np.average(p == y_val, weights=w_val) for p in predicted])
+        )
+        if self.verbose:
+            print(f"Validation score: {score:.6f}")
+        return score
 
     # -- prediction -------------------------------------------------------------
 
@@ -765,95 +698,6 @@ def _scale_advice(X):
             f"value is {largest:.3g}"
         )
     return ""
-
-
-def _refit_needs_data(estimator, X, y):
-    """The error of a fit without data whose distiller must be refitted."""
-    name = type(estimator).__name__
-    missing = (
-        f"This {name} estimator requires y to be passed, but the target y is None"
-        if y is None
-        else f"{name}.fit got y but no X"
-    )
-    return (
-        f"{missing}: distiller={type(estimator.distiller).__name__}(...) is cloned "
-        "and refitted in fit, which needs X and y. To train on the set a fitted "
-        "distiller d has already learned, pass distiller=FrozenEstimator(d) (from "
-        "sklearn.frozen) or distiller=d.distilled_."
-    )
-
-
-class _StackStopper:
-    """MLPClassifier's stopping rule on every network of a stack.
-
-    The metrics train many networks at once; each stops on its own loss and
-    keeps its parameters from then on, so a network is trained exactly as a
-    fit of its own would train it, whichever others share its stack.
-    """
-
-    def __init__(self, params, tol, n_iter_no_change):
-        self.params, self.rule = params, NoImprovementStopper(tol, n_iter_no_change)
-        self.frozen = self.done = None
-
-    @property
-    def stopped(self):
-        return self.rule.stopped
-
-    def __call__(self, losses):
-        stopped = self.rule(losses)
-        each = torch.as_tensor(np.atleast_1d(self.rule.stopped_each))
-        if len(self.params[0]) > 1 and (self.frozen is not None or each.any()):
-            if self.frozen is None:
-                self.frozen = [p.clone() for p in self.params]
-                self.done = torch.zeros_like(each)
-            newly = each & ~self.done
-            for p, f in zip(self.params, self.frozen):
-                f[newly] = p[newly]
-            self.done = each
-        return stopped
-
-    def keep_stopped(self):
-        """Put the stopped networks back to where they stopped."""
-        if self.frozen is not None:
-            for p, f in zip(self.params, self.frozen):
-                p[self.done] = f[self.done]
-
-
-class _ValidationStopper:
-    """MLPClassifier's early stopping: stop when the validation accuracy has
-    not improved by ``tol`` for ``n_iter_no_change`` epochs; keep the best
-    network. With stacked networks, their mean accuracy decides."""
-
-    def __init__(self, model, params, X_val, Y_val, w_val, tol, n_iter_no_change):
-        self.model, self.params = model, params
-        self.X_val = _as_tensor(X_val)
-        self.y_val = np.argmax(Y_val, axis=1)
-        self.w_val = w_val
-        self.tol, self.n_iter_no_change = tol, n_iter_no_change
-        self.scores, self.best, self.no_improvement = [], -np.inf, 0
-        self.best_params, self.stopped = [p.clone() for p in params], False
-
-    def __call__(self, loss):
-        with torch.no_grad():
-            logits, _ = forward(self.params, self.X_val, self.model.activation)
-        predicted = to_numpy(logits).argmax(axis=-1)
-        score = float(
-            np.mean(
-                [np.average(p == self.y_val, weights=self.w_val) for p in predicted]
-            )
-        )
-        self.scores.append(score)
-        if self.model.verbose:
-            print(f"Validation score: {score:.6f}")
-        if score < self.best + self.tol:
-            self.no_improvement += 1
-        else:
-            self.no_improvement = 0
-        if score > self.best:
-            self.best = score
-            self.best_params = [p.clone() for p in self.params]
-        self.stopped = self.no_improvement > self.n_iter_no_change
-        return self.stopped
 
 
 def fit_networks(estimator, X, y, *, n_models, networks=None):

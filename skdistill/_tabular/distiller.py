@@ -1,13 +1,11 @@
 """DatasetDistiller: learn a small synthetic training set for tabular data."""
 
 import math
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import _fit_context
-from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._base import (
@@ -15,236 +13,21 @@ from .._base import (
     check_architectures,
     check_device,
     fit_standardisation,
-    initial_rows,
     run_iterations,
 )
 from .._data.dataset import DistilledDataset
-from .._data.streaming import InMemoryRows
 from .._engine.optim import Adam
 from .._engine.reverse import distillation_value_and_grad
-from .._engine.unroll import project_rows_to_simplex, replay_distilled
-from .._nets.mlp import forward, hard_cross_entropy, layer_sizes, xavier_init
-from .._utils import DivergenceWarning, to_numpy
-from .search_space import SearchSpaceSampler, check_search_space, space_value_and_grad
-
-
-def models_per_architecture(n_models, n_architectures):
-    """Split ``n_models`` round-robin over the architectures."""
-    if n_models < n_architectures:
-        raise ValueError(
-            f"n_models={n_models} is smaller than the number of architectures "
-            f"({n_architectures}); every architecture needs at least one internal "
-            "model per outer iteration."
-        )
-    base, extra = divmod(n_models, n_architectures)
-    return [base + (i < extra) for i in range(n_architectures)]
-
-
-#: Outer iterations between two validation checks (early stopping).
-_VALIDATION_EVERY = 10
-#: Fresh networks per architecture that score the distilled set on the
-#: validation rows; drawn once per fit so that scores are comparable.
-_VALIDATION_MODELS = 4
-#: With a search space: configurations drawn once (one network each) that
-#: score the distilled set on the validation rows.
-_VALIDATION_CONFIGURATIONS = 8
-#: ``samples_per_step="auto"``: about ``_AUTO_ROWS_PER_ROOT * sqrt(n_samples)``
-#: synthetic rows in all, at least one per class and step, at most
-#: ``_AUTO_MAX_PER_STEP`` per step (chosen on the benchmark suite, see
-#: doc/dataset_distiller.md).
-_AUTO_ROWS_PER_ROOT = 5
-_AUTO_MAX_PER_STEP = 20
-#: ``n_steps="auto"``: at least this many steps, more when the rows of
-#: ``samples_per_step="auto"`` do not fit in them at ``_AUTO_MAX_PER_STEP``
-#: per step, at most ``_AUTO_MAX_STEPS``.
-_AUTO_MIN_STEPS = 10
-_AUTO_MAX_STEPS = 50
-#: ``batch_size="auto"``: one real row per ``_AUTO_ROWS_PER_BATCH_ROW`` rows,
-#: within ``_AUTO_BATCH_RANGE``.
-_AUTO_ROWS_PER_BATCH_ROW = 32
-_AUTO_BATCH_RANGE = (64, 1024)
-#: ``lr_init="auto"``: ``min(_AUTO_LR, _AUTO_LR_FEATURES / n_features)``.
-_AUTO_LR = 0.1
-_AUTO_LR_FEATURES = 25
-#: Early stopping needs this many held-out rows per class (in memory);
-#: smaller tables are distilled on all their rows for ``max_iter`` iterations.
-_MIN_HELD_OUT_PER_CLASS = 2
-#: When the internal training goes non-finite, the internal learning rates are
-#: divided by ``_RECOVERY_FACTOR`` and the iteration is run again, at most
-#: ``_MAX_RECOVERIES`` times per fit (then `DivergenceError`).
-_RECOVERY_FACTOR = 10.0
-_MAX_RECOVERIES = 4
-#: With a Dask collection or a parquet table, the held-out rows and the rows
-#: ``init`` starts from are samples of at most this many rows.
-_LAZY_SAMPLE_ROWS = 10_000
-
-
-class WeightedRows:
-    """Standardised rows in memory, each batch drawn with replacement with
-    probability proportional to the rows' weights.
-
-    The mean loss of such a batch is an unbiased estimate of the weighted
-    real-data loss, so the reverse pass needs no change (see the user guide
-    for the measurements); rows of weight 0 are never drawn.
-    """
-
-    def __init__(self, X_std, y_index, weight, rng, batch_size):
-        if not np.sum(weight) > 0:
-            raise ValueError(
-                "The rows left for distillation (after the validation split) "
-                "all have weight 0; give positive weights to more rows."
-            )
-        self.X_std, self.y_index, self.rng = X_std, y_index, rng
-        self.p = weight / np.sum(weight)
-        self.batch_size = min(batch_size, len(y_index))
-
-    def next_batch(self):
-        """``(X_std, y_index)`` of the next batch."""
-        batch = self.rng.choice(len(self.p), size=self.batch_size, p=self.p)
-        batch = torch.as_tensor(batch, device=self.X_std.device)
-        return self.X_std[batch], self.y_index[batch]
-
-
-def _lower_learning_rates(log_lr, averaged, optimizer, learned):
-    """Divide the internal learning rates (and their average) by
-    ``_RECOVERY_FACTOR`` in place; forget the momentum that raised them."""
-    shift = math.log(_RECOVERY_FACTOR)
-    log_lr.sub_(shift)
-    if averaged is not None:
-        averaged[2].sub_(shift)
-    if learned:  # log_lr is the last tensor of the optimiser
-        optimizer.first[-1].zero_()
-
-
-def auto_lr_init(n_varying):
-    """Internal learning rate of ``lr_init="auto"``: 0.1, lowered on wide
-    tables to ``_AUTO_LR_FEATURES / n_varying``.
-
-    A gradient step on the first layer moves a standardised row's
-    pre-activations by about ``lr * n_features`` times its gradient, so the
-    same rate is a much larger step on a table of thousands of columns: 0.1
-    diverged or distilled a poor set there, while 0.01 matched the full-data
-    model (see the user guide). ``n_varying`` counts the non-constant columns.
-    """
-    return min(_AUTO_LR, _AUTO_LR_FEATURES / max(n_varying, 1))
-
-
-def auto_n_steps(n_samples):
-    """Steps of ``n_steps="auto"``.
-
-    10 steps hold the ``5 * sqrt(n_samples)`` rows of
-    ``samples_per_step="auto"`` up to about 1600 rows; beyond, the unroll
-    grows instead of the batches (the suite's largest set gained more from
-    longer unrolls than from larger steps), up to 50 steps.
-    """
-    rows = _AUTO_ROWS_PER_ROOT * math.sqrt(n_samples)
-    steps = math.ceil(rows / _AUTO_MAX_PER_STEP)
-    return min(max(steps, _AUTO_MIN_STEPS), _AUTO_MAX_STEPS)
-
-
-def auto_batch_size(n_samples):
-    """Real rows per outer iteration of ``batch_size="auto"``.
-
-    64 up to about 2000 rows, then one row in 32, at most 1024: on large sets
-    the outer gradient of 64 rows is the noise that limits the distilled set,
-    while on small ones a larger batch only sees the same rows more often.
-    """
-    low, high = _AUTO_BATCH_RANGE
-    return min(max(n_samples // _AUTO_ROWS_PER_BATCH_ROW, low), high)
-
-
-def auto_samples_per_step(n_samples, n_classes, n_steps):
-    """Rows per step of ``samples_per_step="auto"``.
-
-    The set grows like the square root of the training rows: a set that is
-    too small is what kept the suite's larger sets below the full-data model,
-    while on small sets extra rows only cost time. Capped so that the cost of
-    an outer iteration stays bounded.
-    """
-    per_step = math.ceil(_AUTO_ROWS_PER_ROOT * math.sqrt(n_samples) / n_steps)
-    return max(n_classes, min(per_step, _AUTO_MAX_PER_STEP))
-
-
-def _holds_out(fraction, n_samples, n_classes):
-    """Whether early stopping holds out rows: ``fraction`` is set and the
-    held-out part would have ``_MIN_HELD_OUT_PER_CLASS`` rows per class.
-
-    On a table of a few rows per class, holding a fifth out costs the
-    distilled set rows it cannot spare, and a handful of held-out rows judges
-    it by chance: 10 classes of 3 rows reached 89 % of the full-data model
-    with the split and 114 % without (see the user guide).
-    """
-    return (
-        fraction is not None
-        and fraction * n_samples >= _MIN_HELD_OUT_PER_CLASS * n_classes
-    )
-
-
-def _split_validation(y_index, fraction, rng):
-    """Indices ``(train, validation)``, stratified when every class allows it."""
-    indices = np.arange(len(y_index))
-    seed = rng.randint(np.iinfo(np.int32).max)
-    try:
-        return train_test_split(
-            indices, test_size=fraction, stratify=y_index, random_state=seed
-        )
-    except ValueError:
-        # A class too small to appear on both sides: split without strata.
-        return train_test_split(indices, test_size=fraction, random_state=seed)
-
-
-class _EarlyStopping:
-    """Scores the distilled set on held-out rows; keeps the best set seen.
-
-    The score of a set is the mean accuracy on the validation rows of fixed
-    fresh networks trained on it (the replay), ties broken by their mean
-    cross-entropy. A check improves on the best when its accuracy is higher by
-    more than ``tol``, or not lower and its cross-entropy is lower by more
-    than ``tol``.
-    """
-
-    def __init__(self, X_val, y_val, inits, tol, configs=None):
-        self.X_val, self.y_val, self.inits, self.tol = X_val, y_val, inits, tol
-        # With a search space, one sampled configuration per entry of inits.
-        self.configs = configs
-        self.best_accuracy, self.best_loss = -np.inf, np.inf
-        self.best, self.best_iteration, self.scores = None, 0, []
-
-    def check(self, iteration, syn_X, syn_Y, log_lr):
-        step_X, step_Y = syn_X.unbind(0), syn_Y.unbind(0)
-        lrs = log_lr.exp().unbind(0)
-        accuracies, losses = [], []
-        with torch.no_grad():
-            for i, params in enumerate(self.inits):
-                if self.configs is None:
-                    trained = replay_distilled(params, step_X, step_Y, lrs)
-                    activation = "relu"
-                else:
-                    config = self.configs[i]
-                    activation = config.activation
-                    trained = replay_distilled(
-                        params,
-                        step_X,
-                        step_Y,
-                        [lr * config.lr_scale for lr in lrs],
-                        activation,
-                        weight_decay=config.weight_decay,
-                    )
-                logits, _ = forward(trained, self.X_val, activation)
-                losses.append(hard_cross_entropy(logits, self.y_val))
-                hits = logits.argmax(dim=-1) == self.y_val
-                accuracies.append(hits.to(logits.dtype).mean(dim=-1))
-        accuracy = float(torch.cat(accuracies).mean())
-        loss = float(torch.cat(losses).mean())
-        self.scores.append(accuracy)
-        improved = accuracy > self.best_accuracy + self.tol or (
-            accuracy >= self.best_accuracy and loss < self.best_loss - self.tol
-        )
-        if improved or self.best is None:
-            self.best_accuracy, self.best_loss = accuracy, loss
-            self.best_iteration = iteration
-            self.best = [t.clone() for t in (syn_X, syn_Y, log_lr)]
-        return improved
+from .._engine.unroll import project_rows_to_simplex
+from .._training.batches import InMemoryRows
+from .._training.constraints import FIT_CONTROLS, STOPPING, VALIDATION_FRACTION
+from .._training.splits import validation_split
+from .._training.stopping import ValidationStopper
+from .._utils import to_numpy
+from .internal_models import VALIDATION_EVERY, InternalModels
+from .search_space import space_value_and_grad
+from .sizes import LAZY_SAMPLE_ROWS, auto_lr_init, holds_out, resolve_sizes
+from .synthetic_set import MAX_RECOVERIES, DivergenceRecovery, initial_set
 
 
 class DatasetDistiller(BaseDistiller):
@@ -408,26 +191,36 @@ class DatasetDistiller(BaseDistiller):
            Default ``"kmeans"``; the rows started as noise.
 
     validation_fraction : float in (0, 1) or None, default=0.2
-        Hold out this fraction of the rows (stratified) to judge the distilled
-        set: every 10 outer iterations, fixed fresh networks are trained on it
-        (4 per architecture) and scored on the held-out rows; the best set
-        seen is kept, and the fit stops after ``n_iter_no_change`` iterations
-        without improvement. ``None`` distills on all rows for ``max_iter``
-        iterations and keeps the last set. 0.2: on small sets a tenth is a
-        dozen rows, too few to pick the best set reliably. On a Dask collection or a
-        parquet table the split is a seeded draw for every row (the same rows on
-        every pass; not stratified) and the score uses a sample of at most 10,000
-        held-out rows. On a table too small to hold out 2 rows per class
-        (in memory), the fit uses all rows and no early stopping, as with
-        ``None``.
+        Hold out this fraction of the rows to judge the distilled set,
+        stratified as in :class:`DistilledMLPClassifier` (scikit-learn's
+        stratified split; where none exists, every class keeps a training
+        row). Every 10 outer iterations, fixed fresh networks are
+        trained on the set (4 per architecture) and scored on the held-out
+        rows; the best set seen is kept, and the fit stops once more than
+        ``n_iter_no_change`` iterations have passed without improvement.
+        ``None`` distills on all rows for ``max_iter`` iterations and keeps
+        the last set. 0.2: on small sets a tenth is a dozen rows, too few to
+        pick the best set reliably. On a Dask collection or a parquet table
+        the split is a seeded draw for every row (the same rows on every pass;
+        stratified in expectation only) and the score uses a sample of at
+        most 10,000 held-out rows. On a table too small to hold out 2 rows per
+        class (in memory), the fit uses all rows and no early stopping, as
+        with ``None``.
 
         .. versionchanged:: 0.1.0
            Default 0.2: early stopping is on by default; the fit used to run
-           ``max_iter`` iterations and keep the last set.
+           ``max_iter`` iterations and keep the last set. A split that cannot
+           be stratified keeps every class in training; it used to split
+           without strata.
 
     n_iter_no_change : int, default=200
-        With early stopping: outer iterations without an improvement of the
-        validation score by more than ``tol`` after which the fit stops.
+        With early stopping: the fit stops at the first check more than
+        ``n_iter_no_change`` outer iterations after the last check that
+        improved the validation score by ``tol`` (MLPClassifier's rule).
+
+        .. versionchanged:: 0.1.0
+           More than ``n_iter_no_change`` iterations, as MLPClassifier; the
+           fit stopped one check earlier.
 
     tol : float, default=1e-4
         With early stopping: the smallest improvement of the validation
@@ -594,6 +387,8 @@ class DatasetDistiller(BaseDistiller):
     """
 
     _parameter_constraints: dict = {
+        **STOPPING,
+        **FIT_CONTROLS,
         "n_steps": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "n_epochs": [Interval(Integral, 1, None, closed="left")],
         "samples_per_step": [
@@ -606,7 +401,6 @@ class DatasetDistiller(BaseDistiller):
         "soft_labels": ["boolean"],
         "learn_lr": ["boolean"],
         "lr_init": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
@@ -614,9 +408,7 @@ class DatasetDistiller(BaseDistiller):
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "fixed_init": ["boolean"],
         "init": [StrOptions({"noise", "real", "kmeans"})],
-        "validation_fraction": [None, Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
+        "validation_fraction": [None, *VALIDATION_FRACTION],
         "average_decay": [None, Interval(Real, 0, 1, closed="left")],
         "resample_labels": [StrOptions({"hard", "soft"})],
         "checkpoint_segments": [
@@ -624,10 +416,7 @@ class DatasetDistiller(BaseDistiller):
             StrOptions({"sqrt"}),
             Interval(Integral, 1, None, closed="left"),
         ],
-        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
         "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -721,58 +510,36 @@ class DatasetDistiller(BaseDistiller):
         rng, generator = self._random_streams(device)
         validation = None
         fit_rows = np.arange(len(X))
-        if _holds_out(self.validation_fraction, len(X), len(self.classes_)):
-            fit_rows, val_rows = _split_validation(
+        if holds_out(self.validation_fraction, len(X), len(self.classes_)):
+            fit_rows, val_rows = validation_split(
                 y_index, self.validation_fraction, rng
             )
             validation = X_std[val_rows], y_index[val_rows]
         X_fit, y_fit = X_std[fit_rows], y_index[fit_rows]
         X_fit_t = torch.as_tensor(X_fit, dtype=torch.float32).to(device)
         y_fit_t = torch.as_tensor(y_fit, dtype=torch.int64).to(device)
-        if weight is None:
-
-            def real_rows(batch_size):
-                return InMemoryRows(X_fit_t, y_fit_t, rng, batch_size)
-
-        else:
-
-            def real_rows(batch_size):
-                return WeightedRows(X_fit_t, y_fit_t, weight[fit_rows], rng, batch_size)
-
+        weight = None if weight is None else weight[fit_rows]
         return self._distill_rows(
-            real_rows,
-            rng=rng,
-            generator=generator,
-            device=device,
-            sample=(X_fit, y_fit),
-            validation=validation,
-            constant=np.ptp(X, axis=0) == 0,
-            n_samples=len(X),
+            lambda batch_size: InMemoryRows(X_fit_t, y_fit_t, rng, batch_size, weight),
+            (rng, generator),
+            device,
+            ((X_fit, y_fit), validation, np.ptp(X, axis=0) == 0, len(X)),
         )
 
     def _sizes(self, n_samples, n_classes):
-        """``(n_steps, samples_per_step, batch_size)``, "auto" resolved.
-
-        int(): scikit-learn's Interval(Integral) lets a bool through, and torch
-        refuses bools as sizes.
-        """
-        n_steps = self.n_steps
-        if n_steps == "auto":
-            n_steps = auto_n_steps(n_samples)
-        samples_per_step = self.samples_per_step
-        if samples_per_step == "auto":
-            samples_per_step = auto_samples_per_step(n_samples, n_classes, n_steps)
-        batch_size = self.batch_size
-        if batch_size == "auto":
-            batch_size = auto_batch_size(n_samples)
-        return int(n_steps), int(samples_per_step), int(batch_size)
+        """``(n_steps, samples_per_step, batch_size)``, "auto" resolved."""
+        return resolve_sizes(
+            (self.n_steps, self.samples_per_step, self.batch_size),
+            n_samples,
+            n_classes,
+        )
 
     def _distill_lazy(self, X, y):
         """Distill a Dask collection or a parquet table, scanned once.
 
         Early stopping holds out ``validation_fraction`` of the rows (a seeded
         split inside every part, the same rows on every pass) and scores on a
-        sample of at most `_LAZY_SAMPLE_ROWS` of them; ``init`` draws its rows
+        sample of at most `LAZY_SAMPLE_ROWS` of them; ``init`` draws its rows
         from a sample of as many training rows. Both samples come from the
         one pass.
         """
@@ -783,83 +550,64 @@ class DatasetDistiller(BaseDistiller):
             y,
             seed=rng.randint(np.iinfo(np.int32).max),
             hold_out=self.validation_fraction,
-            sample_rows=_LAZY_SAMPLE_ROWS,
+            sample_rows=LAZY_SAMPLE_ROWS,
         )
         self.mean_, self.scale_ = rows.mean, rows.scale
         return self._distill_rows(
             lambda batch_size: rows.start(rng, batch_size),
-            rng=rng,
-            generator=generator,
-            device=device,
-            sample=rows.sample,
-            validation=rows.validation,
-            constant=rows.constant,
-            n_samples=rows.n_samples,
+            (rng, generator),
+            device,
+            (rows.sample, rows.validation, rows.constant, rows.n_samples),
         )
 
-    def _distill_rows(
-        self,
-        real_rows,
-        *,
-        rng,
-        generator,
-        device,
-        sample,
-        validation,
-        constant,
-        n_samples,
-    ):
+    def _distill_rows(self, real_rows, streams, device, data):
         """The distillation proper.
 
-        ``real_rows(batch_size)`` gives the source of real batches (``next_batch()``,
-        see ``_streaming``); ``sample`` is ``(X_std, y_index)`` of real rows
-        to initialise the synthetic rows from; ``validation`` the held-out
-        rows of early stopping, or None; ``n_samples`` the number of
+        ``real_rows(batch_size)`` gives the batch source of the real rows
+        (``next_batch()``, see ``_training/batches.py``); ``streams`` are the
+        fit's ``(RandomState, torch.Generator)``. ``data`` is ``(sample,
+        validation, constant, n_samples)``: ``(X_std, y_index)`` of real rows
+        to initialise the synthetic rows from, the held-out rows of early
+        stopping (or None), the columns that never vary, and the number of
         training rows (held-out ones included).
         """
+        rng, generator = streams
+        sample, validation, constant, n_samples = data
         self.architectures_ = check_architectures(self.architectures)
-        space = None
-        if self.search_space is not None:
-            if self.fixed_init:
-                raise ValueError(
-                    "fixed_init=True cannot be combined with search_space: the "
-                    "internal models draw their configurations, hence their "
-                    "layers, at every outer iteration."
-                )
-            space = SearchSpaceSampler(
-                check_search_space(self.search_space), self.architectures_, n_samples
-            )
-        else:
-            models_split = models_per_architecture(
-                self.n_models, len(self.architectures_)
+        if self.search_space is not None and self.fixed_init:
+            raise ValueError(
+                "fixed_init=True cannot be combined with search_space: the "
+                "internal models draw their configurations, hence their "
+                "layers, at every outer iteration."
             )
         n_features = len(self.mean_)
         n_classes = len(self.classes_)
+        dtype = torch.float32
+        models = InternalModels(
+            (self.architectures_, self.n_models, self.search_space, n_samples),
+            (n_features, n_classes),
+            (rng, generator),
+            device=device,
+            dtype=dtype,
+        )
+        space = models.space
         n_steps, samples_per_step, batch_size = self._sizes(n_samples, n_classes)
         n_total_steps = n_steps * self.n_epochs
-        dtype = torch.float32
         # Columns that never vary keep that value in every synthetic row.
         constant = torch.as_tensor(constant, device=device)
 
-        shape = (n_steps, samples_per_step)
-        # Classes are dealt round-robin over all synthetic rows, so every class
-        # is represented even with fewer rows per step than classes.
-        row_class = torch.arange(n_steps * samples_per_step, device=device)
-        row_class = (row_class % n_classes).reshape(shape)
-        if self.init == "noise":
-            syn_X = torch.randn(
-                (*shape, n_features), generator=generator, dtype=dtype, device=device
-            )
-        else:
-            rows = initial_rows(self.init, *sample, to_numpy(row_class), rng)
-            syn_X = torch.as_tensor(rows, dtype=dtype).to(device)
-        syn_X[..., constant] = 0.0
-        syn_Y = torch.nn.functional.one_hot(row_class, n_classes).to(dtype)
         self.lr_init_ = self.lr_init
         if self.lr_init == "auto":
             self.lr_init_ = auto_lr_init(int((~constant).sum()))
-        log_lr = torch.full(
-            (n_total_steps,), math.log(self.lr_init_), dtype=dtype, device=device
+        syn_X, syn_Y, log_lr = initial_set(
+            self.init,
+            (n_steps, samples_per_step, n_features, n_classes),
+            n_total_steps,
+            self.lr_init_,
+            constant,
+            sample,
+            (rng, generator),
+            dtype=dtype,
         )
         learned = [syn_X]
         for tensor, learn in ((syn_Y, self.soft_labels), (log_lr, self.learn_lr)):
@@ -869,58 +617,20 @@ class DatasetDistiller(BaseDistiller):
         # needs to record an autograd graph.
         optimizer = Adam(learned, learning_rate=self.learning_rate)
 
-        sizes = [layer_sizes(n_features, h, n_classes) for h in self.architectures_]
-
-        def sample_inits():
-            return [
-                xavier_init(s, m, generator=generator, dtype=dtype, device=device)
-                for s, m in zip(sizes, models_split)
-            ]
-
-        def sample_configurations(n_configs):
-            """Configurations drawn from the search space, one network each."""
-            configs = space.sample(rng, n_configs)
-            inits = [
-                xavier_init(
-                    layer_sizes(n_features, c.hidden, n_classes),
-                    1,
-                    generator=generator,
-                    dtype=dtype,
-                    device=device,
-                )
-                for c in configs
-            ]
-            return configs, inits
-
-        fixed_inits = sample_inits() if self.fixed_init else None
+        fixed_inits = models.sample() if self.fixed_init else None
         monitor = None
         if validation is not None:
-            if space is None:
-                val_configs = None
-                val_inits = [
-                    xavier_init(
-                        s,
-                        _VALIDATION_MODELS,
-                        generator=generator,
-                        dtype=dtype,
-                        device=device,
-                    )
-                    for s in sizes
-                ]
-            else:
-                val_configs, val_inits = sample_configurations(
-                    _VALIDATION_CONFIGURATIONS
+            score = models.validation_score(*validation)
+            monitor = ValidationStopper(self.tol, self.n_iter_no_change)
+
+            def check(iteration, judged):
+                return monitor(
+                    iteration, score(*judged), lambda: [t.clone() for t in judged]
                 )
-            monitor = _EarlyStopping(
-                torch.as_tensor(validation[0], dtype=dtype).to(device),
-                torch.as_tensor(validation[1], dtype=torch.int64).to(device),
-                val_inits,
-                self.tol,
-                val_configs,
-            )
+
             # The starting set is a candidate too: with init="kmeans" it can
             # already be better than anything the outer loop finds.
-            monitor.check(0, syn_X, syn_Y, log_lr)
+            check(0, (syn_X, syn_Y, log_lr))
         # The judged set: an exponential moving average of the iterates (the
         # soft labels stay on the simplex, a convex set).
         averaged = None
@@ -932,32 +642,28 @@ class DatasetDistiller(BaseDistiller):
         if segments == "sqrt":
             segments = math.ceil(math.sqrt(n_total_steps))
         real = real_rows(batch_size)
-        progress = {}
 
-        recoveries = []
+        recover = DivergenceRecovery(
+            type(self).__name__, log_lr, averaged, optimizer, self.learn_lr
+        )
 
         def outer_gradients(X_batch, y_batch):
             lrs = log_lr.exp()
             if space is None:
-                loss_value, grad_X, grad_Y, grad_lrs = distillation_value_and_grad(
-                    syn_X,
-                    syn_Y,
-                    lrs,
-                    fixed_inits if self.fixed_init else sample_inits(),
-                    X_batch,
-                    y_batch,
-                    checkpoint_segments=segments,
-                )
+                value_and_grad = distillation_value_and_grad
+                inits = (fixed_inits if self.fixed_init else models.sample(),)
             else:
-                loss_value, grad_X, grad_Y, grad_lrs = space_value_and_grad(
-                    syn_X,
-                    syn_Y,
-                    lrs,
-                    *sample_configurations(self.n_models),
-                    X_batch,
-                    y_batch,
-                    checkpoint_segments=segments,
-                )
+                value_and_grad = space_value_and_grad
+                inits = models.sample_configurations(self.n_models)
+            loss_value, grad_X, grad_Y, grad_lrs = value_and_grad(
+                syn_X,
+                syn_Y,
+                lrs,
+                *inits,
+                X_batch,
+                y_batch,
+                checkpoint_segments=segments,
+            )
             grad_X[..., constant] = 0.0
             grads = [grad_X]
             if self.soft_labels:
@@ -978,19 +684,8 @@ class DatasetDistiller(BaseDistiller):
                 # The set is still the last finite one (nothing was updated):
                 # lower the internal learning rates and try again, a bounded
                 # number of times; then the loop stops with DivergenceError.
-                if len(recoveries) == _MAX_RECOVERIES:
+                if not recover(iteration):
                     return float("nan")
-                recoveries.append(iteration)
-                _lower_learning_rates(log_lr, averaged, optimizer, self.learn_lr)
-                warnings.warn(
-                    f"{type(self).__name__}: the internal training diverged at "
-                    f"iteration {iteration}; the internal learning rates were "
-                    f"divided by {_RECOVERY_FACTOR:g} (recovery "
-                    f"{len(recoveries)} of at most {_MAX_RECOVERIES}). Lower "
-                    "lr_init to avoid it.",
-                    DivergenceWarning,
-                    stacklevel=2,
-                )
                 loss_value, grads = outer_gradients(X_batch, y_batch)
             optimizer.step(grads)
             if self.soft_labels:
@@ -998,32 +693,26 @@ class DatasetDistiller(BaseDistiller):
             if averaged is not None:
                 for avg, t in zip(averaged, (syn_X, syn_Y, log_lr)):
                     avg.mul_(decay).add_(t, alpha=1 - decay)
-            progress["iteration"] = iteration
             return loss_value
 
-        def stop(loss):
-            iteration = progress["iteration"]
-            if monitor is None or (
-                iteration % _VALIDATION_EVERY and iteration != self.max_iter
-            ):
-                return False
-            monitor.check(iteration, *judged)
-            return iteration - monitor.best_iteration >= self.n_iter_no_change
+        def stop(iteration, _):
+            due = iteration % VALIDATION_EVERY == 0 or iteration == self.max_iter
+            return monitor is not None and due and check(iteration, judged)
 
         self.n_iter_ = run_iterations(
             self,
             self.max_iter,
             outer_iteration,
-            advice=f"The internal learning rates were lowered {_MAX_RECOVERIES} "
+            advice=f"The internal learning rates were lowered {MAX_RECOVERIES} "
             "times already; lower lr_init (the internal learning rates) or "
             "learning_rate (the outer step size).",
             stop=stop,
         )
         self.best_iteration_ = self.n_iter_
-        self.divergence_recoveries_ = recoveries
+        self.divergence_recoveries_ = recover.iterations
         self.validation_scores_ = None
         if monitor is not None:
-            syn_X, syn_Y, log_lr = monitor.best
+            syn_X, syn_Y, log_lr = monitor.best_state
             self.best_iteration_ = monitor.best_iteration
             self.validation_scores_ = monitor.scores
         self.fixed_init_params_ = (

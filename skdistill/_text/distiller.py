@@ -19,10 +19,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._base import BaseDistiller, initial_rows, run_iterations
 from .._data.dataset import DistilledDataset
-from .._data.streaming import InMemoryRows
 from .._engine.autograd_unroll import unrolled_loss
 from .._engine.outer_state import OuterState, round_robin_classes
 from .._nets import text_cnn
+from .._training.batches import InMemoryRows
 from .._utils import to_numpy
 from .embedding import (
     NETWORK_CONSTRAINTS,

@@ -16,10 +16,11 @@ import torch
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._data.streaming import is_lazy, is_table_source
+from ._training.constraints import FIT_CONTROLS
 from ._utils import (
     DocLinkMixin,
     ProgressReporter,
@@ -233,9 +234,7 @@ class BaseDistiller(ResampledFeatureNamesMixin, TorchEstimatorBase):
 
     _parameter_constraints: dict = {
         "resample_labels": [StrOptions({"hard", "soft"})],
-        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        **FIT_CONTROLS,
     }
 
     @_fit_context(prefer_skip_nested_validation=True)

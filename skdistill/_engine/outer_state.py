@@ -112,6 +112,12 @@ class OuterState:
                 avg.mul_(decay).add_(t, alpha=1 - decay)
         return True
 
+    def restore(self, tensors):
+        """Set the iterate to ``tensors``, ``[X, Y, log_lr]`` (e.g. the best
+        state of early stopping), in place."""
+        for t, value in zip((self.X, self.Y, self.log_lr), tensors):
+            t.copy_(value)
+
     def to_dataset(self, dataset_type, classes, *, averaged=False, **fields):
         """The distilled dataset of the current iterate (or of the average).
 

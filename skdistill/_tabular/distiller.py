@@ -16,18 +16,20 @@ from .._base import (
     run_iterations,
 )
 from .._data.dataset import DistilledDataset
-from .._engine.optim import Adam
+from .._engine.autograd_unroll import unrolled_value_and_grad
+from .._engine.outer_state import OuterState
 from .._engine.reverse import distillation_value_and_grad
-from .._engine.unroll import project_rows_to_simplex
+from .._nets.mlp import MLP_FAMILY
+from .._nets.protocol import stack_networks
 from .._training.batches import InMemoryRows
 from .._training.constraints import FIT_CONTROLS, STOPPING, VALIDATION_FRACTION
 from .._training.splits import validation_split
 from .._training.stopping import ValidationStopper
 from .._utils import to_numpy
-from .internal_models import VALIDATION_EVERY, InternalModels
+from .internal_models import VALIDATION_EVERY, InternalModels, internal_network
 from .search_space import space_value_and_grad
 from .sizes import LAZY_SAMPLE_ROWS, auto_lr_init, holds_out, resolve_sizes
-from .synthetic_set import MAX_RECOVERIES, DivergenceRecovery, initial_set
+from .synthetic_set import MAX_RECOVERIES, DivergenceRecovery, starting_rows
 
 
 class DatasetDistiller(BaseDistiller):
@@ -526,6 +528,23 @@ class DatasetDistiller(BaseDistiller):
             ((X_fit, y_fit), validation, np.ptp(X, axis=0) == 0, len(X)),
         )
 
+    def _network_family(self):
+        """The family of the internal networks and its configuration.
+
+        Returns ``(family, config)``. The default is the MLP family
+        (``_nets/mlp.py``'s `MLP_FAMILY`; ``config`` None, the MLPs being those
+        of ``architectures`` and ``search_space``), trained by the hand-written
+        reverse pass, compiled where numba is installed. A subclass that
+        returns another family (an object satisfying ``_nets/protocol.py``)
+        and its configuration (a dict of JSON values) distills for
+        ``n_models`` networks of that family per outer iteration, trained and
+        differentiated by autograd through the unrolled steps
+        (``_engine/autograd_unroll.py``); the dataset's ``network`` names it,
+        and ``architectures``, ``search_space`` and ``checkpoint_segments``
+        do not apply.
+        """
+        return MLP_FAMILY, None
+
     def _sizes(self, n_samples, n_classes):
         """``(n_steps, samples_per_step, batch_size)``, "auto" resolved."""
         return resolve_sizes(
@@ -580,6 +599,8 @@ class DatasetDistiller(BaseDistiller):
                 "internal models draw their configurations, hence their "
                 "layers, at every outer iteration."
             )
+        family, config = self._network_family()
+        network = internal_network(family, config, self)
         n_features = len(self.mean_)
         n_classes = len(self.classes_)
         dtype = torch.float32
@@ -589,6 +610,7 @@ class DatasetDistiller(BaseDistiller):
             (rng, generator),
             device=device,
             dtype=dtype,
+            network=network,
         )
         space = models.space
         n_steps, samples_per_step, batch_size = self._sizes(n_samples, n_classes)
@@ -599,23 +621,32 @@ class DatasetDistiller(BaseDistiller):
         self.lr_init_ = self.lr_init
         if self.lr_init == "auto":
             self.lr_init_ = auto_lr_init(int((~constant).sum()))
-        syn_X, syn_Y, log_lr = initial_set(
+        rows, row_class = starting_rows(
             self.init,
             (n_steps, samples_per_step, n_features, n_classes),
-            n_total_steps,
-            self.lr_init_,
             constant,
             sample,
             (rng, generator),
             dtype=dtype,
         )
-        learned = [syn_X]
-        for tensor, learn in ((syn_Y, self.soft_labels), (log_lr, self.learn_lr)):
-            if learn:
-                learned.append(tensor)
-        # The gradients come from the hand-written reverse pass; no tensor
-        # needs to record an autograd graph.
-        optimizer = Adam(learned, learning_rate=self.learning_rate)
+        # The gradients come from the hand-written reverse pass (or, for
+        # another family, from autograd on leaves of its own): no tensor of
+        # the state records an autograd graph.
+        state = OuterState(
+            rows,
+            row_class,
+            n_classes,
+            n_total_steps,
+            self.lr_init_,
+            soft_labels=self.soft_labels,
+            learn_lr=self.learn_lr,
+            learning_rate=self.learning_rate,
+            # The judged set: an exponential moving average of the iterates
+            # (the soft labels stay on the simplex, a convex set).
+            average_decay=self.average_decay if validation is not None else None,
+        )
+        iterate = [state.X, state.Y, state.log_lr]
+        judged = iterate if state.averaged is None else state.averaged
 
         fixed_inits = models.sample() if self.fixed_init else None
         monitor = None
@@ -630,25 +661,25 @@ class DatasetDistiller(BaseDistiller):
 
             # The starting set is a candidate too: with init="kmeans" it can
             # already be better than anything the outer loop finds.
-            check(0, (syn_X, syn_Y, log_lr))
-        # The judged set: an exponential moving average of the iterates (the
-        # soft labels stay on the simplex, a convex set).
-        averaged = None
-        judged = (syn_X, syn_Y, log_lr)
-        decay = self.average_decay
-        if decay is not None and monitor is not None:
-            averaged = judged = [t.clone() for t in judged]
+            check(0, iterate)
         segments = self.checkpoint_segments
         if segments == "sqrt":
             segments = math.ceil(math.sqrt(n_total_steps))
         real = real_rows(batch_size)
-
-        recover = DivergenceRecovery(
-            type(self).__name__, log_lr, averaged, optimizer, self.learn_lr
-        )
+        recover = DivergenceRecovery(type(self).__name__, state, self.learn_lr)
 
         def outer_gradients(X_batch, y_batch):
-            lrs = log_lr.exp()
+            if network is not None:
+                loss_value, grads = unrolled_value_and_grad(
+                    network[0].forward,
+                    fixed_inits if self.fixed_init else models.sample(),
+                    state,
+                    X_batch,
+                    y_batch,
+                )
+                grads[0][..., constant] = 0.0
+                return loss_value, grads
+            lrs = state.lrs
             if space is None:
                 value_and_grad = distillation_value_and_grad
                 inits = (fixed_inits if self.fixed_init else models.sample(),)
@@ -656,8 +687,8 @@ class DatasetDistiller(BaseDistiller):
                 value_and_grad = space_value_and_grad
                 inits = models.sample_configurations(self.n_models)
             loss_value, grad_X, grad_Y, grad_lrs = value_and_grad(
-                syn_X,
-                syn_Y,
+                state.X,
+                state.Y,
                 lrs,
                 *inits,
                 X_batch,
@@ -677,22 +708,14 @@ class DatasetDistiller(BaseDistiller):
             X_batch = torch.as_tensor(X_batch, dtype=dtype, device=device)
             y_batch = torch.as_tensor(y_batch, dtype=torch.int64, device=device)
             loss_value, grads = outer_gradients(X_batch, y_batch)
-            while not (
-                math.isfinite(loss_value)
-                and all(torch.isfinite(g).all() for g in grads)
-            ):
-                # The set is still the last finite one (nothing was updated):
-                # lower the internal learning rates and try again, a bounded
-                # number of times; then the loop stops with DivergenceError.
+            # `state.step` changes nothing when a gradient is not finite: the
+            # set is still the last finite one. Lower the internal learning
+            # rates and try again, a bounded number of times; then the loop
+            # stops with DivergenceError.
+            while not (math.isfinite(loss_value) and state.step(grads)):
                 if not recover(iteration):
                     return float("nan")
                 loss_value, grads = outer_gradients(X_batch, y_batch)
-            optimizer.step(grads)
-            if self.soft_labels:
-                syn_Y.copy_(project_rows_to_simplex(syn_Y))
-            if averaged is not None:
-                for avg, t in zip(averaged, (syn_X, syn_Y, log_lr)):
-                    avg.mul_(decay).add_(t, alpha=1 - decay)
             return loss_value
 
         def stop(iteration, _):
@@ -712,25 +735,25 @@ class DatasetDistiller(BaseDistiller):
         self.divergence_recoveries_ = recover.iterations
         self.validation_scores_ = None
         if monitor is not None:
-            syn_X, syn_Y, log_lr = monitor.best_state
+            state.restore(monitor.best_state)
             self.best_iteration_ = monitor.best_iteration
             self.validation_scores_ = monitor.scores
-        self.fixed_init_params_ = (
-            [[to_numpy(p) for p in params] for params in fixed_inits]
-            if self.fixed_init
-            else None
-        )
-        return DistilledDataset(
-            to_numpy(syn_X).reshape(-1, n_features),
-            to_numpy(syn_Y).reshape(-1, n_classes),
+        self.fixed_init_params_ = None
+        if self.fixed_init:
+            self.fixed_init_params_ = (
+                [[to_numpy(p) for p in params] for params in fixed_inits]
+                if network is None
+                else [stack_networks(fixed_inits)]
+            )
+        return state.to_dataset(
+            DistilledDataset,
             self.classes_,
-            step=np.repeat(np.arange(n_steps), samples_per_step),
-            lr_schedule=to_numpy(log_lr.exp()),
             mean=self.mean_,
             scale=self.scale_,
             feature_names=getattr(self, "feature_names_in_", None),
             lr_init=self.lr_init_,
-            architectures=self.architectures_,
+            architectures=self.architectures_ if network is None else None,
+            network=None if network is None else {"name": family.NAME, **config},
             fixed_init=self.fixed_init_params_,
             provenance={
                 "n_iter": self.n_iter_,

@@ -19,9 +19,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._base import BaseDistiller, initial_rows, run_iterations
 from .._data.dataset import DistilledDataset
-from .._engine.autograd_unroll import unrolled_loss
+from .._engine.autograd_unroll import unrolled_value_and_grad
 from .._engine.outer_state import OuterState, round_robin_classes
 from .._nets import text_cnn
+from .._nets.protocol import stack_networks
 from .._training.batches import InMemoryRows
 from .._utils import to_numpy
 from .embedding import (
@@ -347,27 +348,10 @@ class TextDatasetDistiller(BaseDistiller):
         def outer_iteration(_):
             batch_ids, y_real = real.next_batch()
             X_real = table[batch_ids]
-            for tensor in state.learned:
-                tensor.requires_grad_(True)
             inits = fixed_inits if self.fixed_init else sample_inits()
-            total = 0.0
-            grads = [torch.zeros_like(t) for t in state.learned]
-            for params in inits:
-                # One graph per network keeps only one unroll in memory.
-                loss = unrolled_loss(
-                    text_cnn.forward,
-                    params,
-                    state.X,
-                    state.Y,
-                    state.lrs,
-                    X_real,
-                    y_real,
-                ) / len(inits)
-                for acc, g in zip(grads, torch.autograd.grad(loss, state.learned)):
-                    acc += g
-                total += loss.item()
-            for tensor in state.learned:
-                tensor.requires_grad_(False)
+            total, grads = unrolled_value_and_grad(
+                text_cnn.forward, inits, state, X_real, y_real
+            )
             return total if state.step(grads) else float("nan")
 
         self.n_iter_ = run_iterations(
@@ -386,7 +370,7 @@ class TextDatasetDistiller(BaseDistiller):
             lr_init=self.lr_init,
             row_shape=(s, d),
             network={"name": text_cnn.NAME, **network},
-            fixed_init=[text_cnn.stack(fixed_inits)] if self.fixed_init else None,
+            fixed_init=[stack_networks(fixed_inits)] if self.fixed_init else None,
             provenance={
                 "embedding": "user-given"
                 if self.embedding is not None

@@ -39,6 +39,7 @@ def distilled_training_set(estimator, X, y, sample_weight=None):
         else:
             distiller.fit(X, y, sample_weight=sample_weight)
     dataset = distilled_dataset_of(distiller)
+    _check_mlp_rows(estimator, dataset)
     if is_table_source(X):
         # The distiller read the parquet table, and its features are
         # every column but the label: they are the dataset's.
@@ -92,6 +93,24 @@ def distilled_training_set(estimator, X, y, sample_weight=None):
     estimator.input_mean_ = None if dataset.mean is None else dataset.mean.copy()
     estimator.input_scale_ = None if dataset.scale is None else dataset.scale.copy()
     return dataset
+
+
+def _check_mlp_rows(estimator, dataset):
+    """A ValueError unless ``dataset`` was learned for MLPs on flat rows."""
+    name = type(estimator).__name__
+    if dataset.network is not None:
+        raise ValueError(
+            f"{name} trains an MLP, but the distilled dataset was learned for "
+            f"networks of the {dataset.network['name']} family (its network "
+            f"{dataset.network!r}): an MLP replaying it would not learn what the "
+            "dataset teaches. Train the network it was learned for instead "
+            "(TextConvNetClassifier for a TextConvNet dataset)."
+        )
+    if len(dataset.row_shape) != 1:
+        raise ValueError(
+            f"{name} trains an MLP on flat rows, but the distilled dataset's "
+            f"rows have shape {dataset.row_shape}."
+        )
 
 
 def _refit_needs_data(estimator, X, y):

@@ -7,7 +7,11 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
-from .._data.dataset import DistilledDataset, distilled_dataset_of
+from .._data.dataset import (
+    DistilledDataset,
+    check_known_classes,
+    distilled_dataset_of,
+)
 from .._data.streaming import is_lazy, is_table_source
 from .._utils import check_numeric_columns
 
@@ -80,13 +84,7 @@ def distilled_training_set(estimator, X, y, sample_weight=None):
                 f"X has {X.shape[1]} features, but the distilled dataset has "
                 f"{dataset.n_features}: the distiller was fitted on other data."
             )
-        unknown = np.setdiff1d(np.unique(y), dataset.classes)
-        if unknown.size:
-            raise ValueError(
-                f"y contains classes {unknown.tolist()!r} that the distilled "
-                f"dataset does not know (its classes: "
-                f"{dataset.classes.tolist()!r})."
-            )
+        check_known_classes(dataset, y)
     estimator.classes_ = dataset.classes.copy()
     estimator.distiller_ = distiller
     estimator.distilled_ = dataset

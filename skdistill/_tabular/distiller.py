@@ -13,16 +13,19 @@ from .._base import (
     check_architectures,
     check_device,
     fit_standardisation,
-    run_iterations,
 )
 from .._data.dataset import DistilledDataset
 from .._engine.autograd_unroll import unrolled_value_and_grad
-from .._engine.outer_state import OuterState
 from .._engine.reverse import distillation_value_and_grad
 from .._nets.mlp import MLP_FAMILY
 from .._nets.protocol import stack_networks
 from .._training.batches import InMemoryRows
-from .._training.constraints import FIT_CONTROLS, STOPPING, VALIDATION_FRACTION
+from .._training.constraints import (
+    AUTO_COUNT,
+    DISTILLATION,
+    STOPPING,
+    VALIDATION_FRACTION,
+)
 from .._training.splits import validation_split
 from .._training.stopping import ValidationStopper
 from .._utils import to_numpy
@@ -389,30 +392,17 @@ class DatasetDistiller(BaseDistiller):
     """
 
     _parameter_constraints: dict = {
+        **BaseDistiller._parameter_constraints,
+        **DISTILLATION,
         **STOPPING,
-        **FIT_CONTROLS,
-        "n_steps": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "n_epochs": [Interval(Integral, 1, None, closed="left")],
-        "samples_per_step": [
-            StrOptions({"auto"}),
-            Interval(Integral, 1, None, closed="left"),
-        ],
+        "n_steps": AUTO_COUNT,
+        "samples_per_step": AUTO_COUNT,
         "architectures": [tuple, list],
-        "n_models": [Interval(Integral, 1, None, closed="left")],
         "search_space": [None, dict, list],
-        "soft_labels": ["boolean"],
-        "learn_lr": ["boolean"],
         "lr_init": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
-        "batch_size": [
-            StrOptions({"auto"}),
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "fixed_init": ["boolean"],
-        "init": [StrOptions({"noise", "real", "kmeans"})],
+        "batch_size": AUTO_COUNT,
         "validation_fraction": [None, *VALIDATION_FRACTION],
         "average_decay": [None, Interval(Real, 0, 1, closed="left")],
-        "resample_labels": [StrOptions({"hard", "soft"})],
         "checkpoint_segments": [
             None,
             StrOptions({"sqrt"}),
@@ -529,20 +519,13 @@ class DatasetDistiller(BaseDistiller):
         )
 
     def _network_family(self):
-        """The family of the internal networks and its configuration.
-
-        Returns ``(family, config)``. The default is the MLP family
-        (``_nets/mlp.py``'s `MLP_FAMILY`; ``config`` None, the MLPs being those
-        of ``architectures`` and ``search_space``), trained by the hand-written
-        reverse pass, compiled where numba is installed. A subclass that
-        returns another family (an object satisfying ``_nets/protocol.py``)
-        and its configuration (a dict of JSON values) distills for
-        ``n_models`` networks of that family per outer iteration, trained and
-        differentiated by autograd through the unrolled steps
-        (``_engine/autograd_unroll.py``); the dataset's ``network`` names it,
-        and ``architectures``, ``search_space`` and ``checkpoint_segments``
-        do not apply.
-        """
+        """``(family, config)`` of the internal networks: by default the MLP
+        family (``_nets/mlp.py``; config None: ``architectures`` and
+        ``search_space`` say which MLPs), trained by the hand-written reverse
+        pass. A subclass may return another family (``_nets/protocol.py``) and
+        its configuration (a dict of JSON values): its networks are trained by
+        autograd through the unrolled steps, and the dataset's ``network``
+        names it (see doc/developers.md, "Networks")."""
         return MLP_FAMILY, None
 
     def _sizes(self, n_samples, n_classes):
@@ -632,15 +615,11 @@ class DatasetDistiller(BaseDistiller):
         # The gradients come from the hand-written reverse pass (or, for
         # another family, from autograd on leaves of its own): no tensor of
         # the state records an autograd graph.
-        state = OuterState(
+        state = self._outer_state(
             rows,
             row_class,
-            n_classes,
             n_total_steps,
             self.lr_init_,
-            soft_labels=self.soft_labels,
-            learn_lr=self.learn_lr,
-            learning_rate=self.learning_rate,
             # The judged set: an exponential moving average of the iterates
             # (the soft labels stay on the simplex, a convex set).
             average_decay=self.average_decay if validation is not None else None,
@@ -722,9 +701,7 @@ class DatasetDistiller(BaseDistiller):
             due = iteration % VALIDATION_EVERY == 0 or iteration == self.max_iter
             return monitor is not None and due and check(iteration, judged)
 
-        self.n_iter_ = run_iterations(
-            self,
-            self.max_iter,
+        self._run_outer_loop(
             outer_iteration,
             advice=f"The internal learning rates were lowered {MAX_RECOVERIES} "
             "times already; lower lr_init (the internal learning rates) or "

@@ -17,7 +17,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import TorchEstimatorBase, run_iterations
-from .._data.dataset import DistilledDataset, distilled_dataset_of
+from .._data.dataset import (
+    DistilledDataset,
+    check_known_classes,
+    distilled_dataset_of,
+)
 from .._engine.autograd_unroll import replay
 from .._engine.optim import Adam
 from .._nets import text_cnn
@@ -349,13 +353,7 @@ class TextConvNetClassifier(ClassifierMixin, TorchEstimatorBase):
             if X is None or y is None:
                 raise ValueError("Pass both texts X and labels y, or neither.")
             X, _, _ = check_text_labels(self, X, y, min_classes=1)
-            unknown = np.setdiff1d(np.unique(np.asarray(y)), dataset.classes)
-            if unknown.size:
-                raise ValueError(
-                    f"y contains classes {unknown.tolist()!r} that the distilled "
-                    f"dataset does not know (its classes: "
-                    f"{dataset.classes.tolist()!r})."
-                )
+            check_known_classes(dataset, y)
         return dataset
 
     def _store(self, params, kernel_sizes):

@@ -14,16 +14,17 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from .._base import BaseDistiller, initial_rows, run_iterations
+from .._base import BaseDistiller, initial_rows
 from .._data.dataset import DistilledDataset
 from .._engine.autograd_unroll import unrolled_value_and_grad
-from .._engine.outer_state import OuterState, round_robin_classes
+from .._engine.outer_state import round_robin_classes
 from .._nets import text_cnn
 from .._nets.protocol import stack_networks
 from .._training.batches import InMemoryRows
+from .._training.constraints import AUTO_COUNT, DISTILLATION, STOPPING
 from .._utils import to_numpy
 from .embedding import (
     NETWORK_CONSTRAINTS,
@@ -207,21 +208,12 @@ class TextDatasetDistiller(BaseDistiller):
     _parameter_constraints: dict = {
         **BaseDistiller._parameter_constraints,
         **NETWORK_CONSTRAINTS,
+        **DISTILLATION,
         "n_steps": [Interval(Integral, 1, None, closed="left")],
-        "n_epochs": [Interval(Integral, 1, None, closed="left")],
-        "sentences_per_step": [
-            StrOptions({"auto"}),
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "n_models": [Interval(Integral, 1, None, closed="left")],
-        "soft_labels": ["boolean"],
-        "learn_lr": ["boolean"],
+        "sentences_per_step": AUTO_COUNT,
         "lr_init": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": STOPPING["max_iter"],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "fixed_init": ["boolean"],
-        "init": [StrOptions({"noise", "real", "kmeans"})],
     }
 
     def __init__(
@@ -324,15 +316,8 @@ class TextDatasetDistiller(BaseDistiller):
         else:
             rows = self._initial_sentences(ids, y_index, row_class, rng)
             rows = rows.reshape(self.n_steps, per_step, s, d)
-        state = OuterState(
-            rows,
-            row_class,
-            n_classes,
-            self.n_steps * self.n_epochs,
-            self.lr_init,
-            soft_labels=self.soft_labels,
-            learn_lr=self.learn_lr,
-            learning_rate=self.learning_rate,
+        state = self._outer_state(
+            rows, row_class, self.n_steps * self.n_epochs, self.lr_init
         )
         network = {"n_filters": self.n_filters, "kernel_sizes": list(kernel_sizes)}
 
@@ -354,9 +339,7 @@ class TextDatasetDistiller(BaseDistiller):
             )
             return total if state.step(grads) else float("nan")
 
-        self.n_iter_ = run_iterations(
-            self,
-            self.max_iter,
+        self._run_outer_loop(
             outer_iteration,
             advice="Lower lr_init (the internal learning rates) or learning_rate "
             "(the outer step size).",

@@ -165,6 +165,48 @@ def auto_samples_per_step(n_samples, n_classes, n_steps):
     return max(n_classes, min(per_step, _AUTO_MAX_PER_STEP))
 
 
+def split_distilled_size(
+    n_rows, n_steps, samples_per_step, auto_steps, n_classes, requested=None
+):
+    """``(n_steps, samples_per_step)`` of a distilled set of ``n_rows`` rows.
+
+    ``n_steps`` and ``samples_per_step`` are the parameters as given (``"auto"``
+    or int): a given one must divide ``n_rows`` (both given: their product
+    must be ``n_rows``). With both ``"auto"``, the steps are the largest
+    divisor of ``n_rows`` that is at most ``auto_steps`` (what
+    ``n_steps="auto"`` gives the training rows) and leaves at least one row
+    per class in every step: ``k`` rows per class, ``k <= auto_steps``, are
+    ``k`` steps of one row per class. ``requested`` names the setting that
+    asked for the rows, for the error messages.
+    """
+    what = requested or f"n_samples={n_rows}"
+    if n_steps != "auto" and samples_per_step != "auto":
+        if n_steps * samples_per_step != n_rows:
+            raise ValueError(
+                f"{what} conflicts with n_steps={n_steps} and samples_per_step="
+                f"{samples_per_step}, which make {n_steps * samples_per_step} "
+                "rows; leave n_steps or samples_per_step at 'auto'."
+            )
+        return n_steps, samples_per_step
+    for name, given in (("n_steps", n_steps), ("samples_per_step", samples_per_step)):
+        if given != "auto":
+            if n_rows % given:
+                raise ValueError(
+                    f"{what} is not a multiple of {name}={given}; every step holds "
+                    f"the same number of rows. Ask for a multiple of {given} rows, "
+                    f"or leave {name} at 'auto'."
+                )
+            other = n_rows // given
+            return (given, other) if name == "n_steps" else (other, given)
+    per_step_at_least = min(n_classes, n_rows)
+    steps = max(
+        d
+        for d in range(1, min(auto_steps, n_rows) + 1)
+        if n_rows % d == 0 and n_rows // d >= per_step_at_least
+    )
+    return steps, n_rows // steps
+
+
 def _holds_out(fraction, n_samples, n_classes):
     """Whether early stopping holds out rows: ``fraction`` is set and the
     held-out part would have ``_MIN_HELD_OUT_PER_CLASS`` rows per class.
@@ -303,6 +345,30 @@ class DatasetDistiller(BaseDistiller):
 
         .. versionchanged:: 0.1.0
            ``"auto"`` grows with the rows; it was one row per class.
+
+    n_samples : int or None, default=None
+        Rows of the distilled set in all, instead of ``n_steps *
+        samples_per_step``: the size as the baselines (e.g.
+        :class:`KMeansSampler`) take it. The rows are dealt round-robin over
+        the classes, so each class gets ``n_samples // n_classes`` rows or one
+        more (the first classes of ``classes_``). The steps follow from it:
+        with ``n_steps`` and ``samples_per_step`` at ``"auto"``, the largest
+        divisor of ``n_samples`` that is at most what ``n_steps="auto"`` gives
+        the training rows (10 up to about 1600 rows) and leaves at least one
+        row per class in every step (``n_samples=30`` with 3 classes: 10
+        steps of 3 rows); with one of them given, ``n_samples`` must be a
+        multiple of it, and with both their product must be ``n_samples``
+        (else a ``ValueError`` names them). ``None``: the size is ``n_steps *
+        samples_per_step``.
+
+    n_samples_per_class : int or None, default=None
+        Rows of every class, instead of ``n_samples``: the distilled set has
+        ``n_samples_per_class * n_classes`` rows, sized as above (``k`` rows
+        per class, ``k`` at most 10: ``k`` steps of one row per class). A
+        row's soft label starts at its class and is learned; with
+        ``soft_labels=False`` every class keeps exactly this many rows.
+        Setting both ``n_samples`` and ``n_samples_per_class`` is a
+        ``ValueError``.
 
     architectures : tuple of tuples of int, default=((10,),)
         Hidden-layer sizes of the internal models, one tuple per architecture;
@@ -600,6 +666,8 @@ class DatasetDistiller(BaseDistiller):
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
         ],
+        "n_samples": [None, Interval(Integral, 1, None, closed="left")],
+        "n_samples_per_class": [None, Interval(Integral, 1, None, closed="left")],
         "architectures": [tuple, list],
         "n_models": [Interval(Integral, 1, None, closed="left")],
         "search_space": [None, dict, list],
@@ -636,6 +704,8 @@ class DatasetDistiller(BaseDistiller):
         n_steps="auto",
         n_epochs=8,
         samples_per_step="auto",
+        n_samples=None,
+        n_samples_per_class=None,
         architectures=((10,),),
         n_models=3,
         search_space=None,
@@ -661,6 +731,8 @@ class DatasetDistiller(BaseDistiller):
         self.n_steps = n_steps
         self.n_epochs = n_epochs
         self.samples_per_step = samples_per_step
+        self.n_samples = n_samples
+        self.n_samples_per_class = n_samples_per_class
         self.architectures = architectures
         self.n_models = n_models
         self.search_space = search_space
@@ -757,15 +829,47 @@ class DatasetDistiller(BaseDistiller):
         refuses bools as sizes.
         """
         n_steps = self.n_steps
+        samples_per_step = self.samples_per_step
+        n_rows, requested = self._requested_rows(n_classes)
+        if n_rows is not None:
+            n_steps, samples_per_step = split_distilled_size(
+                n_rows,
+                n_steps if n_steps == "auto" else int(n_steps),
+                samples_per_step
+                if samples_per_step == "auto"
+                else int(samples_per_step),
+                auto_n_steps(n_samples),
+                n_classes,
+                requested,
+            )
         if n_steps == "auto":
             n_steps = auto_n_steps(n_samples)
-        samples_per_step = self.samples_per_step
         if samples_per_step == "auto":
             samples_per_step = auto_samples_per_step(n_samples, n_classes, n_steps)
         batch_size = self.batch_size
         if batch_size == "auto":
             batch_size = auto_batch_size(n_samples)
         return int(n_steps), int(samples_per_step), int(batch_size)
+
+    def _requested_rows(self, n_classes):
+        """``(rows, setting)``: the distilled rows asked for by ``n_samples``
+        or ``n_samples_per_class`` and that setting in words, or ``(None,
+        None)``."""
+        if self.n_samples is not None and self.n_samples_per_class is not None:
+            raise ValueError(
+                f"n_samples={self.n_samples} and n_samples_per_class="
+                f"{self.n_samples_per_class} both set the size of the distilled "
+                "set; give one of them."
+            )
+        if self.n_samples_per_class is not None:
+            n_rows = int(self.n_samples_per_class) * n_classes
+            return n_rows, (
+                f"n_samples_per_class={self.n_samples_per_class} ({n_rows} rows "
+                f"for {n_classes} classes)"
+            )
+        if self.n_samples is not None:
+            return int(self.n_samples), f"n_samples={self.n_samples}"
+        return None, None
 
     def _distill_lazy(self, X, y):
         """Distill a Dask collection or a parquet table, scanned once.

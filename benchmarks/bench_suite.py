@@ -21,10 +21,25 @@ For every set of ``suite_datasets.load_suite()``: a stratified 1/3 test split
 
 Then the summary against the suite's targets (``doc/benchmark_suite.md``).
 
+Budget mode, ``--rows-per-class 1,10,50``: the same split and standardisation;
+for every set and every ``k``, ``DatasetDistiller(architectures=((32, 32),),
+n_samples_per_class=k)`` (defaults otherwise, plus ``--params``), its replay by
+``--n-models`` fresh (32, 32) networks with the learned schedule, against
+per-class k-means centroids (``KMeansSampler``), herding (``HerdingSampler``)
+and random real rows (``RandomRealSampler``), ``k`` rows of every class (all of
+a class's rows when it has fewer: the ``capped`` column), each trained with
+``MLPClassifier((32, 32), max_iter=2000)`` over 5 seeds; LogisticRegression and
+1-NN on the distilled rows (hard labels) and on each baseline; distillation
+wall and CPU seconds. ``--ablation`` adds the same distillation with the rows
+kept at their k-means start (soft labels and learning rates learned) and with
+hard labels. The summary compares the replay with the k-means MLP at each
+budget.
+
     python benchmarks/bench_suite.py                       # the whole suite
     python benchmarks/bench_suite.py --sets glass,moons_noisy --params init=\\"real\\"
     python benchmarks/bench_suite.py --quick               # smoke test
     python benchmarks/bench_suite.py --params random_state=1  # distillation seed
+    python benchmarks/bench_suite.py --rows-per-class 1,10,50 --json budget.json
 """
 
 import argparse

@@ -403,8 +403,46 @@ def budget_summary(rows, budgets):
     return lines
 
 
+def budget_table(rows, columns):
+    """The markdown table of budget rows."""
+    return [
+        "| " + " | ".join(title for _, title, _ in columns) + " |",
+        "|" + "---|" * len(columns),
+        *(
+            "| " + " | ".join(fmt.format(row[key]) for key, _, fmt in columns) + " |"
+            for row in rows
+        ),
+    ]
+
+
+def budget_from_json(path, budgets):
+    """Print the table and the summary of a (possibly partial) budget run."""
+    with open(path) as f:
+        report = json.load(f)
+    rows = report["rows"]
+    columns = BUDGET_COLUMNS
+    if rows and "mlp_fixed_rows" in rows[0]:
+        columns = [
+            *columns[:6],
+            ("mlp_fixed_rows", "fixed rows", "{:.3f}"),
+            ("mlp_hard_labels", "hard labels", "{:.3f}"),
+            *columns[6:],
+        ]
+    print(f"{report['command']}\n")
+    print("\n".join(budget_table(rows, columns)))
+    print()
+    budgets = budgets or sorted({r["k"] for r in rows})
+    print("\n".join(budget_summary(rows, budgets)))
+    uncapped = [r for r in rows if not r["capped"]]
+    if len(uncapped) < len(rows):
+        print("\nWithout the capped rows (a class with at most k training rows):")
+        print("\n".join(budget_summary(uncapped, budgets)))
+
+
 def budget_main(args, params, names):
     budgets = [int(k) for k in args.rows_per_class.split(",")]
+    if args.from_json:
+        return budget_from_json(args.from_json, budgets)
     suite = load_suite(names)
     if names:  # the order asked for (e.g. the fast sets first)
         suite.sort(key=lambda d: names.index(d.name))
@@ -483,6 +521,12 @@ def main(argv=None):
         action="store_true",
         help="budget mode: also distil with the rows fixed at their k-means "
         "start (labels and learning rates learned) and with hard labels",
+    )
+    parser.add_argument(
+        "--from-json",
+        metavar="PATH",
+        help="budget mode: print the table and the summary of the rows a (partial) "
+        "run wrote with --json, without running anything",
     )
     add_harness_arguments(parser)
     args = parser.parse_args(argv)

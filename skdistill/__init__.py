@@ -15,6 +15,7 @@ from ._version import __version__ as __version__
 
 _MODULE_OF = {
     "ClassMeanSampler": "._tabular.baselines",
+    "HerdingSampler": "._tabular.baselines",
     "KMeansSampler": "._tabular.baselines",
     "OptimizedRealSampler": "._tabular.baselines",
     "RandomRealSampler": "._tabular.baselines",

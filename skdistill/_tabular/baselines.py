@@ -325,5 +325,104 @@ class ClassMeanSampler(_ClassSampler):
         return np.stack([X_class[g].mean(axis=0) for g in groups])
 
 
-for _cls in (RandomRealSampler, OptimizedRealSampler, KMeansSampler, ClassMeanSampler):
+def herding_order(X_class, n_rows):
+    """Indices of ``n_rows`` rows of ``X_class`` chosen by herding.
+
+    Each step adds the row (not yet chosen) that brings the mean of the
+    chosen rows closest, in Euclidean distance, to the mean of all rows; ties
+    go to the first row.
+    """
+    target = X_class.mean(axis=0)
+    total = np.zeros_like(target)
+    available = np.ones(len(X_class), dtype=bool)
+    chosen = []
+    for t in range(1, n_rows + 1):
+        # || t * mean - (total + x) ||^2, for every row x.
+        gap = ((t * target - total) - X_class) ** 2
+        gap = gap.sum(axis=1)
+        gap[~available] = np.inf
+        i = int(np.argmin(gap))
+        chosen.append(i)
+        available[i] = False
+        total += X_class[i]
+    return np.asarray(chosen, dtype=int)
+
+
+class HerdingSampler(_ClassSampler):
+    """Real rows chosen by herding: the coreset whose mean tracks the class mean.
+
+    For every class, rows are added one at a time, each the real row that
+    brings the mean of the rows chosen so far closest to the mean of the
+    whole class (Welling 2009; the exemplar selection of iCaRL, Rebuffi et
+    al. 2017). Unlike :class:`KMeansSampler` the set is made of real rows,
+    and its first rows are the most typical ones: a set of ``k`` rows is the
+    start of the set of ``k + 1``. Distances are taken in the units of ``X``;
+    standardise the features first when their scales differ. Herding is
+    deterministic: it draws no random numbers.
+
+    Parameters
+    ----------
+    n_samples : int or "auto", default="auto"
+        Rows in the set (``"auto"``: one per class, the row nearest the class
+        mean), dealt to the classes as evenly as possible, the most frequent
+        classes first.
+    {attributes}
+    sample_indices_ : ndarray of shape (n_resampled,)
+        Indices of the chosen rows in the training ``X``, in the order
+        herding chose them within each class.
+
+    See Also
+    --------
+    KMeansSampler : Per-class k-means centroids (synthetic rows).
+    RandomRealSampler : Random real rows of every class.
+
+    References
+    ----------
+    M. Welling. Herding Dynamical Weights to Learn. ICML 2009.
+
+    S.-A. Rebuffi, A. Kolesnikov, G. Sperl, C. H. Lampert. iCaRL: Incremental
+    Classifier and Representation Learning. CVPR 2017.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skdistill import HerdingSampler
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X_small, y_small = HerdingSampler(n_samples=6).fit_resample(X, y)
+    >>> X_small.shape, y_small.tolist()
+    ((6, 4), [0, 0, 1, 1, 2, 2])
+    """
+
+    _parameter_constraints: dict = {
+        "n_samples": _ClassSampler._parameter_constraints["n_samples"],
+    }
+
+    #: Herding draws nothing; the shared fit reads a seed.
+    random_state = None
+
+    def __init__(self, n_samples="auto"):
+        self.n_samples = n_samples
+
+    def _sample_set(self, X, y_index, counts, rng):
+        index = np.concatenate(
+            [
+                np.flatnonzero(y_index == c)[herding_order(X[y_index == c], int(n))]
+                for c, n in enumerate(counts)
+                if n
+            ]
+        )
+        self.sample_indices_ = index
+        return X[index], y_index[index]
+
+    def __sklearn_tags__(self):
+        return sampler_tags(super().__sklearn_tags__(), sample_indices=True)
+
+
+for _cls in (
+    RandomRealSampler,
+    OptimizedRealSampler,
+    KMeansSampler,
+    ClassMeanSampler,
+    HerdingSampler,
+):
     _cls.__doc__ = _cls.__doc__.replace("{attributes}", _ATTRIBUTES_DOC)

@@ -31,7 +31,13 @@ from .._training.stopping import ValidationStopper
 from .._utils import to_numpy
 from .internal_models import VALIDATION_EVERY, InternalModels, internal_network
 from .search_space import space_value_and_grad
-from .sizes import LAZY_SAMPLE_ROWS, auto_lr_init, holds_out, resolve_sizes
+from .sizes import (
+    LAZY_SAMPLE_ROWS,
+    auto_lr_init,
+    holds_out,
+    requested_rows,
+    resolve_sizes,
+)
 from .synthetic_set import MAX_RECOVERIES, DivergenceRecovery, starting_rows
 
 
@@ -91,6 +97,30 @@ class DatasetDistiller(BaseDistiller):
 
         .. versionchanged:: 0.1.0
            ``"auto"`` grows with the rows; it was one row per class.
+
+    n_samples : int or None, default=None
+        Rows of the distilled set in all, instead of ``n_steps *
+        samples_per_step``: the size as the baselines (e.g.
+        :class:`KMeansSampler`) take it. The rows are dealt round-robin over
+        the classes, so each class gets ``n_samples // n_classes`` rows or one
+        more (the first classes of ``classes_``). The steps follow from it:
+        with ``n_steps`` and ``samples_per_step`` at ``"auto"``, the largest
+        divisor of ``n_samples`` that is at most what ``n_steps="auto"`` gives
+        the training rows (10 up to about 1600 rows) and leaves at least one
+        row per class in every step (``n_samples=30`` with 3 classes: 10
+        steps of 3 rows); with one of them given, ``n_samples`` must be a
+        multiple of it, and with both their product must be ``n_samples``
+        (else a ``ValueError`` names them). ``None``: the size is ``n_steps *
+        samples_per_step``.
+
+    n_samples_per_class : int or None, default=None
+        Rows of every class, instead of ``n_samples``: the distilled set has
+        ``n_samples_per_class * n_classes`` rows, sized as above (``k`` rows
+        per class, ``k`` at most 10: ``k`` steps of one row per class). A
+        row's soft label starts at its class and is learned; with
+        ``soft_labels=False`` every class keeps exactly this many rows.
+        Setting both ``n_samples`` and ``n_samples_per_class`` is a
+        ``ValueError``.
 
     architectures : tuple of tuples of int, default=((10,),)
         Hidden-layer sizes of the internal models, one tuple per architecture;
@@ -397,6 +427,8 @@ class DatasetDistiller(BaseDistiller):
         **STOPPING,
         "n_steps": AUTO_COUNT,
         "samples_per_step": AUTO_COUNT,
+        "n_samples": [None, Interval(Integral, 1, None, closed="left")],
+        "n_samples_per_class": [None, Interval(Integral, 1, None, closed="left")],
         "architectures": [tuple, list],
         "search_space": [None, dict, list],
         "lr_init": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
@@ -417,6 +449,8 @@ class DatasetDistiller(BaseDistiller):
         n_steps="auto",
         n_epochs=8,
         samples_per_step="auto",
+        n_samples=None,
+        n_samples_per_class=None,
         architectures=((10,),),
         n_models=3,
         search_space=None,
@@ -442,6 +476,8 @@ class DatasetDistiller(BaseDistiller):
         self.n_steps = n_steps
         self.n_epochs = n_epochs
         self.samples_per_step = samples_per_step
+        self.n_samples = n_samples
+        self.n_samples_per_class = n_samples_per_class
         self.architectures = architectures
         self.n_models = n_models
         self.search_space = search_space
@@ -534,6 +570,9 @@ class DatasetDistiller(BaseDistiller):
             (self.n_steps, self.samples_per_step, self.batch_size),
             n_samples,
             n_classes,
+            requested=requested_rows(
+                self.n_samples, self.n_samples_per_class, n_classes
+            ),
         )
 
     def _distill_lazy(self, X, y):

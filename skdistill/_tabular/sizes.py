@@ -91,6 +91,48 @@ def auto_samples_per_step(n_samples, n_classes, n_steps):
     return max(n_classes, min(per_step, _AUTO_MAX_PER_STEP))
 
 
+def split_distilled_size(
+    n_rows, n_steps, samples_per_step, auto_steps, n_classes, requested=None
+):
+    """``(n_steps, samples_per_step)`` of a distilled set of ``n_rows`` rows.
+
+    ``n_steps`` and ``samples_per_step`` are the parameters as given (``"auto"``
+    or int): a given one must divide ``n_rows`` (both given: their product
+    must be ``n_rows``). With both ``"auto"``, the steps are the largest
+    divisor of ``n_rows`` that is at most ``auto_steps`` (what
+    ``n_steps="auto"`` gives the training rows) and leaves at least one row
+    per class in every step: ``k`` rows per class, ``k <= auto_steps``, are
+    ``k`` steps of one row per class. ``requested`` names the setting that
+    asked for the rows, for the error messages.
+    """
+    what = requested or f"n_samples={n_rows}"
+    if n_steps != "auto" and samples_per_step != "auto":
+        if n_steps * samples_per_step != n_rows:
+            raise ValueError(
+                f"{what} conflicts with n_steps={n_steps} and samples_per_step="
+                f"{samples_per_step}, which make {n_steps * samples_per_step} "
+                "rows; leave n_steps or samples_per_step at 'auto'."
+            )
+        return n_steps, samples_per_step
+    for name, given in (("n_steps", n_steps), ("samples_per_step", samples_per_step)):
+        if given != "auto":
+            if n_rows % given:
+                raise ValueError(
+                    f"{what} is not a multiple of {name}={given}; every step holds "
+                    f"the same number of rows. Ask for a multiple of {given} rows, "
+                    f"or leave {name} at 'auto'."
+                )
+            other = n_rows // given
+            return (given, other) if name == "n_steps" else (other, given)
+    per_step_at_least = min(n_classes, n_rows)
+    steps = max(
+        d
+        for d in range(1, min(auto_steps, n_rows) + 1)
+        if n_rows % d == 0 and n_rows // d >= per_step_at_least
+    )
+    return steps, n_rows // steps
+
+
 def holds_out(fraction, n_samples, n_classes):
     """Whether early stopping holds out rows: ``fraction`` is set and the
     held-out part would have ``_MIN_HELD_OUT_PER_CLASS`` rows per class.
@@ -106,14 +148,45 @@ def holds_out(fraction, n_samples, n_classes):
     )
 
 
-def resolve_sizes(sizes, n_samples, n_classes):
+def requested_rows(n_samples, n_samples_per_class, n_classes):
+    """``(rows, setting)``: the distilled rows asked for by ``n_samples`` or
+    ``n_samples_per_class`` and that setting in words, or ``(None, None)``."""
+    if n_samples is not None and n_samples_per_class is not None:
+        raise ValueError(
+            f"n_samples={n_samples} and n_samples_per_class="
+            f"{n_samples_per_class} both set the size of the distilled "
+            "set; give one of them."
+        )
+    if n_samples_per_class is not None:
+        n_rows = int(n_samples_per_class) * n_classes
+        return n_rows, (
+            f"n_samples_per_class={n_samples_per_class} ({n_rows} rows "
+            f"for {n_classes} classes)"
+        )
+    if n_samples is not None:
+        return int(n_samples), f"n_samples={n_samples}"
+    return None, None
+
+
+def resolve_sizes(sizes, n_samples, n_classes, requested=(None, None)):
     """``(n_steps, samples_per_step, batch_size)`` with "auto" resolved, from
-    the parameters ``sizes`` in that order.
+    the parameters ``sizes`` in that order; ``requested`` is the
+    ``(rows, setting)`` of `requested_rows`, which the steps must hold.
 
     int(): scikit-learn's Interval(Integral) lets a bool through, and torch
     refuses bools as sizes.
     """
     n_steps, samples_per_step, batch_size = sizes
+    n_rows, setting = requested
+    if n_rows is not None:
+        n_steps, samples_per_step = split_distilled_size(
+            n_rows,
+            n_steps if n_steps == "auto" else int(n_steps),
+            samples_per_step if samples_per_step == "auto" else int(samples_per_step),
+            auto_n_steps(n_samples),
+            n_classes,
+            setting,
+        )
     if n_steps == "auto":
         n_steps = auto_n_steps(n_samples)
     if samples_per_step == "auto":

@@ -3,7 +3,6 @@
 import math
 from numbers import Integral, Real
 
-import numpy as np
 import torch
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -11,30 +10,25 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .._base import (
     BaseDistiller,
     check_architectures,
-    check_device,
-    fit_standardisation,
 )
 from .._data.dataset import DistilledDataset
 from .._engine.autograd_unroll import unrolled_value_and_grad
 from .._engine.reverse import distillation_value_and_grad
 from .._nets.mlp import MLP_FAMILY
 from .._nets.protocol import stack_networks
-from .._training.batches import InMemoryRows
 from .._training.constraints import (
     AUTO_COUNT,
     DISTILLATION,
     STOPPING,
     VALIDATION_FRACTION,
 )
-from .._training.splits import validation_split
 from .._training.stopping import ValidationStopper
 from .._utils import to_numpy
 from .internal_models import VALIDATION_EVERY, InternalModels, internal_network
+from .real_rows import in_memory_rows, lazy_rows
 from .search_space import space_value_and_grad
 from .sizes import (
-    LAZY_SAMPLE_ROWS,
     auto_lr_init,
-    holds_out,
     requested_rows,
     resolve_sizes,
 )
@@ -531,28 +525,7 @@ class DatasetDistiller(BaseDistiller):
         return self._fit_distiller(X, y, sample_weight)
 
     def _distill(self, X, y_index):
-        device = check_device(self.device)
-        weight = self._sample_weight
-        self.mean_, self.scale_ = fit_standardisation(X, weight)
-        X_std = (X - self.mean_) / self.scale_
-        rng, generator = self._random_streams(device)
-        validation = None
-        fit_rows = np.arange(len(X))
-        if holds_out(self.validation_fraction, len(X), len(self.classes_)):
-            fit_rows, val_rows = validation_split(
-                y_index, self.validation_fraction, rng
-            )
-            validation = X_std[val_rows], y_index[val_rows]
-        X_fit, y_fit = X_std[fit_rows], y_index[fit_rows]
-        X_fit_t = torch.as_tensor(X_fit, dtype=torch.float32).to(device)
-        y_fit_t = torch.as_tensor(y_fit, dtype=torch.int64).to(device)
-        weight = None if weight is None else weight[fit_rows]
-        return self._distill_rows(
-            lambda batch_size: InMemoryRows(X_fit_t, y_fit_t, rng, batch_size, weight),
-            (rng, generator),
-            device,
-            ((X_fit, y_fit), validation, np.ptp(X, axis=0) == 0, len(X)),
-        )
+        return self._distill_rows(*in_memory_rows(self, X, y_index))
 
     def _network_family(self):
         """``(family, config)`` of the internal networks: by default the MLP
@@ -576,30 +549,8 @@ class DatasetDistiller(BaseDistiller):
         )
 
     def _distill_lazy(self, X, y):
-        """Distill a Dask collection or a parquet table, scanned once.
-
-        Early stopping holds out ``validation_fraction`` of the rows (a seeded
-        split inside every part, the same rows on every pass) and scores on a
-        sample of at most `LAZY_SAMPLE_ROWS` of them; ``init`` draws its rows
-        from a sample of as many training rows. Both samples come from the
-        one pass.
-        """
-        device = check_device(self.device)
-        rng, generator = self._random_streams(device)
-        rows = self._scan_lazy(
-            X,
-            y,
-            seed=rng.randint(np.iinfo(np.int32).max),
-            hold_out=self.validation_fraction,
-            sample_rows=LAZY_SAMPLE_ROWS,
-        )
-        self.mean_, self.scale_ = rows.mean, rows.scale
-        return self._distill_rows(
-            lambda batch_size: rows.start(rng, batch_size),
-            (rng, generator),
-            device,
-            (rows.sample, rows.validation, rows.constant, rows.n_samples),
-        )
+        """Distill a Dask collection or a parquet table, scanned once."""
+        return self._distill_rows(*lazy_rows(self, X, y))
 
     def _distill_rows(self, real_rows, streams, device, data):
         """The distillation proper.

@@ -1,12 +1,12 @@
 """Training on a distilled dataset, and its objective, by torch autograd.
 
-For a network family without a hand-written reverse pass (see
-``_nets/text_cnn.py`` for the family protocol): `unrolled_loss` keeps the graph
-of every unrolled gradient-descent step (``create_graph=True``), so that the
-real-data loss after training can be differentiated with respect to the
-synthetic rows, their soft labels and the learning rates; `replay` runs the
-same training without a graph. ``forward(params, X)`` is the family's forward
-function.
+For a network family without a hand-written reverse pass (the protocol is in
+``_nets/protocol.py``): `unrolled_loss` keeps the graph of every unrolled
+gradient-descent step (``create_graph=True``), so that the real-data loss after
+training can be differentiated with respect to the synthetic rows, their soft
+labels and the learning rates; `unrolled_value_and_grad` does it for several
+networks and a distiller's `OuterState`; `replay` runs the same training
+without a graph. ``forward(params, X)`` is the family's forward function.
 """
 
 import torch

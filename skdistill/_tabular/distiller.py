@@ -603,8 +603,8 @@ class DatasetDistiller(BaseDistiller):
             dtype=dtype,
         )
         # The gradients come from the hand-written reverse pass (or, for
-        # another family, from autograd on leaves of its own): no tensor of
-        # the state records an autograd graph.
+        # another family, from autograd, which records a graph of the state
+        # only while it computes them).
         state = self._outer_state(
             rows,
             row_class,

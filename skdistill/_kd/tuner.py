@@ -700,6 +700,11 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
 
         # The teacher learns from the labelled real rows.
         labelled_train = y_index_train >= 0
+        if sample_weight is not None and not sample_weight[labelled_train].sum() > 0:
+            raise ValueError(
+                "The labelled training rows all have zero sample_weight; the hard "
+                "term would never see a label."
+            )
         self.teacher_ = self._fit_teacher(
             X_train[labelled_train],
             self.classes_[y_index_train[labelled_train]],
@@ -819,11 +824,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
             rho = labelled.mean()
         else:
             rho = sample_weight[labelled].sum() / sample_weight.sum()
-        if rho == 0:
-            raise ValueError(
-                "The labelled training rows all have zero sample_weight; the hard "
-                "term would never see a label."
-            )
         return targets / rho
 
     def _fit_teacher(self, X, y, rng, sample_weight=None):

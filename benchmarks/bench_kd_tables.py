@@ -224,7 +224,11 @@ def run_set(data, use, seed, args):
             results["student ms/1k"] = ms_per_1k(model.predict_proba, X_test)
             results["tuned lambda"] = model.lambda_
             results["tuned T"] = model.temperature_
-        if name != "search":
+        if name == "search":
+            paths["search best"] = {
+                key: float(value) for key, value in model.best_params_.items()
+            }
+        else:
             # The tuner's objective at the end: validation cross-entropy.
             results[name + " val CE"] = (
                 float(np.mean(val_ce))

@@ -868,3 +868,65 @@ def test_adam_meta_optimizer_moves_the_metaparameters_further(moons):
     assert moved["adam"] > 0.05 and moved["adam"] > 3 * moved["sgd"]
     with pytest.raises(ValueError, match="meta_optimizer"):
         _tuner(meta_optimizer="rmsprop", max_iter=1).fit(X, y)
+
+
+# ------------------------------------------------ initial pair by short fits
+
+
+def test_init_candidates_start_from_the_best_short_fit(moons, monkeypatch):
+    X, y = moons
+    base = dict(max_iter=20, random_state=0, meta_learning_rate=0)
+    plain = _tuner(**base).fit(X, y)
+    assert plain.init_candidates_ is None
+    seen = []
+    original = KDMetaparamTuner._train_student
+
+    def spy(self, *args, start=None):
+        original(self, *args, start=start)
+        seen.append((self.max_iter, start, self.validation_loss_curve_[-1]))
+
+    monkeypatch.setattr(KDMetaparamTuner, "_train_student", spy)
+    searched = _tuner(
+        init_candidates=4, temperature_bounds=(0.5, 4.0), lambda_init=0.3, **base
+    ).fit(X, y)
+    table = searched.init_candidates_
+    assert table.shape == (4, 3)
+    # The estimator's own pair first, then draws inside the bounds.
+    np.testing.assert_array_equal(table[0, :2], [0.3, 1.0])
+    assert np.all((table[:, 0] >= 0) & (table[:, 0] <= 1))
+    assert np.all((table[:, 1] >= 0.5) & (table[:, 1] <= 4.0))
+    # Four short fits (2 of the 20 epochs each) recorded as they ran, then
+    # the fit, which keeps the best pair (meta_learning_rate=0).
+    assert [s[0] for s in seen] == [2, 2, 2, 2, 20]
+    np.testing.assert_allclose(table[:, 2], [s[2] for s in seen[:4]])
+    best = table[np.argmin(table[:, 2]), :2]
+    np.testing.assert_array_equal(seen[-1][1], best)
+    np.testing.assert_array_equal(searched.lambda_path_, np.full(searched.t_, best[0]))
+    np.testing.assert_array_equal(
+        searched.temperature_path_, np.full(searched.t_, best[1])
+    )
+    # The estimator's parameters are untouched; the fit is repeatable.
+    assert searched.lambda_init == 0.3 and searched.max_iter == 20
+    again = _tuner(
+        init_candidates=4, temperature_bounds=(0.5, 4.0), lambda_init=0.3, **base
+    ).fit(X, y)
+    np.testing.assert_array_equal(searched.coefs_[0], again.coefs_[0])
+    np.testing.assert_array_equal(searched.init_candidates_, again.init_candidates_)
+
+
+def test_init_candidates_then_hypergradient_steps(moons):
+    X, y = moons
+    tuner = _tuner(init_candidates=3, max_iter=5, random_state=1).fit(X, y)
+    table = tuner.init_candidates_
+    best = table[np.argmin(table[:, 2]), :2]
+    # The tuned path starts at the chosen pair and moves from there.
+    np.testing.assert_array_equal(
+        [tuner.lambda_path_[0], tuner.temperature_path_[0]], best
+    )
+    assert tuner.n_hypergradient_steps_ == tuner.t_
+
+
+def test_bad_init_candidates():
+    X, y = make_moons(n_samples=40, random_state=0)
+    with pytest.raises(ValueError, match="init_candidates"):
+        _tuner(init_candidates=0, max_iter=1).fit(X, y)

@@ -30,10 +30,6 @@ student validates on a stratified 20 % of the labelled rows.
   own for every set and seed;
 * tuned: the estimator's defaults (hypergradient from ``(0.5, 1)``), and the
   same with the linear trajectory (``trajectory="linear"``);
-* shortfits: ``init_candidates=5`` with ``meta_learning_rate=0``: the naive
-  pair and four draws, a tenth of the epochs each with the pair fixed, then
-  the pair whose student had the lowest validation cross-entropy, kept
-  fixed for the whole fit;
 * search: ``RandomizedSearchCV`` over fixed ``(lambda_1, T)`` (the random
   draw's distributions), ``--search-iter`` candidates, 3-fold CV (accuracy on
   the labelled rows of each fold), best refitted.
@@ -79,8 +75,8 @@ DEFAULT_SETS = [
     "classes7",
     "moons_noisy",
 ]
-METHODS = ["no KD", "naive", "random", "tuned", "tuned+lin", "shortfits", "search"]
-TUNED = ["tuned", "tuned+lin", "shortfits"]
+METHODS = ["no KD", "naive", "random", "tuned", "tuned+lin", "search"]
+TUNED = ["tuned", "tuned+lin"]
 
 
 def labelled_accuracy(estimator, X, y):
@@ -175,8 +171,6 @@ def run_set(data, use, seed, args):
         "naive": dict(lambda_init=0.5, temperature_init=1.0, **fixed),
         "tuned": dict(**tuned),
         "tuned+lin": dict(trajectory="linear", e1=10, e2=10, **tuned),
-        # The best of five pairs after short fits, then kept fixed.
-        "shortfits": dict(init_candidates=5, **fixed),
     }
     results = {
         "teacher": teacher.score(X_test, y_test),
@@ -247,8 +241,6 @@ def run_set(data, use, seed, args):
                 T=model.temperature_path_[::10].tolist(),
                 val_loss=list(model.validation_loss_curve_),
             )
-        if name == "shortfits":
-            paths[name]["candidates"] = model.init_candidates_.tolist()
     return results, paths
 
 

@@ -48,7 +48,6 @@ from .._utils import (
     to_numpy,
     torch_generator,
 )
-from .init_search import choose_initial_metaparameters
 from .transfer import TRANSFER_SETS, make_transfer_set
 
 #: Teacher probabilities are floored at this value before their logarithm is
@@ -403,21 +402,9 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         n_train)`` rows, rounded up to a multiple of 10 for
         ``"distilled"``) when ``transfer_set`` is set.
 
-    init_candidates : int, default=1
-        Pairs ``(lambda_1, T)`` tried before the fit: ``(lambda_init,
-        temperature_init)`` and ``init_candidates - 1`` draws (``lambda_1``
-        uniform in ``lambda_bounds``, ``log T`` uniform in the log of
-        ``temperature_bounds``). Each trains a student for a tenth of
-        ``max_iter`` epochs (at least one) with the pair held fixed, all from
-        the same initialisation; the fit starts from the pair whose student
-        ends with the lowest validation cross-entropy (``init_candidates_``).
-        With ``meta_learning_rate=0`` the fit keeps that pair: a short search
-        over fixed values. 1: no short fits.
-
     random_state : int, RandomState instance or None, default=None
-        Seeds the validation split, the transfer set, the candidate pairs,
-        the teacher (see ``teacher``), the student's initialisation and the
-        minibatch order. An int makes `fit`
+        Seeds the validation split, the transfer set, the teacher (see ``teacher``), the
+        student's initialisation and the minibatch order. An int makes `fit`
         repeatable to the bit on one machine.
 
     verbose : int, default=0
@@ -460,12 +447,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
 
     n_hypergradient_steps_ : int
         Hypergradient evaluations made.
-
-    init_candidates_ : ndarray of shape (init_candidates, 3) or None
-        With ``init_candidates > 1``: ``(lambda_1, T, validation
-        cross-entropy)`` of every short fit, the first row being
-        ``(lambda_init, temperature_init)``; the fit started from the row with
-        the lowest cross-entropy. None otherwise.
 
     loss_curve_ : list of float
         Training (distillation) loss, mean over each epoch's minibatches.
@@ -547,7 +528,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         "n_threads": [None, Interval(Integral, 1, None, closed="left")],
         "transfer_set": [None, StrOptions(set(TRANSFER_SETS))],
         "transfer_size": [Interval(Real, 0, None, closed="neither")],
-        "init_candidates": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -579,7 +559,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         n_threads=1,
         transfer_set=None,
         transfer_size=1.0,
-        init_candidates=1,
         random_state=None,
         verbose=0,
     ):
@@ -607,7 +586,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         self.n_threads = n_threads
         self.transfer_set = transfer_set
         self.transfer_size = transfer_size
-        self.init_candidates = init_candidates
         self.random_state = random_state
         self.verbose = verbose
 
@@ -776,33 +754,18 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         # Overflow in the numpy path is reported as a DivergenceError naming the
         # parameter to lower, as on torch, not as a RuntimeWarning.
         with blas_limit, np.errstate(all="ignore"):
-
-            def train(estimator, start, train_rng):
-                estimator._train_student(
-                    X_train,
-                    targets,
-                    teacher_logits,
-                    X_val_,
-                    yv_index,
-                    hidden,
-                    lambda_bounds,
-                    temperature_bounds,
-                    train_rng,
-                    sample_weight,
-                    start=start,
-                )
-
-            start, self.init_candidates_ = None, None
-            if self.init_candidates > 1:
-                *start, self.init_candidates_ = choose_initial_metaparameters(
-                    self,
-                    self.init_candidates,
-                    train,
-                    lambda_bounds,
-                    temperature_bounds,
-                    rng,
-                )
-            train(self, start, rng)
+            self._train_student(
+                X_train,
+                targets,
+                teacher_logits,
+                X_val_,
+                yv_index,
+                hidden,
+                lambda_bounds,
+                temperature_bounds,
+                rng,
+                sample_weight,
+            )
 
     def _meta_learning_rate(self):
         """``meta_learning_rate`` with ``"auto"`` resolved for the optimizer."""
@@ -955,7 +918,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         temperature_bounds,
         rng,
         sample_weight=None,
-        start=None,
     ):
         n_train, n_features = X_train.shape
         draw = None if sample_weight is None else sample_weight / sample_weight.sum()
@@ -981,9 +943,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
             self,
         )
 
-        if start is None:
-            start = (self.lambda_init, self.temperature_init)
-        lam, temperature = float(start[0]), float(start[1])
+        lam, temperature = float(self.lambda_init), float(self.temperature_init)
         tune = self._meta_learning_rate() > 0
         linear = self.trajectory in ("linear", "linear-paper")
         meta_lr = float(self._meta_learning_rate())

@@ -17,6 +17,7 @@ from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import skdistill._kd.transfer as transfer_module
 import skdistill._kd.tuner as tuner_module
 from skdistill._kd.transfer import make_transfer_set
 from skdistill._kd.tuner import KDMetaparamTuner
@@ -769,8 +770,8 @@ def test_transfer_rows_come_from_the_training_part_with_their_weights(
     weight = np.random.RandomState(0).uniform(0.5, 2.0, len(y))
     seen = {}
 
-    def spy_transfer(kind, rows, size, rng):
-        synthetic, sources = make_transfer_set(kind, rows, size, rng)
+    def spy_transfer(kind, rows, size, rng, **context):
+        synthetic, sources = make_transfer_set(kind, rows, size, rng, **context)
         seen.update(rows=rows, sources=sources)
         return synthetic, sources
 
@@ -790,6 +791,67 @@ def test_transfer_rows_come_from_the_training_part_with_their_weights(
     index = [int(np.flatnonzero((X == row).all(axis=1))[0]) for row in real]
     np.testing.assert_array_equal(seen["weight"][:150], weight[index])
     np.testing.assert_array_equal(seen["weight"][150:], weight[index][seen["sources"]])
+
+
+@pytest.fixture
+def quick_distiller(monkeypatch):
+    """The distilled transfer set with few outer iterations (test speed)."""
+    monkeypatch.setattr(transfer_module, "DISTILLED_MAX_ITER", 10)
+
+
+def test_distilled_transfer_rows_follow_the_teacher_labels(quick_distiller):
+    X, y = make_moons(n_samples=200, noise=0.2, random_state=0)
+    context = dict(labels=y, hidden_layer_sizes=(8,), n_threads=1)
+    rows, sources = make_transfer_set(
+        "distilled", X, 95, np.random.RandomState(0), **context
+    )
+    # 95 rows asked: 10 steps of 10 rows; no row has a single source.
+    assert rows.shape == (100, 2) and sources is None
+    # The rows are in the units of X, not standardised ones.
+    assert np.all(np.abs(rows.mean(axis=0) - X.mean(axis=0)) < X.std(axis=0))
+    again, _ = make_transfer_set(
+        "distilled", X, 95, np.random.RandomState(0), **context
+    )
+    np.testing.assert_array_equal(rows, again)
+    # The distiller learns from the labels it is given: other labels, other rows.
+    flipped, _ = make_transfer_set(
+        "distilled", X, 95, np.random.RandomState(0), **{**context, "labels": 1 - y}
+    )
+    assert not np.allclose(rows, flipped)
+
+
+def test_distilled_transfer_set_in_a_fit(moons, quick_distiller, monkeypatch):
+    X, y = moons
+    weight = np.random.RandomState(0).uniform(0.5, 2.0, len(y))
+    seen = {}
+
+    def spy_transfer(kind, rows, size, rng, **context):
+        seen.update(context)
+        return make_transfer_set(kind, rows, size, rng, **context)
+
+    def spy_train(self, X_train, targets, teacher_logits, *args):
+        seen.update(X_train=X_train, logits=teacher_logits, weight=args[-1])
+
+    monkeypatch.setattr(tuner_module, "make_transfer_set", spy_transfer)
+    monkeypatch.setattr(KDMetaparamTuner, "_train_student", spy_train)
+    tuner = _tuner(
+        transfer_set="distilled",
+        transfer_size=1.0,
+        hidden_layer_sizes=(8,),
+        validation_fraction=0.25,
+        random_state=0,
+    ).fit(X, y, sample_weight=weight)
+    # 150 real training rows, 150 distilled ones; the teacher's predictions
+    # on the real rows are the distiller's labels, and it labels the rows.
+    assert len(seen["X_train"]) == 300 and seen["hidden_layer_sizes"] == (8,)
+    real, synthetic = seen["X_train"][:150], seen["X_train"][150:]
+    np.testing.assert_array_equal(seen["labels"], tuner.teacher_.predict(real))
+    np.testing.assert_allclose(
+        seen["logits"][150:],
+        np.log(np.maximum(tuner.teacher_.predict_proba(synthetic), 1e-6)),
+    )
+    # Distilled rows carry the mean weight of the training rows.
+    np.testing.assert_allclose(seen["weight"][150:], seen["weight"][:150].mean())
 
 
 def test_bad_transfer_parameters():

@@ -78,9 +78,4 @@ def hard_targets(y_index, n_classes, sample_weight):
         rho = labelled.mean()
     else:
         rho = sample_weight[labelled].sum() / sample_weight.sum()
-    if rho == 0:
-        raise ValueError(
-            "The labelled training rows all have zero sample_weight; the hard "
-            "term would never see a label."
-        )
     return targets / rho

@@ -1,7 +1,8 @@
 """Synthetic transfer rows for knowledge distillation without unlabelled rows.
 
 A teacher labels these rows softly; the student learns from them as from
-unlabelled rows. Two generators, both local perturbations of real rows:
+unlabelled rows. Three generators, two local perturbations of real rows and
+one learned set:
 
 * `munge`: MUNGE (Bucila, Caruana & Niculescu-Mizil, "Model compression",
   KDD 2006): every synthetic row starts as a real row and takes, attribute by
@@ -10,10 +11,25 @@ unlabelled rows. Two generators, both local perturbations of real rows:
   ``|a - b| / s``); binary (e.g. one-hot) columns are swapped, not blurred.
 * `perturb`: a real row plus Gaussian noise of ``scale`` standard deviations
   in every continuous column (binary columns unchanged).
+* `distilled`: the rows of a `DatasetDistiller` fitted on the real rows
+  labelled by the teacher's predicted classes: synthetic rows placed so that
+  a network of the student's architecture trained on them imitates the
+  teacher (the two halves of the package meeting).
 """
+
+import math
 
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
+
+from .._tabular.distiller import DatasetDistiller
+
+#: Outer iterations of the `distilled` generator at most (its early stopping
+#: usually ends it before).
+DISTILLED_MAX_ITER = 300
+#: Internal steps of the `distilled` generator's replay (its rows are split
+#: evenly over them).
+DISTILLED_STEPS = 10
 
 
 def _binary_columns(X):
@@ -73,10 +89,73 @@ def perturb(X, size, rng, scale=0.1):
     return X[sources] + noise, sources
 
 
+def distilled(
+    X,
+    size,
+    rng,
+    *,
+    labels,
+    hidden_layer_sizes=(32,),
+    sample_weight=None,
+    n_threads=1,
+):
+    """``(rows, None)``: about ``size`` rows of a distilled dataset.
+
+    A `DatasetDistiller` (the student's architecture as its one internal
+    architecture, ReLU) is fitted on ``(X, labels)`` and its rows
+    ``distilled_X_`` (in the units of ``X``) are returned; its soft labels are
+    not (the teacher labels the rows). The rows are split over
+    ``DISTILLED_STEPS`` internal steps (``ceil(size / DISTILLED_STEPS)`` per
+    step, so ``size`` is rounded up to a multiple of ``DISTILLED_STEPS``), and
+    the distiller runs at most ``DISTILLED_MAX_ITER`` outer iterations with
+    its default early stopping. No row has a single source, so ``sources`` is
+    None.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Real rows.
+    size : int
+        Synthetic rows wanted.
+    rng : numpy RandomState
+        Seeds the distiller.
+    labels : ndarray of shape (n_samples,)
+        A class for every row of ``X`` (the teacher's prediction).
+    hidden_layer_sizes : tuple of int, default=(32,)
+        The internal networks' hidden layers (the student's).
+    sample_weight : ndarray of shape (n_samples,) or None, default=None
+        Weights of the rows of ``X``, passed to the distiller.
+    n_threads : int or None, default=1
+        Torch threads of the distiller.
+    """
+    per_step = math.ceil(size / DISTILLED_STEPS)
+    distiller = DatasetDistiller(
+        n_steps=DISTILLED_STEPS,
+        samples_per_step=per_step,
+        architectures=(tuple(hidden_layer_sizes),),
+        max_iter=DISTILLED_MAX_ITER,
+        n_threads=n_threads,
+        random_state=int(rng.randint(np.iinfo(np.int32).max)),
+    )
+    distiller.fit(X, labels, sample_weight=sample_weight)
+    return np.asarray(distiller.distilled_X_, dtype=np.float64), None
+
+
 #: Transfer-set generators by name (``transfer_set=`` of the tuner).
-TRANSFER_SETS = {"munge": munge, "perturb": perturb}
+TRANSFER_SETS = {"munge": munge, "perturb": perturb, "distilled": distilled}
+
+#: Generators that need the teacher's labels and the student's architecture.
+_LEARNED = {"distilled"}
 
 
-def make_transfer_set(kind, X, size, rng):
-    """``(rows, sources)`` of the named generator; see the module docstring."""
+def make_transfer_set(kind, X, size, rng, **context):
+    """``(rows, sources)`` of the named generator; see the module docstring.
+
+    ``context`` (``labels``, ``hidden_layer_sizes``, ``sample_weight``,
+    ``n_threads``) reaches the learned generators only. ``sources`` is the
+    real row each synthetic row came from, or None when rows have no single
+    source.
+    """
+    if kind in _LEARNED:
+        return TRANSFER_SETS[kind](X, size, rng, **context)
     return TRANSFER_SETS[kind](X, size, rng)

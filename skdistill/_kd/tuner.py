@@ -214,20 +214,27 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         Torch intra-op threads during `fit` (restored afterwards). ``None``
         keeps torch's setting.
 
-    transfer_set : {None, "munge", "perturb"}, default=None
+    transfer_set : {None, "munge", "perturb", "distilled"}, default=None
         Synthetic rows added to the training part as unlabelled rows, which
         the student learns from through the teacher's soft labels (for
         compressing a model when there are no unlabelled rows). ``"munge"``:
         MUNGE (Bucila et al. 2006), attributes moved towards the nearest
         neighbour's; ``"perturb"``: real rows plus Gaussian noise of 0.1
-        standard deviation per continuous column. Binary columns (e.g.
-        one-hot) keep values seen in the data. Made from the training part
-        (labelled and unlabelled rows), never from the validation rows; a
-        synthetic row carries its source row's ``sample_weight``.
+        standard deviation per continuous column (for both, binary columns,
+        e.g. one-hot, keep values seen in the data, and a synthetic row
+        carries its source row's ``sample_weight``); ``"distilled"``: the
+        rows of a :class:`~skdistill.DatasetDistiller` fitted on the training
+        rows labelled with the teacher's predicted classes, with the
+        student's hidden layers as its architecture (at most 300 outer
+        iterations with its early stopping; its rows carry the mean
+        ``sample_weight``). It costs far more than the other two. Made from
+        the training part (labelled and unlabelled rows), never from the
+        validation rows.
 
     transfer_size : float, default=1.0
         Synthetic rows per training row (``round(transfer_size *
-        n_train)`` rows) when ``transfer_set`` is set.
+        n_train)`` rows, rounded up to a multiple of 10 for
+        ``"distilled"``) when ``transfer_set`` is set.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split, the transfer set, the teacher (see ``teacher``), the
@@ -522,23 +529,13 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
             yv_index = np.searchsorted(self.classes_, y_val_)
             X_train, y_index_train = X, y_index
 
-        if self.transfer_set is not None:
-            # Synthetic rows join the training part as unlabelled rows.
-            # Two training rows at least: one of each of two classes.
-            size = max(1, int(round(self.transfer_size * len(X_train))))
-            synthetic, sources = make_transfer_set(
-                self.transfer_set, X_train, size, rng
-            )
-            X_train = np.vstack([X_train, synthetic])
-            y_index_train = np.concatenate(
-                [y_index_train, np.full(size, -1, dtype=y_index_train.dtype)]
-            )
-            if sample_weight is not None:
-                sample_weight = np.concatenate([sample_weight, sample_weight[sources]])
-        targets = hard_targets(y_index_train, len(self.classes_), sample_weight)
-        # The teacher learns from the labelled real rows (synthetic rows are
-        # unlabelled).
+        # The teacher learns from the labelled real rows.
         labelled_train = y_index_train >= 0
+        if sample_weight is not None and not sample_weight[labelled_train].sum() > 0:
+            raise ValueError(
+                "The labelled training rows all have zero sample_weight; the hard "
+                "term would never see a label."
+            )
         self.teacher_ = fit_teacher(
             self.teacher,
             self.classes_,
@@ -550,6 +547,42 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         teacher_logits = teacher_log_probabilities(
             self.teacher_, X_train, self.classes_
         )
+        if self.transfer_set is not None:
+            # Synthetic rows join the training part as unlabelled rows.
+            # Two training rows at least: one of each of two classes.
+            size = max(1, int(round(self.transfer_size * len(X_train))))
+            synthetic, sources = make_transfer_set(
+                self.transfer_set,
+                X_train,
+                size,
+                rng,
+                labels=teacher_logits.argmax(axis=1),
+                hidden_layer_sizes=hidden,
+                sample_weight=sample_weight,
+                n_threads=self.n_threads,
+            )
+            X_train = np.vstack([X_train, synthetic])
+            y_index_train = np.concatenate(
+                [
+                    y_index_train,
+                    np.full(len(synthetic), -1, dtype=y_index_train.dtype),
+                ]
+            )
+            if sample_weight is not None:
+                # A learned row has no single source: it carries the mean weight.
+                extra = (
+                    sample_weight[sources]
+                    if sources is not None
+                    else np.full(len(synthetic), sample_weight.mean())
+                )
+                sample_weight = np.concatenate([sample_weight, extra])
+            teacher_logits = np.vstack(
+                [
+                    teacher_logits,
+                    teacher_log_probabilities(self.teacher_, synthetic, self.classes_),
+                ]
+            )
+        targets = hard_targets(y_index_train, len(self.classes_), sample_weight)
 
         blas_limit = (
             threadpool_limits(limits=self.n_threads, user_api="blas")

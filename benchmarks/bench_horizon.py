@@ -26,6 +26,7 @@ import time
 import warnings
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
@@ -78,7 +79,9 @@ def load(name, seeds):
         score = distillation_accuracy(clf, X, y, X_te, y_te, n_models=5, random_state=0)
         return score.mean
 
-    full, _ = bench_suite.mlp_accuracy(X, y, X_te, y_te, range(3), max_iter=500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        full, _ = bench_suite.mlp_accuracy(X, y, X_te, y_te, range(3), max_iter=500)
     return X, X_te, y, y_te, replay, full
 
 

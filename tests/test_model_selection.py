@@ -24,7 +24,7 @@ from skdistill import (
     DistilledSearchCV,
     KMeansSampler,
 )
-from skdistill._model_selection.search import auto_n_confirm, distiller_for_search
+from skdistill._model_selection.common import auto_n_confirm, distiller_for_search
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

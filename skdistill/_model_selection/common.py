@@ -29,77 +29,32 @@ from sklearn.utils import _safe_indexing, indexable
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 
-from .._base import check_hidden_layer_sizes
 from .._data.dataset import DistilledDataset, distilled_dataset_of
 from .._tabular.classifier import DistilledMLPClassifier
-from .._tabular.distiller import DatasetDistiller
 from .._utils import DocLinkMixin, check_local_random_state
+from .prototypes import ClassPrototypes
 
-#: ``n_confirm="auto"``: ``ceil(sqrt(n_candidates))`` candidates, at least
-#: this many (or all, when there are fewer), at most `_AUTO_CONFIRM_MAX`.
-_AUTO_CONFIRM_MIN = 3
-_AUTO_CONFIRM_MAX = 10
+#: ``n_confirm="auto"``: ``ceil(sqrt(n_candidates) / 2)`` candidates, at least
+#: `_AUTO_CONFIRM_MIN` (or all, when there are fewer), at most
+#: `_AUTO_CONFIRM_MAX`.
+_AUTO_CONFIRM_MIN = 2
+_AUTO_CONFIRM_MAX = 5
 
 
 def auto_n_confirm(n_candidates):
     """Candidates confirmed by cross-validation with ``n_confirm="auto"``.
 
-    ``ceil(sqrt(n_candidates))`` within ``[3, 10]``, and never more than the
-    candidates: 3 of up to 9 candidates, 5 of 18, 9 of 72, 10 of 100 or more.
-    The confirmation costs ``n_confirm * cv`` ordinary fits, a share
-    ``n_confirm / n_candidates`` of a full grid search that shrinks as the grid
-    grows.
+    ``ceil(sqrt(n_candidates) / 2)`` within ``[2, 5]``, and never more than
+    the candidates: 2 of up to 16 candidates, 3 of 18 to 36, 4 of 37 to 64, 5
+    of 65 or more. The confirmation costs ``n_confirm * cv`` ordinary fits, a
+    share ``n_confirm / n_candidates`` of a full grid search that shrinks as
+    the grid grows.
     """
     n_confirm = min(
-        max(math.ceil(math.sqrt(n_candidates)), _AUTO_CONFIRM_MIN), _AUTO_CONFIRM_MAX
+        max(math.ceil(math.sqrt(n_candidates) / 2), _AUTO_CONFIRM_MIN),
+        _AUTO_CONFIRM_MAX,
     )
     return min(n_confirm, n_candidates)
-
-
-def distiller_for_search(estimator, candidates):
-    """The default distiller of a search of ``estimator`` over ``candidates``.
-
-    A :class:`DatasetDistiller` whose internal networks are the architectures
-    the search will train: the ``hidden_layer_sizes`` of the final estimator of
-    every candidate (the estimator's own when the grid does not vary them), so
-    that the distilled set serves every architecture searched; as many internal
-    models per outer iteration as architectures, and at least the default 3.
-    Candidates whose final estimator has no ``hidden_layer_sizes`` (or an
-    invalid one, which its own fit will refuse) add no architecture; with none
-    at all, the distiller's default architecture is kept.
-
-    This is the one place where the search configures the distiller from what
-    it searches.
-
-    Parameters
-    ----------
-    estimator : estimator or Pipeline
-        The estimator searched (its final step, for a pipeline).
-    candidates : list of dict
-        The parameter settings of the search.
-
-    Returns
-    -------
-    distiller : DatasetDistiller
-        An unfitted distiller.
-    """
-    architectures = []
-    for params in candidates:
-        final = _final_step(clone(estimator).set_params(**clone(params, safe=False)))
-        sizes = final.get_params(deep=False).get("hidden_layer_sizes")
-        if sizes is None:
-            continue
-        try:
-            sizes = check_hidden_layer_sizes(sizes)
-        except ValueError:
-            continue
-        if sizes not in architectures:
-            architectures.append(sizes)
-    distiller = DatasetDistiller()
-    if architectures:
-        n_models = max(distiller.n_models, len(architectures))
-        distiller.set_params(architectures=tuple(architectures), n_models=n_models)
-    return distiller
 
 
 def _final_step(estimator):
@@ -313,9 +268,7 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
             )
         start = time.perf_counter()
         X_train, X_held = self._preprocess(X_train, y_train, X_held)
-        self.distiller_ = self._fit_distiller(
-            X_train, y_train, candidates, int(distiller_seed)
-        )
+        self.distiller_ = self._fit_distiller(X_train, y_train, int(distiller_seed))
         self.distilled_ = distilled_dataset_of(self.distiller_)
         self._check_distilled_set(X_train)
         self.distillation_time_ = time.perf_counter() - start
@@ -390,12 +343,12 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
         X_train = preprocessing.fit_transform(X_train, y_train)
         return X_train, preprocessing.transform(X_held)
 
-    def _fit_distiller(self, X_train, y_train, candidates, seed):
+    def _fit_distiller(self, X_train, y_train, seed):
         """The fitted distiller (or the given dataset, or frozen distiller)."""
         if isinstance(self.distiller, (DistilledDataset, FrozenEstimator)):
             return self.distiller
         if self.distiller is None:
-            distiller = distiller_for_search(self.estimator, candidates)
+            distiller = ClassPrototypes()
         else:
             distiller = clone(self.distiller)
         params = distiller.get_params(deep=False)
@@ -452,19 +405,21 @@ _CLASS_DOC = """
 
     The search runs in two stages:
 
-    1. **First stage, on a distilled set.** The rows of the first split of
-       ``cv`` are distilled once into a small synthetic training set (a
-       pipeline's earlier steps are fitted on those rows first, and the
-       distiller sees the rows they make). Every candidate is trained on that
-       set and scored on the split's held-out real rows -- never on synthetic
-       ones: this is ``mean_distilled_score``.
+    1. **First stage, on a small set.** The rows of the first split of ``cv``
+       are summarised once into a small training set: by default k-means
+       prototypes of every class, or the set of a distiller (a pipeline's
+       earlier steps are fitted on those rows first, and the distiller sees
+       the rows they make). Every candidate is trained on that set and scored
+       on the split's held-out real rows -- never on synthetic ones: this is
+       ``mean_distilled_score``.
     2. **Second stage, on the real rows.** The best ``n_confirm`` candidates of
        the first stage are cross-validated as :class:`GridSearchCV` would
        (``cv``, ``scoring``), on all the rows; the best of them is the pick,
        refitted on all the rows when ``refit=True``.
 
-    The first stage costs one distillation and ``n_candidates`` trainings on a
-    few dozen to a few hundred rows; the second, ``n_confirm * n_splits``
+    The first stage costs one distillation (for the default prototypes, one
+    k-means per class) and ``n_candidates`` trainings on a few dozen to a few
+    hundred rows; the second, ``n_confirm * n_splits``
     ordinary fits instead of the ``n_candidates * n_splits`` of a grid search.
 
     Read more in the :ref:`User Guide <model_selection>`.

@@ -229,6 +229,7 @@ def main():
                 0.0,
                 "",
                 "",
+                1.0,
             )
         )
         halving = ref["halving"]
@@ -315,6 +316,10 @@ def main():
                 )
             print(f"  seed {seed}: {t_search:.0f}s", flush=True)
 
+    if args.json:
+        # The raw rows first: the tables can be printed again from them.
+        with open(args.json + ".rows", "w") as f:
+            json.dump({"rows": rows, "sweep_rows": sweep_rows}, f)
     print_tables(rows, sweep_rows, seeds, report)
     report.write(args.json)
 

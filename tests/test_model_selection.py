@@ -511,3 +511,24 @@ def test_bad_parameters_of_the_search(moons):
         from sklearn.linear_model import Ridge
 
         _search(Ridge(), {"alpha": [1.0]}).fit(X, y)
+
+
+def test_default_first_stage_trains_on_the_prototypes_as_on_rows(moons):
+    X, y = moons
+    grid = {"hidden_layer_sizes": [(), (2,), (16,)], "alpha": [1e-4, 1.0]}
+    full = GridSearchCV(_mlp(), grid, cv=3).fit(X, y)
+    search = DistilledSearchCV(_mlp(), grid, n_confirm=1, cv=3, random_state=0)
+    search.fit(X, y)
+    # The prototypes alone rank the grid search's pick first, and the
+    # architectures in the grid search's order.
+    assert search.best_params_ == full.best_params_
+    assert full.best_params_ == {"alpha": 1e-4, "hidden_layer_sizes": (16,)}
+    scores = search.cv_results_["mean_distilled_score"]
+    assert scores[0] < scores[1] < scores[2]
+    # Each first-stage score is that of the estimator fitted on the
+    # prototypes as on ordinary rows, scored on the held-out rows.
+    _, held = next(StratifiedKFold(3).split(X, y))
+    prototypes = search.distilled_
+    for params, score in zip(search.cv_results_["params"], scores):
+        model = _mlp(**params).fit(prototypes.X, prototypes.hard_labels)
+        assert score == pytest.approx(model.score(X[held], y[held]))

@@ -7,8 +7,8 @@ random_state=0)])`` and the grid ``hidden_layer_sizes`` in (4,), (16,), (64,),
 candidates), searched on the training rows by
 
 * ``grid``: ``GridSearchCV(cv=5)`` (the oracle);
-* ``distilled``: ``DistilledSearchCV(cv=5, n_confirm="auto")`` (the default
-  distiller, configured from the grid), at ``--seeds`` search seeds;
+* ``distilled``: ``DistilledSearchCV(cv=5, n_confirm="auto")`` (its default
+  first stage, k-means prototypes), at ``--seeds`` search seeds;
 * ``halving``: ``HalvingGridSearchCV(cv=5, resource="n_samples", factor=3)``.
 
 Per search: wall time (fit, refit included) and its ratio to the grid search's;
@@ -16,23 +16,37 @@ the pick; the regret in cross-validation accuracy points (the grid search's
 best ``mean_test_score`` minus the pick's, read from the grid search's table:
 the splits and the estimator's seed are the same, so the scores are the same
 numbers); the test accuracy of the refitted pick and the test regret against
-the grid search's pick. For the distilled search also the distillation time and
-Kendall's tau between the first-stage scores and the grid search's
-``mean_test_score`` over all candidates.
+the grid search's pick. For the distilled search also the time of the first
+stage's set, Kendall's tau between the first-stage scores and the grid
+search's ``mean_test_score`` over all candidates, and a load-corrected time:
+the machine may be shared, so the confirmed candidates' fits, timed in this
+run and in the grid search, give the slowdown of this run against the grid
+search's, and the search's time divided by it.
 
 Then, from the same runs, what other ``n_confirm`` would have picked: the best
 cross-validated of the top ``k`` first-stage candidates, its regret, and the
-wall time the search would have taken (its own first stage plus the grid
-search's fit times of those ``k`` candidates and the refit).
+load-corrected time the search would have taken (its own first stage and refit,
+divided by the slowdown, plus the grid search's fit times of those ``k``
+candidates). The summary gives the targets' figures: the regret's median and
+maximum, the time summed over the sets, and per set whether the search is no
+worse than ``HalvingGridSearchCV`` (regret) at no more (load-corrected) time.
+
+``--cache PATH`` keeps the grid search's and ``HalvingGridSearchCV``'s results
+per set in a JSON file: they do not depend on the distilled search, and are
+the longest part of a run. ``--distiller``, ``--params`` and ``--n-confirm``
+choose the distilled search measured.
 
     python benchmarks/bench_distilled_search_cv.py                  # 3 sets
     python benchmarks/bench_distilled_search_cv.py --sets crabs --seeds 0,1
+    python benchmarks/bench_distilled_search_cv.py --cache ref.json \
+        --sets biopsy,anes96,fishing,fair,classes7 --seeds 0,1
 
 ``--json PATH`` also writes the printed rows, the command and the versions to a
 JSON file (see ``_harness.py``).
 """
 
 import argparse
+import json
 import os
 import sys
 import warnings
@@ -51,10 +65,21 @@ from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _harness import Report, Timer, add_harness_arguments  # noqa: E402
+from _harness import (  # noqa: E402
+    Report,
+    Timer,
+    add_harness_arguments,
+    limited_threads,
+    parse_params,
+)
 from suite_datasets import load_suite  # noqa: E402
 
-from skdistill import DistilledMLPClassifier, DistilledSearchCV  # noqa: E402
+from skdistill import (  # noqa: E402
+    DatasetDistiller,
+    DistilledMLPClassifier,
+    DistilledSearchCV,
+    KMeansSampler,
+)
 
 GRID = {
     "clf__hidden_layer_sizes": [(4,), (16,), (64,), (16, 16), (64, 64), (32, 32, 32)],
@@ -86,78 +111,161 @@ def timed_fit(search, X, y):
     return search, timer.wall
 
 
+def make_distiller(kind, params):
+    """The ``distiller=`` of the distilled search for ``--distiller``."""
+    if kind == "default":
+        return None if not params else DatasetDistiller(**params)
+    if kind == "kmeans":
+        return KMeansSampler(**params)
+    raise ValueError(f"unknown --distiller {kind!r}")
+
+
+def sync_cache(cache, path):
+    """Merge the cache file and ``cache`` (runs may share a file)."""
+    if not path:
+        return
+    if os.path.exists(path):
+        with open(path) as f:
+            for name, entry in json.load(f).items():
+                cache.setdefault(name, entry)
+    with open(path + ".tmp", "w") as f:
+        json.dump(cache, f)
+    os.replace(path + ".tmp", path)
+
+
+def reference_searches(name, X_train, y_train, X_test, y_test, cache, path):
+    """GridSearchCV's and HalvingGridSearchCV's results on one set (cached:
+    they do not depend on the distilled search)."""
+    sync_cache(cache, path)
+    if name in cache:
+        return cache[name]
+    grid, t_grid = timed_fit(GridSearchCV(estimator(), GRID, cv=5), X_train, y_train)
+    halving, t_halving = timed_fit(
+        HalvingGridSearchCV(
+            estimator(), GRID, cv=5, factor=3, resource="n_samples", random_state=0
+        ),
+        X_train,
+        y_train,
+    )
+    results = grid.cv_results_
+    cache[name] = {
+        "params": [short(p) for p in results["params"]],
+        "mean_test_score": results["mean_test_score"].tolist(),
+        "mean_fit_time": results["mean_fit_time"].tolist(),
+        "n_splits": grid.n_splits_,
+        "grid": {
+            "wall": t_grid,
+            "best_index": int(grid.best_index_),
+            "test": grid.score(X_test, y_test),
+        },
+        "halving": {
+            "wall": t_halving,
+            "best_index": results["params"].index(halving.best_params_),
+            "test": halving.score(X_test, y_test),
+        },
+    }
+    sync_cache(cache, path)
+    return cache[name]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default="biopsy,anes96,classes7")
     parser.add_argument("--seeds", default="0", help="DistilledSearchCV seeds")
+    parser.add_argument(
+        "--distiller",
+        default="default",
+        choices=("default", "kmeans"),
+        help="default: distiller=None; kmeans: KMeansSampler (with --params)",
+    )
+    parser.add_argument("--params", help="parameters of the distiller, a=1,b=2")
+    parser.add_argument("--n-confirm", default="auto")
+    parser.add_argument(
+        "--cache",
+        help="JSON file keeping GridSearchCV's and HalvingGridSearchCV's results "
+        "per set between runs",
+    )
     add_harness_arguments(parser)
     args = parser.parse_args()
     report = Report(__file__, args)
     seeds = [int(s) for s in args.seeds.split(",")]
+    params = parse_params(args.params)
+    n_confirm = args.n_confirm if args.n_confirm == "auto" else int(args.n_confirm)
     warnings.simplefilter("ignore", ConvergenceWarning)
-    rows, sweep_rows = [], []
-    for data in load_suite(args.sets.split(",")):
+    rows, sweep_rows, cache = [], [], {}
+    sets = args.sets.split(",")
+    with limited_threads(1):
+        suite = sorted(load_suite(sets), key=lambda d: sets.index(d.name))
+    for data in suite:
         X_train, X_test, y_train, y_test = train_test_split(
             data.X, data.y, test_size=1 / 3, stratify=data.y, random_state=0
         )
-        grid, t_grid = timed_fit(
-            GridSearchCV(estimator(), GRID, cv=5), X_train, y_train
-        )
-        cv_score = grid.cv_results_["mean_test_score"]
-        fit_times = grid.cv_results_["mean_fit_time"] * grid.n_splits_
-        best_cv = cv_score[grid.best_index_]
-        grid_test = grid.score(X_test, y_test)
+        with limited_threads(1):
+            ref = reference_searches(
+                data.name, X_train, y_train, X_test, y_test, cache, args.cache
+            )
+        cv_score = np.array(ref["mean_test_score"])
+        fit_times = np.array(ref["mean_fit_time"]) * ref["n_splits"]
+        t_grid = ref["grid"]["wall"]
+        best_cv = cv_score[ref["grid"]["best_index"]]
+        grid_test = ref["grid"]["test"]
         print(
             f"{data.name}: {len(y_train)} training rows; grid search {t_grid:.0f}s, "
-            f"pick {short(grid.best_params_)}, cv {best_cv:.4f}, test {grid_test:.4f}",
+            f"pick {ref['params'][ref['grid']['best_index']]}, cv {best_cv:.4f}, "
+            f"test {grid_test:.4f}",
             flush=True,
         )
         rows.append(
             (
                 data.name,
+                len(y_train),
                 "grid",
                 "-",
                 t_grid,
                 1.0,
-                short(grid.best_params_),
+                ref["params"][ref["grid"]["best_index"]],
                 0.0,
                 grid_test,
                 0.0,
                 "",
                 "",
+                1.0,
             )
         )
-        halving, t_halving = timed_fit(
-            HalvingGridSearchCV(
-                estimator(), GRID, cv=5, factor=3, resource="n_samples", random_state=0
-            ),
-            X_train,
-            y_train,
-        )
-        pick = grid.cv_results_["params"].index(halving.best_params_)
-        halving_test = halving.score(X_test, y_test)
+        halving = ref["halving"]
         rows.append(
             (
                 data.name,
+                len(y_train),
                 "halving",
                 "-",
-                t_halving,
-                t_halving / t_grid,
-                short(halving.best_params_),
-                100 * (best_cv - cv_score[pick]),
-                halving_test,
-                100 * (grid_test - halving_test),
+                halving["wall"],
+                halving["wall"] / t_grid,
+                ref["params"][halving["best_index"]],
+                100 * (best_cv - cv_score[halving["best_index"]]),
+                halving["test"],
+                100 * (grid_test - halving["test"]),
                 "",
                 "",
+                1.0,
             )
         )
         for seed in seeds:
-            search, t_search = timed_fit(
-                DistilledSearchCV(estimator(), GRID, cv=5, random_state=seed),
-                X_train,
-                y_train,
-            )
+            with limited_threads(1):
+                search, t_search = timed_fit(
+                    DistilledSearchCV(
+                        estimator(),
+                        GRID,
+                        cv=5,
+                        n_confirm=n_confirm,
+                        distiller=make_distiller(args.distiller, params),
+                        random_state=seed,
+                    ),
+                    X_train,
+                    y_train,
+                )
             results = search.cv_results_
+            assert [short(p) for p in results["params"]] == ref["params"]
             confirmed = results["confirmed"]
             # The same splits and seeds: the confirmed scores are the grid's.
             np.testing.assert_allclose(
@@ -166,9 +274,15 @@ def main():
             distilled = results["mean_distilled_score"]
             tau = kendalltau(distilled, cv_score).statistic
             search_test = search.score(X_test, y_test)
+            confirm_time = np.nansum(results["mean_fit_time"]) * search.n_splits_
+            # The machine is shared: the confirmed candidates' fits, timed
+            # here and in the grid search, give the slowdown of this run
+            # against the grid search's, and the load-corrected time.
+            slowdown = confirm_time / fit_times[confirmed].sum()
             rows.append(
                 (
                     data.name,
+                    len(y_train),
                     "distilled",
                     seed,
                     t_search,
@@ -178,17 +292,19 @@ def main():
                     search_test,
                     100 * (grid_test - search_test),
                     f"{search.distillation_time_:.0f}",
-                    f"{tau:+.2f}",
+                    f"{tau:+.2f} ({int(confirmed.sum())})",
+                    slowdown,
                 )
             )
             # What other n_confirm would have given, from the same runs.
-            confirm_time = np.nansum(results["mean_fit_time"]) * search.n_splits_
             first_stage = t_search - confirm_time - search.refit_time_
             order = np.lexsort((np.arange(len(distilled)), -distilled))
             for k in CONFIRM_SWEEP:
                 top = order[:k]
                 pick = top[np.argmax(cv_score[top])]
-                wall = first_stage + fit_times[top].sum() + search.refit_time_
+                wall = (first_stage + search.refit_time_) / slowdown + fit_times[
+                    top
+                ].sum()
                 sweep_rows.append(
                     (
                         data.name,
@@ -200,20 +316,38 @@ def main():
                 )
             print(f"  seed {seed}: {t_search:.0f}s", flush=True)
 
+    if args.json:
+        # The raw rows first: the tables can be printed again from them.
+        with open(args.json + ".rows", "w") as f:
+            json.dump({"rows": rows, "sweep_rows": sweep_rows}, f)
+    print_tables(rows, sweep_rows, seeds, report)
+    report.write(args.json)
+
+
+def print_tables(rows, sweep_rows, seeds, report):
+    """The two tables and the targets' summary."""
     print()
     print(
-        "| set | search | seed | wall s | time / grid | pick | cv regret (pts) "
-        "| test acc | test regret (pts) | distill s | tau, first stage vs cv |"
+        "| set | rows | search | seed | wall s | time / grid | pick "
+        "| cv regret (pts) | test acc | test regret (pts) | first stage s "
+        "| tau, first stage vs cv (confirmed) | slowdown | time / grid, "
+        "load-corrected |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for name, kind, seed, t, ratio, pick, regret, test, test_regret, dt, tau in rows:
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        name, n, kind, seed, t, ratio, pick, regret, test, test_regret, dt, tau = row[
+            :12
+        ]
+        slowdown = row[12]
         print(
-            f"| {name} | {kind} | {seed} | {t:.0f} | {ratio:.2f} | {pick} | "
-            f"{regret:.2f} | {test:.4f} | {test_regret:+.2f} | {dt} | {tau} |"
+            f"| {name} | {n} | {kind} | {seed} | {t:.0f} | {ratio:.2f} | {pick} | "
+            f"{regret:.2f} | {test:.4f} | {test_regret:+.2f} | {dt} | {tau} "
+            f"| {slowdown:.2f} | {ratio / slowdown:.2f} |"
         )
         report.row(
             table="searches",
             set=name,
+            rows=n,
             search=kind,
             seed=seed,
             wall_seconds=t,
@@ -224,9 +358,10 @@ def main():
             test_regret_points=test_regret,
             distill_seconds=dt,
             kendall_tau=tau,
+            slowdown=slowdown,
         )
     print()
-    print("| set | seed | n_confirm | cv regret (pts) | time / grid |")
+    print("| set | seed | n_confirm | cv regret (pts) | time / grid, load-corrected |")
     print("|---|---|---|---|---|")
     for name, seed, k, regret, ratio in sweep_rows:
         print(f"| {name} | {seed} | {k} | {regret:.2f} | {ratio:.2f} |")
@@ -238,17 +373,45 @@ def main():
             cv_regret_points=regret,
             time_over_grid=ratio,
         )
-    distilled = [r for r in rows if r[1] == "distilled"]
-    grids = {r[0]: r[3] for r in rows if r[1] == "grid"}
-    total = sum(r[3] for r in distilled) / len(seeds)
     print()
-    print(
-        f"distilled search: median cv regret "
-        f"{np.median([r[6] for r in distilled]):.2f} pts, max "
-        f"{max(r[6] for r in distilled):.2f}; wall time summed over the sets "
-        f"{total / sum(grids.values()):.2f} of the grid search's"
+    for line in summary(rows, seeds):
+        print(line)
+
+
+def summary(rows, seeds):
+    """The targets' figures: regret (median, max), time over the grid search
+    (summed; per set of >= 5k rows), and the sets where the distilled search
+    is no worse than HalvingGridSearchCV at equal or lower wall time."""
+    distilled = [r for r in rows if r[2] == "distilled"]
+    grids = {r[0]: r[4] for r in rows if r[2] == "grid"}
+    halving = {r[0]: r for r in rows if r[2] == "halving"}
+    regrets = [r[7] for r in distilled]
+    total = sum(r[4] for r in distilled) / len(seeds)
+    corrected = sum(r[4] / r[12] for r in distilled) / len(seeds)
+    lines = [
+        f"distilled search: cv regret median {np.median(regrets):.2f} pts, max "
+        f"{max(regrets):.2f}; wall time summed over the sets "
+        f"{total / sum(grids.values()):.2f} of GridSearchCV's "
+        f"({corrected / sum(grids.values()):.2f} load-corrected)",
+    ]
+    wins = 0
+    for name in grids:
+        runs = [r for r in distilled if r[0] == name]
+        regret = np.mean([r[7] for r in runs])
+        wall = np.mean([r[4] / r[12] for r in runs])  # load-corrected
+        win = regret <= halving[name][7] and wall <= halving[name][4]
+        wins += win
+        lines.append(
+            f"  {name} ({runs[0][1]} training rows): regret mean {regret:.2f} "
+            f"(halving {halving[name][7]:.2f}), time / grid "
+            f"{wall / grids[name]:.2f} (halving {halving[name][5]:.2f}): "
+            f"{'no worse than' if win else 'behind'} halving (times load-corrected)"
+        )
+    lines.append(
+        f"no worse than HalvingGridSearchCV at equal or lower wall time on "
+        f"{wins} of {len(grids)} sets ({100 * wins / len(grids):.0f} %)"
     )
-    report.write(args.json)
+    return lines
 
 
 if __name__ == "__main__":

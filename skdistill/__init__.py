@@ -23,7 +23,7 @@ _MODULE_OF = {
     "DatasetDistiller": "._tabular.distiller",
     "DistilledMLPClassifier": "._tabular.classifier",
     "KDMetaparamTuner": "._kd.tuner",
-    "DistilledRandomizedSearchCV": "._model_selection.search",
+    "DistilledRandomizedSearchCV": "._model_selection.randomized",
     "DistilledSearchCV": "._model_selection.search",
     "ComparisonTable": "._eval.metrics",
     "DistillationScore": "._eval.metrics",

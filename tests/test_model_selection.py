@@ -24,7 +24,12 @@ from skdistill import (
     DistilledSearchCV,
     KMeansSampler,
 )
-from skdistill._model_selection.search import auto_n_confirm, distiller_for_search
+from skdistill._model_selection.common import auto_n_confirm
+from skdistill._model_selection.prototypes import (
+    ClassPrototypes,
+    auto_n_prototypes,
+    balanced_counts,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -218,46 +223,67 @@ def test_without_refit(moons):
         search.predict(X)
 
 
-@pytest.mark.parametrize("n_candidates, expected", [(1, 1), (2, 2), (9, 3), (18, 5)])
+@pytest.mark.parametrize(
+    "n_candidates, expected", [(1, 1), (2, 2), (9, 2), (16, 2), (17, 3), (18, 3)]
+)
 def test_auto_n_confirm(n_candidates, expected):
     assert auto_n_confirm(n_candidates) == expected
 
 
 def test_auto_n_confirm_grows_slowly_and_is_bounded():
-    assert auto_n_confirm(72) == 9
-    assert auto_n_confirm(10_000) == 10
+    assert auto_n_confirm(64) == 4
+    assert auto_n_confirm(65) == 5
+    assert auto_n_confirm(10_000) == 5
 
 
 # -- the distiller -------------------------------------------------------------
 
 
-def test_default_distiller_serves_every_architecture_searched():
-    grid = {"hidden_layer_sizes": [(4,), 16, (16,), (8, 8)], "alpha": [1e-4, 0.1]}
-    from sklearn.model_selection import ParameterGrid
-
-    distiller = distiller_for_search(_mlp(), list(ParameterGrid(grid)))
-    assert distiller.architectures == ((4,), (16,), (8, 8))
-    assert distiller.n_models == 3
-    wide = {"hidden_layer_sizes": [(i,) for i in range(1, 6)]}
-    distiller = distiller_for_search(_mlp(), list(ParameterGrid(wide)))
-    assert distiller.n_models == 5
-    # Without the parameter in the grid: the estimator's own architecture.
-    pipe = Pipeline([("s", StandardScaler()), ("clf", _mlp(hidden_layer_sizes=(7,)))])
-    distiller = distiller_for_search(pipe, list(ParameterGrid({"clf__alpha": [1.0]})))
-    assert distiller.architectures == ((7,),)
-    # Estimators without hidden layers leave the distiller's default.
-    distiller = distiller_for_search(LogisticRegression(), [{"C": 1.0}])
-    assert distiller.get_params() == DatasetDistiller().get_params()
-
-
-def test_default_distiller_is_configured_from_the_grid_and_seeded(moons):
-    X, y = moons
+def test_default_first_stage_is_prototypes_shared_by_the_classes():
+    X, y = make_moons(n_samples=400, noise=0.2, random_state=0)
+    y = np.where(np.arange(400) % 4 == 0, 2, y)  # a third class of 100 rows
     grid = {"hidden_layer_sizes": [(3,), (5,)]}
-    search = DistilledSearchCV(_mlp(), grid, n_confirm=1, cv=3, random_state=0)
+    search = DistilledSearchCV(_mlp(), grid, n_confirm=1, cv=4, random_state=0)
     search.fit(X, y)
-    assert isinstance(search.distiller_, DatasetDistiller)
-    assert search.distiller_.architectures_ == ((3,), (5,))
+    assert isinstance(search.distiller_, ClassPrototypes)
     assert isinstance(search.distiller_.random_state, int)
+    # 300 distillation rows: 5 * sqrt(300) = 87 prototypes, shared equally by
+    # the three classes.
+    assert search.distilled_.n_rows == auto_n_prototypes(300) == 87
+    assert np.bincount(search.distilled_.hard_labels).tolist() == [29, 29, 29]
+    assert auto_n_prototypes(40) == 20  # at most half the rows
+    assert search.distilled_.lr_schedule is None
+
+
+@pytest.mark.parametrize(
+    "sizes, n_rows, expected",
+    [
+        ([50, 50], 10, [5, 5]),
+        ([90, 10], 10, [5, 5]),
+        ([990, 3], 10, [7, 3]),  # a small class leaves its share to the others
+        ([3, 2], 100, [3, 2]),  # never more than a class has
+        ([60, 30, 10], 8, [3, 3, 2]),  # the remainder to the largest classes
+    ],
+)
+def test_prototypes_per_class(sizes, n_rows, expected):
+    assert balanced_counts(sizes, n_rows).tolist() == expected
+
+
+def test_prototypes_are_centroids_of_their_class():
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.normal(0, 1, (60, 2)), rng.normal(10, 1, (20, 2))]
+    y = np.r_[np.zeros(60, int), np.ones(20, int)]
+    prototypes = ClassPrototypes(n_samples=8, random_state=0).fit(X, y)
+    data = prototypes.distilled_
+    assert np.bincount(data.hard_labels).tolist() == [4, 4]
+    assert (data.X[data.hard_labels == 1] > 5).all()
+    assert (data.X[data.hard_labels == 0] < 5).all()
+    again = ClassPrototypes(n_samples=8, random_state=0).fit(X, y).distilled_
+    np.testing.assert_array_equal(data.X, again.X)
+    with pytest.raises(InvalidParameterError, match="n_samples"):
+        ClassPrototypes(n_samples=0).fit(X, y)
+    with pytest.raises(ValueError, match="NaN"):
+        ClassPrototypes().fit(np.where(X > 9, np.nan, X), y)
 
 
 def test_a_given_dataset_is_used_as_is(moons):
@@ -485,3 +511,24 @@ def test_bad_parameters_of_the_search(moons):
         from sklearn.linear_model import Ridge
 
         _search(Ridge(), {"alpha": [1.0]}).fit(X, y)
+
+
+def test_default_first_stage_trains_on_the_prototypes_as_on_rows(moons):
+    X, y = moons
+    grid = {"hidden_layer_sizes": [(), (2,), (16,)], "alpha": [1e-4, 1.0]}
+    full = GridSearchCV(_mlp(), grid, cv=3).fit(X, y)
+    search = DistilledSearchCV(_mlp(), grid, n_confirm=1, cv=3, random_state=0)
+    search.fit(X, y)
+    # The prototypes alone rank the grid search's pick first, and the
+    # architectures in the grid search's order.
+    assert search.best_params_ == full.best_params_
+    assert full.best_params_ == {"alpha": 1e-4, "hidden_layer_sizes": (16,)}
+    scores = search.cv_results_["mean_distilled_score"]
+    assert scores[0] < scores[1] < scores[2]
+    # Each first-stage score is that of the estimator fitted on the
+    # prototypes as on ordinary rows, scored on the held-out rows.
+    _, held = next(StratifiedKFold(3).split(X, y))
+    prototypes = search.distilled_
+    for params, score in zip(search.cv_results_["params"], scores):
+        model = _mlp(**params).fit(prototypes.X, prototypes.hard_labels)
+        assert score == pytest.approx(model.score(X[held], y[held]))

@@ -222,6 +222,7 @@ def test_a_toy_family_with_fixed_init_records_its_networks():
     [
         ({"search_space": {"alpha": [0.0, 0.1]}}, "search_space describes MLPs"),
         ({"checkpoint_segments": 2}, "checkpoint_segments applies"),
+        ({"unroll_window": 2}, "unroll_window applies"),
     ],
 )
 def test_mlp_only_parameters_are_refused_for_another_family(params, match):

@@ -48,6 +48,9 @@ class OuterState:
     average_decay : float or None, default=None
         With a value, `averaged` follows the iterates as an exponential moving
         average ``avg = decay * avg + (1 - decay) * value`` after every step.
+    row_step_scales : Tensor or None, default=None
+        A factor of the outer steps of the rows, broadcast over ``X`` (for
+        example one per column; `Adam`'s ``step_scales``). None: 1.
 
     Attributes
     ----------
@@ -72,6 +75,7 @@ class OuterState:
         learn_lr=True,
         learning_rate=0.01,
         average_decay=None,
+        row_step_scales=None,
     ):
         self.X = rows
         self.Y = torch.nn.functional.one_hot(row_class, n_classes).to(rows.dtype)
@@ -83,7 +87,12 @@ class OuterState:
         for tensor, learn in ((self.Y, soft_labels), (self.log_lr, learn_lr)):
             if learn:
                 self.learned.append(tensor)
-        self.optimizer = Adam(self.learned, learning_rate=learning_rate)
+        step_scales = None
+        if row_step_scales is not None:
+            step_scales = [row_step_scales] + [None] * (len(self.learned) - 1)
+        self.optimizer = Adam(
+            self.learned, learning_rate=learning_rate, step_scales=step_scales
+        )
         self.average_decay = average_decay
         self.averaged = (
             None

@@ -13,6 +13,13 @@ from .._base import (
 )
 from .._data.dataset import DistilledDataset
 from .._engine.autograd_unroll import unrolled_value_and_grad
+from .._engine.feature_steps import spread_scales
+from .._engine.horizon import (
+    NormClipper,
+    configuration_groups,
+    draw_window,
+    truncated_value_and_grad,
+)
 from .._engine.reverse import distillation_value_and_grad
 from .._nets.mlp import MLP_FAMILY
 from .._nets.protocol import stack_networks
@@ -283,6 +290,33 @@ class DatasetDistiller(BaseDistiller):
         n_epochs))`` segments, which minimises memory. ``None`` keeps every
         step. The hypergradient is the same either way, to float rounding.
 
+    unroll_window : int or None, default=None
+        Differentiate only a window of the internal run, so that long runs
+        (a large ``n_epochs``) cost a bounded amount per outer iteration
+        (random truncated backpropagation, RaT-BPTT; Feng, Vedantam & Kempe
+        2024). Every outer iteration draws a window of ``unroll_window``
+        consecutive internal steps, trains the internal models up to its
+        start without differentiating, differentiates the window's steps
+        (the models at its start held fixed), scores the models on the real
+        rows after the window, and clips the outer gradient at twice a
+        moving average of its norm. The window's first step is uniform in
+        ``[1 - unroll_window, n_steps * n_epochs - 1]``, the window clipped
+        to the run, so every step's learned rate is learned equally often.
+        The distilled set still
+        replays the whole run of ``n_steps * n_epochs`` steps. ``None``
+        differentiates the whole run (exact hypergradient). See the user
+        guide for what it changes on the benchmark suite.
+
+    feature_steps : {"uniform", "spread"}, default="uniform"
+        How far an outer step moves each feature of the synthetic rows.
+        ``"uniform"``: the same step size for every feature (Adam's).
+        ``"spread"``: each feature's step is multiplied by
+        ``min(1, MAD / (0.7979 * std))`` of its real column (mean absolute
+        deviation over its Gaussian value), which is 1 for Gaussian-like
+        columns and about 0.3 for heavy-tailed ones, whose bulk spans a
+        small part of one standard deviation; the synthetic rows then stay
+        in the bulk. See the robustness guide for its effect on heavy tails.
+
     n_threads : int or None, default=1
         Torch intra-op threads during `fit`; the caller's setting is restored
         afterwards. The internal networks are tiny, and for them extra threads
@@ -434,6 +468,8 @@ class DatasetDistiller(BaseDistiller):
             StrOptions({"sqrt"}),
             Interval(Integral, 1, None, closed="left"),
         ],
+        "unroll_window": [None, Interval(Integral, 1, None, closed="left")],
+        "feature_steps": [StrOptions({"uniform", "spread"})],
         "device": [str],
     }
 
@@ -462,6 +498,8 @@ class DatasetDistiller(BaseDistiller):
         average_decay=0.95,
         resample_labels="hard",
         checkpoint_segments=None,
+        unroll_window=None,
+        feature_steps="uniform",
         n_threads=1,
         device="cpu",
         random_state=None,
@@ -489,6 +527,8 @@ class DatasetDistiller(BaseDistiller):
         self.average_decay = average_decay
         self.resample_labels = resample_labels
         self.checkpoint_segments = checkpoint_segments
+        self.unroll_window = unroll_window
+        self.feature_steps = feature_steps
         self.n_threads = n_threads
         self.device = device
         self.random_state = random_state
@@ -605,6 +645,10 @@ class DatasetDistiller(BaseDistiller):
         # The gradients come from the hand-written reverse pass (or, for
         # another family, from autograd, which records a graph of the state
         # only while it computes them).
+        row_step_scales = None
+        if self.feature_steps == "spread":
+            scales = torch.as_tensor(spread_scales(sample[0]), dtype=dtype)
+            row_step_scales = scales.to(device)
         state = self._outer_state(
             rows,
             row_class,
@@ -613,6 +657,7 @@ class DatasetDistiller(BaseDistiller):
             # The judged set: an exponential moving average of the iterates
             # (the soft labels stay on the simplex, a convex set).
             average_decay=self.average_decay if validation is not None else None,
+            row_step_scales=row_step_scales,
         )
         iterate = [state.X, state.Y, state.log_lr]
         judged = iterate if state.averaged is None else state.averaged
@@ -637,6 +682,11 @@ class DatasetDistiller(BaseDistiller):
         real = real_rows(batch_size)
         recover = DivergenceRecovery(type(self).__name__, state, self.learn_lr)
 
+        window = self.unroll_window
+        if window is not None and window >= n_total_steps:
+            window = None
+        clipper = NormClipper() if window is not None else None
+
         def outer_gradients(X_batch, y_batch):
             if network is not None:
                 loss_value, grads = unrolled_value_and_grad(
@@ -649,27 +699,43 @@ class DatasetDistiller(BaseDistiller):
                 grads[0][..., constant] = 0.0
                 return loss_value, grads
             lrs = state.lrs
+            configs = None
             if space is None:
-                value_and_grad = distillation_value_and_grad
-                inits = (fixed_inits if self.fixed_init else models.sample(),)
+                inits = fixed_inits if self.fixed_init else models.sample()
+
+                def value_and_grad(sX, sY, sl, params):
+                    return distillation_value_and_grad(
+                        sX, sY, sl, params, X_batch, y_batch,
+                        checkpoint_segments=segments,
+                    )  # fmt: skip
             else:
-                value_and_grad = space_value_and_grad
-                inits = models.sample_configurations(self.n_models)
-            loss_value, grad_X, grad_Y, grad_lrs = value_and_grad(
-                state.X,
-                state.Y,
-                lrs,
-                *inits,
-                X_batch,
-                y_batch,
-                checkpoint_segments=segments,
-            )
+                configs, inits = models.sample_configurations(self.n_models)
+
+                def value_and_grad(sX, sY, sl, params):
+                    return space_value_and_grad(
+                        sX, sY, sl, configs, params, X_batch, y_batch,
+                        checkpoint_segments=segments,
+                    )  # fmt: skip
+
+            if window is None:
+                loss_value, grad_X, grad_Y, grad_lrs = value_and_grad(
+                    state.X, state.Y, lrs, inits
+                )
+            else:
+                start, stop = draw_window(rng, n_total_steps, window)
+                loss_value, grad_X, grad_Y, grad_lrs = truncated_value_and_grad(
+                    value_and_grad, state.X, state.Y, lrs, inits, start=start,
+                    stop=stop,
+                    **({} if configs is None else configuration_groups(configs)),
+                )  # fmt: skip
             grad_X[..., constant] = 0.0
             grads = [grad_X]
             if self.soft_labels:
                 grads.append(grad_Y)
             if self.learn_lr:
                 grads.append(grad_lrs * lrs)
+            if clipper is not None:
+                grads = clipper(grads)
             return loss_value, grads
 
         def outer_iteration(iteration):

@@ -39,12 +39,13 @@ def internal_network(family, config, distiller):
             f"search_space describes MLPs; the internal networks here are "
             f"of the {family.NAME} family. Leave search_space=None."
         )
-    if distiller.checkpoint_segments is not None:
-        raise ValueError(
-            "checkpoint_segments applies to the MLPs' hand-written reverse "
-            f"pass; the {family.NAME} networks here are differentiated by "
-            "autograd. Leave checkpoint_segments=None."
-        )
+    for name in ("checkpoint_segments", "unroll_window"):
+        if getattr(distiller, name) is not None:
+            raise ValueError(
+                f"{name} applies to the MLPs' hand-written reverse pass; the "
+                f"{family.NAME} networks here are differentiated by autograd "
+                f"through the whole run. Leave {name}=None."
+            )
     return family, config
 
 

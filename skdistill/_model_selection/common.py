@@ -1,0 +1,426 @@
+"""What both distilled searches share: the two-stage fit (distill once, rank
+every candidate on the distilled set, confirm the best by cross-validation on
+the real rows), the default distiller and ``n_confirm="auto"``."""
+
+import math
+import time
+import traceback
+import warnings
+from collections import Counter
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed
+from scipy.stats import rankdata
+from sklearn.base import _fit_context, clone, is_classifier
+from sklearn.exceptions import FitFailedWarning
+from sklearn.frozen import FrozenEstimator
+from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.model_selection import (
+    GridSearchCV,
+    check_cv,
+)
+from sklearn.model_selection._search import (
+    BaseSearchCV,
+    _yield_masked_array_for_each_param,
+)
+from sklearn.pipeline import Pipeline
+from sklearn.utils import _safe_indexing, indexable
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+
+from .._data.dataset import DistilledDataset, distilled_dataset_of
+from .._tabular.classifier import DistilledMLPClassifier
+from .._utils import DocLinkMixin, check_local_random_state
+from .prototypes import ClassPrototypes
+
+#: ``n_confirm="auto"``: ``ceil(sqrt(n_candidates) / 2)`` candidates, at least
+#: `_AUTO_CONFIRM_MIN` (or all, when there are fewer), at most
+#: `_AUTO_CONFIRM_MAX`.
+_AUTO_CONFIRM_MIN = 2
+_AUTO_CONFIRM_MAX = 5
+
+
+def auto_n_confirm(n_candidates):
+    """Candidates confirmed by cross-validation with ``n_confirm="auto"``.
+
+    ``ceil(sqrt(n_candidates) / 2)`` within ``[2, 5]``, and never more than
+    the candidates: 2 of up to 16 candidates, 3 of 18 to 36, 4 of 37 to 64, 5
+    of 65 or more. The confirmation costs ``n_confirm * cv`` ordinary fits, a
+    share ``n_confirm / n_candidates`` of a full grid search that shrinks as
+    the grid grows.
+    """
+    n_confirm = min(
+        max(math.ceil(math.sqrt(n_candidates) / 2), _AUTO_CONFIRM_MIN),
+        _AUTO_CONFIRM_MAX,
+    )
+    return min(n_confirm, n_candidates)
+
+
+def _final_step(estimator):
+    """The estimator that is trained on the distilled set."""
+    return estimator[-1] if isinstance(estimator, Pipeline) else estimator
+
+
+def _check_grid_targets_final_step(estimator, candidates):
+    """A pipeline's grid may vary its final step only (see the Notes)."""
+    if not isinstance(estimator, Pipeline):
+        return
+    final_name = estimator.steps[-1][0]
+    for params in candidates:
+        for name in params:
+            if name != final_name and not name.startswith(final_name + "__"):
+                raise ValueError(
+                    f"The grid varies {name!r}, which is not a parameter of the "
+                    f"pipeline's final step {final_name!r}. The distilled set is "
+                    "learned once, from the rows as the pipeline's earlier steps "
+                    "transform them, so the grid may vary only the final step "
+                    f"('{final_name}__<parameter>', or '{final_name}' itself). "
+                    "Fix the preprocessing, or search it with GridSearchCV."
+                )
+
+
+def _distilled_rows(dataset):
+    """The distilled rows in the units of the data the distiller saw, as a
+    DataFrame when that data had column names."""
+    rows = dataset.X
+    if dataset.feature_names is not None:
+        import pandas as pd
+
+        rows = pd.DataFrame(rows, columns=list(dataset.feature_names))
+    return rows
+
+
+def _fit_on_distilled(final, dataset, seed):
+    """Train one candidate's final estimator on the distilled set.
+
+    A :class:`DistilledMLPClassifier` replays the set (its schedule, its soft
+    labels); any other classifier is fitted on the rows with hard labels (the
+    class of the largest soft label). An unset ``random_state`` is given
+    ``seed``: every candidate starts from the same random numbers.
+    """
+    params = final.get_params(deep=False)
+    if "random_state" in params and params["random_state"] is None:
+        final.set_params(random_state=seed)
+    if isinstance(final, DistilledMLPClassifier):
+        final.set_params(distiller=dataset)
+        return final.fit()
+    return final.fit(_distilled_rows(dataset), dataset.hard_labels)
+
+
+def _distilled_fit_and_score(
+    final, dataset, X_held, y_held, scorer, seed, error_score, progress
+):
+    """First stage of one candidate: train on the distilled set, score on the
+    held-out real rows. A failure gives ``error_score`` and its traceback, or
+    raises with ``error_score="raise"``."""
+    index, n_candidates, verbose = progress
+    start = time.perf_counter()
+    result = {"score": np.nan, "fit_time": np.nan, "score_time": np.nan}
+    try:
+        _fit_on_distilled(final, dataset, seed)
+        result["fit_time"] = time.perf_counter() - start
+        start = time.perf_counter()
+        result["score"] = float(scorer(final, X_held, y_held))
+        result["score_time"] = time.perf_counter() - start
+    except Exception:
+        if error_score == "raise":
+            raise
+        result["score"] = float(error_score)
+        result["error"] = traceback.format_exc()
+    if verbose > 1:
+        print(
+            f"[distilled {index + 1}/{n_candidates}] score={result['score']:.3f} "
+            f"fit_time={result['fit_time']:.2f}s"
+        )
+    return result
+
+
+def _raise_or_warn_about_failures(results):
+    """scikit-learn's rule: a few failed fits warn, all failed raise."""
+    errors = [r["error"] for r in results if "error" in r]
+    if not errors:
+        return
+    summary = "\n".join(
+        f"{count} fit(s) failed with the following error:\n{error}"
+        for error, count in Counter(errors).items()
+    )
+    if len(errors) == len(results):
+        raise ValueError(
+            f"All the {len(results)} candidates failed to train on the distilled "
+            "set. It is very likely that the grid holds values the estimator "
+            "refuses.\nBelow are more details about the failures:\n" + summary
+        )
+    warnings.warn(
+        f"{len(errors)} of the {len(results)} candidates failed to train on the "
+        "distilled set; their distilled score is error_score.\nBelow are more "
+        "details about the failures:\n" + summary,
+        FitFailedWarning,
+        stacklevel=3,
+    )
+
+
+def _order_of_scores(scores):
+    """Candidate indices from the best score to the worst (NaN last); ties
+    keep the order of the grid."""
+    return np.lexsort(
+        (np.arange(len(scores)), np.isnan(scores), -np.nan_to_num(scores))
+    )
+
+
+def _rank(scores):
+    """scikit-learn's ranking: 1 is best, ties share the smallest rank, NaN
+    scores share the rank after the last finite one."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if np.isnan(scores).all():
+        return np.ones(len(scores), dtype=np.int32)
+    filled = np.where(np.isnan(scores), np.nanmin(scores) - 1, scores)
+    return rankdata(-filled, method="min").astype(np.int32)
+
+
+class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
+    """The two-stage search; subclasses give the candidates."""
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit"])],
+        "distiller": [None, HasMethods(["fit"]), DistilledDataset],
+        "n_confirm": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "cv": ["cv_object"],
+        "scoring": [StrOptions(set(get_scorer_names())), callable, None],
+        "refit": ["boolean"],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "error_score": [StrOptions({"raise"}), Real],
+    }
+
+    def _candidates(self, seed):
+        raise NotImplementedError
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The distillers learn from dense rows.
+        tags.input_tags.sparse = False
+        return tags
+
+    @_fit_context(
+        # The estimator's and the distiller's parameters are validated when
+        # they are fitted.
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y):
+        """Distill the training rows, rank every candidate on the distilled
+        set, confirm the best by cross-validation and refit the winner.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : object
+            The fitted search.
+        """
+        if not is_classifier(self.estimator):
+            raise ValueError(
+                f"{type(self).__name__} searches classifiers (the distilled set "
+                "is learned for class labels); got "
+                f"{type(self.estimator).__name__}."
+            )
+        X, y = indexable(X, y)
+        check_classification_targets(y)
+        rng = check_local_random_state(self.random_state)
+        grid_seed, distiller_seed, fit_seed = rng.randint(
+            np.iinfo(np.int32).max, size=3
+        )
+        candidates = self._candidates(grid_seed)
+        if not candidates:
+            raise ValueError(
+                "No fits were performed: the grid has no candidates. Was the "
+                "grid empty?"
+            )
+        _check_grid_targets_final_step(self.estimator, candidates)
+        # The parameters are cloned too: a grid of estimators (a pipeline's
+        # final step) is never fitted in place.
+        finals = [
+            _final_step(clone(self.estimator).set_params(**clone(params, safe=False)))
+            for params in candidates
+        ]
+        n_candidates = len(candidates)
+        cv = check_cv(self.cv, y, classifier=True)
+        scorer = check_scoring(self.estimator, self.scoring)
+
+        # -- first stage: distill once, train every candidate on the set ------
+        train, held_out = next(iter(cv.split(X, y)))
+        X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
+        X_held, y_held = _safe_indexing(X, held_out), _safe_indexing(y, held_out)
+        if self.verbose > 0:
+            print(
+                f"Distilling {len(train)} training rows (the first split of cv); "
+                f"{n_candidates} candidates will be scored on the other "
+                f"{len(held_out)} rows"
+            )
+        start = time.perf_counter()
+        X_train, X_held = self._preprocess(X_train, y_train, X_held)
+        self.distiller_ = self._fit_distiller(X_train, y_train, int(distiller_seed))
+        self.distilled_ = distilled_dataset_of(self.distiller_)
+        self._check_distilled_set(X_train)
+        self.distillation_time_ = time.perf_counter() - start
+        if self.verbose > 0:
+            print(
+                f"Distilled into {self.distilled_.n_rows} rows in "
+                f"{self.distillation_time_:.1f}s; training {n_candidates} "
+                "candidates on them"
+            )
+        first = Parallel(n_jobs=self.n_jobs)(
+            delayed(_distilled_fit_and_score)(
+                final,
+                self.distilled_,
+                X_held,
+                y_held,
+                scorer,
+                int(fit_seed),
+                self.error_score,
+                (i, n_candidates, self.verbose),
+            )
+            for i, final in enumerate(finals)
+        )
+        _raise_or_warn_about_failures(first)
+        distilled_scores = np.array([r["score"] for r in first])
+
+        # -- second stage: cross-validate the best, refit the winner ----------
+        n_confirm = (
+            auto_n_confirm(n_candidates)
+            if self.n_confirm == "auto"
+            else min(self.n_confirm, n_candidates)
+        )
+        # A candidate that failed (NaN score) is never confirmed.
+        n_confirm = min(n_confirm, int(np.isfinite(distilled_scores).sum()))
+        confirmed = np.sort(_order_of_scores(distilled_scores)[:n_confirm])
+        if self.verbose > 0:
+            print(f"Confirming the best {n_confirm} candidates by cross-validation")
+        search = GridSearchCV(
+            self.estimator,
+            [
+                {name: [value] for name, value in candidates[i].items()}
+                for i in confirmed
+            ],
+            scoring=self.scoring,
+            n_jobs=self.n_jobs,
+            refit=self.refit,
+            cv=cv,
+            verbose=self.verbose,
+            error_score=self.error_score,
+            return_train_score=False,
+        ).fit(X, y)
+
+        self.cv_results_ = self._results(candidates, first, confirmed, search)
+        self.best_index_ = int(confirmed[search.best_index_])
+        self.best_params_ = candidates[self.best_index_]
+        self.best_score_ = float(search.best_score_)
+        self.scorer_ = search.scorer_
+        self.n_splits_ = search.n_splits_
+        self.multimetric_ = False
+        if self.refit:
+            self.best_estimator_ = search.best_estimator_
+            self.refit_time_ = search.refit_time_
+            if hasattr(self.best_estimator_, "feature_names_in_"):
+                self.feature_names_in_ = self.best_estimator_.feature_names_in_
+        return self
+
+    def _preprocess(self, X_train, y_train, X_held):
+        """A pipeline's earlier steps, fitted on the distillation rows: the
+        distiller sees the rows they make, and so do the held-out rows."""
+        if not isinstance(self.estimator, Pipeline) or len(self.estimator) == 1:
+            return X_train, X_held
+        preprocessing = clone(self.estimator[:-1])
+        X_train = preprocessing.fit_transform(X_train, y_train)
+        return X_train, preprocessing.transform(X_held)
+
+    def _fit_distiller(self, X_train, y_train, seed):
+        """The fitted distiller (or the given dataset, or frozen distiller)."""
+        if isinstance(self.distiller, (DistilledDataset, FrozenEstimator)):
+            return self.distiller
+        if self.distiller is None:
+            distiller = ClassPrototypes()
+        else:
+            distiller = clone(self.distiller)
+        params = distiller.get_params(deep=False)
+        if "random_state" in params and params["random_state"] is None:
+            distiller.set_params(random_state=seed)
+        if self.verbose > 2 and "verbose" in params:
+            distiller.set_params(verbose=1)
+        return distiller.fit(X_train, y_train)
+
+    def _check_distilled_set(self, X_train):
+        n_features = X_train.shape[1] if hasattr(X_train, "shape") else len(X_train[0])
+        if self.distilled_.n_features != n_features:
+            raise ValueError(
+                f"The distilled set has {self.distilled_.n_features} features, "
+                f"but the rows it must stand for have {n_features}"
+                + (
+                    " (after the pipeline's preprocessing)"
+                    if isinstance(self.estimator, Pipeline)
+                    else ""
+                )
+                + ": the distiller was fitted on other data."
+            )
+
+    def _results(self, candidates, first, confirmed, search):
+        """``cv_results_``: every candidate, NaN where not confirmed."""
+        n = len(candidates)
+        inner = search.cv_results_
+        results = {}
+
+        def spread(values, dtype=np.float64, fill=np.nan):
+            array = np.full(n, fill, dtype=dtype)
+            array[confirmed] = values
+            return array
+
+        for key in ("fit_time", "score_time"):
+            for stat in ("mean", "std"):
+                results[f"{stat}_{key}"] = spread(inner[f"{stat}_{key}"])
+        # param_<name>: masked where a candidate lacks the parameter.
+        results.update(_yield_masked_array_for_each_param(candidates))
+        results["params"] = list(candidates)
+        results["mean_distilled_score"] = np.array([r["score"] for r in first])
+        results["rank_distilled_score"] = _rank(results["mean_distilled_score"])
+        results["distilled_fit_time"] = np.array([r["fit_time"] for r in first])
+        results["confirmed"] = spread(True, dtype=bool, fill=False)
+        for k in range(search.n_splits_):
+            results[f"split{k}_test_score"] = spread(inner[f"split{k}_test_score"])
+        results["mean_test_score"] = spread(inner["mean_test_score"])
+        results["std_test_score"] = spread(inner["std_test_score"])
+        results["rank_test_score"] = _rank(results["mean_test_score"])
+        return results
+
+
+_CLASS_DOC = """
+
+    The search runs in two stages:
+
+    1. **First stage, on a small set.** The rows of the first split of ``cv``
+       are summarised once into a small training set: by default k-means
+       prototypes of every class, or the set of a distiller (a pipeline's
+       earlier steps are fitted on those rows first, and the distiller sees
+       the rows they make). Every candidate is trained on that set and scored
+       on the split's held-out real rows -- never on synthetic ones: this is
+       ``mean_distilled_score``.
+    2. **Second stage, on the real rows.** The best ``n_confirm`` candidates of
+       the first stage are cross-validated as :class:`GridSearchCV` would
+       (``cv``, ``scoring``), on all the rows; the best of them is the pick,
+       refitted on all the rows when ``refit=True``.
+
+    The first stage costs one distillation (for the default prototypes, one
+    k-means per class) and ``n_candidates`` trainings on a few dozen to a few
+    hundred rows; the second, ``n_confirm * n_splits``
+    ordinary fits instead of the ``n_candidates * n_splits`` of a grid search.
+
+    Read more in the :ref:`User Guide <model_selection>`.
+"""

@@ -12,15 +12,7 @@ from .._base import (
     check_architectures,
 )
 from .._data.dataset import DistilledDataset
-from .._engine.autograd_unroll import unrolled_value_and_grad
 from .._engine.feature_steps import spread_scales
-from .._engine.horizon import (
-    NormClipper,
-    configuration_groups,
-    draw_window,
-    truncated_value_and_grad,
-)
-from .._engine.reverse import distillation_value_and_grad
 from .._nets.mlp import MLP_FAMILY
 from .._nets.protocol import stack_networks
 from .._training.constraints import (
@@ -32,8 +24,8 @@ from .._training.constraints import (
 from .._training.stopping import ValidationStopper
 from .._utils import to_numpy
 from .internal_models import VALIDATION_EVERY, InternalModels, internal_network
+from .outer_gradients import OuterGradients
 from .real_rows import in_memory_rows, lazy_rows
-from .search_space import space_value_and_grad
 from .sizes import (
     auto_lr_init,
     requested_rows,
@@ -676,67 +668,11 @@ class DatasetDistiller(BaseDistiller):
             # The starting set is a candidate too: with init="kmeans" it can
             # already be better than anything the outer loop finds.
             check(0, iterate)
-        segments = self.checkpoint_segments
-        if segments == "sqrt":
-            segments = math.ceil(math.sqrt(n_total_steps))
         real = real_rows(batch_size)
         recover = DivergenceRecovery(type(self).__name__, state, self.learn_lr)
-
-        window = self.unroll_window
-        if window is not None and window >= n_total_steps:
-            window = None
-        clipper = NormClipper() if window is not None else None
-
-        def outer_gradients(X_batch, y_batch):
-            if network is not None:
-                loss_value, grads = unrolled_value_and_grad(
-                    network[0].forward,
-                    fixed_inits if self.fixed_init else models.sample(),
-                    state,
-                    X_batch,
-                    y_batch,
-                )
-                grads[0][..., constant] = 0.0
-                return loss_value, grads
-            lrs = state.lrs
-            configs = None
-            if space is None:
-                inits = fixed_inits if self.fixed_init else models.sample()
-
-                def value_and_grad(sX, sY, sl, params):
-                    return distillation_value_and_grad(
-                        sX, sY, sl, params, X_batch, y_batch,
-                        checkpoint_segments=segments,
-                    )  # fmt: skip
-            else:
-                configs, inits = models.sample_configurations(self.n_models)
-
-                def value_and_grad(sX, sY, sl, params):
-                    return space_value_and_grad(
-                        sX, sY, sl, configs, params, X_batch, y_batch,
-                        checkpoint_segments=segments,
-                    )  # fmt: skip
-
-            if window is None:
-                loss_value, grad_X, grad_Y, grad_lrs = value_and_grad(
-                    state.X, state.Y, lrs, inits
-                )
-            else:
-                start, stop = draw_window(rng, n_total_steps, window)
-                loss_value, grad_X, grad_Y, grad_lrs = truncated_value_and_grad(
-                    value_and_grad, state.X, state.Y, lrs, inits, start=start,
-                    stop=stop,
-                    **({} if configs is None else configuration_groups(configs)),
-                )  # fmt: skip
-            grad_X[..., constant] = 0.0
-            grads = [grad_X]
-            if self.soft_labels:
-                grads.append(grad_Y)
-            if self.learn_lr:
-                grads.append(grad_lrs * lrs)
-            if clipper is not None:
-                grads = clipper(grads)
-            return loss_value, grads
+        outer_gradients = OuterGradients(
+            self, models, state, constant, fixed_inits, rng, network
+        )
 
         def outer_iteration(iteration):
             X_batch, y_batch = real.next_batch()

@@ -510,7 +510,7 @@ def test_numpy_path_follows_the_torch_path(moons, params, monkeypatch):
 def test_validation_batches_feed_the_hypergradient(moons):
     X, y = moons  # 200 rows: 20 validation rows
     common = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
-    whole = _tuner(**common).fit(X, y)
+    whole = _tuner(validation_batch_size=None, **common).fit(X, y)
     # A batch as large as the validation set is the whole set, to the bit.
     same = _tuner(validation_batch_size=20, **common).fit(X, y)
     np.testing.assert_array_equal(same.lambda_path_, whole.lambda_path_)

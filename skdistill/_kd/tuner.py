@@ -186,14 +186,18 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
            The split is scikit-learn's stratified split where one exists; every
            class used to give ``round(validation_fraction * n_c)`` rows.
 
-    validation_batch_size : int or None, default=None
+    validation_batch_size : int or None, default=256
         Validation rows each hypergradient evaluates. ``None``: the whole
         validation set at every step (the paper's ``L_val``). An int ``b``
         smaller than the validation set: each hypergradient step takes the
-        next ``b`` rows of shuffled passes over the validation set, so its
-        cost no longer grows with the validation set (on large tables the
-        whole set costs more than the student's step). The epoch's
+        next ``b`` rows of shuffled passes over the validation set, so that
+        its cost does not grow with the validation set (on large tables the
+        whole set costs more than the student's step); with at most ``b``
+        validation rows, the whole set. The epoch's
         ``validation_loss_curve_`` always uses the whole set.
+
+        .. versionchanged:: 0.1.0
+           The default was ``None`` (the whole validation set).
 
     lambda_bounds : tuple of two floats, default=(0.0, 1.0)
         Interval ``lambda_1`` is kept in; inside ``[0, 1]``.
@@ -391,7 +395,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         temperature_step="log",
         val_temperature=1.0,
         validation_fraction=0.1,
-        validation_batch_size=None,
+        validation_batch_size=256,
         lambda_bounds=(0.0, 1.0),
         temperature_bounds=(0.1, 10.0),
         hinton_scaling=False,

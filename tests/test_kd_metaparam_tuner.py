@@ -519,6 +519,12 @@ def test_validation_batches_feed_the_hypergradient(moons):
     np.testing.assert_array_equal(small.lambda_path_, again.lambda_path_)
     assert small.n_hypergradient_steps_ == whole.n_hypergradient_steps_
     assert not np.allclose(small.lambda_path_, whole.lambda_path_)
+    # Fixed metaparameters compute no hypergradient: the batches change nothing.
+    fixed = dict(meta_learning_rate=0.0, **common)
+    a = _tuner(validation_batch_size=5, **fixed).fit(X, y)
+    b = _tuner(validation_batch_size=None, **fixed).fit(X, y)
+    for p, q in zip(a.coefs_, b.coefs_, strict=True):
+        np.testing.assert_array_equal(p, q)
     # The epoch's validation loss is still on the whole validation set.
     X_val, y_val = make_moons(n_samples=30, noise=0.3, random_state=1)
     explicit = _tuner(validation_batch_size=4, **common).fit(X, y, X_val, y_val)

@@ -651,11 +651,13 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         n_val = len(yv_index)
         val_batches = None
         if (
-            self.validation_batch_size is not None
+            self._meta_learning_rate() > 0
+            and self.validation_batch_size is not None
             and self.validation_batch_size < n_val
         ):
             # Its own stream: the training minibatches do not depend on how
             # many hypergradients (the linear trajectory skips some) draw rows.
+            # Fits with fixed metaparameters draw none: they are unchanged.
             val_batches = ShuffledIndices(
                 n_val,
                 self.validation_batch_size,

@@ -465,3 +465,64 @@ def test_numpy_hypergradient_on_validation_rows_is_that_subset_s():
         "relu",
     )
     np.testing.assert_allclose(core.validation_loss(new), full_val)
+
+
+@pytest.mark.parametrize("hinton_scaling", [False, True])
+def test_forward_tangents_match_central_differences_over_many_steps(hinton_scaling):
+    # With the metaparameters fixed, <grad L_val(w_K), Z_K> is the derivative
+    # of the validation loss after K steps in (lambda_1, T).
+    from skdistill._kd.students import ForwardTangents
+
+    params, X, y_onehot, teacher_logits, X_val, y_val = _tiny_problem(
+        (4,), seed=7, unlabelled=True
+    )
+    batches = [np.array([0, 1, 2, 3]), np.array([4, 5, 6]), np.arange(7)] * 2
+    lam, temperature, lr, val_temperature = 0.4, 1.5, 0.5, 0.7
+
+    def run(lam_, temperature_, tangents=None):
+        weights = [p.clone() for p in params]
+        for rows in batches:
+            if tangents is None:
+                weights, _ = training_step(
+                    weights, X[rows], teacher_logits[rows], y_onehot[rows],
+                    lam_, temperature_, lr, "relu", hinton_scaling,
+                )
+            else:
+                weights, _ = tangents.step(
+                    weights, X[rows], teacher_logits[rows], y_onehot[rows],
+                    lam_, temperature_, lr, "relu", hinton_scaling,
+                )
+        return weights
+
+    tangents = ForwardTangents(params)
+    weights = run(lam, temperature, tangents)
+    analytic = tangents.hypergradient(weights, X_val, y_val, val_temperature, "relu")
+
+    def phi(lam_, temperature_):
+        final = run(lam_, temperature_)
+        return validation_loss(final, X_val, y_val, val_temperature, "relu").item()
+
+    eps = 1e-6
+    numeric = np.array(
+        [
+            (phi(lam + eps, temperature) - phi(lam - eps, temperature)) / (2 * eps),
+            (phi(lam, temperature + eps) - phi(lam, temperature - eps)) / (2 * eps),
+        ]
+    )
+    assert np.all(np.abs(analytic) > 1e-5)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-10)
+    # One step from zero tangents is the greedy hypergradient.
+    one = ForwardTangents(params)
+    stepped, _ = one.step(
+        params, X, teacher_logits, y_onehot, lam, temperature, lr, "relu",
+        hinton_scaling,
+    )
+    _, greedy, _, _ = exact_hypergradient(
+        params, X, teacher_logits, y_onehot, lam, temperature, lr, X_val, y_val,
+        val_temperature, "relu", hinton_scaling,
+    )
+    np.testing.assert_allclose(
+        one.hypergradient(stepped, X_val, y_val, val_temperature, "relu"),
+        greedy,
+        rtol=1e-10,
+    )

@@ -45,10 +45,7 @@ class TorchStudent:
         self.y = torch.as_tensor(targets, dtype=dtype)
         self.y_val = torch.as_tensor(yv_index, dtype=torch.int64)
         self.f = torch.as_tensor(teacher_logits, dtype=dtype)
-        self.forward_tangents = (
-            ForwardTangents(params) if est.hypergradient == "forward" else None
-        )
-        self.hypergradient = HYPERGRADIENTS.get(est.hypergradient)
+        self.hypergradient = HYPERGRADIENTS[est.hypergradient]
         self.lr = float(est.learning_rate_init)
         self.val_temperature = est.val_temperature
         self.activation = est.activation
@@ -57,10 +54,6 @@ class TorchStudent:
     def step(self, rows, lam, temperature, with_hypergradient, val_rows=None):
         batch = torch.as_tensor(rows, dtype=torch.int64)
         Xb, yb, fb = self.X[batch], self.y[batch], self.f[batch]
-        if self.forward_tangents is not None:
-            return self._forward_step(
-                Xb, fb, yb, lam, temperature, with_hypergradient, val_rows
-            )
         if with_hypergradient:
             X_val, y_val = self.X_val, self.y_val
             if val_rows is not None:
@@ -94,30 +87,6 @@ class TorchStudent:
                 self.hinton_scaling,
             )
         return None, loss.item()
-
-    def _forward_step(self, Xb, fb, yb, lam, temperature, with_hypergradient, rows):
-        new_params, loss = self.forward_tangents.step(
-            self.params,
-            Xb,
-            fb,
-            yb,
-            lam,
-            temperature,
-            self.lr,
-            self.activation,
-            self.hinton_scaling,
-        )
-        self.params = [p.detach() for p in new_params]
-        if not with_hypergradient:
-            return None, float(loss)
-        X_val, y_val = self.X_val, self.y_val
-        if rows is not None:
-            picked = torch.as_tensor(rows, dtype=torch.int64)
-            X_val, y_val = X_val[picked], y_val[picked]
-        grad = self.forward_tangents.hypergradient(
-            self.params, X_val, y_val, self.val_temperature, self.activation
-        )
-        return grad, float(loss)
 
     def validation_loss(self):
         with torch.no_grad():
@@ -171,64 +140,4 @@ class NumpyStudent:
         return (
             [w.astype(np.float64) for w in self.params[0::2]],
             [b.astype(np.float64) for b in self.params[1::2]],
-        )
-
-
-class ForwardTangents:
-    """The derivatives ``Z_t = d w_t / d(lambda_1, T)`` of the student's weights,
-    carried through every SGD step in forward mode (real-time recurrent
-    hypergradients, Franceschi et al. 2017):
-
-    ``Z_{t+1} = Z_t - gamma (H_t Z_t + d grad_w L_train / d theta)``,
-
-    one Jacobian-vector product of the step per metaparameter. The
-    hypergradient at step ``t`` is ``<grad_w L_val(w_t), Z_t>``: the effect on
-    the validation loss of having used another ``lambda_1`` or ``T`` at every
-    step so far, not only at the last one (the greedy hypergradient). With the
-    metaparameters fixed it is the exact derivative of the validation loss
-    after ``t`` steps; while they move, the usual online approximation.
-    ``decay`` multiplies ``Z`` before each step (1: no forgetting).
-    """
-
-    def __init__(self, params, decay=1.0):
-        self.tangents = [[torch.zeros_like(p) for p in params] for _ in range(2)]
-        self.decay = float(decay)
-
-    def step(self, params, X, f, y, lam, temperature, lr, activation, hinton):
-        """The SGD step (new params, loss at the old ones); updates ``Z``."""
-        dtype = params[0].dtype
-        lam_t = torch.tensor(float(lam), dtype=dtype)
-        temp_t = torch.tensor(float(temperature), dtype=dtype)
-
-        import torch.autograd.forward_ad as fwAD
-
-        new_tangents = []
-        for k, tangent in enumerate(self.tangents):
-            with fwAD.dual_level():
-                weights = [
-                    fwAD.make_dual(p, self.decay * z)
-                    for p, z in zip(params, tangent, strict=True)
-                ]
-                lam_d = fwAD.make_dual(lam_t, torch.ones_like(lam_t) * (k == 0))
-                temp_d = fwAD.make_dual(temp_t, torch.ones_like(temp_t) * (k == 1))
-                new, loss_d = training_step(
-                    weights, X, f, y, lam_d, temp_d, lr, activation, hinton
-                )
-                unpacked = [fwAD.unpack_dual(w) for w in new]
-                new_params = [u.primal for u in unpacked]
-                new_tangents.append([u.tangent for u in unpacked])
-                loss = fwAD.unpack_dual(loss_d).primal
-        self.tangents = new_tangents
-        return list(new_params), loss
-
-    def hypergradient(self, params, X_val, y_val, val_temperature, activation):
-        """``[dL_val/dlambda_1, dL_val/dT]`` at ``params`` along ``Z``."""
-        weights = [p.detach().requires_grad_(True) for p in params]
-        loss = validation_loss(weights, X_val, y_val, val_temperature, activation)
-        v = torch.autograd.grad(loss, weights)
-        return np.array(
-            [
-                float(sum((a * b).sum() for a, b in zip(v, z, strict=True)))
-                for z in self.tangents
-            ]
         )

@@ -353,7 +353,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         "teacher": [None, HasMethods(["fit", "predict_proba"])],
         "lambda_init": [Interval(Real, 0, 1, closed="both")],
         "temperature_init": [Interval(Real, 0, None, closed="neither")],
-        "hypergradient": [StrOptions(set(HYPERGRADIENTS) | {"forward"})],
+        "hypergradient": [StrOptions(set(HYPERGRADIENTS))],
         "trajectory": [None, StrOptions({"linear", "linear-paper"})],
         "e1": [Interval(Integral, 2, None, closed="left")],
         "e2": [Interval(Integral, 1, None, closed="left")],

@@ -378,9 +378,6 @@ def test_verbose_reports_progress(moons, capsys):
         (dict(n_steps=1.5), "n_steps"),
         (dict(batch_size="large"), "batch_size"),
         (dict(batch_size=0), "batch_size"),
-        (dict(lr_learning_rate=0.0), "lr_learning_rate"),
-        (dict(lr_learning_rate=-0.01), "lr_learning_rate"),
-        (dict(lr_learning_rate="small"), "lr_learning_rate"),
         (dict(lr_max=0.0), "lr_max"),
         (dict(lr_max=-1.0), "lr_max"),
         (dict(lr_max="auto"), "lr_max"),
@@ -711,32 +708,6 @@ def test_a_class_of_one_row_stays_in_training(seed):
     assert distiller.validation_scores_ is not None
     one_row = distiller.distilled_X_[distiller.distilled_y_.argmax(axis=1) == 1]
     np.testing.assert_allclose(one_row, X[[39]], atol=1e-5)
-
-
-def test_lr_learning_rate_is_the_outer_step_of_the_learned_rates(moons):
-    X, y = moons
-    params = dict(
-        n_steps=4, n_epochs=2, max_iter=30, validation_fraction=None, random_state=0
-    )
-    start = DatasetDistiller(**params, learning_rate=1e-12).fit(X, y)
-    fits = {
-        step: DatasetDistiller(**params, lr_learning_rate=step).fit(X, y)
-        for step in (None, 1e-12, 0.001, 0.01, 0.05)
-    }
-    # None is the step of the rows; the rows move alike whatever the rates do
-    # at the first iteration, and the rates' own step sets how far they move.
-    np.testing.assert_allclose(
-        fits[None].lr_schedule_, fits[0.01].lr_schedule_, rtol=1e-4
-    )
-    np.testing.assert_allclose(fits[1e-12].lr_schedule_, start.lr_schedule_, rtol=1e-6)
-    assert not np.allclose(fits[1e-12].distilled_X_, start.distilled_X_)
-    moved = {
-        step: np.abs(np.log(fits[step].lr_schedule_ / start.lr_schedule_)).max()
-        for step in (0.001, 0.01, 0.05)
-    }
-    assert moved[0.001] < moved[0.01] < moved[0.05]
-    # Adam moves a parameter by at most about its step per iteration.
-    assert moved[0.001] <= 30 * 0.001 * 1.1
 
 
 def test_lr_max_bounds_the_learned_rates(moons):

@@ -23,9 +23,9 @@ class Adam:
         Decay rates of the first and second moment estimates.
     epsilon : float, default=1e-8
         Added to the root of the second moment for numerical stability.
-    step_scales : list of (Tensor, float or None), default=None
+    step_scales : list of (Tensor or None), default=None
         Per tensor, a factor of its step broadcast over its entries (for
-        example one per column, or one float for the whole tensor); None: 1.
+        example one per column); None: 1.
     """
 
     def __init__(

@@ -210,14 +210,6 @@ class DatasetDistiller(BaseDistiller):
         .. versionchanged:: 0.1.0
            Default 0.01; it was 0.003, with no early stopping.
 
-    lr_learning_rate : float or None, default=None
-        Step size of the outer optimiser for the learned log learning rates
-        (``learn_lr=True``); None: ``learning_rate``. The rows and labels keep
-        ``learning_rate``. A smaller step keeps the learned rates nearer
-        ``lr_init``: the rates learned for the distilled architecture can grow
-        large enough that deeper networks cannot train with them (see the user
-        guide, "The learned schedule and cross-architecture transfer").
-
     lr_max : float or None, default=None
         Upper bound of every learned internal learning rate (``learn_lr=True``):
         after each outer step the rates above it are set to it (a projection,
@@ -490,7 +482,6 @@ class DatasetDistiller(BaseDistiller):
             Interval(Integral, 1, None, closed="left"),
         ],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "lr_learning_rate": [None, Interval(Real, 0, None, closed="neither")],
         "lr_max": [None, Interval(Real, 0, None, closed="neither")],
         "fixed_init": ["boolean"],
         "init": [StrOptions({"noise", "real", "kmeans"})],
@@ -524,7 +515,6 @@ class DatasetDistiller(BaseDistiller):
         max_iter=2000,
         batch_size="auto",
         learning_rate=0.01,
-        lr_learning_rate=None,
         lr_max=None,
         fixed_init=False,
         init="kmeans",
@@ -555,7 +545,6 @@ class DatasetDistiller(BaseDistiller):
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.learning_rate = learning_rate
-        self.lr_learning_rate = lr_learning_rate
         self.lr_max = lr_max
         self.fixed_init = fixed_init
         self.init = init
@@ -720,14 +709,10 @@ class DatasetDistiller(BaseDistiller):
                 learned.append(tensor)
         # The gradients come from the hand-written reverse pass; no tensor
         # needs to record an autograd graph.
-        step_scales = [None] * len(learned)
+        step_scales = None
         if self.feature_steps == "spread":
             scales = torch.as_tensor(spread_scales(sample[0]), dtype=dtype)
-            step_scales[0] = scales.to(device)
-        if self.learn_lr and self.lr_learning_rate is not None:
-            # The log learning rates (the last learned tensor) take their own
-            # outer step: Adam's step is linear in its step size.
-            step_scales[-1] = self.lr_learning_rate / self.learning_rate
+            step_scales = [scales.to(device)] + [None] * (len(learned) - 1)
         optimizer = Adam(
             learned, learning_rate=self.learning_rate, step_scales=step_scales
         )

@@ -216,7 +216,7 @@ class DatasetDistiller(BaseDistiller):
         as for the soft labels), and rates starting above it (``lr_init``)
         start at it. None: no bound. The distilled architecture can learn rates
         that other architectures cannot train with: on make_moons, a set
-        distilled for a ``(10,)`` network learned rates up to 3-6 and trained
+        distilled for a ``(10,)`` network learned rates up to 2.9-6.1 and trained
         ``(10, 10, 10)`` networks to 0.64-0.80 accuracy; with ``lr_max=1.0``
         to 0.85-0.88, the ``(10,)`` replay unchanged (see the user guide).
 

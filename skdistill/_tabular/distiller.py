@@ -210,6 +210,16 @@ class DatasetDistiller(BaseDistiller):
         .. versionchanged:: 0.1.0
            Default 0.01; it was 0.003, with no early stopping.
 
+    lr_max : float or None, default=None
+        Upper bound of every learned internal learning rate (``learn_lr=True``):
+        after each outer step the rates above it are set to it (a projection,
+        as for the soft labels), and rates starting above it (``lr_init``)
+        start at it. None: no bound. The distilled architecture can learn rates
+        that other architectures cannot train with: on make_moons, a set
+        distilled for a ``(10,)`` network learned rates up to 2.9-6.1 and trained
+        ``(10, 10, 10)`` networks to 0.64-0.80 accuracy; with ``lr_max=1.0``
+        to 0.85-0.88, the ``(10,)`` replay unchanged (see the user guide).
+
     fixed_init : bool, default=False
         Draw the internal models' initialisations once and reuse them at every
         outer iteration (the fixed-initialisation setting of Wang et al.),
@@ -472,6 +482,7 @@ class DatasetDistiller(BaseDistiller):
             Interval(Integral, 1, None, closed="left"),
         ],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "lr_max": [None, Interval(Real, 0, None, closed="neither")],
         "fixed_init": ["boolean"],
         "init": [StrOptions({"noise", "real", "kmeans"})],
         "validation_fraction": [None, *VALIDATION_FRACTION],
@@ -504,6 +515,7 @@ class DatasetDistiller(BaseDistiller):
         max_iter=2000,
         batch_size="auto",
         learning_rate=0.01,
+        lr_max=None,
         fixed_init=False,
         init="kmeans",
         validation_fraction=0.2,
@@ -533,6 +545,7 @@ class DatasetDistiller(BaseDistiller):
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.lr_max = lr_max
         self.fixed_init = fixed_init
         self.init = init
         self.validation_fraction = validation_fraction
@@ -688,6 +701,8 @@ class DatasetDistiller(BaseDistiller):
             (rng, generator),
             dtype=dtype,
         )
+        if self.learn_lr and self.lr_max is not None:
+            log_lr.clamp_(max=math.log(self.lr_max))
         learned = [syn_X]
         for tensor, learn in ((syn_Y, self.soft_labels), (log_lr, self.learn_lr)):
             if learn:
@@ -793,6 +808,8 @@ class DatasetDistiller(BaseDistiller):
                     return float("nan")
                 loss_value, grads = outer_gradients(X_batch, y_batch)
             optimizer.step(grads)
+            if self.learn_lr and self.lr_max is not None:
+                log_lr.clamp_(max=math.log(self.lr_max))
             if self.soft_labels:
                 syn_Y.copy_(project_rows_to_simplex(syn_Y))
             if averaged is not None:

@@ -15,11 +15,18 @@ Usage::
     python benchmarks/bench_cross_architecture.py --max-iter 200
     python benchmarks/bench_cross_architecture.py --quick       # smoke run
     python benchmarks/bench_cross_architecture.py --json rows.json  # rows as JSON
+    python benchmarks/bench_cross_architecture.py --params lr_max=1.0
 """
 
 import argparse
 
-from _harness import Report, Timer, add_harness_arguments, limited_threads
+from _harness import (
+    Report,
+    Timer,
+    add_harness_arguments,
+    limited_threads,
+    parse_params,
+)
 from sklearn.datasets import make_moons
 from sklearn.model_selection import train_test_split
 
@@ -48,6 +55,9 @@ def main():
     parser.add_argument(
         "--quick", action="store_true", help="smoke run: --max-iter 20 --n-models 5"
     )
+    parser.add_argument(
+        "--params", help="extra DatasetDistiller parameters, e.g. lr_max=1.0"
+    )
     add_harness_arguments(parser, seed=0)
     args = parser.parse_args()
     if args.quick:
@@ -72,9 +82,10 @@ def measure(args, report):
         batch_size=64,
         max_iter=args.max_iter,
         random_state=args.seed,
+        **parse_params(args.params),
     )
     print(
-        f"distiller: {config} (learning_rate: default); "
+        f"distiller: {config} (other parameters: default); "
         f"test networks per cell: {args.n_models}"
     )
     # Test networks on ordinary data: Adam, 500 epochs (the paper's "original").

@@ -214,7 +214,8 @@ def run_set(data, use, seed, args):
                 val_ce.append(model.validation_loss_curve_[-1])
             paths["random draws"] = dict(draws=draws, scores=scores, val_ce=val_ce)
         else:
-            model = KDMetaparamTuner(teacher, **student, **configs[name])
+            # --tuned-params may override the students' common settings.
+            model = KDMetaparamTuner(teacher, **{**student, **configs[name]})
             model.fit(X_train, y_student)
         results[name + " s"] = time.perf_counter() - start
         results[name] = (

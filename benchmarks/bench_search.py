@@ -553,12 +553,13 @@ PAPER_DEFAULTS = {
 }
 
 
-def transfer_ablation(seeds, n_nets=10):
+def transfer_ablation(seeds, n_nets=10, params=None):
     """Which default costs the transfer of a set distilled for a 2-layer
     network to a 4-layer one? The cross-architecture setting (make_moons,
     n_steps=40, n_epochs=5, samples_per_step=8, n_models=3, batch_size=64,
     max_iter=800), the distiller at today's defaults with one default set to
-    the papers' value, and at the papers' values with one set to today's."""
+    the papers' value, and at the papers' values with one set to today's.
+    With ``params`` (``--params``): only today's defaults plus ``params``."""
     from sklearn.datasets import make_moons
     from sklearn.neighbors import NearestNeighbors
 
@@ -573,6 +574,10 @@ def transfer_ablation(seeds, n_nets=10):
     for key in PAPER_DEFAULTS:
         papers = {k: v for k, v in PAPER_DEFAULTS.items() if k != key}
         variants[f"the papers', {key} today's"] = papers
+    if params:
+        variants = {
+            "today's, " + ", ".join(f"{k}={v}" for k, v in params.items()): params
+        }
     print(
         "| distiller | seed | outer iterations | (10,) | (10, 10, 10) "
         "| learned rate mean / max | row to nearest real row, median |"
@@ -664,7 +669,7 @@ def main(argv=None):
     if args.transfer:
         with warnings.catch_warnings(), threadpool_limits(1):
             warnings.simplefilter("ignore", ConvergenceWarning)
-            transfer_ablation(args.seeds)
+            transfer_ablation(args.seeds, params=parse_params(args.params))
         return
     params = parse_params(args.params)
     names = DEFAULT_SETS

@@ -378,6 +378,9 @@ def test_verbose_reports_progress(moons, capsys):
         (dict(n_steps=1.5), "n_steps"),
         (dict(batch_size="large"), "batch_size"),
         (dict(batch_size=0), "batch_size"),
+        (dict(lr_max=0.0), "lr_max"),
+        (dict(lr_max=-1.0), "lr_max"),
+        (dict(lr_max="auto"), "lr_max"),
     ],
 )
 def test_bad_new_parameters_name_the_parameter(moons, params, match):
@@ -705,3 +708,29 @@ def test_a_class_of_one_row_stays_in_training(seed):
     assert distiller.validation_scores_ is not None
     one_row = distiller.distilled_X_[distiller.distilled_y_.argmax(axis=1) == 1]
     np.testing.assert_allclose(one_row, X[[39]], atol=1e-5)
+
+
+def test_lr_max_bounds_the_learned_rates(moons):
+    X, y = moons
+    params = dict(
+        n_steps=4,
+        n_epochs=2,
+        max_iter=40,
+        learning_rate=0.05,
+        validation_fraction=None,
+        random_state=0,
+    )
+    free = DatasetDistiller(**params).fit(X, y)
+    assert free.lr_schedule_.max() > 0.15
+    bounded = DatasetDistiller(**params, lr_max=0.15).fit(X, y)
+    assert bounded.lr_schedule_.max() <= 0.15 * (1 + 1e-6)
+    assert np.isclose(bounded.lr_schedule_.max(), 0.15, rtol=1e-5)
+    # A bound the rates never reach changes nothing.
+    loose = DatasetDistiller(**params, lr_max=1e6).fit(X, y)
+    np.testing.assert_array_equal(loose.lr_schedule_, free.lr_schedule_)
+    np.testing.assert_array_equal(loose.distilled_X_, free.distilled_X_)
+    # A start above the bound starts at the bound.
+    start = DatasetDistiller(**params, lr_init=0.5, lr_max=0.2).set_params(
+        learning_rate=1e-12
+    )
+    np.testing.assert_allclose(start.fit(X, y).lr_schedule_, 0.2, rtol=1e-5)

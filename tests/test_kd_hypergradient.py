@@ -409,3 +409,59 @@ def test_adam_meta_step_moves_by_the_rate_whatever_the_scale():
     for i in range(50):
         lam, _ = step(lam, 1.0, [(-1.0) ** i, 0.0], 0.01, None, "linear", *bounds)
     assert abs(lam - 0.5) < 0.05
+
+
+def test_numpy_hypergradient_on_validation_rows_is_that_subset_s():
+    # A validation batch gives the hypergradient of the validation loss on
+    # those rows alone (autograd on the subset), and leaves the full
+    # validation loss of the step's weights intact.
+    params, X, y_onehot, teacher_logits, X_val, y_val = _tiny_problem(
+        (4,), seed=6, unlabelled=False
+    )
+    lam, temperature, lr, val_temperature = 0.3, 1.7, 0.5, 0.4
+    picked = np.array([0, 2, 3])
+    picked_t = torch.as_tensor(picked)
+    _, expected, _, _ = exact_hypergradient(
+        params,
+        X,
+        teacher_logits,
+        y_onehot,
+        lam,
+        temperature,
+        lr,
+        X_val[picked_t],
+        y_val[picked_t],
+        val_temperature,
+        "relu",
+    )
+    core, numpy_params = _numpy_step(
+        params,
+        X,
+        y_onehot,
+        teacher_logits,
+        X_val,
+        y_val,
+        lr=lr,
+        val_temperature=val_temperature,
+        activation="relu",
+        hinton_scaling=False,
+    )
+    rows = np.arange(X.shape[0])
+    new, grad, _ = core.step(numpy_params, rows, lam, temperature, True, picked)
+    _, full, _ = core.step(numpy_params, rows, lam, temperature, True)
+    np.testing.assert_allclose(grad, expected, rtol=1e-10, atol=1e-14)
+    assert not np.allclose(grad, full)
+    new_params, _, _, full_val = exact_hypergradient(
+        params,
+        X,
+        teacher_logits,
+        y_onehot,
+        lam,
+        temperature,
+        lr,
+        X_val,
+        y_val,
+        val_temperature,
+        "relu",
+    )
+    np.testing.assert_allclose(core.validation_loss(new), full_val)

@@ -423,6 +423,8 @@ def test_bad_input_raises_clear_errors(X, y, match):
         (dict(meta_gradient_clip=-0.01), ValueError, "meta_gradient_clip"),
         (dict(temperature_step="exp"), ValueError, "temperature_step"),
         (dict(trajectory="quadratic"), ValueError, "trajectory"),
+        (dict(validation_batch_size=0), ValueError, "validation_batch_size"),
+        (dict(validation_batch_size=2.5), ValueError, "validation_batch_size"),
     ],
 )
 def test_bad_parameters_raise_clear_errors(moons, params, error, match):
@@ -481,6 +483,9 @@ def test_teacher_probabilities_are_checked(moons):
             batch_size=32,
             max_iter=8,
         ),
+        dict(
+            hidden_layer_sizes=(32,), batch_size=32, max_iter=8, validation_batch_size=7
+        ),
     ],
 )
 def test_numpy_path_follows_the_torch_path(moons, params, monkeypatch):
@@ -500,6 +505,35 @@ def test_numpy_path_follows_the_torch_path(moons, params, monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
     np.testing.assert_array_equal(fast.predicted_path_, reference.predicted_path_)
     assert fast.n_hypergradient_steps_ == reference.n_hypergradient_steps_
+
+
+def test_validation_batches_feed_the_hypergradient(moons):
+    X, y = moons  # 200 rows: 20 validation rows
+    common = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    whole = _tuner(validation_batch_size=None, **common).fit(X, y)
+    # A batch as large as the validation set is the whole set, to the bit.
+    same = _tuner(validation_batch_size=20, **common).fit(X, y)
+    np.testing.assert_array_equal(same.lambda_path_, whole.lambda_path_)
+    small = _tuner(validation_batch_size=5, **common).fit(X, y)
+    again = _tuner(validation_batch_size=5, **common).fit(X, y)
+    np.testing.assert_array_equal(small.lambda_path_, again.lambda_path_)
+    assert small.n_hypergradient_steps_ == whole.n_hypergradient_steps_
+    assert not np.allclose(small.lambda_path_, whole.lambda_path_)
+    # Fixed metaparameters compute no hypergradient: the batches change nothing.
+    fixed = dict(meta_learning_rate=0.0, **common)
+    a = _tuner(validation_batch_size=5, **fixed).fit(X, y)
+    b = _tuner(validation_batch_size=None, **fixed).fit(X, y)
+    for p, q in zip(a.coefs_, b.coefs_, strict=True):
+        np.testing.assert_array_equal(p, q)
+    # The epoch's validation loss is still on the whole validation set.
+    X_val, y_val = make_moons(n_samples=30, noise=0.3, random_state=1)
+    explicit = _tuner(validation_batch_size=4, **common).fit(X, y, X_val, y_val)
+    assert np.ptp(explicit.lambda_path_) > 0
+    np.testing.assert_allclose(
+        explicit.validation_loss_curve_[-1],
+        log_loss(y_val, explicit.predict_proba(X_val)),
+        rtol=1e-4,
+    )
 
 
 def test_numpy_path_is_chosen_by_size():

@@ -589,8 +589,12 @@ class NumpyKDStep:
         self.activation = activation
         self.hinton_scaling = bool(hinton_scaling)
 
-    def step(self, params, batch, lam, temperature, hypergradient):
-        """Returns ``(new_params, hypergradient or None, training loss)``."""
+    def step(self, params, batch, lam, temperature, hypergradient, val_rows=None):
+        """Returns ``(new_params, hypergradient or None, training loss)``.
+
+        ``val_rows`` (indices into the validation set) evaluates the
+        hypergradient's validation loss on those rows only; ``None``: all.
+        """
         rows = self._rows[batch]
         a, b = self._split
         X, f, y = rows[:, :a], rows[:, a:b], rows[:, b:]
@@ -625,14 +629,16 @@ class NumpyKDStep:
             return new_params, None, loss
 
         # v = grad of the validation loss at the new weights.
-        val_logits, val_hidden = np_forward(new_params, self.X_val, self.activation)
+        if val_rows is None:
+            X_val, y_val = self.X_val, self.y_val
+        else:
+            X_val, y_val = self.X_val[val_rows], self.y_val[val_rows]
+        val_logits, val_hidden = np_forward(new_params, X_val, self.activation)
         log_val = _np_log_softmax(val_logits / self.val_temperature)
         # Kept: the epoch's validation loss is often taken at these weights.
-        self._val_cache = (new_params, log_val)
-        val_delta = (np.exp(log_val) - self.y_val) / (
-            self.X_val.shape[0] * self.val_temperature
-        )
-        v = np_backward(new_params, self.X_val, val_hidden, val_delta, self.activation)
+        self._val_cache = (new_params, log_val) if val_rows is None else None
+        val_delta = (np.exp(log_val) - y_val) / (X_val.shape[0] * self.val_temperature)
+        v = np_backward(new_params, X_val, val_hidden, val_delta, self.activation)
         u = np_jvp(params, X, hidden, v, self.activation, derivatives)
 
         # d softmax(z / T) / dT = -p (z - <p, z>) / T^2, row by row.

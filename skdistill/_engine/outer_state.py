@@ -48,6 +48,9 @@ class OuterState:
     average_decay : float or None, default=None
         With a value, `averaged` follows the iterates as an exponential moving
         average ``avg = decay * avg + (1 - decay) * value`` after every step.
+    lr_max : float or None, default=None
+        With learned rates, an upper bound of them: ``log_lr`` is clamped to
+        ``log(lr_max)`` at the start and after every step.
     row_step_scales : Tensor or None, default=None
         A factor of the outer steps of the rows, broadcast over ``X`` (for
         example one per column; `Adam`'s ``step_scales``). None: 1.
@@ -76,6 +79,7 @@ class OuterState:
         learning_rate=0.01,
         average_decay=None,
         row_step_scales=None,
+        lr_max=None,
     ):
         self.X = rows
         self.Y = torch.nn.functional.one_hot(row_class, n_classes).to(rows.dtype)
@@ -83,6 +87,10 @@ class OuterState:
             (n_total_steps,), math.log(lr_init), dtype=rows.dtype, device=rows.device
         )
         self.soft_labels = soft_labels
+        self.max_log_lr = None
+        if learn_lr and lr_max is not None:
+            self.max_log_lr = math.log(lr_max)
+            self.log_lr.clamp_(max=self.max_log_lr)
         self.learned = [self.X]
         for tensor, learn in ((self.Y, soft_labels), (self.log_lr, learn_lr)):
             if learn:
@@ -113,6 +121,8 @@ class OuterState:
         if not all(torch.isfinite(g).all() for g in grads):
             return False
         self.optimizer.step(grads)
+        if self.max_log_lr is not None:
+            self.log_lr.clamp_(max=self.max_log_lr)
         if self.soft_labels:
             self.Y.copy_(project_rows_to_simplex(self.Y))
         if self.averaged is not None:

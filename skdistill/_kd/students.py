@@ -51,10 +51,14 @@ class TorchStudent:
         self.activation = est.activation
         self.hinton_scaling = est.hinton_scaling
 
-    def step(self, rows, lam, temperature, with_hypergradient):
+    def step(self, rows, lam, temperature, with_hypergradient, val_rows=None):
         batch = torch.as_tensor(rows, dtype=torch.int64)
         Xb, yb, fb = self.X[batch], self.y[batch], self.f[batch]
         if with_hypergradient:
+            X_val, y_val = self.X_val, self.y_val
+            if val_rows is not None:
+                picked = torch.as_tensor(val_rows, dtype=torch.int64)
+                X_val, y_val = X_val[picked], y_val[picked]
             self.params, grad, loss, _ = self.hypergradient(
                 self.params,
                 Xb,
@@ -63,8 +67,8 @@ class TorchStudent:
                 lam,
                 temperature,
                 self.lr,
-                self.X_val,
-                self.y_val,
+                X_val,
+                y_val,
                 self.val_temperature,
                 self.activation,
                 self.hinton_scaling,
@@ -123,9 +127,9 @@ class NumpyStudent:
             est.hinton_scaling,
         )
 
-    def step(self, rows, lam, temperature, with_hypergradient):
+    def step(self, rows, lam, temperature, with_hypergradient, val_rows=None):
         self.params, grad, loss = self.core.step(
-            self.params, rows, lam, temperature, with_hypergradient
+            self.params, rows, lam, temperature, with_hypergradient, val_rows
         )
         return grad, loss
 

@@ -186,6 +186,19 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
            The split is scikit-learn's stratified split where one exists; every
            class used to give ``round(validation_fraction * n_c)`` rows.
 
+    validation_batch_size : int or None, default=256
+        Validation rows each hypergradient evaluates. ``None``: the whole
+        validation set at every step (the paper's ``L_val``). An int ``b``
+        smaller than the validation set: each hypergradient step takes the
+        next ``b`` rows of shuffled passes over the validation set, so that
+        its cost does not grow with the validation set (on large tables the
+        whole set costs more than the student's step); with at most ``b``
+        validation rows, the whole set. The epoch's
+        ``validation_loss_curve_`` always uses the whole set.
+
+        .. versionchanged:: 0.1.0
+           The default was ``None`` (the whole validation set).
+
     lambda_bounds : tuple of two floats, default=(0.0, 1.0)
         Interval ``lambda_1`` is kept in; inside ``[0, 1]``.
 
@@ -353,6 +366,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         "temperature_step": [StrOptions({"linear", "log"})],
         "val_temperature": [Interval(Real, 0, None, closed="neither")],
         "validation_fraction": VALIDATION_FRACTION,
+        "validation_batch_size": [None, Interval(Integral, 1, None, closed="left")],
         "lambda_bounds": [tuple, list],
         "temperature_bounds": [tuple, list],
         "hinton_scaling": ["boolean"],
@@ -381,6 +395,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         temperature_step="log",
         val_temperature=1.0,
         validation_fraction=0.1,
+        validation_batch_size=256,
         lambda_bounds=(0.0, 1.0),
         temperature_bounds=(0.1, 10.0),
         hinton_scaling=False,
@@ -408,6 +423,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         self.temperature_step = temperature_step
         self.val_temperature = val_temperature
         self.validation_fraction = validation_fraction
+        self.validation_batch_size = validation_batch_size
         self.lambda_bounds = lambda_bounds
         self.temperature_bounds = temperature_bounds
         self.hinton_scaling = hinton_scaling
@@ -632,9 +648,25 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         generator = torch_generator(rng)
         sizes = layer_sizes(n_features, hidden, n_classes)
         params = xavier_init(sizes, 1, generator=generator, dtype=torch.float32)
+        n_val = len(yv_index)
+        val_batches = None
+        if (
+            self._meta_learning_rate() > 0
+            and self.validation_batch_size is not None
+            and self.validation_batch_size < n_val
+        ):
+            # Its own stream: the training minibatches do not depend on how
+            # many hypergradients (the linear trajectory skips some) draw rows.
+            # Fits with fixed metaparameters draw none: they are unchanged.
+            val_batches = ShuffledIndices(
+                n_val,
+                self.validation_batch_size,
+                np.random.RandomState(rng.randint(np.iinfo(np.int32).max)),
+            )
+            n_val = self.validation_batch_size
         backend_class = (
             NumpyStudent
-            if _use_numpy_path(self.hypergradient, sizes, len(yv_index))
+            if _use_numpy_path(self.hypergradient, sizes, n_val)
             else TorchStudent
         )
         student = backend_class(
@@ -672,7 +704,14 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
             temp_path.append(temperature)
             predicted_path.append(predicted)
             with_hypergradient = tune and not predicted
-            grad, loss = student.step(batch, lam, temperature, with_hypergradient)
+            val_rows = (
+                val_batches.next_batch()
+                if with_hypergradient and val_batches is not None
+                else None
+            )
+            grad, loss = student.step(
+                batch, lam, temperature, with_hypergradient, val_rows
+            )
             check_finite_loss(loss, len(lam_path), name, advice)
             if with_hypergradient:
                 n_hyper += 1

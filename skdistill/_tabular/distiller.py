@@ -647,9 +647,6 @@ class DatasetDistiller(BaseDistiller):
             (rng, generator),
             dtype=dtype,
         )
-        # The gradients come from the hand-written reverse pass (or, for
-        # another family, from autograd, which records a graph of the state
-        # only while it computes them).
         row_step_scales = None
         if self.feature_steps == "spread":
             scales = torch.as_tensor(spread_scales(sample[0]), dtype=dtype)

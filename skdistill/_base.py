@@ -16,10 +16,12 @@ import torch
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._data.streaming import is_lazy, is_table_source
+from ._engine.outer_state import OuterState
+from ._training.constraints import FIT_CONTROLS
 from ._utils import (
     DocLinkMixin,
     ProgressReporter,
@@ -233,9 +235,7 @@ class BaseDistiller(ResampledFeatureNamesMixin, TorchEstimatorBase):
 
     _parameter_constraints: dict = {
         "resample_labels": [StrOptions({"hard", "soft"})],
-        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        **FIT_CONTROLS,
     }
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -311,6 +311,31 @@ class BaseDistiller(ResampledFeatureNamesMixin, TorchEstimatorBase):
     def _distill(self, X, y_index):
         """The distilled dataset of ``(X, classes_[y_index])``."""
         raise NotImplementedError
+
+    def _outer_state(self, rows, row_class, n_total_steps, lr_init, **options):
+        """The `OuterState` of the outer loop, from the starting ``rows`` and
+        their classes: learned as ``soft_labels`` and ``learn_lr`` say, moved
+        by Adam at ``learning_rate`` (the parameters of a dataset distiller);
+        ``options`` go to `OuterState` (``average_decay``)."""
+        return OuterState(
+            rows,
+            row_class,
+            len(self.classes_),
+            n_total_steps,
+            lr_init,
+            soft_labels=self.soft_labels,
+            learn_lr=self.learn_lr,
+            learning_rate=self.learning_rate,
+            **options,
+        )
+
+    def _run_outer_loop(self, outer_iteration, advice, stop=None):
+        """Run the outer loop, ``outer_iteration(iteration)`` for at most
+        ``max_iter`` iterations (`run_iterations`, with its ``advice`` and
+        ``stop``), and set ``n_iter_``."""
+        self.n_iter_ = run_iterations(
+            self, self.max_iter, outer_iteration, advice=advice, stop=stop
+        )
 
     def _distill_lazy(self, X, y):
         """The distilled dataset of a Dask collection or a parquet table;

@@ -7,13 +7,11 @@ state (``X_resampled_``, ``y_resampled_``, ``sampling_strategy_`` and the set as
 a `DistilledDataset`, ``distilled_``) and provides ``fit_resample``.
 """
 
-from numbers import Integral
-
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._data.dataset import DistilledDataset
+from ._training.constraints import AUTO_COUNT
 from ._utils import (
     DocLinkMixin,
     ResampleContainers,
@@ -45,7 +43,7 @@ class _ClassSampler(DocLinkMixin, ResampledFeatureNamesMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "n_samples": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "n_samples": AUTO_COUNT,
         "random_state": ["random_state"],
     }
 

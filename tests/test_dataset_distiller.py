@@ -593,7 +593,7 @@ def test_distilled_set_beats_real_rows_and_prototypes_of_equal_size():
 
 
 def test_distiller_integer_weights_act_as_repeated_rows(monkeypatch):
-    import skdistill._tabular.distiller as module
+    import skdistill._tabular.outer_gradients as module
 
     rng = np.random.RandomState(0)
     n = 30

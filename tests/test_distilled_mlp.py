@@ -639,3 +639,35 @@ def test_fit_without_data_names_the_frozen_remedy(moons, fitted):
         for remedy in (FrozenEstimator(distiller), distiller.distilled_):
             clf = DistilledMLPClassifier((5,), distiller=remedy, random_state=0)
             assert clf.fit().n_features_in_ == X_train.shape[1]
+
+
+@pytest.mark.parametrize(
+    "fields, match",
+    [
+        (
+            {
+                "row_shape": (2, 3),
+                "network": {"name": "TextConvNet", "n_filters": 2, "kernel_sizes": [1]},
+            },
+            "learned for networks of the TextConvNet family",
+        ),
+        ({"network": {"name": "TanhNet", "hidden": 5}}, "TanhNet family"),
+        (
+            {"row_shape": (2, 3)},
+            r"flat rows, but the distilled dataset's rows have shape \(2, 3\)",
+        ),
+    ],
+)
+def test_a_dataset_of_another_network_is_refused(fields, match):
+    from skdistill import DistilledDataset
+
+    dataset = DistilledDataset(
+        np.random.RandomState(0).rand(4, 6),
+        np.eye(2)[[0, 1, 0, 1]],
+        np.array([0, 1]),
+        step=np.array([0, 0, 1, 1]),
+        lr_schedule=np.array([0.1, 0.1]),
+        **fields,
+    )
+    with pytest.raises(ValueError, match=match):
+        DistilledMLPClassifier(distiller=dataset).fit()

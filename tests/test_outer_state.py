@@ -8,6 +8,7 @@ from skdistill import DistilledDataset
 from skdistill._engine.optim import Adam
 from skdistill._engine.outer_state import OuterState, round_robin_classes
 from skdistill._nets import text_cnn
+from skdistill._nets.protocol import stack_networks
 
 
 def _state(**kwargs):
@@ -77,7 +78,7 @@ def test_text_cnn_networks_stack_and_unstack_exactly():
     gen = torch.Generator().manual_seed(0)
     config = {"n_filters": 3, "kernel_sizes": [2, 3]}
     networks = [text_cnn.init((5, 4), 2, config, generator=gen) for _ in range(3)]
-    stacked = text_cnn.stack(networks)
+    stacked = stack_networks(networks)
     assert [p.shape for p in stacked] == [
         (3, 3, 4, 2),
         (3, 3),

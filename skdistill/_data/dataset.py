@@ -103,6 +103,16 @@ def distilled_dataset_of(
     raise TypeError(f"distiller must be {accepted}; got {type(source).__name__}.")
 
 
+def check_known_classes(dataset, y):
+    """A ValueError when labels ``y`` hold classes ``dataset`` does not know."""
+    unknown = np.setdiff1d(np.unique(np.asarray(y)), dataset.classes)
+    if unknown.size:
+        raise ValueError(
+            f"y contains classes {unknown.tolist()!r} that the distilled "
+            f"dataset does not know (its classes: {dataset.classes.tolist()!r})."
+        )
+
+
 def _check_row_shape(row_shape, n_features):
     """``row_shape`` as a tuple of positive ints whose product is ``n_features``."""
     if row_shape is None:

@@ -1,12 +1,12 @@
 """Training on a distilled dataset, and its objective, by torch autograd.
 
-For a network family without a hand-written reverse pass (see
-``_nets/text_cnn.py`` for the family protocol): `unrolled_loss` keeps the graph
-of every unrolled gradient-descent step (``create_graph=True``), so that the
-real-data loss after training can be differentiated with respect to the
-synthetic rows, their soft labels and the learning rates; `replay` runs the
-same training without a graph. ``forward(params, X)`` is the family's forward
-function.
+For a network family without a hand-written reverse pass (the protocol is in
+``_nets/protocol.py``): `unrolled_loss` keeps the graph of every unrolled
+gradient-descent step (``create_graph=True``), so that the real-data loss after
+training can be differentiated with respect to the synthetic rows, their soft
+labels and the learning rates; `unrolled_value_and_grad` does it for several
+networks and a distiller's `OuterState`; `replay` runs the same training
+without a graph. ``forward(params, X)`` is the family's forward function.
 """
 
 import torch
@@ -61,3 +61,30 @@ def replay(forward, params, batches, lrs):
             for p, g in zip(params, grads):
                 p.sub_(lr * g)
     return [p.detach() for p in params]
+
+
+def unrolled_value_and_grad(forward, inits, state, X_real, y_real):
+    """The mean of `unrolled_loss` over networks and its gradients.
+
+    ``inits`` are the initial parameter lists of the networks; ``state`` is a
+    distiller's `OuterState` (``X``, ``Y``, ``lrs`` and ``learned``, the
+    tensors to differentiate). One graph is built per network, so that only
+    one unroll is in memory at a time. Returns ``(loss, grads)``: the loss as a
+    float and the gradients of the tensors of ``state.learned``, in that order.
+    """
+    for tensor in state.learned:
+        tensor.requires_grad_(True)
+    try:
+        total = 0.0
+        grads = [torch.zeros_like(t) for t in state.learned]
+        for params in inits:
+            loss = unrolled_loss(
+                forward, params, state.X, state.Y, state.lrs, X_real, y_real
+            ) / len(inits)
+            for acc, g in zip(grads, torch.autograd.grad(loss, state.learned)):
+                acc += g
+            total += loss.item()
+    finally:
+        for tensor in state.learned:
+            tensor.requires_grad_(False)
+    return total, grads

@@ -48,6 +48,12 @@ class OuterState:
     average_decay : float or None, default=None
         With a value, `averaged` follows the iterates as an exponential moving
         average ``avg = decay * avg + (1 - decay) * value`` after every step.
+    lr_max : float or None, default=None
+        With learned rates, an upper bound of them: ``log_lr`` is clamped to
+        ``log(lr_max)`` at the start and after every step.
+    row_step_scales : Tensor or None, default=None
+        A factor of the outer steps of the rows, broadcast over ``X`` (for
+        example one per column; `Adam`'s ``step_scales``). None: 1.
 
     Attributes
     ----------
@@ -72,6 +78,8 @@ class OuterState:
         learn_lr=True,
         learning_rate=0.01,
         average_decay=None,
+        row_step_scales=None,
+        lr_max=None,
     ):
         self.X = rows
         self.Y = torch.nn.functional.one_hot(row_class, n_classes).to(rows.dtype)
@@ -79,11 +87,20 @@ class OuterState:
             (n_total_steps,), math.log(lr_init), dtype=rows.dtype, device=rows.device
         )
         self.soft_labels = soft_labels
+        self.max_log_lr = None
+        if learn_lr and lr_max is not None:
+            self.max_log_lr = math.log(lr_max)
+            self.log_lr.clamp_(max=self.max_log_lr)
         self.learned = [self.X]
         for tensor, learn in ((self.Y, soft_labels), (self.log_lr, learn_lr)):
             if learn:
                 self.learned.append(tensor)
-        self.optimizer = Adam(self.learned, learning_rate=learning_rate)
+        step_scales = None
+        if row_step_scales is not None:
+            step_scales = [row_step_scales] + [None] * (len(self.learned) - 1)
+        self.optimizer = Adam(
+            self.learned, learning_rate=learning_rate, step_scales=step_scales
+        )
         self.average_decay = average_decay
         self.averaged = (
             None
@@ -104,6 +121,8 @@ class OuterState:
         if not all(torch.isfinite(g).all() for g in grads):
             return False
         self.optimizer.step(grads)
+        if self.max_log_lr is not None:
+            self.log_lr.clamp_(max=self.max_log_lr)
         if self.soft_labels:
             self.Y.copy_(project_rows_to_simplex(self.Y))
         if self.averaged is not None:
@@ -111,6 +130,12 @@ class OuterState:
             for avg, t in zip(self.averaged, (self.X, self.Y, self.log_lr)):
                 avg.mul_(decay).add_(t, alpha=1 - decay)
         return True
+
+    def restore(self, tensors):
+        """Set the iterate to ``tensors``, ``[X, Y, log_lr]`` (e.g. the best
+        state of early stopping), in place."""
+        for t, value in zip((self.X, self.Y, self.log_lr), tensors):
+            t.copy_(value)
 
     def to_dataset(self, dataset_type, classes, *, averaged=False, **fields):
         """The distilled dataset of the current iterate (or of the average).

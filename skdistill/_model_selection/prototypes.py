@@ -2,14 +2,13 @@
 every class, the classes sharing them equally."""
 
 import math
-from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.cluster import KMeans
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._data.dataset import DistilledDataset
+from .._training.constraints import AUTO_COUNT
 from .._utils import DocLinkMixin, check_local_random_state, validate_labelled_data
 
 #: ``n_samples="auto"``: ``_ROWS_PER_ROOT * sqrt(n_samples)`` prototypes.
@@ -71,7 +70,7 @@ class ClassPrototypes(DocLinkMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "n_samples": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "n_samples": AUTO_COUNT,
         "random_state": ["random_state"],
     }
 

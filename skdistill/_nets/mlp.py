@@ -167,3 +167,54 @@ def add_weight_decay(grads, params, weight_decay):
 def sgd_step(params, grads, lr):
     """One plain gradient-descent step: ``theta - lr * grad`` for every tensor."""
     return [p - lr * g for p, g in zip(params, grads)]
+
+
+# -- the MLP as a network family (``protocol.py``) -----------------------------
+
+#: The family's name.
+NAME = "MLP"
+
+
+def init_network(input_shape, n_classes, config, *, generator):
+    """One ReLU MLP, Glorot-uniform (`xavier_init`), unstacked: weights
+    ``(fan_in, fan_out)`` and biases ``(1, fan_out)`` for rows of shape
+    ``(n_features,)``; ``config`` is ``{"hidden_layer_sizes": [...]}``."""
+    (n_features,) = input_shape
+    sizes = layer_sizes(n_features, config.get("hidden_layer_sizes", ()), n_classes)
+    return [p[0] for p in xavier_init(sizes, 1, generator=generator)]
+
+
+def network_logits(params, X):
+    """The logits ``(n, n_classes)`` of one ReLU MLP (unstacked parameters)."""
+    logits, _ = forward([p.unsqueeze(0) for p in params], X)
+    return logits[0]
+
+
+def network_backward(params, X, delta):
+    """The closed-form gradients of ``sum(delta * network_logits(params, X))``
+    (`backward` on a stack of one)."""
+    stacked = [p.unsqueeze(0) for p in params]
+    _, hidden = forward(stacked, X)
+    return [g[0] for g in backward(stacked, X, hidden, delta.unsqueeze(0))]
+
+
+class _Family:
+    """A network family made of functions (``protocol.py``)."""
+
+    def __init__(self, name, init, forward, backward=None):
+        self.NAME, self.init, self.forward, self.backward = (
+            name,
+            init,
+            forward,
+            backward,
+        )
+
+    def __repr__(self):
+        return f"<network family {self.NAME}>"
+
+
+#: The ReLU MLP as a network family. The module's own `forward` and `backward`
+#: work on stacks of networks and return the hidden activations too; the
+#: family's functions are their one-network forms. `DatasetDistiller` trains
+#: this family with the hand-written reverse pass (``_engine/reverse.py``).
+MLP_FAMILY = _Family(NAME, init_network, network_logits, network_backward)

@@ -6,22 +6,10 @@ filters over the positions, with ReLU and max-over-time pooling (Kim 2014); the
 pooled features feed a linear output layer. This is the network of text
 dataset distillation (Sucholutsky & Schonlau 2019).
 
-A network family is a module with two functions:
-
-``init(input_shape, n_classes, config, *, generator)``
-    A freshly initialised parameter list (torch tensors) of one network for
-    inputs of shape ``input_shape`` (one row, without the batch axis) and
-    ``n_classes`` outputs, from the family's configuration ``config`` (a dict
-    of JSON values, as recorded in a `DistilledDataset`'s ``network``), drawing
-    only from ``generator``.
-
-``forward(params, X)``
-    The logits ``(n, n_classes)`` of inputs ``X`` of shape ``(n, *input_shape)``,
-    differentiable in ``params`` and ``X`` by torch autograd.
-
-``NAME`` is the family's name, recorded with its configuration. The
-parameters of ``m`` networks are stored stacked (`stack`): every tensor gains
-a leading axis of length ``m``.
+The module is a network family (``_nets/protocol.py``): ``NAME``, `init` and
+`forward`. The parameters of ``m`` networks are stored stacked (`stack`): every
+tensor gains a leading axis of length ``m``
+(`protocol.stack_networks`; `unstack` takes one network back).
 """
 
 import math
@@ -76,15 +64,6 @@ def forward(params, X):
         for W, b in zip(params[0:-2:2], params[1:-2:2])
     ]
     return F.linear(torch.cat(pooled, dim=1), params[-2], params[-1])
-
-
-def stack(networks):
-    """The parameter lists of several networks as one list of stacked arrays
-    (a leading axis of one entry per network), as numpy float64."""
-    return [
-        torch.stack([torch.as_tensor(p) for p in tensors]).double().numpy()
-        for tensors in zip(*networks)
-    ]
 
 
 def unstack(stacked, index):

@@ -35,6 +35,7 @@ from .._nets.mlp import (
 from .._nets.mlp_prediction import MLPPredictionMixin
 from .._training.batches import ShuffledIndices, minibatch_epoch
 from .._training.constraints import (
+    AUTO_COUNT,
     FIT_CONTROLS,
     MLP_NETWORK,
     STOPPING,
@@ -305,10 +306,7 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         **STOPPING,
         **FIT_CONTROLS,
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [
-            StrOptions({"auto"}),
-            Interval(Integral, 1, None, closed="left"),
-        ],
+        "batch_size": AUTO_COUNT,
         "learning_rate_init": [
             StrOptions({"auto"}),
             Interval(Real, 0, None, closed="neither"),

@@ -7,7 +7,11 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
-from .._data.dataset import DistilledDataset, distilled_dataset_of
+from .._data.dataset import (
+    DistilledDataset,
+    check_known_classes,
+    distilled_dataset_of,
+)
 from .._data.streaming import is_lazy, is_table_source
 from .._utils import check_numeric_columns
 
@@ -39,6 +43,7 @@ def distilled_training_set(estimator, X, y, sample_weight=None):
         else:
             distiller.fit(X, y, sample_weight=sample_weight)
     dataset = distilled_dataset_of(distiller)
+    _check_mlp_rows(estimator, dataset)
     if is_table_source(X):
         # The distiller read the parquet table, and its features are
         # every column but the label: they are the dataset's.
@@ -79,19 +84,31 @@ def distilled_training_set(estimator, X, y, sample_weight=None):
                 f"X has {X.shape[1]} features, but the distilled dataset has "
                 f"{dataset.n_features}: the distiller was fitted on other data."
             )
-        unknown = np.setdiff1d(np.unique(y), dataset.classes)
-        if unknown.size:
-            raise ValueError(
-                f"y contains classes {unknown.tolist()!r} that the distilled "
-                f"dataset does not know (its classes: "
-                f"{dataset.classes.tolist()!r})."
-            )
+        check_known_classes(dataset, y)
     estimator.classes_ = dataset.classes.copy()
     estimator.distiller_ = distiller
     estimator.distilled_ = dataset
     estimator.input_mean_ = None if dataset.mean is None else dataset.mean.copy()
     estimator.input_scale_ = None if dataset.scale is None else dataset.scale.copy()
     return dataset
+
+
+def _check_mlp_rows(estimator, dataset):
+    """A ValueError unless ``dataset`` was learned for MLPs on flat rows."""
+    name = type(estimator).__name__
+    if dataset.network is not None:
+        raise ValueError(
+            f"{name} trains an MLP, but the distilled dataset was learned for "
+            f"networks of the {dataset.network['name']} family (its network "
+            f"{dataset.network!r}): an MLP replaying it would not learn what the "
+            "dataset teaches. Train the network it was learned for instead "
+            "(TextConvNetClassifier for a TextConvNet dataset)."
+        )
+    if len(dataset.row_shape) != 1:
+        raise ValueError(
+            f"{name} trains an MLP on flat rows, but the distilled dataset's "
+            f"rows have shape {dataset.row_shape}."
+        )
 
 
 def _refit_needs_data(estimator, X, y):

@@ -3,7 +3,6 @@
 import math
 from numbers import Integral, Real
 
-import numpy as np
 import torch
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -11,36 +10,28 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .._base import (
     BaseDistiller,
     check_architectures,
-    check_device,
-    fit_standardisation,
-    run_iterations,
 )
 from .._data.dataset import DistilledDataset
 from .._engine.feature_steps import spread_scales
-from .._engine.horizon import (
-    NormClipper,
-    configuration_groups,
-    draw_window,
-    truncated_value_and_grad,
+from .._nets.mlp import MLP_FAMILY
+from .._nets.protocol import stack_networks
+from .._training.constraints import (
+    AUTO_COUNT,
+    DISTILLATION,
+    STOPPING,
+    VALIDATION_FRACTION,
 )
-from .._engine.optim import Adam
-from .._engine.reverse import distillation_value_and_grad
-from .._engine.unroll import project_rows_to_simplex
-from .._training.batches import InMemoryRows
-from .._training.constraints import FIT_CONTROLS, STOPPING, VALIDATION_FRACTION
-from .._training.splits import validation_split
 from .._training.stopping import ValidationStopper
 from .._utils import to_numpy
-from .internal_models import VALIDATION_EVERY, InternalModels
-from .search_space import space_value_and_grad
+from .internal_models import VALIDATION_EVERY, InternalModels, internal_network
+from .outer_gradients import OuterGradients
+from .real_rows import in_memory_rows, lazy_rows
 from .sizes import (
-    LAZY_SAMPLE_ROWS,
     auto_lr_init,
-    holds_out,
     requested_rows,
     resolve_sizes,
 )
-from .synthetic_set import MAX_RECOVERIES, DivergenceRecovery, initial_set
+from .synthetic_set import MAX_RECOVERIES, DivergenceRecovery, starting_rows
 
 
 class DatasetDistiller(BaseDistiller):
@@ -461,33 +452,20 @@ class DatasetDistiller(BaseDistiller):
     """
 
     _parameter_constraints: dict = {
+        **BaseDistiller._parameter_constraints,
+        **DISTILLATION,
         **STOPPING,
-        **FIT_CONTROLS,
-        "n_steps": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "n_epochs": [Interval(Integral, 1, None, closed="left")],
-        "samples_per_step": [
-            StrOptions({"auto"}),
-            Interval(Integral, 1, None, closed="left"),
-        ],
+        "n_steps": AUTO_COUNT,
+        "samples_per_step": AUTO_COUNT,
         "n_samples": [None, Interval(Integral, 1, None, closed="left")],
         "n_samples_per_class": [None, Interval(Integral, 1, None, closed="left")],
         "architectures": [tuple, list],
-        "n_models": [Interval(Integral, 1, None, closed="left")],
         "search_space": [None, dict, list],
-        "soft_labels": ["boolean"],
-        "learn_lr": ["boolean"],
         "lr_init": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
-        "batch_size": [
-            StrOptions({"auto"}),
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": AUTO_COUNT,
         "lr_max": [None, Interval(Real, 0, None, closed="neither")],
-        "fixed_init": ["boolean"],
-        "init": [StrOptions({"noise", "real", "kmeans"})],
         "validation_fraction": [None, *VALIDATION_FRACTION],
         "average_decay": [None, Interval(Real, 0, 1, closed="left")],
-        "resample_labels": [StrOptions({"hard", "soft"})],
         "checkpoint_segments": [
             None,
             StrOptions({"sqrt"}),
@@ -592,28 +570,17 @@ class DatasetDistiller(BaseDistiller):
         return self._fit_distiller(X, y, sample_weight)
 
     def _distill(self, X, y_index):
-        device = check_device(self.device)
-        weight = self._sample_weight
-        self.mean_, self.scale_ = fit_standardisation(X, weight)
-        X_std = (X - self.mean_) / self.scale_
-        rng, generator = self._random_streams(device)
-        validation = None
-        fit_rows = np.arange(len(X))
-        if holds_out(self.validation_fraction, len(X), len(self.classes_)):
-            fit_rows, val_rows = validation_split(
-                y_index, self.validation_fraction, rng
-            )
-            validation = X_std[val_rows], y_index[val_rows]
-        X_fit, y_fit = X_std[fit_rows], y_index[fit_rows]
-        X_fit_t = torch.as_tensor(X_fit, dtype=torch.float32).to(device)
-        y_fit_t = torch.as_tensor(y_fit, dtype=torch.int64).to(device)
-        weight = None if weight is None else weight[fit_rows]
-        return self._distill_rows(
-            lambda batch_size: InMemoryRows(X_fit_t, y_fit_t, rng, batch_size, weight),
-            (rng, generator),
-            device,
-            ((X_fit, y_fit), validation, np.ptp(X, axis=0) == 0, len(X)),
-        )
+        return self._distill_rows(*in_memory_rows(self, X, y_index))
+
+    def _network_family(self):
+        """``(family, config)`` of the internal networks: by default the MLP
+        family (``_nets/mlp.py``; config None: ``architectures`` and
+        ``search_space`` say which MLPs), trained by the hand-written reverse
+        pass. A subclass may return another family (``_nets/protocol.py``) and
+        its configuration (a dict of JSON values): its networks are trained by
+        autograd through the unrolled steps, and the dataset's ``network``
+        names it (see doc/developers.md, "Networks")."""
+        return MLP_FAMILY, None
 
     def _sizes(self, n_samples, n_classes):
         """``(n_steps, samples_per_step, batch_size)``, "auto" resolved."""
@@ -627,30 +594,8 @@ class DatasetDistiller(BaseDistiller):
         )
 
     def _distill_lazy(self, X, y):
-        """Distill a Dask collection or a parquet table, scanned once.
-
-        Early stopping holds out ``validation_fraction`` of the rows (a seeded
-        split inside every part, the same rows on every pass) and scores on a
-        sample of at most `LAZY_SAMPLE_ROWS` of them; ``init`` draws its rows
-        from a sample of as many training rows. Both samples come from the
-        one pass.
-        """
-        device = check_device(self.device)
-        rng, generator = self._random_streams(device)
-        rows = self._scan_lazy(
-            X,
-            y,
-            seed=rng.randint(np.iinfo(np.int32).max),
-            hold_out=self.validation_fraction,
-            sample_rows=LAZY_SAMPLE_ROWS,
-        )
-        self.mean_, self.scale_ = rows.mean, rows.scale
-        return self._distill_rows(
-            lambda batch_size: rows.start(rng, batch_size),
-            (rng, generator),
-            device,
-            (rows.sample, rows.validation, rows.constant, rows.n_samples),
-        )
+        """Distill a Dask collection or a parquet table, scanned once."""
+        return self._distill_rows(*lazy_rows(self, X, y))
 
     def _distill_rows(self, real_rows, streams, device, data):
         """The distillation proper.
@@ -672,6 +617,8 @@ class DatasetDistiller(BaseDistiller):
                 "internal models draw their configurations, hence their "
                 "layers, at every outer iteration."
             )
+        family, config = self._network_family()
+        network = internal_network(family, config, self)
         n_features = len(self.mean_)
         n_classes = len(self.classes_)
         dtype = torch.float32
@@ -681,6 +628,7 @@ class DatasetDistiller(BaseDistiller):
             (rng, generator),
             device=device,
             dtype=dtype,
+            network=network,
         )
         space = models.space
         n_steps, samples_per_step, batch_size = self._sizes(n_samples, n_classes)
@@ -691,31 +639,31 @@ class DatasetDistiller(BaseDistiller):
         self.lr_init_ = self.lr_init
         if self.lr_init == "auto":
             self.lr_init_ = auto_lr_init(int((~constant).sum()))
-        syn_X, syn_Y, log_lr = initial_set(
+        rows, row_class = starting_rows(
             self.init,
             (n_steps, samples_per_step, n_features, n_classes),
-            n_total_steps,
-            self.lr_init_,
             constant,
             sample,
             (rng, generator),
             dtype=dtype,
         )
-        if self.learn_lr and self.lr_max is not None:
-            log_lr.clamp_(max=math.log(self.lr_max))
-        learned = [syn_X]
-        for tensor, learn in ((syn_Y, self.soft_labels), (log_lr, self.learn_lr)):
-            if learn:
-                learned.append(tensor)
-        # The gradients come from the hand-written reverse pass; no tensor
-        # needs to record an autograd graph.
-        step_scales = None
+        row_step_scales = None
         if self.feature_steps == "spread":
             scales = torch.as_tensor(spread_scales(sample[0]), dtype=dtype)
-            step_scales = [scales.to(device)] + [None] * (len(learned) - 1)
-        optimizer = Adam(
-            learned, learning_rate=self.learning_rate, step_scales=step_scales
+            row_step_scales = scales.to(device)
+        state = self._outer_state(
+            rows,
+            row_class,
+            n_total_steps,
+            self.lr_init_,
+            # The judged set: an exponential moving average of the iterates
+            # (the soft labels stay on the simplex, a convex set).
+            average_decay=self.average_decay if validation is not None else None,
+            row_step_scales=row_step_scales,
+            lr_max=self.lr_max,
         )
+        iterate = [state.X, state.Y, state.log_lr]
+        judged = iterate if state.averaged is None else state.averaged
 
         fixed_inits = models.sample() if self.fixed_init else None
         monitor = None
@@ -730,100 +678,33 @@ class DatasetDistiller(BaseDistiller):
 
             # The starting set is a candidate too: with init="kmeans" it can
             # already be better than anything the outer loop finds.
-            check(0, (syn_X, syn_Y, log_lr))
-        # The judged set: an exponential moving average of the iterates (the
-        # soft labels stay on the simplex, a convex set).
-        averaged = None
-        judged = (syn_X, syn_Y, log_lr)
-        decay = self.average_decay
-        if decay is not None and monitor is not None:
-            averaged = judged = [t.clone() for t in judged]
-        segments = self.checkpoint_segments
-        if segments == "sqrt":
-            segments = math.ceil(math.sqrt(n_total_steps))
+            check(0, iterate)
         real = real_rows(batch_size)
-
-        recover = DivergenceRecovery(
-            type(self).__name__, log_lr, averaged, optimizer, self.learn_lr
+        recover = DivergenceRecovery(type(self).__name__, state, self.learn_lr)
+        outer_gradients = OuterGradients(
+            self, models, state, constant, fixed_inits, rng, network
         )
-
-        window = self.unroll_window
-        if window is not None and window >= n_total_steps:
-            window = None
-        clipper = NormClipper() if window is not None else None
-
-        def outer_gradients(X_batch, y_batch):
-            lrs = log_lr.exp()
-            configs = None
-            if space is None:
-                inits = fixed_inits if self.fixed_init else models.sample()
-
-                def value_and_grad(sX, sY, sl, params):
-                    return distillation_value_and_grad(
-                        sX, sY, sl, params, X_batch, y_batch,
-                        checkpoint_segments=segments,
-                    )  # fmt: skip
-            else:
-                configs, inits = models.sample_configurations(self.n_models)
-
-                def value_and_grad(sX, sY, sl, params):
-                    return space_value_and_grad(
-                        sX, sY, sl, configs, params, X_batch, y_batch,
-                        checkpoint_segments=segments,
-                    )  # fmt: skip
-
-            if window is None:
-                loss_value, grad_X, grad_Y, grad_lrs = value_and_grad(
-                    syn_X, syn_Y, lrs, inits
-                )
-            else:
-                start, stop = draw_window(rng, n_total_steps, window)
-                loss_value, grad_X, grad_Y, grad_lrs = truncated_value_and_grad(
-                    value_and_grad, syn_X, syn_Y, lrs, inits, start=start, stop=stop,
-                    **({} if configs is None else configuration_groups(configs)),
-                )  # fmt: skip
-            grad_X[..., constant] = 0.0
-            grads = [grad_X]
-            if self.soft_labels:
-                grads.append(grad_Y)
-            if self.learn_lr:
-                grads.append(grad_lrs * lrs)
-            if clipper is not None:
-                grads = clipper(grads)
-            return loss_value, grads
 
         def outer_iteration(iteration):
             X_batch, y_batch = real.next_batch()
             X_batch = torch.as_tensor(X_batch, dtype=dtype, device=device)
             y_batch = torch.as_tensor(y_batch, dtype=torch.int64, device=device)
             loss_value, grads = outer_gradients(X_batch, y_batch)
-            while not (
-                math.isfinite(loss_value)
-                and all(torch.isfinite(g).all() for g in grads)
-            ):
-                # The set is still the last finite one (nothing was updated):
-                # lower the internal learning rates and try again, a bounded
-                # number of times; then the loop stops with DivergenceError.
+            # `state.step` changes nothing when a gradient is not finite: the
+            # set is still the last finite one. Lower the internal learning
+            # rates and try again, a bounded number of times; then the loop
+            # stops with DivergenceError.
+            while not (math.isfinite(loss_value) and state.step(grads)):
                 if not recover(iteration):
                     return float("nan")
                 loss_value, grads = outer_gradients(X_batch, y_batch)
-            optimizer.step(grads)
-            if self.learn_lr and self.lr_max is not None:
-                log_lr.clamp_(max=math.log(self.lr_max))
-            if self.soft_labels:
-                syn_Y.copy_(project_rows_to_simplex(syn_Y))
-            if averaged is not None:
-                for avg, t in zip(averaged, (syn_X, syn_Y, log_lr)):
-                    avg.mul_(decay).add_(t, alpha=1 - decay)
             return loss_value
 
         def stop(iteration, _):
             due = iteration % VALIDATION_EVERY == 0 or iteration == self.max_iter
             return monitor is not None and due and check(iteration, judged)
 
-        self.n_iter_ = run_iterations(
-            self,
-            self.max_iter,
+        self._run_outer_loop(
             outer_iteration,
             advice=f"The internal learning rates were lowered {MAX_RECOVERIES} "
             "times already; lower lr_init (the internal learning rates) or "
@@ -834,25 +715,25 @@ class DatasetDistiller(BaseDistiller):
         self.divergence_recoveries_ = recover.iterations
         self.validation_scores_ = None
         if monitor is not None:
-            syn_X, syn_Y, log_lr = monitor.best_state
+            state.restore(monitor.best_state)
             self.best_iteration_ = monitor.best_iteration
             self.validation_scores_ = monitor.scores
-        self.fixed_init_params_ = (
-            [[to_numpy(p) for p in params] for params in fixed_inits]
-            if self.fixed_init
-            else None
-        )
-        return DistilledDataset(
-            to_numpy(syn_X).reshape(-1, n_features),
-            to_numpy(syn_Y).reshape(-1, n_classes),
+        self.fixed_init_params_ = None
+        if self.fixed_init:
+            self.fixed_init_params_ = (
+                [[to_numpy(p) for p in params] for params in fixed_inits]
+                if network is None
+                else [stack_networks(fixed_inits)]
+            )
+        return state.to_dataset(
+            DistilledDataset,
             self.classes_,
-            step=np.repeat(np.arange(n_steps), samples_per_step),
-            lr_schedule=to_numpy(log_lr.exp()),
             mean=self.mean_,
             scale=self.scale_,
             feature_names=getattr(self, "feature_names_in_", None),
             lr_init=self.lr_init_,
-            architectures=self.architectures_,
+            architectures=self.architectures_ if network is None else None,
+            network=None if network is None else {"name": family.NAME, **config},
             fixed_init=self.fixed_init_params_,
             provenance={
                 "n_iter": self.n_iter_,

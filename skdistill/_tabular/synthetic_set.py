@@ -1,6 +1,5 @@
-"""The learned tensors of a tabular distillation: the starting synthetic rows,
-labels and log learning rates, and their recovery when the internal training
-diverges."""
+"""The synthetic set of a tabular distillation: its starting rows, and the
+recovery of its learning rates when the internal training diverges."""
 
 import math
 import warnings
@@ -8,6 +7,7 @@ import warnings
 import torch
 
 from .._base import initial_rows
+from .._engine.outer_state import round_robin_classes
 from .._utils import DivergenceWarning, to_numpy
 
 #: When the internal training goes non-finite, the internal learning rates are
@@ -17,26 +17,25 @@ RECOVERY_FACTOR = 10.0
 MAX_RECOVERIES = 4
 
 
-def initial_set(
-    init, shape, n_total_steps, lr_init, constant, sample, streams, *, dtype
-):
-    """The starting ``(syn_X, syn_Y, log_lr)`` of a distillation.
+def starting_rows(init, shape, constant, sample, streams, *, dtype):
+    """The starting synthetic rows of a distillation and their classes.
 
-    ``shape`` is ``(n_steps, samples_per_step, n_features, n_classes)``. Classes
-    are dealt round-robin over all synthetic rows, so every class is
-    represented even with fewer rows per step than classes; the labels start
-    one-hot. The rows start as ``init`` says (``sample`` is ``(X_std,
-    y_index)`` of real rows to draw from), with the ``constant`` columns (a
-    boolean tensor, on the fit's device) at 0; every learning rate starts at
-    ``lr_init``. ``streams`` are the fit's ``(RandomState, torch.Generator)``.
+    ``shape`` is ``(n_steps, samples_per_step, n_features, n_classes)``.
+    Classes are dealt round-robin over all synthetic rows
+    (`round_robin_classes`), so every class is represented even with fewer rows
+    per step than classes. The rows start as ``init`` says (``sample`` is
+    ``(X_std, y_index)`` of real rows to draw from), with the ``constant``
+    columns (a boolean tensor, on the fit's device) at 0. ``streams`` are the
+    fit's ``(RandomState, torch.Generator)``. Returns ``(rows, row_class)``,
+    tensors of shape ``(n_steps, samples_per_step, n_features)`` and
+    ``(n_steps, samples_per_step)``.
     """
     n_steps, samples_per_step, n_features, n_classes = shape
     rng, generator = streams
     device = constant.device
-    row_class = torch.arange(n_steps * samples_per_step, device=device)
-    row_class = (row_class % n_classes).reshape(n_steps, samples_per_step)
+    row_class = round_robin_classes(n_steps, samples_per_step, n_classes, device)
     if init == "noise":
-        syn_X = torch.randn(
+        rows = torch.randn(
             (n_steps, samples_per_step, n_features),
             generator=generator,
             dtype=dtype,
@@ -44,26 +43,25 @@ def initial_set(
         )
     else:
         rows = initial_rows(init, *sample, to_numpy(row_class), rng)
-        syn_X = torch.as_tensor(rows, dtype=dtype).to(device)
-    syn_X[..., constant] = 0.0
-    syn_Y = torch.nn.functional.one_hot(row_class, n_classes).to(dtype)
-    log_lr = torch.full((n_total_steps,), math.log(lr_init), dtype=dtype, device=device)
-    return syn_X, syn_Y, log_lr
+        rows = torch.as_tensor(rows, dtype=dtype).to(device)
+    rows[..., constant] = 0.0
+    return rows, row_class
 
 
 class DivergenceRecovery:
     """Lowers the internal learning rates after a non-finite outer gradient.
 
-    Called with the iteration: divides the rates ``exp(log_lr)`` (and their
-    running average ``averaged``, when kept) by `RECOVERY_FACTOR` in place,
-    forgets the momentum of the optimiser that raised them (``learned``: the
-    rates are its last tensor) and warns; returns False, doing nothing, once
-    `MAX_RECOVERIES` are used up. ``iterations`` lists the recoveries.
+    Called with the iteration: divides the rates of ``state`` (an
+    `OuterState`: ``exp(log_lr)`` and, when kept, their moving average) by
+    `RECOVERY_FACTOR` in place, forgets the momentum of the optimiser that
+    raised them (when ``learned``: the rates are its last tensor) and warns;
+    returns False, doing nothing, once `MAX_RECOVERIES` are used up.
+    ``iterations`` lists the recoveries.
     """
 
-    def __init__(self, name, log_lr, averaged, optimizer, learned):
-        self.name, self.log_lr, self.averaged = name, log_lr, averaged
-        self.optimizer, self.learned = optimizer, learned
+    def __init__(self, name, state, learned):
+        self.name, self.log_lr, self.averaged = name, state.log_lr, state.averaged
+        self.optimizer, self.learned = state.optimizer, learned
         self.iterations = []
 
     def __call__(self, iteration):

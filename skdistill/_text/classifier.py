@@ -17,11 +17,17 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import TorchEstimatorBase, run_iterations
-from .._data.dataset import DistilledDataset, distilled_dataset_of
+from .._data.dataset import (
+    DistilledDataset,
+    check_known_classes,
+    distilled_dataset_of,
+)
 from .._engine.autograd_unroll import replay
 from .._engine.optim import Adam
 from .._nets import text_cnn
 from .._nets.mlp import soft_cross_entropy
+from .._training.batches import ShuffledIndices, minibatch_epoch
+from .._training.constraints import FIT_CONTROLS
 from .._utils import to_numpy
 from .embedding import (
     NETWORK_CONSTRAINTS,
@@ -142,9 +148,7 @@ class TextConvNetClassifier(ClassifierMixin, TorchEstimatorBase):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        **FIT_CONTROLS,
     }
 
     def __init__(
@@ -233,18 +237,19 @@ class TextConvNetClassifier(ClassifierMixin, TorchEstimatorBase):
         optimizer = Adam(params, learning_rate=self.learning_rate)
         n = ids.shape[0]
 
+        rows = ShuffledIndices(n, self.batch_size, rng)
+
+        def step(batch):
+            batch = torch.as_tensor(batch)
+            logits = text_cnn.forward(params, table[ids[batch]])
+            loss = F.cross_entropy(logits, labels[batch])
+            grads = torch.autograd.grad(loss, params)
+            with torch.no_grad():
+                optimizer.step(grads)
+            return loss.item(), batch.shape[0]
+
         def epoch(_):
-            order = torch.as_tensor(rng.permutation(n))
-            total = 0.0
-            for start in range(0, n, self.batch_size):
-                batch = order[start : start + self.batch_size]
-                logits = text_cnn.forward(params, table[ids[batch]])
-                loss = F.cross_entropy(logits, labels[batch])
-                grads = torch.autograd.grad(loss, params)
-                with torch.no_grad():
-                    optimizer.step(grads)
-                total += loss.item() * batch.shape[0]
-            return total / n
+            return minibatch_epoch(rows.epoch(), step, n)
 
         self.n_iter_ = run_iterations(
             self, self.max_iter, epoch, advice="Lower learning_rate."
@@ -348,13 +353,7 @@ class TextConvNetClassifier(ClassifierMixin, TorchEstimatorBase):
             if X is None or y is None:
                 raise ValueError("Pass both texts X and labels y, or neither.")
             X, _, _ = check_text_labels(self, X, y, min_classes=1)
-            unknown = np.setdiff1d(np.unique(np.asarray(y)), dataset.classes)
-            if unknown.size:
-                raise ValueError(
-                    f"y contains classes {unknown.tolist()!r} that the distilled "
-                    f"dataset does not know (its classes: "
-                    f"{dataset.classes.tolist()!r})."
-                )
+            check_known_classes(dataset, y)
         return dataset
 
     def _store(self, params, kernel_sizes):

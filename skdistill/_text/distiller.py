@@ -14,15 +14,17 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from .._base import BaseDistiller, initial_rows, run_iterations
+from .._base import BaseDistiller, initial_rows
 from .._data.dataset import DistilledDataset
-from .._engine.autograd_unroll import unrolled_loss
-from .._engine.outer_state import OuterState, round_robin_classes
+from .._engine.autograd_unroll import unrolled_value_and_grad
+from .._engine.outer_state import round_robin_classes
 from .._nets import text_cnn
+from .._nets.protocol import stack_networks
 from .._training.batches import InMemoryRows
+from .._training.constraints import AUTO_COUNT, DISTILLATION, STOPPING
 from .._utils import to_numpy
 from .embedding import (
     NETWORK_CONSTRAINTS,
@@ -206,21 +208,12 @@ class TextDatasetDistiller(BaseDistiller):
     _parameter_constraints: dict = {
         **BaseDistiller._parameter_constraints,
         **NETWORK_CONSTRAINTS,
+        **DISTILLATION,
         "n_steps": [Interval(Integral, 1, None, closed="left")],
-        "n_epochs": [Interval(Integral, 1, None, closed="left")],
-        "sentences_per_step": [
-            StrOptions({"auto"}),
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "n_models": [Interval(Integral, 1, None, closed="left")],
-        "soft_labels": ["boolean"],
-        "learn_lr": ["boolean"],
+        "sentences_per_step": AUTO_COUNT,
         "lr_init": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": STOPPING["max_iter"],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "fixed_init": ["boolean"],
-        "init": [StrOptions({"noise", "real", "kmeans"})],
     }
 
     def __init__(
@@ -323,15 +316,8 @@ class TextDatasetDistiller(BaseDistiller):
         else:
             rows = self._initial_sentences(ids, y_index, row_class, rng)
             rows = rows.reshape(self.n_steps, per_step, s, d)
-        state = OuterState(
-            rows,
-            row_class,
-            n_classes,
-            self.n_steps * self.n_epochs,
-            self.lr_init,
-            soft_labels=self.soft_labels,
-            learn_lr=self.learn_lr,
-            learning_rate=self.learning_rate,
+        state = self._outer_state(
+            rows, row_class, self.n_steps * self.n_epochs, self.lr_init
         )
         network = {"n_filters": self.n_filters, "kernel_sizes": list(kernel_sizes)}
 
@@ -347,32 +333,13 @@ class TextDatasetDistiller(BaseDistiller):
         def outer_iteration(_):
             batch_ids, y_real = real.next_batch()
             X_real = table[batch_ids]
-            for tensor in state.learned:
-                tensor.requires_grad_(True)
             inits = fixed_inits if self.fixed_init else sample_inits()
-            total = 0.0
-            grads = [torch.zeros_like(t) for t in state.learned]
-            for params in inits:
-                # One graph per network keeps only one unroll in memory.
-                loss = unrolled_loss(
-                    text_cnn.forward,
-                    params,
-                    state.X,
-                    state.Y,
-                    state.lrs,
-                    X_real,
-                    y_real,
-                ) / len(inits)
-                for acc, g in zip(grads, torch.autograd.grad(loss, state.learned)):
-                    acc += g
-                total += loss.item()
-            for tensor in state.learned:
-                tensor.requires_grad_(False)
+            total, grads = unrolled_value_and_grad(
+                text_cnn.forward, inits, state, X_real, y_real
+            )
             return total if state.step(grads) else float("nan")
 
-        self.n_iter_ = run_iterations(
-            self,
-            self.max_iter,
+        self._run_outer_loop(
             outer_iteration,
             advice="Lower lr_init (the internal learning rates) or learning_rate "
             "(the outer step size).",
@@ -386,7 +353,7 @@ class TextDatasetDistiller(BaseDistiller):
             lr_init=self.lr_init,
             row_shape=(s, d),
             network={"name": text_cnn.NAME, **network},
-            fixed_init=[text_cnn.stack(fixed_inits)] if self.fixed_init else None,
+            fixed_init=[stack_networks(fixed_inits)] if self.fixed_init else None,
             provenance={
                 "embedding": "user-given"
                 if self.embedding is not None

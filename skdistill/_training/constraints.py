@@ -32,3 +32,19 @@ STOPPING = {
 
 #: The share of the rows `validation_split` sets aside.
 VALIDATION_FRACTION = [Interval(Real, 0, 1, closed="neither")]
+
+#: A positive count, or "auto" for one the estimator chooses from the data.
+AUTO_COUNT = [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")]
+
+#: The outer loop of a dataset distiller (`DatasetDistiller`,
+#: `TextDatasetDistiller`): the internal runs, the learned parts and the outer
+#: step size.
+DISTILLATION = {
+    "n_epochs": [Interval(Integral, 1, None, closed="left")],
+    "n_models": [Interval(Integral, 1, None, closed="left")],
+    "soft_labels": ["boolean"],
+    "learn_lr": ["boolean"],
+    "learning_rate": [Interval(Real, 0, None, closed="neither")],
+    "fixed_init": ["boolean"],
+    "init": [StrOptions({"noise", "real", "kmeans"})],
+}

@@ -6,6 +6,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils.validation import validate_data
 
+from .._training.splits import validation_split
 from .._utils import (
     check_no_missing_labels,
     check_numeric_columns,
@@ -79,3 +80,47 @@ def hard_targets(y_index, n_classes, sample_weight):
     else:
         rho = sample_weight[labelled].sum() / sample_weight.sum()
     return targets / rho
+
+
+def training_and_validation(estimator, rows, X_val, y_val, rng):
+    """``(X_train, y_index_train, X_val, y_val_index, sample_weight)``.
+
+    ``rows`` is ``(X, y_index, sample_weight)`` of the fit. Without ``X_val``
+    the validation rows are drawn from the labelled rows by the one validation
+    split, every unlabelled row trains, and weighted validation rows are
+    resampled once by their weights (the validation objective is a weighted
+    mean); ``sample_weight`` is then that of the training rows.
+    """
+    X, y_index, sample_weight = rows
+    labelled = y_index >= 0
+    if X_val is None:
+        # The validation rows are labelled rows; every unlabelled row trains.
+        labelled_rows = np.flatnonzero(labelled)
+        train_l, val_l = validation_split(
+            y_index[labelled_rows], estimator.validation_fraction, rng
+        )
+        val = labelled_rows[val_l]
+        train = np.sort(
+            np.concatenate([labelled_rows[train_l], np.flatnonzero(~labelled)])
+        )
+        X_train, y_index_train = X[train], y_index[train]
+        X_val_, yv_index = X[val], y_index[val]
+        if sample_weight is not None:
+            # The validation objective is a weighted mean: resample once.
+            val_weight, sample_weight = sample_weight[val], sample_weight[train]
+            if val_weight.sum() > 0:
+                drawn = rng.choice(len(val), len(val), p=val_weight / val_weight.sum())
+                X_val_, yv_index = X_val_[drawn], yv_index[drawn]
+    else:
+        X_val_, y_val_ = validate_data(
+            estimator, X_val, y_val, dtype=np.float64, reset=False
+        )
+        unknown = np.setdiff1d(np.unique(y_val_), estimator.classes_)
+        if len(unknown):
+            raise ValueError(
+                f"y_val holds classes absent from y (its labelled rows): "
+                f"{unknown.tolist()!r}."
+            )
+        yv_index = np.searchsorted(estimator.classes_, y_val_)
+        X_train, y_index_train = X, y_index
+    return X_train, y_index_train, X_val_, yv_index, sample_weight

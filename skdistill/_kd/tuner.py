@@ -10,7 +10,6 @@ from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
-    validate_data,
 )
 from threadpoolctl import threadpool_limits
 
@@ -36,14 +35,13 @@ from .._training.constraints import (
     STOPPING,
     VALIDATION_FRACTION,
 )
-from .._training.splits import validation_split
 from .._utils import (
     DivergenceError,
     check_finite_loss,
     check_local_random_state,
     torch_generator,
 )
-from .labels import hard_targets, validate_semi_supervised
+from .labels import hard_targets, training_and_validation, validate_semi_supervised
 from .students import NumpyStudent, TorchStudent, _use_numpy_path
 from .teacher import fit_teacher, teacher_log_probabilities
 from .transfer import TRANSFER_SETS, make_transfer_set
@@ -483,7 +481,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
 
     def _fit(self, X, y, X_val, y_val, sample_weight=None):
         X, self.classes_, y_index = validate_semi_supervised(self, X, y)
-        labelled = y_index >= 0
         if sample_weight is not None:
             # Refuses negative weights and weights that are all zero.
             sample_weight = _check_sample_weight(
@@ -512,38 +509,11 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         rng = check_local_random_state(self.random_state)
         if (X_val is None) != (y_val is None):
             raise ValueError("Pass both X_val and y_val, or neither.")
-        if X_val is None:
-            # The validation rows are labelled rows; every unlabelled row trains.
-            labelled_rows = np.flatnonzero(labelled)
-            train_l, val_l = validation_split(
-                y_index[labelled_rows], self.validation_fraction, rng
+        X_train, y_index_train, X_val_, yv_index, sample_weight = (
+            training_and_validation(
+                self, (X, y_index, sample_weight), X_val, y_val, rng
             )
-            val = labelled_rows[val_l]
-            train = np.sort(
-                np.concatenate([labelled_rows[train_l], np.flatnonzero(~labelled)])
-            )
-            X_train, y_index_train = X[train], y_index[train]
-            X_val_, yv_index = X[val], y_index[val]
-            if sample_weight is not None:
-                # The validation objective is a weighted mean: resample once.
-                val_weight, sample_weight = sample_weight[val], sample_weight[train]
-                if val_weight.sum() > 0:
-                    drawn = rng.choice(
-                        len(val), len(val), p=val_weight / val_weight.sum()
-                    )
-                    X_val_, yv_index = X_val_[drawn], yv_index[drawn]
-        else:
-            X_val_, y_val_ = validate_data(
-                self, X_val, y_val, dtype=np.float64, reset=False
-            )
-            unknown = np.setdiff1d(np.unique(y_val_), self.classes_)
-            if len(unknown):
-                raise ValueError(
-                    f"y_val holds classes absent from y (its labelled rows): "
-                    f"{unknown.tolist()!r}."
-                )
-            yv_index = np.searchsorted(self.classes_, y_val_)
-            X_train, y_index_train = X, y_index
+        )
 
         # The teacher learns from the labelled real rows.
         labelled_train = y_index_train >= 0

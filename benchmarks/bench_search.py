@@ -42,9 +42,9 @@ seed of ``--seeds``; the table shows the mean over seeds.
     python benchmarks/bench_search.py --distiller default   # today's default
     python benchmarks/bench_search.py --full-cache full.json --json out.json
     python benchmarks/bench_search.py --schedule strategy2 --n-repeats 3
-    python benchmarks/bench_search.py --transfer --seeds 0,1  # 2-layer -> 4-layer
 
-Everything runs on one thread (torch, BLAS).
+Everything runs on one thread (torch, BLAS). The ablation of the distiller's
+defaults on cross-architecture transfer is ``bench_transfer_defaults.py``.
 """
 
 import os
@@ -544,83 +544,6 @@ def summary(results):
 
 GRID_USED, UNSEEN_USED = GRID, UNSEEN
 
-#: --transfer: the papers' values of the four defaults that changed since.
-PAPER_DEFAULTS = {
-    "init": "noise",
-    "validation_fraction": None,
-    "learning_rate": 0.003,
-    "average_decay": None,
-}
-
-
-def transfer_ablation(seeds, n_nets=10, params=None):
-    """Which default costs the transfer of a set distilled for a 2-layer
-    network to a 4-layer one? The cross-architecture setting (make_moons,
-    n_steps=40, n_epochs=5, samples_per_step=8, n_models=3, batch_size=64,
-    max_iter=800), the distiller at today's defaults with one default set to
-    the papers' value, and at the papers' values with one set to today's.
-    With ``params`` (``--params``): only today's defaults plus ``params``."""
-    from sklearn.datasets import make_moons
-    from sklearn.neighbors import NearestNeighbors
-
-    X, y = make_moons(n_samples=1500, noise=0.05, random_state=8)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.33, random_state=8
-    )
-    variants = {"today's defaults": {}}
-    for key, value in PAPER_DEFAULTS.items():
-        variants[f"today's, {key}={value}"] = {key: value}
-    variants["the papers' defaults"] = dict(PAPER_DEFAULTS)
-    for key in PAPER_DEFAULTS:
-        papers = {k: v for k, v in PAPER_DEFAULTS.items() if k != key}
-        variants[f"the papers', {key} today's"] = papers
-    if params:
-        variants = {
-            "today's, " + ", ".join(f"{k}={v}" for k, v in params.items()): params
-        }
-    print(
-        "| distiller | seed | outer iterations | (10,) | (10, 10, 10) "
-        "| learned rate mean / max | row to nearest real row, median |"
-    )
-    print("|---|---|---|---|---|---|---|")
-    for name, params in variants.items():
-        for seed in seeds:
-            distiller = DatasetDistiller(
-                architectures=((10,),),
-                n_steps=40,
-                n_epochs=5,
-                samples_per_step=8,
-                n_models=3,
-                batch_size=64,
-                max_iter=800,
-                random_state=seed,
-                **params,
-            ).fit(X_train, y_train)
-            cells = []
-            for hidden in ((10,), (10, 10, 10)):
-                score = distillation_accuracy(
-                    DistilledMLPClassifier(
-                        hidden_layer_sizes=hidden,
-                        distiller=FrozenEstimator(distiller),
-                    ),
-                    X_train,
-                    y_train,
-                    X_test,
-                    y_test,
-                    n_models=n_nets,
-                    random_state=0,
-                )
-                cells.append(f"{score.mean:.3f} ± {score.std:.3f}")
-            lrs = np.asarray(distiller.lr_schedule_)
-            rows = np.asarray(distiller.distilled_X_).reshape(-1, X.shape[1])
-            distance = NearestNeighbors(n_neighbors=1).fit(X_train).kneighbors(rows)
-            print(
-                f"| {name} | {seed} | {distiller.n_iter_} | {cells[0]} | {cells[1]} "
-                f"| {lrs.mean():.2f} / {lrs.max():.2f} "
-                f"| {np.median(distance[0]):.3f} |",
-                flush=True,
-            )
-
 
 def main(argv=None):
     global GRID_USED, UNSEEN_USED
@@ -658,19 +581,8 @@ def main(argv=None):
         action="store_true",
         help="add activation in (relu, tanh) to both grids",
     )
-    parser.add_argument(
-        "--transfer",
-        action="store_true",
-        help="only the ablation of the distiller's defaults on the transfer of "
-        "a set distilled for a 2-layer network to a 4-layer one",
-    )
     args = parser.parse_args(argv)
     args.seeds = [int(s) for s in args.seeds.split(",")]
-    if args.transfer:
-        with warnings.catch_warnings(), threadpool_limits(1):
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            transfer_ablation(args.seeds, params=parse_params(args.params))
-        return
     params = parse_params(args.params)
     names = DEFAULT_SETS
     if args.large:

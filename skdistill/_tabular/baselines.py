@@ -59,7 +59,30 @@ _ATTRIBUTES_DOC = """
 """
 
 
-class RandomRealSampler(_ClassSampler):
+class _KeepsRealRows:
+    """Mixin of the class samplers that keep real rows: ``_class_rows(X_class,
+    n, rng)`` picks ``n`` rows of one class (their positions in ``X_class``),
+    and the rows' indices in ``X`` are kept as ``sample_indices_``
+    (imbalanced-learn's)."""
+
+    def _sample_set(self, X, y_index, counts, rng):
+        index = np.concatenate(
+            [
+                np.flatnonzero(y_index == c)[
+                    self._class_rows(X[y_index == c], int(n), rng)
+                ]
+                for c, n in enumerate(counts)
+                if n
+            ]
+        )
+        self.sample_indices_ = index
+        return X[index], y_index[index]
+
+    def __sklearn_tags__(self):
+        return sampler_tags(super().__sklearn_tags__(), sample_indices=True)
+
+
+class RandomRealSampler(_KeepsRealRows, _ClassSampler):
     """Random real rows of every class: the "random real" baseline.
 
     Parameters
@@ -93,23 +116,9 @@ class RandomRealSampler(_ClassSampler):
         self.n_samples = n_samples
         self.random_state = random_state
 
-    def _sample_set(self, X, y_index, counts, rng):
-        # The rows the base class would draw, in the same order, keeping
-        # their indices (imbalanced-learn's sample_indices_).
-        index = np.concatenate(
-            [
-                np.flatnonzero(y_index == c)[
-                    rng.choice(np.count_nonzero(y_index == c), size=n, replace=False)
-                ]
-                for c, n in enumerate(counts)
-                if n
-            ]
-        )
-        self.sample_indices_ = index
-        return X[index], y_index[index]
-
-    def __sklearn_tags__(self):
-        return sampler_tags(super().__sklearn_tags__(), sample_indices=True)
+    def _class_rows(self, X_class, n, rng):
+        # The rows the base class would draw, in the same order.
+        return rng.choice(len(X_class), size=n, replace=False)
 
 
 class OptimizedRealSampler(_ClassSampler):
@@ -348,7 +357,7 @@ def herding_order(X_class, n_rows):
     return np.asarray(chosen, dtype=int)
 
 
-class HerdingSampler(_ClassSampler):
+class HerdingSampler(_KeepsRealRows, _ClassSampler):
     """Real rows chosen by herding: the coreset whose mean tracks the class mean.
 
     For every class, rows are added one at a time, each the real row that
@@ -403,19 +412,8 @@ class HerdingSampler(_ClassSampler):
     def __init__(self, n_samples="auto"):
         self.n_samples = n_samples
 
-    def _sample_set(self, X, y_index, counts, rng):
-        index = np.concatenate(
-            [
-                np.flatnonzero(y_index == c)[herding_order(X[y_index == c], int(n))]
-                for c, n in enumerate(counts)
-                if n
-            ]
-        )
-        self.sample_indices_ = index
-        return X[index], y_index[index]
-
-    def __sklearn_tags__(self):
-        return sampler_tags(super().__sklearn_tags__(), sample_indices=True)
+    def _class_rows(self, X_class, n, rng):
+        return herding_order(X_class, n)
 
 
 for _cls in (

@@ -914,3 +914,115 @@ def test_adam_meta_optimizer_moves_the_metaparameters_further(moons):
     assert moved["adam"] > 0.05 and moved["adam"] > 3 * moved["sgd"]
     with pytest.raises(ValueError, match="meta_optimizer"):
         _tuner(meta_optimizer="rmsprop", max_iter=1).fit(X, y)
+
+
+def _record_steps(monkeypatch):
+    """Record ``(lambda_1, T, with_hypergradient)`` of every student step."""
+    calls = []
+    for student in (tuner_module.NumpyStudent, tuner_module.TorchStudent):
+        original = student.step
+
+        def step(self, rows, lam, temperature, with_hyper, val_rows=None, _f=original):
+            calls.append((lam, temperature, with_hyper))
+            return _f(self, rows, lam, temperature, with_hyper, val_rows)
+
+        monkeypatch.setattr(student, "step", step)
+    return calls
+
+
+def test_refit_trains_on_every_row_along_the_tuned_path(moons, monkeypatch):
+    X, y = moons  # 200 rows; 20 held out for the tuning
+    calls = _record_steps(monkeypatch)
+    tuner = _tuner(refit=True, max_iter=6, random_state=0).fit(X, y)
+    assert tuner.refitted_
+    tuning, refit = calls[: tuner.t_], calls[tuner.t_ :]
+    assert tuner.t_ == 6 * math.ceil(180 / 32)
+    # The tuning fit: a hypergradient at every step, recorded in the paths.
+    assert all(hyper for _, _, hyper in tuning)
+    np.testing.assert_array_equal([lam for lam, _, _ in tuning], tuner.lambda_path_)
+    assert np.ptp(tuner.lambda_path_) > 1e-3
+    # The refit: max_iter epochs over all 200 rows, no hypergradient, the
+    # metaparameters read off the tuned path in order, first to last.
+    assert len(refit) == 6 * math.ceil(200 / 32) == len(tuner.loss_curve_) * 7
+    assert not any(hyper for _, _, hyper in refit)
+    index = [int(np.flatnonzero(tuner.lambda_path_ == lam)[0]) for lam, _, _ in refit]
+    assert index[0] == 0 and index[-1] >= tuner.t_ - 2
+    assert np.all(
+        np.diff([tuner.temperature_path_.tolist().index(t) for _, t, _ in refit]) >= 0
+    )
+    # The returned student is the refit's: standardised on every row.
+    np.testing.assert_allclose(tuner.mean_, X.mean(axis=0))
+    plain = _tuner(max_iter=6, random_state=0).fit(X, y)
+    assert not np.allclose(plain.mean_, X.mean(axis=0))
+    assert not plain.refitted_
+    # The tuning is that of the fit without refit, to the bit.
+    np.testing.assert_array_equal(plain.lambda_path_, tuner.lambda_path_)
+    assert plain.validation_loss_curve_ == tuner.validation_loss_curve_
+    assert tuner.score(X, y) > 0.8
+
+
+def test_refit_without_tuning_is_one_fit_on_every_row(moons, monkeypatch):
+    X, y = moons
+    calls = _record_steps(monkeypatch)
+    fixed = _tuner(
+        refit=True,
+        meta_learning_rate=0.0,
+        lambda_init=0.3,
+        temperature_init=2.0,
+        max_iter=3,
+        random_state=0,
+    ).fit(X, y)
+    assert len(calls) == fixed.t_ == 3 * math.ceil(200 / 32)
+    assert {(lam, t) for lam, t, _ in calls} == {(0.3, 2.0)}
+    assert fixed.teacher_.tree_.n_node_samples[0] == 200
+    assert fixed.validation_loss_curve_ == [] and fixed.n_hypergradient_steps_ == 0
+    np.testing.assert_array_equal(fixed.lambda_path_, np.full(fixed.t_, 0.3))
+    np.testing.assert_allclose(fixed.mean_, X.mean(axis=0))
+
+
+def test_refit_is_reproducible_and_ignored_with_an_explicit_validation_set(
+    moons, monkeypatch
+):
+    X, y = moons
+    params = dict(
+        teacher=RandomForestClassifier(n_estimators=5),
+        refit=True,
+        max_iter=3,
+        transfer_set="perturb",
+        trajectory="linear",
+        e1=3,
+        e2=2,
+    )
+    weight = np.random.RandomState(0).uniform(0.5, 2.0, len(y))
+    y_semi = np.where(np.arange(len(y)) % 3 == 0, -1, y)
+    a = _tuner(**params, random_state=3).fit(X, y_semi, sample_weight=weight)
+    b = _tuner(**params, random_state=3).fit(X, y_semi, sample_weight=weight)
+    c = _tuner(**params, random_state=4).fit(X, y_semi, sample_weight=weight)
+    for wa, wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_, strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    assert not np.array_equal(a.coefs_[0], c.coefs_[0])
+    # The refit sees every real row and the synthetic rows made for the tuning.
+    made = []
+
+    def recording(*args, **kwargs):
+        made.append(make_transfer_set(*args, **kwargs)[0])
+        return made[-1], None
+
+    monkeypatch.setattr(tuner_module, "make_transfer_set", recording)
+    calls = _record_steps(monkeypatch)
+    d = _tuner(**params, random_state=3).fit(X, y_semi, sample_weight=weight)
+    assert len(made) == 1
+    assert len(calls) - d.t_ == 3 * math.ceil((len(X) + len(made[0])) / 32)
+    # With an explicit validation set every row of X trains already.
+    X_val, y_val = make_moons(n_samples=30, noise=0.25, random_state=1)
+    with_refit = _tuner(refit=True, max_iter=3, random_state=0).fit(X, y, X_val, y_val)
+    without = _tuner(max_iter=3, random_state=0).fit(X, y, X_val, y_val)
+    assert not with_refit.refitted_
+    for p, q in zip(with_refit.coefs_, without.coefs_, strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_bad_refit_names_the_parameter(moons):
+    X, y = moons
+    with pytest.raises(ValueError, match="refit"):
+        _tuner(refit="yes", max_iter=1).fit(X, y)

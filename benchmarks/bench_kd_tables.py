@@ -44,7 +44,7 @@ Run:  python benchmarks/bench_kd_tables.py [--uses "few labels" compression]
       [--sets ...] [--seeds 0 1] [--iterations 1500] [--max-rows 3000]
       [--search-iter 5] [--random-draws 3] [--transfer none]
       [--transfer-size 4] [--json out.json]
-      [--tuned-params meta_optimizer=sgd meta_learning_rate=1.0] [--refit]
+      [--tuned-params meta_optimizer=sgd meta_learning_rate=1.0]
 """
 
 import argparse
@@ -153,11 +153,6 @@ def run_set(data, use, seed, args):
         validation_fraction=0.2,
         random_state=seed,
     )
-    if args.refit:
-        # Every student (the search's candidates and refit too) trains on
-        # every row it is given: the tuned ones after tuning, the others at
-        # once (nothing to tune).
-        student["refit"] = True
     # Draws of their own for every set and seed (a single draw per seed would
     # be one guess shared by every set).
     rng = np.random.RandomState([seed, zlib.crc32(data.name.encode())])
@@ -335,12 +330,6 @@ def main():
         default=[],
         metavar="KEY=VALUE",
         help="parameters of the tuned students (default: the estimator's)",
-    )
-    parser.add_argument(
-        "--refit",
-        action="store_true",
-        help="refit=True for every student: each trains on all its rows "
-        "(the tuned ones after tuning, along the tuned path)",
     )
     parser.add_argument("--json", help="write every figure to this file")
     args = parser.parse_args()

@@ -225,23 +225,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         Torch intra-op threads during `fit` (restored afterwards). ``None``
         keeps torch's setting.
 
-    refit : bool, default=False
-        Once ``(lambda_1, T)`` are tuned, train the student again, from a
-        fresh initialisation, on every row of ``X`` (the validation rows
-        too), for ``max_iter`` epochs over those rows, with the
-        metaparameters following the tuned path (``lambda_path_`` and
-        ``temperature_path_``, stretched to the refit's iterations; no
-        hypergradient). As ``RandomizedSearchCV`` refits its best candidate
-        on all rows, the returned student then sees the rows the tuning held
-        out, at about the cost of one more fit with fixed metaparameters.
-        The tuning's attributes (paths, ``validation_loss_curve_``) describe
-        the tuning fit; ``coefs_``, ``intercepts_``, ``mean_``, ``scale_``
-        and ``loss_curve_`` the refitted student. With ``meta_learning_rate=0``
-        nothing is tuned: the student trains once, on every row, and
-        ``validation_loss_curve_`` is empty. Ignored when `fit` gets an
-        explicit ``X_val`` (every row of ``X`` trains already). The teacher
-        is not refitted.
-
     transfer_set : {None, "munge", "perturb", "distilled"}, default=None
         Synthetic rows added to the training part as unlabelled rows, which
         the student learns from through the teacher's soft labels (for
@@ -314,19 +297,13 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         Training (distillation) loss, mean over each epoch's minibatches.
 
     validation_loss_curve_ : list of float
-        Validation cross-entropy at ``val_temperature`` after every epoch (of
-        the tuning fit when ``refit=True``).
-
-    refitted_ : bool
-        Whether the returned student was trained on every row (``refit=True``
-        without an explicit ``X_val``).
+        Validation cross-entropy at ``val_temperature`` after every epoch.
 
     n_iter_ : int
         Epochs run.
 
     t_ : int
-        Student iterations (SGD steps) run by the tuning fit (the length of
-        the paths).
+        Student iterations (SGD steps) run.
 
     n_features_in_ : int
         Number of features seen during `fit`.
@@ -394,7 +371,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_iter": STOPPING["max_iter"],
-        "refit": ["boolean"],
         "transfer_set": [None, StrOptions(set(TRANSFER_SETS))],
         "transfer_size": [Interval(Real, 0, None, closed="neither")],
     }
@@ -425,7 +401,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         batch_size=64,
         max_iter=200,
         n_threads=1,
-        refit=False,
         transfer_set=None,
         transfer_size=1.0,
         random_state=None,
@@ -454,7 +429,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.n_threads = n_threads
-        self.refit = refit
         self.transfer_set = transfer_set
         self.transfer_size = transfer_size
         self.random_state = random_state
@@ -535,16 +509,11 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         rng = check_local_random_state(self.random_state)
         if (X_val is None) != (y_val is None):
             raise ValueError("Pass both X_val and y_val, or neither.")
-        tune = self._meta_learning_rate() > 0
-        refit = self.refit and X_val is None
-        all_rows = (X, y_index, sample_weight)
-        if refit and not tune:
-            # Nothing to tune: one student on every row, no validation split.
-            X_train, y_index_train, X_val_, yv_index = X, y_index, None, None
-        else:
-            X_train, y_index_train, X_val_, yv_index, sample_weight = (
-                training_and_validation(self, all_rows, X_val, y_val, rng)
+        X_train, y_index_train, X_val_, yv_index, sample_weight = (
+            training_and_validation(
+                self, (X, y_index, sample_weight), X_val, y_val, rng
             )
+        )
 
         # The teacher learns from the labelled real rows.
         labelled_train = y_index_train >= 0
@@ -564,7 +533,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         teacher_logits = teacher_log_probabilities(
             self.teacher_, X_train, self.classes_
         )
-        synthetic = None
         if self.transfer_set is not None:
             # Synthetic rows join the training part as unlabelled rows.
             # Two training rows at least: one of each of two classes.
@@ -586,19 +554,20 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
                     np.full(len(synthetic), -1, dtype=y_index_train.dtype),
                 ]
             )
-            synthetic_weight = None
             if sample_weight is not None:
                 # A learned row has no single source: it carries the mean weight.
-                synthetic_weight = (
+                extra = (
                     sample_weight[sources]
                     if sources is not None
                     else np.full(len(synthetic), sample_weight.mean())
                 )
-                sample_weight = np.concatenate([sample_weight, synthetic_weight])
-            synthetic_logits = teacher_log_probabilities(
-                self.teacher_, synthetic, self.classes_
+                sample_weight = np.concatenate([sample_weight, extra])
+            teacher_logits = np.vstack(
+                [
+                    teacher_logits,
+                    teacher_log_probabilities(self.teacher_, synthetic, self.classes_),
+                ]
             )
-            teacher_logits = np.vstack([teacher_logits, synthetic_logits])
         targets = hard_targets(y_index_train, len(self.classes_), sample_weight)
 
         blas_limit = (
@@ -608,69 +577,19 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         )
         # Overflow in the numpy path is reported as a DivergenceError naming the
         # parameter to lower, as on torch, not as a RuntimeWarning.
-        bounds = (lambda_bounds, temperature_bounds)
         with blas_limit, np.errstate(all="ignore"):
-            if refit and not tune:
-                lam, temperature = float(self.lambda_init), float(self.temperature_init)
-                t = self._train_student(
-                    X_train,
-                    targets,
-                    teacher_logits,
-                    None,
-                    None,
-                    hidden,
-                    bounds,
-                    rng,
-                    sample_weight,
-                    schedule=([lam], [temperature]),
-                )
-                self.lambda_, self.temperature_ = lam, temperature
-                self.lambda_path_ = np.full(t, lam)
-                self.temperature_path_ = np.full(t, temperature)
-                self.predicted_path_ = np.zeros(t, dtype=bool)
-                self.n_hypergradient_steps_, self.t_ = 0, t
-                self.n_iter_ = self.max_iter
-                self.validation_loss_curve_ = []
-            else:
-                self._train_student(
-                    X_train,
-                    targets,
-                    teacher_logits,
-                    X_val_,
-                    yv_index,
-                    hidden,
-                    bounds,
-                    rng,
-                    sample_weight,
-                )
-            if refit and tune:
-                # Every real row (the validation rows too) and the same
-                # synthetic rows, along the tuned path.
-                X_all, y_all, weight_all = all_rows
-                logits_all = teacher_log_probabilities(
-                    self.teacher_, X_all, self.classes_
-                )
-                if synthetic is not None:
-                    X_all = np.vstack([X_all, synthetic])
-                    y_all = np.concatenate(
-                        [y_all, np.full(len(synthetic), -1, dtype=y_all.dtype)]
-                    )
-                    logits_all = np.vstack([logits_all, synthetic_logits])
-                    if weight_all is not None:
-                        weight_all = np.concatenate([weight_all, synthetic_weight])
-                self._train_student(
-                    X_all,
-                    hard_targets(y_all, len(self.classes_), weight_all),
-                    logits_all,
-                    None,
-                    None,
-                    hidden,
-                    bounds,
-                    rng,
-                    weight_all,
-                    schedule=(self.lambda_path_, self.temperature_path_),
-                )
-        self.refitted_ = refit
+            self._train_student(
+                X_train,
+                targets,
+                teacher_logits,
+                X_val_,
+                yv_index,
+                hidden,
+                lambda_bounds,
+                temperature_bounds,
+                rng,
+                sample_weight,
+            )
 
     def _meta_learning_rate(self):
         """``meta_learning_rate`` with ``"auto"`` resolved for the optimizer."""
@@ -686,19 +605,11 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         X_val,
         yv_index,
         hidden,
-        bounds,
+        lambda_bounds,
+        temperature_bounds,
         rng,
         sample_weight=None,
-        schedule=None,
     ):
-        """Train the student; return its number of iterations.
-
-        With ``schedule = (lambda_path, temperature_path)`` the metaparameters
-        follow that path, stretched over this fit's iterations, with no
-        hypergradient and no validation set (``X_val`` is None): only the
-        student's weights, standardisation and ``loss_curve_`` are set.
-        """
-        lambda_bounds, temperature_bounds = bounds
         n_train, n_features = X_train.shape
         rows = ShuffledIndices(n_train, self.batch_size, rng, sample_weight)
         n_classes = len(self.classes_)
@@ -707,16 +618,10 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         generator = torch_generator(rng)
         sizes = layer_sizes(n_features, hidden, n_classes)
         params = xavier_init(sizes, 1, generator=generator, dtype=torch.float32)
-        if schedule is not None:
-            # No validation set: the labelled training rows stand in for it in
-            # the student's buffers (never evaluated).
-            X_val = X_train[:1]
-            yv_index = np.zeros(1, dtype=np.int64)
         n_val = len(yv_index)
         val_batches = None
         if (
-            schedule is None
-            and self._meta_learning_rate() > 0
+            self._meta_learning_rate() > 0
             and self.validation_batch_size is not None
             and self.validation_batch_size < n_val
         ):
@@ -746,11 +651,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         )
 
         lam, temperature = float(self.lambda_init), float(self.temperature_init)
-        tune = schedule is None and self._meta_learning_rate() > 0
-        if schedule is not None:
-            # The tuned path, stretched over this fit's iterations.
-            path_lam, path_temp = (np.asarray(p, dtype=np.float64) for p in schedule)
-            n_steps = self.max_iter * int(np.ceil(n_train / rows.batch_size))
+        tune = self._meta_learning_rate() > 0
         linear = self.trajectory in ("linear", "linear-paper")
         meta_lr = float(self._meta_learning_rate())
         name = type(self).__name__
@@ -762,17 +663,13 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         lam_path, temp_path, predicted_path = [], [], []
         cycle, pending = [], deque()
         n_hyper = 0
-        if schedule is None:
-            self.validation_loss_curve_ = []
+        self.validation_loss_curve_ = []
 
         def train_batch(batch):
             nonlocal lam, temperature, cycle, n_hyper
             predicted = bool(pending)
             if predicted:
                 lam, temperature = pending.popleft()
-            if schedule is not None:
-                at = min(len(path_lam) - 1, len(lam_path) * len(path_lam) // n_steps)
-                lam, temperature = float(path_lam[at]), float(path_temp[at])
             lam_path.append(lam)
             temp_path.append(temperature)
             predicted_path.append(predicted)
@@ -820,8 +717,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
 
         def epoch(_):
             epoch_loss = minibatch_epoch(rows.epoch(), train_batch, n_train)
-            if schedule is not None:
-                return epoch_loss
             val_loss = student.validation_loss()
             check_finite_loss(val_loss, len(lam_path), name, advice)
             self.validation_loss_curve_.append(val_loss)
@@ -836,8 +731,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
                 "learning_rate_init (the student's step size)."
             )
         self.coefs_, self.intercepts_ = coefs, intercepts
-        if schedule is not None:
-            return len(lam_path)
         self.lambda_, self.temperature_ = float(lam), float(temperature)
         self.lambda_path_ = np.asarray(lam_path, dtype=np.float64)
         self.temperature_path_ = np.asarray(temp_path, dtype=np.float64)
@@ -845,7 +738,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         self.n_hypergradient_steps_ = n_hyper
         self.n_iter_ = self.max_iter
         self.t_ = len(lam_path)
-        return self.t_
 
     # -------------------------------------------------------------- predict
 

@@ -271,7 +271,7 @@ def row(name, r):
     )
 
 
-def report(use, table):
+def report(use, table, per_seed=None):
     mean = {k: np.mean([r[k] for r in table]) for k in table[0]}
     print(
         f"{'mean':<14}{'':>12}{mean['teacher']:>8.3f}"
@@ -290,6 +290,21 @@ def report(use, table):
             f">= search on {wins}/{n} sets at {ratio:.2f} of its time "
             f"(mean of per-set ratios); - random {mean[tuned] - mean['random']:+.3f}"
         )
+    if per_seed and len(per_seed[0][1]) > 1:
+        # Which differences stand out of the seed-to-seed spread.
+        for tuned in TUNED:
+            parts, beyond = [], 0
+            for name, runs in per_seed:
+                diff = np.array([r[tuned] - r["search"] for r in runs])
+                se = diff.std(ddof=1) / np.sqrt(len(diff))
+                beyond += diff.mean() < -2 * se - 1e-12
+                parts.append(f"{name} {diff.mean():+.3f}+-{se:.3f}")
+            print(
+                f"{tuned} - search per set (mean over seeds +- standard error): "
+                + ", ".join(parts)
+                + f"; below the search by more than 2 standard errors on "
+                f"{beyond}/{n} sets"
+            )
     kd = [m for m in METHODS if m + " val CE" in table[0]]
     lower = sum(r["tuned val CE"] <= r["random val CE"] for r in table)
     print(
@@ -346,14 +361,15 @@ def main():
         )
         print(header())
         print("-" * len(header()))
-        table = []
+        table, per_seed = [], []
         for data in suite:
             runs, paths = zip(*(run_set(data, use, seed, args) for seed in args.seeds))
             table.append(mean_over_seeds(runs))
+            per_seed.append((data.name, runs))
             print(row(data.name, table[-1]), flush=True)
             output["uses"].setdefault(use, {})[data.name] = runs
             output.setdefault("paths", {}).setdefault(use, {})[data.name] = paths
-        report(use, table)
+        report(use, table, per_seed)
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(output, handle, indent=1)

@@ -45,6 +45,7 @@ Run:  python benchmarks/bench_kd_tables.py [--uses "few labels" compression]
       [--search-iter 5] [--random-draws 3] [--transfer none]
       [--transfer-size 4] [--json out.json]
       [--tuned-params meta_optimizer=sgd meta_learning_rate=1.0]
+      [--report saved.json more.json]  (print saved runs, fit nothing)
 """
 
 import argparse
@@ -319,6 +320,26 @@ def report(use, table, per_seed=None):
     )
 
 
+def print_saved(paths):
+    """Print the tables of saved ``--json`` files, their runs merged per set."""
+    merged = {}
+    for path in paths:
+        with open(path) as handle:
+            for use, sets in json.load(handle)["uses"].items():
+                for name, runs in sets.items():
+                    merged.setdefault(use, {}).setdefault(name, []).extend(runs)
+    for use, sets in merged.items():
+        print(
+            f"\n== {use} ==  (test accuracy, mean over runs; seconds; ms per 1k rows)"
+        )
+        print(header())
+        print("-" * len(header()))
+        table = [mean_over_seeds(runs) for runs in sets.values()]
+        for name, mean in zip(sets, table, strict=True):
+            print(row(name, mean))
+        report(use, table, list(sets.items()))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--uses", nargs="+", default=["few labels", "compression"])
@@ -347,11 +368,22 @@ def main():
         help="parameters of the tuned students (default: the estimator's)",
     )
     parser.add_argument("--json", help="write every figure to this file")
+    parser.add_argument(
+        "--report",
+        nargs="+",
+        metavar="JSON",
+        help="fit nothing: print the tables of these --json files, the runs of "
+        "a set in every file together (e.g. more seeds run later), sets in the "
+        "order of the first file",
+    )
     args = parser.parse_args()
     # One thread for everything timed (students, teacher, search): the
     # machine is shared, and extra threads wait on each other there.
     torch.set_num_threads(1)
     threadpool_limits(1)
+    if args.report:
+        print_saved(args.report)
+        return
     suite = load_suite(args.sets, max_rows=args.max_rows)
 
     output = {"args": vars(args), "uses": {}}

@@ -37,7 +37,9 @@ student validates on a stratified 20 % of the labelled rows.
 Printed per use: test accuracy per set (mean over seeds), the search's and
 the tuned student's seconds (and the transfer set's), inference milliseconds
 per 1k rows of the student and of the teacher (one thread each, best call),
-then the targets. ``--json`` also keeps the tuned students' paths of
+then the targets and, with several seeds, each tuned student's difference
+with the search per set (mean over the seeds and its standard error).
+``--json`` also keeps the tuned students' paths of
 ``(lambda_1, T)`` (every 10th iteration) and validation losses (per epoch).
 
 Run:  python benchmarks/bench_kd_tables.py [--uses "few labels" compression]

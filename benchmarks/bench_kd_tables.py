@@ -37,7 +37,9 @@ student validates on a stratified 20 % of the labelled rows.
 Printed per use: test accuracy per set (mean over seeds), the search's and
 the tuned student's seconds (and the transfer set's), inference milliseconds
 per 1k rows of the student and of the teacher (one thread each, best call),
-then the targets. ``--json`` also keeps the tuned students' paths of
+then the targets and, with several seeds, each tuned student's difference
+with the search per set (mean over the seeds and its standard error).
+``--json`` also keeps the tuned students' paths of
 ``(lambda_1, T)`` (every 10th iteration) and validation losses (per epoch).
 
 Run:  python benchmarks/bench_kd_tables.py [--uses "few labels" compression]
@@ -45,6 +47,7 @@ Run:  python benchmarks/bench_kd_tables.py [--uses "few labels" compression]
       [--search-iter 5] [--random-draws 3] [--transfer none]
       [--transfer-size 4] [--json out.json]
       [--tuned-params meta_optimizer=sgd meta_learning_rate=1.0]
+      [--report saved.json more.json]  (print saved runs, fit nothing)
 """
 
 import argparse
@@ -163,6 +166,9 @@ def run_set(data, use, seed, args):
     tuned = dict(max_iter=epochs(n_student), **transfer)
     for pair in args.tuned_params:
         key, value = pair.split("=", 1)
+        if value in ("True", "False", "None"):
+            tuned[key] = {"True": True, "False": False, "None": None}[value]
+            continue
         try:
             tuned[key] = float(value) if "." in value else int(value)
         except ValueError:
@@ -268,7 +274,7 @@ def row(name, r):
     )
 
 
-def report(use, table):
+def report(use, table, per_seed=None):
     mean = {k: np.mean([r[k] for r in table]) for k in table[0]}
     print(
         f"{'mean':<14}{'':>12}{mean['teacher']:>8.3f}"
@@ -287,6 +293,21 @@ def report(use, table):
             f">= search on {wins}/{n} sets at {ratio:.2f} of its time "
             f"(mean of per-set ratios); - random {mean[tuned] - mean['random']:+.3f}"
         )
+    if per_seed and len(per_seed[0][1]) > 1:
+        # Which differences stand out of the seed-to-seed spread.
+        for tuned in TUNED:
+            parts, beyond = [], 0
+            for name, runs in per_seed:
+                diff = np.array([r[tuned] - r["search"] for r in runs])
+                se = diff.std(ddof=1) / np.sqrt(len(diff))
+                beyond += diff.mean() < -2 * se - 1e-12
+                parts.append(f"{name} {diff.mean():+.3f}+-{se:.3f}")
+            print(
+                f"{tuned} - search per set (mean over seeds +- standard error): "
+                + ", ".join(parts)
+                + f"; below the search by more than 2 standard errors on "
+                f"{beyond}/{n} sets"
+            )
     kd = [m for m in METHODS if m + " val CE" in table[0]]
     lower = sum(r["tuned val CE"] <= r["random val CE"] for r in table)
     print(
@@ -299,6 +320,26 @@ def report(use, table):
         f"inference: teacher / student time on 1k rows {min(speedup):.1f}x to "
         f"{max(speedup):.1f}x (>= 10x on {sum(s >= 10 for s in speedup)}/{n} sets)"
     )
+
+
+def print_saved(paths):
+    """Print the tables of saved ``--json`` files, their runs merged per set."""
+    merged = {}
+    for path in paths:
+        with open(path) as handle:
+            for use, sets in json.load(handle)["uses"].items():
+                for name, runs in sets.items():
+                    merged.setdefault(use, {}).setdefault(name, []).extend(runs)
+    for use, sets in merged.items():
+        print(
+            f"\n== {use} ==  (test accuracy, mean over runs; seconds; ms per 1k rows)"
+        )
+        print(header())
+        print("-" * len(header()))
+        table = [mean_over_seeds(runs) for runs in sets.values()]
+        for name, mean in zip(sets, table, strict=True):
+            print(row(name, mean))
+        report(use, table, list(sets.items()))
 
 
 def main():
@@ -329,11 +370,22 @@ def main():
         help="parameters of the tuned students (default: the estimator's)",
     )
     parser.add_argument("--json", help="write every figure to this file")
+    parser.add_argument(
+        "--report",
+        nargs="+",
+        metavar="JSON",
+        help="fit nothing: print the tables of these --json files, the runs of "
+        "a set in every file together (e.g. more seeds run later), sets in the "
+        "order of the first file",
+    )
     args = parser.parse_args()
     # One thread for everything timed (students, teacher, search): the
     # machine is shared, and extra threads wait on each other there.
     torch.set_num_threads(1)
     threadpool_limits(1)
+    if args.report:
+        print_saved(args.report)
+        return
     suite = load_suite(args.sets, max_rows=args.max_rows)
 
     output = {"args": vars(args), "uses": {}}
@@ -343,14 +395,15 @@ def main():
         )
         print(header())
         print("-" * len(header()))
-        table = []
+        table, per_seed = [], []
         for data in suite:
             runs, paths = zip(*(run_set(data, use, seed, args) for seed in args.seeds))
             table.append(mean_over_seeds(runs))
+            per_seed.append((data.name, runs))
             print(row(data.name, table[-1]), flush=True)
             output["uses"].setdefault(use, {})[data.name] = runs
             output.setdefault("paths", {}).setdefault(use, {})[data.name] = paths
-        report(use, table)
+        report(use, table, per_seed)
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(output, handle, indent=1)

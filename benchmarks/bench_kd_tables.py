@@ -103,7 +103,10 @@ def ms_per_1k(predict_proba, X, repeats=7, max_repeats=101, min_seconds=0.5):
     return 1e3 * best
 
 
-def run_set(data, use, seed, args):
+def split_and_teacher(data, seed):
+    """The seed's split (a stratified test third) with integer class codes, and
+    the frozen teacher fitted on the training part:
+    ``X_train, X_test, codes, y_test, teacher``."""
     X_train, X_test, y_train, y_test = train_test_split(
         data.X, data.y, test_size=0.3, stratify=data.y, random_state=seed
     )
@@ -113,6 +116,27 @@ def run_set(data, use, seed, args):
     teacher = FrozenEstimator(
         HistGradientBoostingClassifier(random_state=0).fit(X_train, codes)
     )
+    return X_train, X_test, codes, y_test, teacher
+
+
+def with_transfer_rows(kind, X_train, y_student, teacher, n_rows, seed, **options):
+    """``X_train`` and ``y_student`` followed by ``n_rows`` transfer rows of
+    ``kind``, unlabelled (-1)."""
+    synthetic, _ = make_transfer_set(
+        kind,
+        X_train,
+        n_rows,
+        np.random.RandomState(seed),
+        labels=teacher.predict(X_train),
+        **options,
+    )
+    X = np.vstack([X_train, synthetic])
+    return X, np.concatenate([y_student, np.full(len(synthetic), -1)])
+
+
+def run_set(data, use, seed, args):
+    X_train, X_test, codes, y_test, teacher = split_and_teacher(data, seed)
+    y_train = codes
     if use == "few labels":
         n = max(50, int(round(0.05 * len(y_train))))
         rows, _ = train_test_split(
@@ -130,17 +154,16 @@ def run_set(data, use, seed, args):
     transfer_seconds = 0.0
     if use == "compression" and args.transfer != "none":
         start = time.perf_counter()
-        synthetic, _ = make_transfer_set(
+        X_train, y_student = with_transfer_rows(
             args.transfer,
             X_train,
+            y_student,
+            teacher,
             int(round(args.transfer_size * len(y_train))),
-            np.random.RandomState(seed),
-            labels=teacher.predict(X_train),
+            seed,
             hidden_layer_sizes=(32,),
         )
         transfer_seconds = time.perf_counter() - start
-        X_train = np.vstack([X_train, synthetic])
-        y_student = np.concatenate([y_student, np.full(len(synthetic), -1)])
     n_student = len(y_student)
     transfer = {}
     labelled = y_student != -1

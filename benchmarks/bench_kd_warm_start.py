@@ -20,14 +20,10 @@ import zlib
 
 import numpy as np
 import torch
-from bench_kd_tables import DEFAULT_SETS
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.frozen import FrozenEstimator
-from sklearn.model_selection import train_test_split
+from bench_kd_tables import DEFAULT_SETS, split_and_teacher, with_transfer_rows
 from suite_datasets import load_suite
 from threadpoolctl import threadpool_limits
 
-from skdistill._kd.transfer import make_transfer_set
 from skdistill._kd.tuner import KDMetaparamTuner
 
 
@@ -40,23 +36,8 @@ def main():
     sets = sys.argv[4].split(",") if len(sys.argv) > 4 else DEFAULT_SETS
     out = {}
     for data in load_suite(sets, max_rows=3000):
-        X_train, X_test, y_train, y_test = train_test_split(
-            data.X, data.y, test_size=0.3, stratify=data.y, random_state=seed
-        )
-        classes, codes = np.unique(y_train, return_inverse=True)
-        y_test = np.searchsorted(classes, y_test)
-        teacher = FrozenEstimator(
-            HistGradientBoostingClassifier(random_state=0).fit(X_train, codes)
-        )
-        synthetic, _ = make_transfer_set(
-            "perturb",
-            X_train,
-            len(y_train),
-            np.random.RandomState(seed),
-            labels=teacher.predict(X_train),
-        )
-        X = np.vstack([X_train, synthetic])
-        y = np.concatenate([codes, np.full(len(synthetic), -1)])
+        X_train, X_test, codes, y_test, teacher = split_and_teacher(data, seed)
+        X, y = with_transfer_rows("perturb", X_train, codes, teacher, len(codes), seed)
         epochs = int(np.ceil(1500 / np.ceil(0.8 * len(y) / 64)))
         student = dict(
             hidden_layer_sizes=(32,),

@@ -373,6 +373,8 @@ def main():
                     )
             print(f"  seed {seed}: {t_search:.0f}s", flush=True)
 
+    if args.reference_only:
+        return
     if args.json:
         # The raw rows first: the tables can be printed again from them.
         with open(args.json + ".rows", "w") as f:

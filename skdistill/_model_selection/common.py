@@ -457,13 +457,15 @@ _CLASS_DOC = """
        ``mean_distilled_score``.
     2. **Second stage, on the real rows.** The best ``n_confirm`` candidates of
        the first stage are cross-validated as :class:`GridSearchCV` would
-       (``cv``, ``scoring``), on all the rows; the best of them is the pick,
-       refitted on all the rows when ``refit=True``.
+       (``scoring``), on the first ``confirm_splits`` splits of ``cv`` (by
+       default the fewest whose held-out rows reach 1000 rows, all of them on
+       small tables); the best of them is the pick, refitted on all the rows
+       when ``refit=True``.
 
     The first stage costs one distillation (for the default prototypes, one
     k-means per class) and ``n_candidates`` trainings on a few dozen to a few
-    hundred rows; the second, ``n_confirm * n_splits``
-    ordinary fits instead of the ``n_candidates * n_splits`` of a grid search.
+    hundred rows; the second, ``n_confirm * confirm_splits`` ordinary fits
+    instead of the ``n_candidates * n_splits`` of a grid search.
 
     Read more in the :ref:`User Guide <model_selection>`.
 """

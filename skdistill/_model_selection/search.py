@@ -119,7 +119,9 @@ class DistilledSearchCV(_BaseDistilledSearch):
         ``mean_distilled_score`` (the score on the held-out rows of the first
         split of a network trained on the distilled set; NaN when that
         training failed), ``rank_distilled_score`` and ``distilled_fit_time``;
-        ``confirmed`` (bool); and the second stage, ``split<k>_test_score``,
+        ``confirmed`` (bool) and ``n_confirm_splits`` (on how many splits of
+        ``cv`` the candidate was cross-validated, 0 where not confirmed); and
+        the second stage, over those splits, ``split<k>_test_score``,
         ``mean_test_score``, ``std_test_score``, ``mean_fit_time``,
         ``std_fit_time``, ``mean_score_time`` and ``std_score_time``, NaN where
         the candidate was not confirmed. ``rank_test_score`` ranks the

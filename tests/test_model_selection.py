@@ -241,12 +241,12 @@ def test_auto_n_confirm_grows_slowly_and_is_bounded():
     "test_sizes, expected",
     [
         ([40] * 5, 5),  # 200 rows: every split
-        ([200] * 5, 5),  # 1000 rows: 1000 held-out rows need all five
-        ([250] * 5, 4),  # 1250 rows
-        ([334] * 5, 3),
-        ([500] * 5, 2),
-        ([999, 999, 999], 2),
-        ([1000] * 5, 1),  # 5000 rows: one split holds 1000
+        ([100] * 5, 5),  # 500 rows: 500 held-out rows need all five
+        ([125] * 5, 4),  # 625 rows
+        ([167] * 5, 3),
+        ([250] * 5, 2),
+        ([499, 499, 499], 2),
+        ([500] * 5, 1),  # 2500 rows: one split holds 500
         ([3000, 3000], 1),
         ([10] * 3, 3),
     ],

@@ -41,7 +41,7 @@ _AUTO_CONFIRM_MIN = 2
 _AUTO_CONFIRM_MAX = 5
 #: ``confirm_splits="auto"``: the first splits of ``cv`` whose held-out rows
 #: add up to at least this many rows.
-_AUTO_CONFIRM_ROWS = 1000
+_AUTO_CONFIRM_ROWS = 500
 
 
 def auto_n_confirm(n_candidates):
@@ -64,9 +64,9 @@ def auto_confirm_splits(test_sizes):
     """Splits of ``cv`` used by the confirmation with ``confirm_splits="auto"``.
 
     The fewest first splits whose held-out rows add up to at least
-    ``_AUTO_CONFIRM_ROWS`` (1000) rows; all of them when they hold fewer.
-    With ``cv=5`` (folds of ``n / 5`` rows): all five splits below 1250
-    rows, four from 1250, three from 1667, two from 2500 and one from 5000
+    ``_AUTO_CONFIRM_ROWS`` (500) rows; all of them when they hold fewer.
+    With ``cv=5`` (folds of ``n / 5`` rows): all five splits below 625
+    rows, four from 625, three from 834, two from 1250 and one from 2500
     rows on.
 
     Parameters
@@ -458,7 +458,7 @@ _CLASS_DOC = """
     2. **Second stage, on the real rows.** The best ``n_confirm`` candidates of
        the first stage are cross-validated as :class:`GridSearchCV` would
        (``scoring``), on the first ``confirm_splits`` splits of ``cv`` (by
-       default the fewest whose held-out rows reach 1000 rows, all of them on
+       default the fewest whose held-out rows reach 500 rows, all of them on
        small tables); the best of them is the pick, refitted on all the rows
        when ``refit=True``.
 

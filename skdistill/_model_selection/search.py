@@ -63,9 +63,9 @@ class DistilledSearchCV(_BaseDistilledSearch):
         Splits of ``cv`` on which the confirmed candidates are
         cross-validated: the first ``confirm_splits`` of them, in ``cv``'s
         order (all of them when there are fewer). ``"auto"``: the fewest first
-        splits whose held-out rows add up to at least 1000 rows (all of them
-        when the rows are fewer): with ``cv=5``, all five splits below 1250
-        rows, two from 2500 and one from 5000 rows on. The confirmation costs
+        splits whose held-out rows add up to at least 500 rows (all of them
+        when the rows are fewer): with ``cv=5``, all five splits below 625
+        rows, two from 1250 and one from 2500 rows on. The confirmation costs
         ``n_confirm * confirm_splits`` ordinary fits; ``best_score_`` and
         ``mean_test_score`` are means over these splits. Every split of
         ``cv`` (e.g. ``confirm_splits=cv``) is what ``GridSearchCV`` does.

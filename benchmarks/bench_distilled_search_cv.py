@@ -7,8 +7,9 @@ random_state=0)])`` and the grid ``hidden_layer_sizes`` in (4,), (16,), (64,),
 candidates), searched on the training rows by
 
 * ``grid``: ``GridSearchCV(cv=5)`` (the oracle);
-* ``distilled``: ``DistilledSearchCV(cv=5, n_confirm="auto")`` (its default
-  first stage, k-means prototypes), at ``--seeds`` search seeds;
+* ``distilled``: ``DistilledSearchCV(cv=5, n_confirm="auto",
+  confirm_splits="auto")`` (its default first stage, k-means prototypes), at
+  ``--seeds`` search seeds;
 * ``halving``: ``HalvingGridSearchCV(cv=5, resource="n_samples", factor=3)``.
 
 Per search: wall time (fit, refit included) and its ratio to the grid search's;
@@ -46,6 +47,8 @@ named ``name@N``), and ``--reference-only`` only fills the cache.
     python benchmarks/bench_distilled_search_cv.py --sets crabs --seeds 0,1
     python benchmarks/bench_distilled_search_cv.py --cache ref.json \
         --sets biopsy,anes96,fishing,fair,classes7 --seeds 0,1
+    python benchmarks/bench_distilled_search_cv.py --sets diamonds \
+        --max-rows 10000 --reference-only --cache ref_diamonds.json
 
 ``--json PATH`` also writes the printed rows, the command and the versions to a
 JSON file (see ``_harness.py``).

@@ -507,6 +507,12 @@ def test_randomized_search(moons):
     assert a.cv_results_["params"] == b.cv_results_["params"]
     assert a.cv_results_["params"] != c.cv_results_["params"]
     assert a.cv_results_["confirmed"].sum() == 2
+    assert a.n_splits_ == 3  # 200 rows: "auto" keeps every split
+    one = DistilledRandomizedSearchCV(
+        _mlp(), distributions, random_state=0, confirm_splits=1, **params
+    ).fit(X, y)
+    assert one.n_splits_ == 1 and "split1_test_score" not in one.cv_results_
+    assert one.cv_results_["n_confirm_splits"].max() == 1
 
 
 # -- bad input -----------------------------------------------------------------

@@ -24,7 +24,7 @@ from skdistill import (
     DistilledSearchCV,
     KMeansSampler,
 )
-from skdistill._model_selection.common import auto_n_confirm
+from skdistill._model_selection.common import auto_confirm_splits, auto_n_confirm
 from skdistill._model_selection.prototypes import (
     ClassPrototypes,
     auto_n_prototypes,
@@ -156,6 +156,7 @@ def test_cv_results_layout(fitted):
         "rank_distilled_score",
         "distilled_fit_time",
         "confirmed",
+        "n_confirm_splits",
         "split0_test_score",
         "split1_test_score",
         "split2_test_score",
@@ -234,6 +235,83 @@ def test_auto_n_confirm_grows_slowly_and_is_bounded():
     assert auto_n_confirm(64) == 4
     assert auto_n_confirm(65) == 5
     assert auto_n_confirm(10_000) == 5
+
+
+@pytest.mark.parametrize(
+    "test_sizes, expected",
+    [
+        ([40] * 5, 5),  # 200 rows: every split
+        ([100] * 5, 5),  # 500 rows: 500 held-out rows need all five
+        ([125] * 5, 4),  # 625 rows
+        ([167] * 5, 3),
+        ([250] * 5, 2),
+        ([499, 499, 499], 2),
+        ([500] * 5, 1),  # 2500 rows: one split holds 500
+        ([3000, 3000], 1),
+        ([10] * 3, 3),
+    ],
+)
+def test_auto_confirm_splits(test_sizes, expected):
+    assert auto_confirm_splits(test_sizes) == expected
+
+
+def test_confirmation_on_the_first_splits(moons):
+    """``confirm_splits=k`` cross-validates the confirmed candidates on the
+    first k splits of cv, as GridSearchCV on those splits does, and
+    cv_results_ says which candidates were confirmed on how many splits."""
+    X, y = moons
+    grid = {"hidden_layer_sizes": [(), (4,), (16,)], "alpha": [1e-4, 1.0]}
+    first_two = list(StratifiedKFold(3).split(X, y))[:2]
+    full = GridSearchCV(_mlp(), grid, cv=first_two).fit(X, y)
+    search = _search(grid=grid, n_confirm=100, confirm_splits=2).fit(X, y)
+    assert search.n_splits_ == 2
+    results = search.cv_results_
+    assert "split1_test_score" in results and "split2_test_score" not in results
+    assert (results["n_confirm_splits"] == 2).all()
+    assert search.best_params_ == full.best_params_
+    assert search.best_score_ == full.best_score_
+    np.testing.assert_array_equal(
+        results["mean_test_score"], full.cv_results_["mean_test_score"]
+    )
+    # Fewer confirmed candidates: the others are marked, with 0 splits.
+    search = _search(grid=grid, n_confirm=2, confirm_splits=1).fit(X, y)
+    results = search.cv_results_
+    assert search.n_splits_ == 1
+    assert results["n_confirm_splits"].tolist() == [
+        1 if c else 0 for c in results["confirmed"]
+    ]
+    assert results["confirmed"].sum() == 2
+    # More splits than cv has: all of them.
+    assert _search(n_confirm=1, confirm_splits=7).fit(X, y).n_splits_ == 3
+
+
+def test_auto_confirm_splits_on_a_large_table_keeps_the_grid_search_pick():
+    """On 6000 rows every fold of cv=5 holds 1200 rows: "auto" confirms on one
+    split (a fifth of the grid search's fits per candidate) and still picks
+    what GridSearchCV(cv=5) picks on this problem."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(
+        n_samples=6000, n_features=10, n_informative=4, flip_y=0.1, random_state=0
+    )
+    grid = {"C": [1e-4, 1e-3, 1e-2, 1.0]}
+    full = GridSearchCV(LogisticRegression(), grid, cv=5).fit(X, y)
+    search = DistilledSearchCV(LogisticRegression(), grid, n_confirm=3, random_state=0)
+    search.fit(X, y)
+    assert search.n_splits_ == 1
+    assert set(search.cv_results_) >= {"split0_test_score"}
+    assert "split1_test_score" not in search.cv_results_
+    assert search.best_params_ == full.best_params_
+    # With every split, the confirmed candidates' scores are the grid search's.
+    every = DistilledSearchCV(
+        LogisticRegression(), grid, n_confirm=3, confirm_splits=5, random_state=0
+    ).fit(X, y)
+    confirmed = every.cv_results_["confirmed"]
+    assert every.n_splits_ == 5
+    np.testing.assert_array_equal(
+        every.cv_results_["mean_test_score"][confirmed],
+        full.cv_results_["mean_test_score"][confirmed],
+    )
 
 
 # -- the distiller -------------------------------------------------------------
@@ -429,6 +507,12 @@ def test_randomized_search(moons):
     assert a.cv_results_["params"] == b.cv_results_["params"]
     assert a.cv_results_["params"] != c.cv_results_["params"]
     assert a.cv_results_["confirmed"].sum() == 2
+    assert a.n_splits_ == 3  # 200 rows: "auto" keeps every split
+    one = DistilledRandomizedSearchCV(
+        _mlp(), distributions, random_state=0, confirm_splits=1, **params
+    ).fit(X, y)
+    assert one.n_splits_ == 1 and "split1_test_score" not in one.cv_results_
+    assert one.cv_results_["n_confirm_splits"].max() == 1
 
 
 # -- bad input -----------------------------------------------------------------
@@ -505,6 +589,9 @@ def test_bad_parameters_of_the_search(moons):
     X, y = moons
     with pytest.raises(InvalidParameterError, match="n_confirm"):
         _search(n_confirm=0).fit(X, y)
+    for bad in (0, -1, 1.5, "all", None):
+        with pytest.raises(InvalidParameterError, match="confirm_splits"):
+            _search(confirm_splits=bad).fit(X, y)
     with pytest.raises(InvalidParameterError, match="scoring"):
         _search(scoring={"a": "accuracy"}).fit(X, y)
     with pytest.raises(ValueError, match="searches classifiers"):

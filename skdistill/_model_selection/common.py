@@ -39,6 +39,9 @@ from .prototypes import ClassPrototypes
 #: `_AUTO_CONFIRM_MAX`.
 _AUTO_CONFIRM_MIN = 2
 _AUTO_CONFIRM_MAX = 5
+#: ``confirm_splits="auto"``: the first splits of ``cv`` whose held-out rows
+#: add up to at least this many rows.
+_AUTO_CONFIRM_ROWS = 500
 
 
 def auto_n_confirm(n_candidates):
@@ -55,6 +58,28 @@ def auto_n_confirm(n_candidates):
         _AUTO_CONFIRM_MAX,
     )
     return min(n_confirm, n_candidates)
+
+
+def auto_confirm_splits(test_sizes):
+    """Splits of ``cv`` used by the confirmation with ``confirm_splits="auto"``.
+
+    The fewest first splits whose held-out rows add up to at least
+    ``_AUTO_CONFIRM_ROWS`` (500) rows; all of them when they hold fewer.
+    With ``cv=5`` (folds of ``n / 5`` rows): all five splits below 625
+    rows, four from 625, three from 834, two from 1250 and one from 2500
+    rows on.
+
+    Parameters
+    ----------
+    test_sizes : sequence of int
+        The number of held-out rows of each split, in ``cv``'s order.
+
+    Returns
+    -------
+    n_splits : int
+    """
+    reached = np.cumsum(test_sizes) >= _AUTO_CONFIRM_ROWS
+    return int(np.argmax(reached)) + 1 if reached.any() else len(test_sizes)
 
 
 def _final_step(estimator):
@@ -188,6 +213,10 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
         ],
+        "confirm_splits": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "cv": ["cv_object"],
         "scoring": [StrOptions(set(get_scorer_names())), callable, None],
         "refit": ["boolean"],
@@ -256,8 +285,12 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
         cv = check_cv(self.cv, y, classifier=True)
         scorer = check_scoring(self.estimator, self.scoring)
 
+        # The splits are drawn once: the first stage and the confirmation use
+        # the same ones, even from a cv that shuffles without a seed.
+        splits = list(cv.split(X, y))
+
         # -- first stage: distill once, train every candidate on the set ------
-        train, held_out = next(iter(cv.split(X, y)))
+        train, held_out = splits[0]
         X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
         X_held, y_held = _safe_indexing(X, held_out), _safe_indexing(y, held_out)
         if self.verbose > 0:
@@ -303,8 +336,17 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
         # A candidate that failed (NaN score) is never confirmed.
         n_confirm = min(n_confirm, int(np.isfinite(distilled_scores).sum()))
         confirmed = np.sort(_order_of_scores(distilled_scores)[:n_confirm])
+        n_splits = (
+            auto_confirm_splits([len(test) for _, test in splits])
+            if self.confirm_splits == "auto"
+            else min(self.confirm_splits, len(splits))
+        )
         if self.verbose > 0:
-            print(f"Confirming the best {n_confirm} candidates by cross-validation")
+            print(
+                f"Confirming the best {n_confirm} candidates by cross-validation "
+                f"on {n_splits} of the {len(splits)} splits "
+                f"({sum(len(test) for _, test in splits[:n_splits])} held-out rows)"
+            )
         search = GridSearchCV(
             self.estimator,
             [
@@ -314,7 +356,7 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
             scoring=self.scoring,
             n_jobs=self.n_jobs,
             refit=self.refit,
-            cv=cv,
+            cv=splits[:n_splits],
             verbose=self.verbose,
             error_score=self.error_score,
             return_train_score=False,
@@ -393,6 +435,7 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
         results["rank_distilled_score"] = _rank(results["mean_distilled_score"])
         results["distilled_fit_time"] = np.array([r["fit_time"] for r in first])
         results["confirmed"] = spread(True, dtype=bool, fill=False)
+        results["n_confirm_splits"] = spread(search.n_splits_, dtype=np.int64, fill=0)
         for k in range(search.n_splits_):
             results[f"split{k}_test_score"] = spread(inner[f"split{k}_test_score"])
         results["mean_test_score"] = spread(inner["mean_test_score"])
@@ -414,13 +457,15 @@ _CLASS_DOC = """
        ``mean_distilled_score``.
     2. **Second stage, on the real rows.** The best ``n_confirm`` candidates of
        the first stage are cross-validated as :class:`GridSearchCV` would
-       (``cv``, ``scoring``), on all the rows; the best of them is the pick,
-       refitted on all the rows when ``refit=True``.
+       (``scoring``), on the first ``confirm_splits`` splits of ``cv`` (by
+       default the fewest whose held-out rows reach 500 rows, all of them on
+       small tables); the best of them is the pick, refitted on all the rows
+       when ``refit=True``.
 
     The first stage costs one distillation (for the default prototypes, one
     k-means per class) and ``n_candidates`` trainings on a few dozen to a few
-    hundred rows; the second, ``n_confirm * n_splits``
-    ordinary fits instead of the ``n_candidates * n_splits`` of a grid search.
+    hundred rows; the second, ``n_confirm * confirm_splits`` ordinary fits
+    instead of the ``n_candidates * n_splits`` of a grid search.
 
     Read more in the :ref:`User Guide <model_selection>`.
 """

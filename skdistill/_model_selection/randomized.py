@@ -35,7 +35,8 @@ class DistilledRandomizedSearchCV(_BaseDistilledSearch):
     n_iter : int, default=10
         Candidates drawn.
 
-    distiller, n_confirm, cv, scoring, refit, n_jobs, verbose, error_score
+    distiller, n_confirm, confirm_splits, cv, scoring, refit, n_jobs, verbose, \
+            error_score
         As in :class:`DistilledSearchCV`.
 
     random_state : int, RandomState instance or None, default=None
@@ -82,6 +83,7 @@ multimetric_, classes_, n_features_in_, feature_names_in_
         n_iter=10,
         distiller=None,
         n_confirm="auto",
+        confirm_splits="auto",
         cv=5,
         scoring=None,
         refit=True,
@@ -95,6 +97,7 @@ multimetric_, classes_, n_features_in_, feature_names_in_
         self.n_iter = n_iter
         self.distiller = distiller
         self.n_confirm = n_confirm
+        self.confirm_splits = confirm_splits
         self.cv = cv
         self.scoring = scoring
         self.refit = refit

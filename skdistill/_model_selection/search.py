@@ -59,6 +59,17 @@ class DistilledSearchCV(_BaseDistilledSearch):
         :class:`~sklearn.model_selection.GridSearchCV` picks. Candidates tied
         in the first stage are taken in the grid's order.
 
+    confirm_splits : "auto" or int, default="auto"
+        Splits of ``cv`` on which the confirmed candidates are
+        cross-validated: the first ``confirm_splits`` of them, in ``cv``'s
+        order (all of them when there are fewer). ``"auto"``: the fewest first
+        splits whose held-out rows add up to at least 500 rows (all of them
+        when the rows are fewer): with ``cv=5``, all five splits below 625
+        rows, two from 1250 and one from 2500 rows on. The confirmation costs
+        ``n_confirm * confirm_splits`` ordinary fits; ``best_score_`` and
+        ``mean_test_score`` are means over these splits. Every split of
+        ``cv`` (e.g. ``confirm_splits=cv``) is what ``GridSearchCV`` does.
+
     cv : int, cross-validation generator or iterable, default=5
         The splits of the second stage, as in ``GridSearchCV`` (an int is a
         :class:`~sklearn.model_selection.StratifiedKFold`). Its first split
@@ -108,7 +119,9 @@ class DistilledSearchCV(_BaseDistilledSearch):
         ``mean_distilled_score`` (the score on the held-out rows of the first
         split of a network trained on the distilled set; NaN when that
         training failed), ``rank_distilled_score`` and ``distilled_fit_time``;
-        ``confirmed`` (bool); and the second stage, ``split<k>_test_score``,
+        ``confirmed`` (bool) and ``n_confirm_splits`` (on how many splits of
+        ``cv`` the candidate was cross-validated, 0 where not confirmed); and
+        the second stage, over those splits, ``split<k>_test_score``,
         ``mean_test_score``, ``std_test_score``, ``mean_fit_time``,
         ``std_fit_time``, ``mean_score_time`` and ``std_score_time``, NaN where
         the candidate was not confirmed. ``rank_test_score`` ranks the
@@ -144,7 +157,8 @@ class DistilledSearchCV(_BaseDistilledSearch):
         The scorer of both stages.
 
     n_splits_ : int
-        Number of cross-validation splits.
+        Number of splits of ``cv`` the confirmation used (see
+        ``confirm_splits``).
 
     multimetric_ : bool
         False: one metric.
@@ -204,6 +218,7 @@ class DistilledSearchCV(_BaseDistilledSearch):
         *,
         distiller=None,
         n_confirm="auto",
+        confirm_splits="auto",
         cv=5,
         scoring=None,
         refit=True,
@@ -216,6 +231,7 @@ class DistilledSearchCV(_BaseDistilledSearch):
         self.param_grid = param_grid
         self.distiller = distiller
         self.n_confirm = n_confirm
+        self.confirm_splits = confirm_splits
         self.cv = cv
         self.scoring = scoring
         self.refit = refit

@@ -95,7 +95,8 @@ class DatasetDistiller(BaseDistiller):
         per class and step otherwise). Rows are labelled round-robin over the
         classes across the whole distilled set, so fewer rows per step than
         classes is allowed. On a table with heavy-tailed columns (see
-        ``feature_steps``) ``"auto"`` gives three times the rows per step.
+        ``feature_steps``) ``"auto"`` gives three times the rows per step
+        (unless ``n_samples`` or ``n_samples_per_class`` sets the rows).
 
         .. versionchanged:: 0.1.0
            ``"auto"`` grows with the rows; it was one row per class. Three

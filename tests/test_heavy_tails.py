@@ -130,3 +130,13 @@ def test_heavy_tailed_fit_is_repeatable():
     again = DatasetDistiller(**params).fit(X, y)
     np.testing.assert_array_equal(first.distilled_X_, again.distilled_X_)
     np.testing.assert_array_equal(first.lr_schedule_, again.lr_schedule_)
+
+
+def test_detection_on_a_dask_collection():
+    da = pytest.importorskip("dask.array")
+    X, y = _heavy_table(n=1200)
+    lazy = DatasetDistiller(max_iter=2, random_state=0).fit(
+        da.from_array(X, chunks=(300, 3)), da.from_array(y, chunks=300)
+    )
+    np.testing.assert_array_equal(lazy.heavy_tailed_features_, [False, True, True])
+    assert lazy.lr_schedule_.shape == (10 * 12,)  # 12 epochs, not 8

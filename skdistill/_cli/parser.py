@@ -147,7 +147,13 @@ def build_parser():
         type=_auto_or_int,
         metavar="N",
     )
-    option("--n-epochs", "epochs over those batches", type=int, metavar="N")
+    option(
+        "--n-epochs",
+        "epochs over those batches: an int, or 'auto' (8, 12 on tables with "
+        "heavy-tailed columns)",
+        type=_auto_or_int,
+        metavar="N",
+    )
     option(
         "--samples-per-step",
         "rows per step: an int, or 'auto' (about 5 * sqrt(rows) in all)",

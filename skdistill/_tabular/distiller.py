@@ -12,7 +12,11 @@ from .._base import (
     check_architectures,
 )
 from .._data.dataset import DistilledDataset
-from .._engine.feature_steps import spread_scales
+from .._engine.feature_steps import (
+    feature_step_scales,
+    heavy_tailed_columns,
+    spread_scales,
+)
 from .._nets.mlp import MLP_FAMILY
 from .._nets.protocol import stack_networks
 from .._training.constraints import (
@@ -29,6 +33,7 @@ from .real_rows import in_memory_rows, lazy_rows
 from .sizes import (
     auto_lr_init,
     requested_rows,
+    resolve_n_epochs,
     resolve_sizes,
 )
 from .synthetic_set import MAX_RECOVERIES, DivergenceRecovery, starting_rows
@@ -69,13 +74,16 @@ class DatasetDistiller(BaseDistiller):
         .. versionchanged:: 0.1.0
            Default ``"auto"``; it was 10.
 
-    n_epochs : int, default=8
-        Internal epochs over those batches. 8: a fresh network replaying the
-        set takes more steps, which raised the suite's hardest sets (fishing,
-        classes7, yogurt, diamonds; see the user guide).
+    n_epochs : "auto" or int, default="auto"
+        Internal epochs over those batches. ``"auto"`` is 8, or 12 on a table
+        with heavy-tailed columns (see ``feature_steps``). 8: a fresh network
+        replaying the set takes more steps, which raised the suite's hardest
+        sets (fishing, classes7, yogurt, diamonds; see the user guide); a
+        heavy-tailed table needs the longer replay more (see the robustness
+        guide).
 
         .. versionchanged:: 0.1.0
-           Default 8; it was 3.
+           Default ``"auto"`` (8, 12 on heavy-tailed tables); it was 3, then 8.
 
     samples_per_step : "auto" or int, default="auto"
         Synthetic rows per step. ``"auto"`` chooses it from the data: about
@@ -86,10 +94,13 @@ class DatasetDistiller(BaseDistiller):
         920 for 33k, at most 1000 (with 20 classes or fewer; at least one row
         per class and step otherwise). Rows are labelled round-robin over the
         classes across the whole distilled set, so fewer rows per step than
-        classes is allowed.
+        classes is allowed. On a table with heavy-tailed columns (see
+        ``feature_steps``) ``"auto"`` gives three times the rows per step
+        (unless ``n_samples`` or ``n_samples_per_class`` sets the rows).
 
         .. versionchanged:: 0.1.0
-           ``"auto"`` grows with the rows; it was one row per class.
+           ``"auto"`` grows with the rows; it was one row per class. Three
+           times as many on heavy-tailed tables.
 
     n_samples : int or None, default=None
         Rows of the distilled set in all, instead of ``n_steps *
@@ -309,7 +320,7 @@ class DatasetDistiller(BaseDistiller):
         differentiates the whole run (exact hypergradient). See the user
         guide for what it changes on the benchmark suite.
 
-    feature_steps : {"uniform", "spread"}, default="uniform"
+    feature_steps : {"auto", "uniform", "spread"}, default="auto"
         How far an outer step moves each feature of the synthetic rows.
         ``"uniform"``: the same step size for every feature (Adam's).
         ``"spread"``: each feature's step is multiplied by
@@ -317,7 +328,18 @@ class DatasetDistiller(BaseDistiller):
         deviation over its Gaussian value), which is 1 for Gaussian-like
         columns and about 0.3 for heavy-tailed ones, whose bulk spans a
         small part of one standard deviation; the synthetic rows then stay
-        in the bulk. See the robustness guide for its effect on heavy tails.
+        in the bulk. ``"auto"``: the factors of ``"spread"`` on the
+        heavy-tailed columns only, 1 elsewhere. A column is heavy-tailed
+        when it has more than 20 distinct values (one-hot, count and other
+        categorical columns never are) and its factor is below 0.4 (the
+        continuous columns of the benchmark suite are at 0.48 or more; see
+        the robustness guide); the mask is ``heavy_tailed_features_``. A table
+        without such a column is fitted exactly as with ``"uniform"``; on
+        one that has them, ``n_epochs="auto"`` and ``samples_per_step="auto"``
+        also give a longer run and a larger set.
+
+        .. versionchanged:: 0.1.0
+           Default ``"auto"``; it was ``"uniform"``. ``"auto"`` is new.
 
     n_threads : int or None, default=1
         Torch intra-op threads during `fit`; the caller's setting is restored
@@ -383,6 +405,11 @@ class DatasetDistiller(BaseDistiller):
 
     lr_init_ : float
         The initial internal learning rate used (``lr_init`` resolved).
+
+    heavy_tailed_features_ : ndarray of shape (n_features_in_,), dtype=bool
+        The columns judged heavy-tailed on the training rows (see
+        ``feature_steps``), whatever ``feature_steps`` is. When any is, the
+        "auto" values of ``n_epochs`` and ``samples_per_step`` grow.
 
     divergence_recoveries_ : list of int
         The outer iterations at which the internal training went non-finite
@@ -472,7 +499,8 @@ class DatasetDistiller(BaseDistiller):
             Interval(Integral, 1, None, closed="left"),
         ],
         "unroll_window": [None, Interval(Integral, 1, None, closed="left")],
-        "feature_steps": [StrOptions({"uniform", "spread"})],
+        "n_epochs": AUTO_COUNT,
+        "feature_steps": [StrOptions({"auto", "uniform", "spread"})],
         "device": [str],
     }
 
@@ -480,7 +508,7 @@ class DatasetDistiller(BaseDistiller):
         self,
         *,
         n_steps="auto",
-        n_epochs=8,
+        n_epochs="auto",
         samples_per_step="auto",
         n_samples=None,
         n_samples_per_class=None,
@@ -503,7 +531,7 @@ class DatasetDistiller(BaseDistiller):
         resample_labels="hard",
         checkpoint_segments=None,
         unroll_window=None,
-        feature_steps="uniform",
+        feature_steps="auto",
         n_threads=1,
         device="cpu",
         random_state=None,
@@ -582,7 +610,7 @@ class DatasetDistiller(BaseDistiller):
         names it (see doc/developers.md, "Networks")."""
         return MLP_FAMILY, None
 
-    def _sizes(self, n_samples, n_classes):
+    def _sizes(self, n_samples, n_classes, heavy_tailed=False):
         """``(n_steps, samples_per_step, batch_size)``, "auto" resolved."""
         return resolve_sizes(
             (self.n_steps, self.samples_per_step, self.batch_size),
@@ -591,6 +619,7 @@ class DatasetDistiller(BaseDistiller):
             requested=requested_rows(
                 self.n_samples, self.n_samples_per_class, n_classes
             ),
+            heavy_tailed=heavy_tailed,
         )
 
     def _distill_lazy(self, X, y):
@@ -631,8 +660,17 @@ class DatasetDistiller(BaseDistiller):
             network=network,
         )
         space = models.space
-        n_steps, samples_per_step, batch_size = self._sizes(n_samples, n_classes)
-        n_total_steps = n_steps * self.n_epochs
+        # Heavy-tailed columns (judged on the rows init draws from) get
+        # smaller outer steps and the table a larger, longer set: see
+        # ``_engine/feature_steps.py`` and ``sizes.py``.
+        spread = spread_scales(sample[0])
+        self.heavy_tailed_features_ = heavy_tailed_columns(sample[0], spread)
+        heavy_tailed = bool(self.heavy_tailed_features_.any())
+        n_steps, samples_per_step, batch_size = self._sizes(
+            n_samples, n_classes, heavy_tailed
+        )
+        n_epochs = resolve_n_epochs(self.n_epochs, heavy_tailed)
+        n_total_steps = n_steps * n_epochs
         # Columns that never vary keep that value in every synthetic row.
         constant = torch.as_tensor(constant, device=device)
 
@@ -647,10 +685,11 @@ class DatasetDistiller(BaseDistiller):
             (rng, generator),
             dtype=dtype,
         )
-        row_step_scales = None
-        if self.feature_steps == "spread":
-            scales = torch.as_tensor(spread_scales(sample[0]), dtype=dtype)
-            row_step_scales = scales.to(device)
+        row_step_scales = feature_step_scales(
+            self.feature_steps, spread, self.heavy_tailed_features_
+        )
+        if row_step_scales is not None:
+            row_step_scales = torch.as_tensor(row_step_scales, dtype=dtype).to(device)
         state = self._outer_state(
             rows,
             row_class,

@@ -22,6 +22,13 @@ _AUTO_BATCH_RANGE = (64, 1024)
 #: ``lr_init="auto"``: ``min(_AUTO_LR, _AUTO_LR_FEATURES / n_features)``.
 _AUTO_LR = 0.1
 _AUTO_LR_FEATURES = 25
+#: On a table with heavy-tailed columns (see ``_engine/feature_steps.py``),
+#: ``samples_per_step="auto"`` gives this many times the rows per step, and
+#: ``n_epochs="auto"`` this many epochs instead of ``_AUTO_EPOCHS`` (chosen on
+#: the robustness benchmark's heavy-tailed table, see doc/robustness.md).
+_AUTO_EPOCHS = 8
+_HEAVY_TAIL_ROWS_FACTOR = 3
+_HEAVY_TAIL_EPOCHS = 12
 #: With a Dask collection or a parquet table, the held-out rows and the rows
 #: ``init`` starts from are samples of at most this many rows.
 LAZY_SAMPLE_ROWS = 10_000
@@ -79,16 +86,29 @@ def auto_batch_size(n_samples):
     return min(max(n_samples // _AUTO_ROWS_PER_BATCH_ROW, low), high)
 
 
-def auto_samples_per_step(n_samples, n_classes, n_steps):
+def auto_samples_per_step(n_samples, n_classes, n_steps, heavy_tailed=False):
     """Rows per step of ``samples_per_step="auto"``.
 
     The set grows like the square root of the training rows: a set that is
     too small is what kept the suite's larger sets below the full-data model,
     while on small sets extra rows only cost time. Capped so that the cost of
-    an outer iteration stays bounded.
+    an outer iteration stays bounded. On a table with heavy-tailed columns,
+    ``_HEAVY_TAIL_ROWS_FACTOR`` times as many: there the replay's few plain
+    gradient steps, not where the rows sit, limit the distilled set, and
+    more rows per step gave it more than any other setting measured.
     """
     per_step = math.ceil(_AUTO_ROWS_PER_ROOT * math.sqrt(n_samples) / n_steps)
-    return max(n_classes, min(per_step, _AUTO_MAX_PER_STEP))
+    per_step = max(n_classes, min(per_step, _AUTO_MAX_PER_STEP))
+    return per_step * _HEAVY_TAIL_ROWS_FACTOR if heavy_tailed else per_step
+
+
+def resolve_n_epochs(n_epochs, heavy_tailed):
+    """``n_epochs`` with "auto" resolved: ``_AUTO_EPOCHS``, or
+    ``_HEAVY_TAIL_EPOCHS`` on a table with heavy-tailed columns (a longer
+    replay, which the heavy-tailed table needs more than the others)."""
+    if n_epochs != "auto":
+        return int(n_epochs)
+    return _HEAVY_TAIL_EPOCHS if heavy_tailed else _AUTO_EPOCHS
 
 
 def split_distilled_size(
@@ -168,10 +188,14 @@ def requested_rows(n_samples, n_samples_per_class, n_classes):
     return None, None
 
 
-def resolve_sizes(sizes, n_samples, n_classes, requested=(None, None)):
+def resolve_sizes(
+    sizes, n_samples, n_classes, requested=(None, None), heavy_tailed=False
+):
     """``(n_steps, samples_per_step, batch_size)`` with "auto" resolved, from
     the parameters ``sizes`` in that order; ``requested`` is the
-    ``(rows, setting)`` of `requested_rows`, which the steps must hold.
+    ``(rows, setting)`` of `requested_rows`, which the steps must hold;
+    ``heavy_tailed``: whether the table has heavy-tailed columns (more rows
+    per step for ``samples_per_step="auto"`` without ``requested`` rows).
 
     int(): scikit-learn's Interval(Integral) lets a bool through, and torch
     refuses bools as sizes.
@@ -190,7 +214,9 @@ def resolve_sizes(sizes, n_samples, n_classes, requested=(None, None)):
     if n_steps == "auto":
         n_steps = auto_n_steps(n_samples)
     if samples_per_step == "auto":
-        samples_per_step = auto_samples_per_step(n_samples, n_classes, n_steps)
+        samples_per_step = auto_samples_per_step(
+            n_samples, n_classes, n_steps, heavy_tailed
+        )
     if batch_size == "auto":
         batch_size = auto_batch_size(n_samples)
     return int(n_steps), int(samples_per_step), int(batch_size)

@@ -25,13 +25,17 @@ training part, and these first stages (``--variants``):
   estimator's ``random_state=1`` instead of 0: the grid search's networks
   start from seed 0's initialisation as the default first stage's do, so this
   measures how much of the default's agreement comes from that shared start;
+* ``prior``: the default, with every candidate's output biases moved by
+  ``log(p_rows / p_prototypes)``, the log-ratio of the classes' shares among
+  the training rows and among the (equally shared) prototypes: the
+  label-shift correction that gives the networks the rows' class balance;
 * ``size10``: ``10 sqrt(n)`` prototypes instead of ``5 sqrt(n)``;
 * ``soft``: the same prototypes with soft labels, the class mix of the
   training rows whose nearest prototype each is (its own class counted once
   more);
 * ``folds5``: prototypes of each of the 5 splits' training rows, every
   candidate trained on each and scored on that split's held-out rows, the 5
-  accuracies averaged (five times the cost).
+  accuracies averaged (five times the cost); ``folds3``: the first 3 splits.
 
 ``--ceiling`` also runs ``GridSearchCV(cv=5)`` once more per set with the
 estimator's ``random_state=1`` (the cache's is 0) and prints Kendall's tau
@@ -98,7 +102,16 @@ from skdistill._model_selection.prototypes import (  # noqa: E402
 )
 from skdistill._tabular.classifier import fit_networks  # noqa: E402
 
-VARIANTS = ("default", "inits3", "seed1", "size10", "soft", "folds5")
+VARIANTS = (
+    "default",
+    "inits3",
+    "seed1",
+    "prior",
+    "size10",
+    "soft",
+    "folds3",
+    "folds5",
+)
 N_INITS = 3
 
 
@@ -138,7 +151,7 @@ def held_out_accuracy(model, X_held, y_held):
     return float(np.mean(model.predict(X_held) == y_held))
 
 
-def scores_on(dataset, X_held, y_held, n_inits=1, seed=0):
+def scores_on(dataset, X_held, y_held, n_inits=1, seed=0, bias_shift=None):
     """Held-out accuracy of every candidate trained on ``dataset`` with the
     estimator's ``random_state=seed`` (the mean over ``n_inits``
     initialisations when more than one)."""
@@ -146,6 +159,8 @@ def scores_on(dataset, X_held, y_held, n_inits=1, seed=0):
     for params in candidates():
         if n_inits == 1:
             model = mlp(params, dataset, seed).fit()
+            if bias_shift is not None:
+                model.intercepts_[-1] = model.intercepts_[-1] + bias_shift
             scores.append(held_out_accuracy(model, X_held, y_held))
             continue
         model, stacked = fit_networks(
@@ -171,6 +186,12 @@ def run_variant(variant, X, y, splits, prototype_seed):
         dataset = prototypes(X_train, y_train, prototype_seed)
         n_inits = N_INITS if variant == "inits3" else 1
         return scores_on(dataset, X_held, y_held, n_inits)
+    if variant == "prior":
+        dataset = prototypes(X_train, y_train, prototype_seed)
+        rows_share = np.unique(y_train, return_counts=True)[1] / len(y_train)
+        prototypes_share = dataset.y.mean(axis=0)
+        shift = np.log(rows_share) - np.log(prototypes_share)
+        return scores_on(dataset, X_held, y_held, bias_shift=shift)
     if variant == "seed1":
         dataset = prototypes(X_train, y_train, prototype_seed)
         return scores_on(dataset, X_held, y_held, seed=1)
@@ -183,9 +204,9 @@ def run_variant(variant, X, y, splits, prototype_seed):
     if variant == "soft":
         dataset = prototypes(X_train, y_train, prototype_seed, soft=True)
         return scores_on(dataset, X_held, y_held)
-    if variant == "folds5":
+    if variant in ("folds3", "folds5"):
         per_split = []
-        for split in splits:
+        for split in splits[: int(variant[-1])]:
             X_train, y_train, X_held, y_held = split_rows(X, y, split)
             dataset = prototypes(X_train, y_train, prototype_seed)
             per_split.append(scores_on(dataset, X_held, y_held))
@@ -378,9 +399,9 @@ def summarise(paths):
     for path in paths:
         with open(path) as f:
             rows += json.load(f)["rows"]
-    # A ceiling may be recorded by several runs: keep one per set.
-    ceilings = {r["set"]: r for r in rows if r["variant"] == "ceiling"}
-    rows = [r for r in rows if r["variant"] != "ceiling"] + list(ceilings.values())
+    # A run may be recorded by several reports (they are deterministic): keep
+    # one row per set, seed and variant.
+    rows = list({(r["set"], r.get("seed"), r["variant"]): r for r in rows}.values())
     for line in summary(rows):
         print(line)
 

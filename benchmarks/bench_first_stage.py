@@ -25,6 +25,10 @@ training part, and these first stages (``--variants``):
   estimator's ``random_state=1`` instead of 0: the grid search's networks
   start from seed 0's initialisation as the default first stage's do, so this
   measures how much of the default's agreement comes from that shared start;
+* ``logloss``: the default's networks, ranked by their held-out log-loss
+  (lowest first) instead of their accuracy: a finer score, with no ties;
+* ``ties``: the default's accuracies, ties between them broken by the
+  log-loss (the accuracy plus ``1e-6`` times minus the log-loss);
 * ``prior``: the default, with every candidate's output biases moved by
   ``log(p_rows / p_prototypes)``, the log-ratio of the classes' shares among
   the training rows and among the (equally shared) prototypes: the
@@ -77,6 +81,7 @@ import warnings  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.stats import kendalltau  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.metrics import log_loss  # noqa: E402
 from sklearn.model_selection import (  # noqa: E402
     GridSearchCV,
     ParameterGrid,
@@ -106,6 +111,8 @@ VARIANTS = (
     "default",
     "inits3",
     "seed1",
+    "logloss",
+    "ties",
     "prior",
     "size10",
     "soft",
@@ -151,17 +158,30 @@ def held_out_accuracy(model, X_held, y_held):
     return float(np.mean(model.predict(X_held) == y_held))
 
 
-def scores_on(dataset, X_held, y_held, n_inits=1, seed=0, bias_shift=None):
+def held_out_log_likelihood(model, X_held, y_held):
+    """Minus the log-loss: higher is better, as for the accuracy."""
+    return -float(log_loss(y_held, model.predict_proba(X_held), labels=model.classes_))
+
+
+def accuracy_then_log_likelihood(model, X_held, y_held):
+    """The accuracy, its ties broken by the log-likelihood."""
+    return held_out_accuracy(model, X_held, y_held) + 1e-6 * held_out_log_likelihood(
+        model, X_held, y_held
+    )
+
+
+def scores_on(dataset, X_held, y_held, n_inits=1, seed=0, bias_shift=None, score=None):
     """Held-out accuracy of every candidate trained on ``dataset`` with the
     estimator's ``random_state=seed`` (the mean over ``n_inits``
     initialisations when more than one)."""
+    score = held_out_accuracy if score is None else score
     scores = []
     for params in candidates():
         if n_inits == 1:
             model = mlp(params, dataset, seed).fit()
             if bias_shift is not None:
                 model.intercepts_[-1] = model.intercepts_[-1] + bias_shift
-            scores.append(held_out_accuracy(model, X_held, y_held))
+            scores.append(score(model, X_held, y_held))
             continue
         model, stacked = fit_networks(
             mlp(params, dataset), None, None, n_models=n_inits
@@ -192,6 +212,12 @@ def run_variant(variant, X, y, splits, prototype_seed):
         prototypes_share = dataset.y.mean(axis=0)
         shift = np.log(rows_share) - np.log(prototypes_share)
         return scores_on(dataset, X_held, y_held, bias_shift=shift)
+    if variant == "logloss":
+        dataset = prototypes(X_train, y_train, prototype_seed)
+        return scores_on(dataset, X_held, y_held, score=held_out_log_likelihood)
+    if variant == "ties":
+        dataset = prototypes(X_train, y_train, prototype_seed)
+        return scores_on(dataset, X_held, y_held, score=accuracy_then_log_likelihood)
     if variant == "seed1":
         dataset = prototypes(X_train, y_train, prototype_seed)
         return scores_on(dataset, X_held, y_held, seed=1)

@@ -59,10 +59,13 @@ median and mean tau over all runs per variant, and per set.
     python benchmarks/bench_first_stage.py --cache ref_small.json \\
         --sets wine,crabs --variants default --ceiling --ceiling-cache seed1.json
 
-``--summarise a.json,b.json`` prints the summary of earlier runs' ``--json``
-reports together (the sets and variants of several runs, with the ceilings
-of a ``--ceiling`` run): the median tau over all runs and over the sets whose
-cross-validated ranking reproduces (ceiling >= 0.5).
+The summary also gives, per variant, the cv regret of confirming the first
+stage's best 1, 2 or 3 candidates (the search's ``n_confirm``), read from the
+grid search's scores. ``--summarise a.json,b.json`` prints the summary of
+earlier runs' ``--json`` reports together (the sets and variants of several
+runs, with the ceilings of a ``--ceiling`` run; with ``--cache``, the regrets
+too): the median tau over all runs and over the sets whose cross-validated
+ranking reproduces (ceiling >= 0.5).
 
 Everything runs on one thread.
 """
@@ -283,7 +286,7 @@ def main():
     add_harness_arguments(parser)
     args = parser.parse_args()
     if args.summarise:
-        summarise(args.summarise.split(","))
+        summarise(args.summarise.split(","), args.cache)
         return
     if not args.cache:
         parser.error("--cache is required (or --summarise)")
@@ -367,7 +370,7 @@ def main():
                     scores=scores.tolist(),
                 )
     print()
-    for line in summary(report.rows):
+    for line in summary(report.rows, cache):
         print(line)
     report.write(args.json)
 
@@ -377,9 +380,10 @@ def main():
 STABLE_CEILING = 0.5
 
 
-def summary(rows):
+def summary(rows, cache=None):
     """Per variant: the median and mean tau over the runs, the per-set means;
-    with ceilings, the same over the sets whose ranking reproduces."""
+    with ceilings, the same over the sets whose ranking reproduces; with the
+    cache, the regret of confirming the first stage's best 1, 2 or 3."""
     ceilings = {r["set"]: r["kendall_tau"] for r in rows if r["variant"] == "ceiling"}
     taus = {}
     for r in rows:
@@ -397,6 +401,8 @@ def summary(rows):
             f"means {np.median(list(means.values())):+.2f}; per set: "
             + ", ".join(f"{name} {t:+.2f}" for name, t in means.items())
         )
+    if cache is not None:
+        lines.extend(regret_lines(rows, cache))
     if not ceilings:
         return lines
     lines.append(
@@ -419,7 +425,37 @@ def summary(rows):
     return lines
 
 
-def summarise(paths):
+def regret_lines(rows, cache, confirmed=(1, 2, 3)):
+    """Per variant, the cv regret (points) of the pick among the first
+    stage's best ``k`` (ties in the grid's order, as the search confirms
+    them), read from the grid search's scores: median and maximum over the
+    runs."""
+    regrets = {}
+    for r in rows:
+        if r["variant"] == "ceiling" or r["set"] not in cache:
+            continue
+        cv_score = np.array(cache[r["set"]]["mean_test_score"])
+        scores = np.array(r["scores"])
+        order = np.lexsort((np.arange(len(scores)), -scores))
+        regrets.setdefault(r["variant"], []).append(
+            [100 * (cv_score.max() - cv_score[order[:k]].max()) for k in confirmed]
+        )
+    lines = []
+    for variant, values in regrets.items():
+        values = np.array(values)
+        lines.append(
+            f"{variant:8s} cv regret (pts) confirming the best "
+            + ", ".join(
+                f"{k}: median {np.median(values[:, i]):.2f} max "
+                f"{values[:, i].max():.2f}"
+                for i, k in enumerate(confirmed)
+            )
+            + f" ({len(values)} runs)"
+        )
+    return lines
+
+
+def summarise(paths, cache_path=None):
     """The summary of earlier runs' ``--json`` reports, read together."""
     rows = []
     for path in paths:
@@ -428,7 +464,11 @@ def summarise(paths):
     # A run may be recorded by several reports (they are deterministic): keep
     # one row per set, seed and variant.
     rows = list({(r["set"], r.get("seed"), r["variant"]): r for r in rows}.values())
-    for line in summary(rows):
+    cache = None
+    if cache_path:
+        with open(cache_path) as f:
+            cache = json.load(f)
+    for line in summary(rows, cache):
         print(line)
 
 

@@ -174,9 +174,10 @@ def accuracy_then_log_likelihood(model, X_held, y_held):
 
 
 def scores_on(dataset, X_held, y_held, n_inits=1, seed=0, bias_shift=None, score=None):
-    """Held-out accuracy of every candidate trained on ``dataset`` with the
-    estimator's ``random_state=seed`` (the mean over ``n_inits``
-    initialisations when more than one)."""
+    """Held-out ``score`` (the accuracy by default) of every candidate trained
+    on ``dataset`` with the estimator's ``random_state=seed``, its output
+    biases moved by ``bias_shift`` when given; with ``n_inits > 1``, the mean
+    accuracy of that many initialisations trained in one batched run."""
     score = held_out_accuracy if score is None else score
     scores = []
     for params in candidates():

@@ -1,0 +1,477 @@
+"""The first stage of DistilledSearchCV alone: how well do variants of it rank
+the grid against GridSearchCV(cv=5)'s cross-validated ranking?
+
+The setting is ``bench_distilled_search_cv.py``'s (same sets, test split,
+estimator ``Pipeline([StandardScaler(), DistilledMLPClassifier(max_iter=200,
+random_state=0)])`` and 18-candidate grid), whose ``--cache`` file holds the
+grid search's ``mean_test_score`` of every candidate: run that benchmark with
+``--cache`` first (it is the long part); this one only trains candidates on
+small sets.
+
+For every set and search seed (``--seeds``), the first split of
+``StratifiedKFold(5)`` of the training rows (the search's), standardised on its
+training part, and these first stages (``--variants``):
+
+* ``default``: the search's own first stage, ``DistilledSearchCV(...,
+  cv=[first split], n_confirm=1)`` (``5 sqrt(n)`` k-means prototypes per class,
+  shared equally, hard labels; every candidate trained once with the
+  estimator's ``random_state``). The harness rebuilds it and checks that it
+  gets the same scores, so the other variants differ from it only where
+  named;
+* ``inits3``: the same prototypes, every candidate trained from 3
+  initialisations (one batched run of ``fit_networks``) and its 3 held-out
+  accuracies averaged;
+* ``seed1``: the same prototypes, every candidate trained once with the
+  estimator's ``random_state=1`` instead of 0: the grid search's networks
+  start from seed 0's initialisation as the default first stage's do, so this
+  measures how much of the default's agreement comes from that shared start;
+* ``logloss``: the default's networks, ranked by their held-out log-loss
+  (lowest first) instead of their accuracy: a finer score, with no ties;
+* ``ties``: the default's accuracies, ties between them broken by the
+  log-loss (the accuracy plus ``1e-6`` times minus the log-loss);
+* ``prior``: the default, with every candidate's output biases moved by
+  ``log(p_rows / p_prototypes)``, the log-ratio of the classes' shares among
+  the training rows and among the (equally shared) prototypes: the
+  label-shift correction that gives the networks the rows' class balance;
+* ``size10``: ``10 sqrt(n)`` prototypes instead of ``5 sqrt(n)``;
+* ``soft``: the same prototypes with soft labels, the class mix of the
+  training rows whose nearest prototype each is (its own class counted once
+  more);
+* ``folds5``: prototypes of each of the 5 splits' training rows, every
+  candidate trained on each and scored on that split's held-out rows, the 5
+  accuracies averaged (five times the cost); ``folds3``: the first 3 splits.
+
+``--ceiling`` also runs ``GridSearchCV(cv=5)`` once more per set with the
+estimator's ``random_state=1`` (the cache's is 0) and prints Kendall's tau
+between the two cross-validated rankings: how far the grid search's own ranking
+reproduces when only the networks' seed changes, the ceiling a first stage can
+approach (kept in ``--ceiling-cache``; it costs one grid search per set).
+
+Printed per set and seed: Kendall's tau between the variant's scores and the
+grid search's ``mean_test_score`` over the 18 candidates, and the seconds the
+variant took (building the set(s) and training the candidates); then the
+median and mean tau over all runs per variant, and per set.
+
+    python benchmarks/bench_first_stage.py --cache ref.json \\
+        --sets biopsy,anes96,fishing,fair,classes7 --seeds 0,1,2,3
+    python benchmarks/bench_first_stage.py --cache ref_small.json \\
+        --sets wine,breast_cancer,crabs,glass --variants default,inits3
+    python benchmarks/bench_first_stage.py --cache ref_small.json \\
+        --sets wine,crabs --variants default --ceiling --ceiling-cache seed1.json
+
+The summary also gives, per variant, the cv regret of confirming the first
+stage's best 1, 2 or 3 candidates (the search's ``n_confirm``), read from the
+grid search's scores. ``--summarise a.json,b.json`` prints the summary of
+earlier runs' ``--json`` reports together (the sets and variants of several
+runs, with the ceilings of a ``--ceiling`` run; with ``--cache``, the regrets
+too): the median tau over all runs and over the sets whose cross-validated
+ranking reproduces (ceiling >= 0.5).
+
+Everything runs on one thread.
+"""
+
+import os
+
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+
+import numpy as np  # noqa: E402
+from scipy.stats import kendalltau  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.metrics import log_loss  # noqa: E402
+from sklearn.model_selection import (  # noqa: E402
+    GridSearchCV,
+    ParameterGrid,
+    StratifiedKFold,
+    train_test_split,
+)
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _harness import Report, add_harness_arguments, limited_threads  # noqa: E402
+from bench_distilled_search_cv import GRID, estimator, short  # noqa: E402
+from suite_datasets import load_suite  # noqa: E402
+
+from skdistill import (  # noqa: E402
+    DistilledDataset,
+    DistilledMLPClassifier,
+    DistilledSearchCV,
+)
+from skdistill._model_selection.prototypes import (  # noqa: E402
+    ClassPrototypes,
+    auto_n_prototypes,
+)
+from skdistill._tabular.classifier import fit_networks  # noqa: E402
+
+VARIANTS = (
+    "default",
+    "inits3",
+    "seed1",
+    "logloss",
+    "ties",
+    "prior",
+    "size10",
+    "soft",
+    "folds3",
+    "folds5",
+)
+N_INITS = 3
+
+
+def candidates():
+    """The grid's final-step parameters, in the search's order."""
+    return [
+        {name.split("__", 1)[1]: value for name, value in params.items()}
+        for params in ParameterGrid(GRID)
+    ]
+
+
+def mlp(params, dataset, seed=0):
+    return DistilledMLPClassifier(
+        max_iter=200, random_state=seed, distiller=dataset, **params
+    )
+
+
+def prototypes(X, y, seed, n_samples="auto", soft=False):
+    """The search's default set, or a variant of it."""
+    dataset = ClassPrototypes(n_samples=n_samples, random_state=seed).fit(X, y)
+    dataset = dataset.distilled_
+    if not soft:
+        return dataset
+    # The class mix of the rows whose nearest prototype each one is, its own
+    # class counted once more (a prototype no row falls to keeps its class).
+    classes, y_index = np.unique(y, return_inverse=True)
+    P = dataset.X
+    nearest = np.argmin(
+        (X * X).sum(1)[:, None] - 2 * X @ P.T + (P * P).sum(1)[None], axis=1
+    )
+    counts = dataset.y.copy()
+    np.add.at(counts, (nearest, y_index), 1.0)
+    return DistilledDataset(P, counts / counts.sum(1, keepdims=True), classes)
+
+
+def held_out_accuracy(model, X_held, y_held):
+    return float(np.mean(model.predict(X_held) == y_held))
+
+
+def held_out_log_likelihood(model, X_held, y_held):
+    """Minus the log-loss: higher is better, as for the accuracy."""
+    return -float(log_loss(y_held, model.predict_proba(X_held), labels=model.classes_))
+
+
+def accuracy_then_log_likelihood(model, X_held, y_held):
+    """The accuracy, its ties broken by the log-likelihood."""
+    return held_out_accuracy(model, X_held, y_held) + 1e-6 * held_out_log_likelihood(
+        model, X_held, y_held
+    )
+
+
+def scores_on(dataset, X_held, y_held, n_inits=1, seed=0, bias_shift=None, score=None):
+    """Held-out ``score`` (the accuracy by default) of every candidate trained
+    on ``dataset`` with the estimator's ``random_state=seed``, its output
+    biases moved by ``bias_shift`` when given; with ``n_inits > 1``, the mean
+    accuracy of that many initialisations trained in one batched run."""
+    score = held_out_accuracy if score is None else score
+    scores = []
+    for params in candidates():
+        if n_inits == 1:
+            model = mlp(params, dataset, seed).fit()
+            if bias_shift is not None:
+                model.intercepts_[-1] = model.intercepts_[-1] + bias_shift
+            scores.append(score(model, X_held, y_held))
+            continue
+        model, stacked = fit_networks(
+            mlp(params, dataset), None, None, n_models=n_inits
+        )
+        accs = []
+        for k in range(n_inits):
+            model._store_network([p[k : k + 1] for p in stacked])
+            accs.append(held_out_accuracy(model, X_held, y_held))
+        scores.append(np.mean(accs))
+    return np.array(scores)
+
+
+def split_rows(X, y, split):
+    train, held = split
+    scaler = StandardScaler().fit(X[train])
+    return scaler.transform(X[train]), y[train], scaler.transform(X[held]), y[held]
+
+
+def run_variant(variant, X, y, splits, prototype_seed):
+    X_train, y_train, X_held, y_held = split_rows(X, y, splits[0])
+    if variant in ("default", "inits3"):
+        dataset = prototypes(X_train, y_train, prototype_seed)
+        n_inits = N_INITS if variant == "inits3" else 1
+        return scores_on(dataset, X_held, y_held, n_inits)
+    if variant == "prior":
+        dataset = prototypes(X_train, y_train, prototype_seed)
+        rows_share = np.unique(y_train, return_counts=True)[1] / len(y_train)
+        prototypes_share = dataset.y.mean(axis=0)
+        shift = np.log(rows_share) - np.log(prototypes_share)
+        return scores_on(dataset, X_held, y_held, bias_shift=shift)
+    if variant == "logloss":
+        dataset = prototypes(X_train, y_train, prototype_seed)
+        return scores_on(dataset, X_held, y_held, score=held_out_log_likelihood)
+    if variant == "ties":
+        dataset = prototypes(X_train, y_train, prototype_seed)
+        return scores_on(dataset, X_held, y_held, score=accuracy_then_log_likelihood)
+    if variant == "seed1":
+        dataset = prototypes(X_train, y_train, prototype_seed)
+        return scores_on(dataset, X_held, y_held, seed=1)
+    if variant == "size10":
+        n = 2 * auto_n_prototypes(len(y_train))
+        dataset = prototypes(
+            X_train, y_train, prototype_seed, min(n, len(y_train) // 2)
+        )
+        return scores_on(dataset, X_held, y_held)
+    if variant == "soft":
+        dataset = prototypes(X_train, y_train, prototype_seed, soft=True)
+        return scores_on(dataset, X_held, y_held)
+    if variant in ("folds3", "folds5"):
+        per_split = []
+        for split in splits[: int(variant[-1])]:
+            X_train, y_train, X_held, y_held = split_rows(X, y, split)
+            dataset = prototypes(X_train, y_train, prototype_seed)
+            per_split.append(scores_on(dataset, X_held, y_held))
+        return np.mean(per_split, axis=0)
+    raise ValueError(f"unknown variant {variant!r}")
+
+
+def ceiling(name, X, y, path):
+    """``mean_test_score`` of GridSearchCV(cv=5) with the estimator's seed 1
+    (kept in the JSON file ``path``)."""
+    kept = {}
+    if path and os.path.exists(path):
+        with open(path) as f:
+            kept = json.load(f)
+    if name not in kept:
+        with limited_threads(1):
+            search = GridSearchCV(
+                estimator().set_params(clf__random_state=1), GRID, cv=5
+            ).fit(X, y)
+        kept[name] = search.cv_results_["mean_test_score"].tolist()
+        if path:
+            with open(path, "w") as f:
+                json.dump(kept, f)
+    return np.array(kept[name])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", default="biopsy,anes96,fishing,fair,classes7")
+    parser.add_argument("--seeds", default="0,1", help="DistilledSearchCV seeds")
+    parser.add_argument("--variants", default="default,inits3,size10,soft")
+    parser.add_argument(
+        "--summarise",
+        help="comma-separated --json reports of earlier runs: print their "
+        "summary together (nothing is run)",
+    )
+    parser.add_argument(
+        "--cache",
+        help="the --cache JSON file of bench_distilled_search_cv.py (the grid "
+        "search's scores of every set)",
+    )
+    parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also tau between GridSearchCV's rankings at estimator seeds 0 and 1",
+    )
+    parser.add_argument("--ceiling-cache", help="JSON file keeping --ceiling's scores")
+    add_harness_arguments(parser)
+    args = parser.parse_args()
+    if args.summarise:
+        summarise(args.summarise.split(","), args.cache)
+        return
+    if not args.cache:
+        parser.error("--cache is required (or --summarise)")
+    report = Report(__file__, args)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    variants = args.variants.split(",")
+    unknown = set(variants) - set(VARIANTS)
+    if unknown:
+        parser.error(f"unknown variants {sorted(unknown)}; known: {VARIANTS}")
+    with open(args.cache) as f:
+        cache = json.load(f)
+    sets = args.sets.split(",")
+    missing = [name for name in sets if name not in cache]
+    if missing:
+        parser.error(
+            f"{missing} not in {args.cache}: run bench_distilled_search_cv.py "
+            f"--sets {','.join(missing)} --cache {args.cache} first"
+        )
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    with limited_threads(1):
+        suite = sorted(load_suite(sets), key=lambda d: sets.index(d.name))
+    ceilings = {}
+    print("| set | seed | variant | tau, first stage vs cv | seconds |")
+    print("|---|---|---|---|---|")
+    for data in suite:
+        ref = cache[data.name]
+        cv_score = np.array(ref["mean_test_score"])
+        X, _, y, _ = train_test_split(
+            data.X, data.y, test_size=1 / 3, stratify=data.y, random_state=0
+        )
+        splits = list(StratifiedKFold(5).split(X, y))
+        if args.ceiling:
+            other = ceiling(data.name, X, y, args.ceiling_cache)
+            ceilings[data.name] = float(kendalltau(other, cv_score).statistic)
+            print(
+                f"| {data.name} | - | GridSearchCV, estimator seed 1 | "
+                f"{ceilings[data.name]:+.2f} | |",
+                flush=True,
+            )
+            report.row(
+                set=data.name, variant="ceiling", kendall_tau=ceilings[data.name]
+            )
+        for seed in seeds:
+            # The prototypes' seed, as the search draws it from random_state.
+            rng = np.random.RandomState(seed)
+            prototype_seed = int(rng.randint(np.iinfo(np.int32).max, size=3)[1])
+            for variant in variants:
+                start = time.perf_counter()
+                with limited_threads(1):
+                    scores = run_variant(variant, X, y, splits, prototype_seed)
+                seconds = time.perf_counter() - start
+                if variant == "default":
+                    # The harness's default is the search's first stage.
+                    with limited_threads(1):
+                        search = DistilledSearchCV(
+                            estimator(),
+                            GRID,
+                            cv=[splits[0]],
+                            n_confirm=1,
+                            refit=False,
+                            random_state=seed,
+                        ).fit(X, y)
+                    assert [short(p) for p in search.cv_results_["params"]] == ref[
+                        "params"
+                    ]
+                    np.testing.assert_allclose(
+                        search.cv_results_["mean_distilled_score"], scores
+                    )
+                tau = float(kendalltau(scores, cv_score).statistic)
+                print(
+                    f"| {data.name} | {seed} | {variant} | {tau:+.2f} "
+                    f"| {seconds:.1f} |",
+                    flush=True,
+                )
+                report.row(
+                    set=data.name,
+                    seed=seed,
+                    variant=variant,
+                    kendall_tau=tau,
+                    seconds=seconds,
+                    scores=scores.tolist(),
+                )
+    print()
+    for line in summary(report.rows, cache):
+        print(line)
+    report.write(args.json)
+
+
+#: A set's cross-validated ranking reproduces when GridSearchCV at another
+#: estimator seed agrees with it with tau >= this (as bench_search.py's).
+STABLE_CEILING = 0.5
+
+
+def summary(rows, cache=None):
+    """Per variant: the median and mean tau over the runs, the per-set means;
+    with ceilings, the same over the sets whose ranking reproduces; with the
+    cache, the regret of confirming the first stage's best 1, 2 or 3."""
+    ceilings = {r["set"]: r["kendall_tau"] for r in rows if r["variant"] == "ceiling"}
+    taus = {}
+    for r in rows:
+        if r["variant"] != "ceiling":
+            taus.setdefault(r["variant"], {}).setdefault(r["set"], []).append(
+                r["kendall_tau"]
+            )
+    lines = []
+    for variant, per_set in taus.items():
+        runs = [t for values in per_set.values() for t in values]
+        means = {name: np.mean(values) for name, values in per_set.items()}
+        lines.append(
+            f"{variant:8s} tau median {np.median(runs):+.2f} (mean "
+            f"{np.mean(runs):+.2f}) over {len(runs)} runs, median of the sets' "
+            f"means {np.median(list(means.values())):+.2f}; per set: "
+            + ", ".join(f"{name} {t:+.2f}" for name, t in means.items())
+        )
+    if cache is not None:
+        lines.extend(regret_lines(rows, cache))
+    if not ceilings:
+        return lines
+    lines.append(
+        f"ceiling  tau median {np.median(list(ceilings.values())):+.2f} "
+        "(GridSearchCV at estimator seed 1 against seed 0): "
+        + ", ".join(f"{name} {t:+.2f}" for name, t in ceilings.items())
+    )
+    stable = [name for name, t in ceilings.items() if t >= STABLE_CEILING]
+    lines.append(
+        f"sets whose cross-validated ranking reproduces (ceiling >= "
+        f"{STABLE_CEILING}): {', '.join(stable) or 'none'}"
+    )
+    for variant, per_set in taus.items():
+        runs = [t for name in stable for t in per_set.get(name, [])]
+        if runs:
+            lines.append(
+                f"{variant:8s} tau median over those sets' {len(runs)} runs "
+                f"{np.median(runs):+.2f} (mean {np.mean(runs):+.2f})"
+            )
+    return lines
+
+
+def regret_lines(rows, cache, confirmed=(1, 2, 3)):
+    """Per variant, the cv regret (points) of the pick among the first
+    stage's best ``k`` (ties in the grid's order, as the search confirms
+    them), read from the grid search's scores: median and maximum over the
+    runs."""
+    regrets = {}
+    for r in rows:
+        if r["variant"] == "ceiling" or r["set"] not in cache:
+            continue
+        cv_score = np.array(cache[r["set"]]["mean_test_score"])
+        scores = np.array(r["scores"])
+        order = np.lexsort((np.arange(len(scores)), -scores))
+        regrets.setdefault(r["variant"], []).append(
+            [100 * (cv_score.max() - cv_score[order[:k]].max()) for k in confirmed]
+        )
+    lines = []
+    for variant, values in regrets.items():
+        values = np.array(values)
+        lines.append(
+            f"{variant:8s} cv regret (pts) confirming the best "
+            + ", ".join(
+                f"{k}: median {np.median(values[:, i]):.2f} max "
+                f"{values[:, i].max():.2f}"
+                for i, k in enumerate(confirmed)
+            )
+            + f" ({len(values)} runs)"
+        )
+    return lines
+
+
+def summarise(paths, cache_path=None):
+    """The summary of earlier runs' ``--json`` reports, read together."""
+    rows = []
+    for path in paths:
+        with open(path) as f:
+            rows += json.load(f)["rows"]
+    # A run may be recorded by several reports (they are deterministic): keep
+    # one row per set, seed and variant.
+    rows = list({(r["set"], r.get("seed"), r["variant"]): r for r in rows}.values())
+    cache = None
+    if cache_path:
+        with open(cache_path) as f:
+            cache = json.load(f)
+    for line in summary(rows, cache):
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

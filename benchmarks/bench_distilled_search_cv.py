@@ -8,8 +8,9 @@ candidates), searched on the training rows by
 
 * ``grid``: ``GridSearchCV(cv=5)`` (the oracle);
 * ``distilled``: ``DistilledSearchCV(cv=5, n_confirm="auto",
-  confirm_splits="auto")`` (its default first stage, k-means prototypes), at
-  ``--seeds`` search seeds;
+  confirm_splits="auto")`` (its default first stage, k-means prototypes, on
+  the search's default ``first_stage_splits`` unless
+  ``--first-stage-splits`` is given), at ``--seeds`` search seeds;
 * ``halving``: ``HalvingGridSearchCV(cv=5, resource="n_samples", factor=3)``.
 
 Per search: wall time (fit, refit included) and its ratio to the grid search's;
@@ -38,8 +39,9 @@ more (load-corrected) time.
 
 ``--cache PATH`` keeps the grid search's and ``HalvingGridSearchCV``'s results
 per set in a JSON file: they do not depend on the distilled search, and are
-the longest part of a run. ``--distiller``, ``--params``, ``--n-confirm``
-and ``--confirm-splits`` choose the distilled search measured. ``--max-rows N``
+the longest part of a run. ``--distiller``, ``--params``, ``--n-confirm``,
+``--confirm-splits`` and ``--first-stage-splits`` choose the distilled search
+measured. ``--max-rows N``
 subsamples larger sets to ``N`` rows first (stratified, seed 0; the set is then
 named ``name@N``), and ``--reference-only`` only fills the cache.
 
@@ -195,6 +197,11 @@ def main():
     parser.add_argument("--n-confirm", default="auto")
     parser.add_argument("--confirm-splits", default="auto")
     parser.add_argument(
+        "--first-stage-splits",
+        help="first_stage_splits of the distilled search ('auto' or an int); "
+        "its default when not given",
+    )
+    parser.add_argument(
         "--cache",
         help="JSON file keeping GridSearchCV's and HalvingGridSearchCV's results "
         "per set between runs",
@@ -223,6 +230,13 @@ def main():
         if args.confirm_splits == "auto"
         else int(args.confirm_splits)
     )
+    first_stage_option = {}
+    if args.first_stage_splits is not None:
+        first_stage_option["first_stage_splits"] = (
+            args.first_stage_splits
+            if args.first_stage_splits == "auto"
+            else int(args.first_stage_splits)
+        )
     warnings.simplefilter("ignore", ConvergenceWarning)
     rows, sweep_rows, cache = [], [], {}
     sets = args.sets.split(",")
@@ -300,6 +314,7 @@ def main():
                         cv=5,
                         n_confirm=n_confirm,
                         confirm_splits=confirm_splits,
+                        **first_stage_option,
                         distiller=make_distiller(args.distiller, params),
                         random_state=seed,
                     ),

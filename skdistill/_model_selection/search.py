@@ -110,7 +110,8 @@ class DistilledSearchCV(_BaseDistilledSearch):
         own ``random_state`` is unset) and the first-stage trainings (an unset
         ``random_state`` of the estimator is set to one seed shared by all
         candidates, so their differences are not those of their random
-        numbers). The cross-validation and the refit train the estimator as
+        numbers); the same two seeds serve every split of the first stage.
+        The cross-validation and the refit train the estimator as
         given: fix its own ``random_state`` for a repeatable pick, as with
         ``GridSearchCV``.
 
@@ -123,8 +124,9 @@ class DistilledSearchCV(_BaseDistilledSearch):
         The score of a candidate whose training (or scoring) fails, in both
         stages, as in ``GridSearchCV``: ``"raise"`` raises the error; a number
         is the candidate's score and a ``FitFailedWarning`` gives the error.
-        A candidate with a NaN first-stage score is never confirmed; when every
-        candidate fails in the first stage, the search raises a ValueError.
+        A candidate with a NaN first-stage score (with several
+        ``first_stage_splits``, a NaN on any of them) is never confirmed; when
+        every first-stage training fails, the search raises a ValueError.
 
     Attributes
     ----------

@@ -44,6 +44,7 @@ the longest part of a run. ``--distiller``, ``--params``, ``--n-confirm``,
 measured. ``--max-rows N``
 subsamples larger sets to ``N`` rows first (stratified, seed 0; the set is then
 named ``name@N``), and ``--reference-only`` only fills the cache.
+``--summarise A.json,B.json`` prints the summary of earlier runs' rows merged.
 
     python benchmarks/bench_distilled_search_cv.py                  # 3 sets
     python benchmarks/bench_distilled_search_cv.py --sets crabs --seeds 0,1
@@ -219,8 +220,17 @@ def main():
         help="only compute (and cache) GridSearchCV's and HalvingGridSearchCV's "
         "results",
     )
+    parser.add_argument(
+        "--summarise",
+        help="print the summary of the rows of earlier runs instead of running: "
+        "comma-separated '--json' files (their '.rows' files are read), e.g. the "
+        "runs of the small and the large sets together",
+    )
     add_harness_arguments(parser)
     args = parser.parse_args()
+    if args.summarise:
+        summarise(args.summarise.split(","))
+        return
     report = Report(__file__, args)
     seeds = [int(s) for s in args.seeds.split(",")]
     params = parse_params(args.params)
@@ -458,6 +468,17 @@ def print_tables(rows, sweep_rows, seeds, report):
     print()
     for line in summary(rows, seeds):
         print(line)
+
+
+def summarise(paths):
+    """The summary lines of the rows saved by earlier ``--json`` runs, merged
+    (every run must have the same seeds)."""
+    rows = []
+    for path in paths:
+        with open(path + ".rows") as f:
+            rows += json.load(f)["rows"]
+    seeds = sorted({r[3] for r in rows if r[2] == "distilled"})
+    print("\n".join(summary(rows, seeds)))
 
 
 def summary(rows, seeds):

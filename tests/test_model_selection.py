@@ -309,6 +309,11 @@ def test_a_candidate_failing_on_one_split_is_never_confirmed(moons):
     assert np.isnan(results["split1_distilled_score"][1])
     assert np.isnan(results["mean_distilled_score"][1])
     assert list(results["confirmed"]) == [True, False]
+    # When every candidate fails on some split, none can be confirmed.
+    search.set_params(param_grid={"C": [100.0, 200.0]})
+    with pytest.warns(FitFailedWarning, match="2 of the 6 first-stage fits"):
+        with pytest.raises(ValueError, match="Every one of the 2 candidates has a NaN"):
+            search.fit(X, y)
 
 
 # -- cv_results_ ---------------------------------------------------------------

@@ -369,6 +369,14 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
         ]
         split_scores = np.array([[r["score"] for r in rs] for rs in first])
         distilled_scores = split_scores.mean(axis=0)
+        if not np.isfinite(distilled_scores).any():
+            raise ValueError(
+                f"Every one of the {n_candidates} candidates has a NaN first-stage "
+                f"score: each failed to train (or score) on the distilled set of "
+                f"at least one of the {n_first} splits of the first stage, so none "
+                "can be confirmed. See the FitFailedWarning above; use fewer "
+                "first_stage_splits, or a number as error_score."
+            )
 
         # -- second stage: cross-validate the best, refit the winner ----------
         n_confirm = (

@@ -126,7 +126,7 @@ class DistilledSearchCV(_BaseDistilledSearch):
         is the candidate's score and a ``FitFailedWarning`` gives the error.
         A candidate with a NaN first-stage score (with several
         ``first_stage_splits``, a NaN on any of them) is never confirmed; when
-        every first-stage training fails, the search raises a ValueError.
+        no candidate is left to confirm, the search raises a ValueError.
 
     Attributes
     ----------

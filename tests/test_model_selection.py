@@ -648,8 +648,12 @@ def test_searching_the_final_estimator_itself(moons):
 def test_n_jobs_gives_the_same_search(moons):
     X, y = moons
     grid = {"hidden_layer_sizes": [(), (4,)]}
-    runs = [_search(grid=grid, n_confirm=1, cv=2, n_jobs=n).fit(X, y) for n in (1, 2)]
-    for key in ("mean_distilled_score", "mean_test_score", "rank_test_score"):
+    runs = [
+        _search(grid=grid, n_confirm=1, cv=2, n_jobs=n, first_stage_splits=2).fit(X, y)
+        for n in (1, 2)
+    ]
+    keys = ("split0_distilled_score", "split1_distilled_score", "mean_distilled_score")
+    for key in (*keys, "mean_test_score", "rank_test_score"):
         np.testing.assert_array_equal(
             runs[0].cv_results_[key], runs[1].cv_results_[key]
         )

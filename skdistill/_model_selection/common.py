@@ -347,10 +347,12 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
                 f"candidates on each of the {n_first} sets"
             )
         # Every candidate is trained afresh on each split's set (a clone of
-        # its unfitted final step), with the same seed.
+        # its unfitted final step, made before any is fitted), with the same
+        # seed.
+        per_split = [finals] + [[clone(f) for f in finals] for _ in range(n_first - 1)]
         first = Parallel(n_jobs=self.n_jobs)(
             delayed(_distilled_fit_and_score)(
-                final if k == 0 else clone(final),
+                final,
                 datasets[k],
                 *held[k],
                 scorer,
@@ -359,7 +361,7 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
                 (i, n_candidates, self.verbose),
             )
             for k in range(n_first)
-            for i, final in enumerate(finals)
+            for i, final in enumerate(per_split[k])
         )
         _raise_or_warn_about_failures(first, n_first)
         # scores[k, i]: candidate i on split k. A candidate that failed on one

@@ -667,6 +667,10 @@ def test_verbose_shows_progress(moons, capsys):
     assert "[distilled 3/3]" in out
     assert "Confirming the best 1 candidates" in out
     assert "Fitting 3 folds for each of 1 candidates" in out
+    _search(n_confirm=1, verbose=1, first_stage_splits=2).fit(X, y)
+    out = capsys.readouterr().out
+    assert "each of the first 2 splits of cv" in out
+    assert "training 3 candidates on each of the 2 sets" in out
 
 
 def test_randomized_search(moons):

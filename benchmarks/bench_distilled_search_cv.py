@@ -8,8 +8,9 @@ candidates), searched on the training rows by
 
 * ``grid``: ``GridSearchCV(cv=5)`` (the oracle);
 * ``distilled``: ``DistilledSearchCV(cv=5, n_confirm="auto",
-  confirm_splits="auto")`` (its default first stage, k-means prototypes), at
-  ``--seeds`` search seeds;
+  confirm_splits="auto")`` (its default first stage, k-means prototypes, on
+  the search's default ``first_stage_splits`` unless
+  ``--first-stage-splits`` is given), at ``--seeds`` search seeds;
 * ``halving``: ``HalvingGridSearchCV(cv=5, resource="n_samples", factor=3)``.
 
 Per search: wall time (fit, refit included) and its ratio to the grid search's;
@@ -38,10 +39,12 @@ more (load-corrected) time.
 
 ``--cache PATH`` keeps the grid search's and ``HalvingGridSearchCV``'s results
 per set in a JSON file: they do not depend on the distilled search, and are
-the longest part of a run. ``--distiller``, ``--params``, ``--n-confirm``
-and ``--confirm-splits`` choose the distilled search measured. ``--max-rows N``
+the longest part of a run. ``--distiller``, ``--params``, ``--n-confirm``,
+``--confirm-splits`` and ``--first-stage-splits`` choose the distilled search
+measured. ``--max-rows N``
 subsamples larger sets to ``N`` rows first (stratified, seed 0; the set is then
 named ``name@N``), and ``--reference-only`` only fills the cache.
+``--summarise A.json,B.json`` prints the summary of earlier runs' rows merged.
 
     python benchmarks/bench_distilled_search_cv.py                  # 3 sets
     python benchmarks/bench_distilled_search_cv.py --sets crabs --seeds 0,1
@@ -195,6 +198,11 @@ def main():
     parser.add_argument("--n-confirm", default="auto")
     parser.add_argument("--confirm-splits", default="auto")
     parser.add_argument(
+        "--first-stage-splits",
+        help="first_stage_splits of the distilled search ('auto' or an int); "
+        "its default when not given",
+    )
+    parser.add_argument(
         "--cache",
         help="JSON file keeping GridSearchCV's and HalvingGridSearchCV's results "
         "per set between runs",
@@ -212,8 +220,17 @@ def main():
         help="only compute (and cache) GridSearchCV's and HalvingGridSearchCV's "
         "results",
     )
+    parser.add_argument(
+        "--summarise",
+        help="print the summary of the rows of earlier runs instead of running: "
+        "comma-separated '--json' files (their '.rows' files are read), e.g. the "
+        "runs of the small and the large sets together",
+    )
     add_harness_arguments(parser)
     args = parser.parse_args()
+    if args.summarise:
+        summarise(args.summarise.split(","))
+        return
     report = Report(__file__, args)
     seeds = [int(s) for s in args.seeds.split(",")]
     params = parse_params(args.params)
@@ -223,6 +240,13 @@ def main():
         if args.confirm_splits == "auto"
         else int(args.confirm_splits)
     )
+    first_stage_option = {}
+    if args.first_stage_splits is not None:
+        first_stage_option["first_stage_splits"] = (
+            args.first_stage_splits
+            if args.first_stage_splits == "auto"
+            else int(args.first_stage_splits)
+        )
     warnings.simplefilter("ignore", ConvergenceWarning)
     rows, sweep_rows, cache = [], [], {}
     sets = args.sets.split(",")
@@ -300,6 +324,7 @@ def main():
                         cv=5,
                         n_confirm=n_confirm,
                         confirm_splits=confirm_splits,
+                        **first_stage_option,
                         distiller=make_distiller(args.distiller, params),
                         random_state=seed,
                     ),
@@ -443,6 +468,17 @@ def print_tables(rows, sweep_rows, seeds, report):
     print()
     for line in summary(rows, seeds):
         print(line)
+
+
+def summarise(paths):
+    """The summary lines of the rows saved by earlier ``--json`` runs, merged
+    (every run must have the same seeds)."""
+    rows = []
+    for path in paths:
+        with open(path + ".rows") as f:
+            rows += json.load(f)["rows"]
+    seeds = sorted({r[3] for r in rows if r[2] == "distilled"})
+    print("\n".join(summary(rows, seeds)))
 
 
 def summary(rows, seeds):

@@ -24,7 +24,7 @@ from skdistill import (
     DistilledSearchCV,
     KMeansSampler,
 )
-from skdistill._model_selection.common import auto_confirm_splits, auto_n_confirm
+from skdistill._model_selection.common import auto_n_confirm, auto_n_splits
 from skdistill._model_selection.prototypes import (
     ClassPrototypes,
     auto_n_prototypes,
@@ -143,6 +143,179 @@ def test_the_first_stage_scores_on_held_out_real_rows(moons):
         assert score == model.score(X[held], y[held])
 
 
+def _same_search(a, b):
+    """Two fitted searches are the same to the bit."""
+    np.testing.assert_array_equal(a.distilled_.X, b.distilled_.X)
+    assert a.distillation_time_ > 0 and b.distillation_time_ > 0
+    assert a.best_params_ == b.best_params_ and a.best_score_ == b.best_score_
+    for key in ("mean_distilled_score", "distilled_fit_time", "mean_test_score"):
+        assert np.isnan(a.cv_results_[key]).sum() == np.isnan(b.cv_results_[key]).sum()
+    for key in ("mean_distilled_score", "mean_test_score", "confirmed"):
+        np.testing.assert_array_equal(a.cv_results_[key], b.cv_results_[key])
+    for key in ("predict_proba",):
+        X = a.distilled_.X
+        np.testing.assert_array_equal(getattr(a, key)(X), getattr(b, key)(X))
+
+
+def test_first_stage_on_one_split_is_the_first_split_alone(moons):
+    """first_stage_splits=1 distills the first split only, and the search is
+    the same to the bit as one whose cv holds that split alone in its first
+    stage (the confirmation is on every split in both)."""
+    X, y = moons
+    grid = {"hidden_layer_sizes": [(), (4,), (16,)], "alpha": [1e-4, 1.0]}
+    one = _search(grid=grid, n_confirm=2, first_stage_splits=1).fit(X, y)
+    assert one.n_first_stage_splits_ == 1
+    assert set(one.cv_results_) >= {"split0_distilled_score"}
+    assert "split1_distilled_score" not in one.cv_results_
+    np.testing.assert_array_equal(one.cv_results_["std_distilled_score"], 0.0)
+    np.testing.assert_array_equal(
+        one.cv_results_["split0_distilled_score"],
+        one.cv_results_["mean_distilled_score"],
+    )
+    # Its scores are those of the candidates trained on the first split's set
+    # and scored on its held-out rows.
+    _, held = next(StratifiedKFold(3).split(X, y))
+    for params, score in zip(
+        one.cv_results_["params"], one.cv_results_["mean_distilled_score"]
+    ):
+        model = _mlp(distiller=one.distilled_, **params).fit()
+        assert score == model.score(X[held], y[held])
+    # The same search again, and with the first stage on more splits.
+    _same_search(one, _search(grid=grid, n_confirm=2, first_stage_splits=1).fit(X, y))
+
+
+def test_first_stage_over_several_splits_averages_the_splits(moons):
+    """first_stage_splits=k distills the training rows of each of the first
+    k splits and averages each candidate's held-out score over them: the
+    mean of k searches whose first stage is on one of those splits."""
+    X, y = moons
+    grid = {"hidden_layer_sizes": [(), (4,), (16,)], "alpha": [1e-4, 1.0]}
+    splits = list(StratifiedKFold(3).split(X, y))
+    params = dict(
+        grid=grid, n_confirm=2, distiller=ClassPrototypes(), first_stage_splits=1
+    )
+    # One search per split, its first stage on that split (cv rotated so the
+    # split comes first; the first stage reads the first split only).
+    alone = [
+        _search(cv=splits[k:] + splits[:k], **params).fit(X, y).cv_results_
+        for k in range(3)
+    ]
+    alone = np.array([r["mean_distilled_score"] for r in alone])
+    search = _search(**{**params, "first_stage_splits": 3}).fit(X, y)
+    results = search.cv_results_
+    assert search.n_first_stage_splits_ == 3
+    for k in range(3):
+        np.testing.assert_array_equal(results[f"split{k}_distilled_score"], alone[k])
+    np.testing.assert_allclose(results["mean_distilled_score"], alone.mean(axis=0))
+    np.testing.assert_allclose(results["std_distilled_score"], alone.std(axis=0))
+    # The confirmed candidates are the best of the mean.
+    order = np.argsort(-results["mean_distilled_score"], kind="stable")
+    assert set(np.flatnonzero(results["confirmed"])) == set(order[:2])
+    # distiller_ and distilled_ are the first split's; the time is the total.
+    first = _search(**params).fit(X, y)
+    np.testing.assert_array_equal(search.distilled_.X, first.distilled_.X)
+    assert search.distillation_time_ > 0
+    # More splits than cv has: all of them.
+    assert (
+        _search(**{**params, "first_stage_splits": 9}).fit(X, y).n_first_stage_splits_
+        == 3
+    )
+
+
+def test_first_stage_splits_auto_on_a_small_table_uses_every_split(moons):
+    """With "auto", 200 rows (held-out folds of 40 to 67 rows) give every
+    split to the first stage; the fit is repeatable under random_state."""
+    X, y = moons
+    grid = {"hidden_layer_sizes": [(), (4,), (16,)], "alpha": [1e-4, 1.0]}
+    params = dict(grid=grid, n_confirm=2, distiller=ClassPrototypes(), cv=5)
+    search = _search(first_stage_splits="auto", **params).fit(X, y)
+    assert search.n_first_stage_splits_ == 5
+    results = search.cv_results_
+    per_split = np.array([results[f"split{k}_distilled_score"] for k in range(5)])
+    np.testing.assert_allclose(results["mean_distilled_score"], per_split.mean(axis=0))
+    explicit = _search(first_stage_splits=5, **params).fit(X, y)
+    _same_search(search, explicit)
+    # Another seed gives other prototypes.
+    other = _search(first_stage_splits="auto", **{**params, "random_state": 1}).fit(
+        X, y
+    )
+    assert not np.array_equal(search.distilled_.X, other.distilled_.X)
+
+
+def test_first_stage_splits_auto_on_a_large_table_is_one_split():
+    """From 2500 rows on (held-out folds of 500 rows with cv=5), "auto" keeps
+    one split in the first stage: the fit is that of first_stage_splits=1 to
+    the bit."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(
+        n_samples=2500, n_features=6, n_informative=3, random_state=0
+    )
+    grid = {"C": [1e-3, 1e-2, 1.0]}
+    runs = [
+        DistilledSearchCV(
+            LogisticRegression(),
+            grid,
+            n_confirm=2,
+            first_stage_splits=k,
+            random_state=0,
+        ).fit(X, y)
+        for k in ("auto", 1)
+    ]
+    assert [r.n_first_stage_splits_ for r in runs] == [1, 1]
+    auto, one = runs
+    np.testing.assert_array_equal(auto.distilled_.X, one.distilled_.X)
+    assert set(auto.cv_results_) == set(one.cv_results_)
+    for key, value in auto.cv_results_.items():
+        if key.endswith("_time"):
+            continue
+        if key == "params":
+            assert value == one.cv_results_[key]
+        else:
+            np.testing.assert_array_equal(value, one.cv_results_[key])
+    assert auto.best_params_ == one.best_params_
+    np.testing.assert_array_equal(auto.best_estimator_.coef_, one.best_estimator_.coef_)
+
+
+def test_a_candidate_failing_on_one_split_is_never_confirmed(moons):
+    """A first-stage fit that fails on one split gives the candidate a NaN
+    mean (error_score=NaN): it is never confirmed."""
+    X, y = moons
+
+    class FailsOnFewRows(LogisticRegression):
+        # Fails when trained on a set of fewer than 40 rows.
+        def fit(self, X, y, sample_weight=None):
+            if self.C > 10 and len(X) < 40:
+                raise ValueError("too few rows")
+            return super().fit(X, y, sample_weight)
+
+    # The default prototypes number 5 sqrt(n) for n training rows: 58 on the
+    # splits of 133 rows, 39 on the second split, cut to 60 training rows.
+    splits = list(StratifiedKFold(3).split(X, y))
+    small = (splits[0][0][:60], splits[0][1])
+    cv = [splits[1], small, splits[2]]
+    search = DistilledSearchCV(
+        FailsOnFewRows(),
+        {"C": [0.1, 100.0]},
+        n_confirm=2,
+        cv=cv,
+        first_stage_splits=3,
+        random_state=0,
+    )
+    with pytest.warns(FitFailedWarning, match="1 of the 6 first-stage fits"):
+        search.fit(X, y)
+    results = search.cv_results_
+    assert np.isfinite(results["split0_distilled_score"]).all()
+    assert np.isnan(results["split1_distilled_score"][1])
+    assert np.isnan(results["mean_distilled_score"][1])
+    assert list(results["confirmed"]) == [True, False]
+    # When every candidate fails on some split, none can be confirmed.
+    search.set_params(param_grid={"C": [100.0, 200.0]})
+    with pytest.warns(FitFailedWarning, match="2 of the 6 first-stage fits"):
+        with pytest.raises(ValueError, match="Every one of the 2 candidates has a NaN"):
+            search.fit(X, y)
+
+
 # -- cv_results_ ---------------------------------------------------------------
 
 
@@ -152,7 +325,9 @@ def test_cv_results_layout(fitted):
     expected = {
         "params",
         "param_hidden_layer_sizes",
+        "split0_distilled_score",
         "mean_distilled_score",
+        "std_distilled_score",
         "rank_distilled_score",
         "distilled_fit_time",
         "confirmed",
@@ -251,8 +426,8 @@ def test_auto_n_confirm_grows_slowly_and_is_bounded():
         ([10] * 3, 3),
     ],
 )
-def test_auto_confirm_splits(test_sizes, expected):
-    assert auto_confirm_splits(test_sizes) == expected
+def test_auto_n_splits(test_sizes, expected):
+    assert auto_n_splits(test_sizes) == expected
 
 
 def test_confirmation_on_the_first_splits(moons):
@@ -473,8 +648,12 @@ def test_searching_the_final_estimator_itself(moons):
 def test_n_jobs_gives_the_same_search(moons):
     X, y = moons
     grid = {"hidden_layer_sizes": [(), (4,)]}
-    runs = [_search(grid=grid, n_confirm=1, cv=2, n_jobs=n).fit(X, y) for n in (1, 2)]
-    for key in ("mean_distilled_score", "mean_test_score", "rank_test_score"):
+    runs = [
+        _search(grid=grid, n_confirm=1, cv=2, n_jobs=n, first_stage_splits=2).fit(X, y)
+        for n in (1, 2)
+    ]
+    keys = ("split0_distilled_score", "split1_distilled_score", "mean_distilled_score")
+    for key in (*keys, "mean_test_score", "rank_test_score"):
         np.testing.assert_array_equal(
             runs[0].cv_results_[key], runs[1].cv_results_[key]
         )
@@ -488,6 +667,10 @@ def test_verbose_shows_progress(moons, capsys):
     assert "[distilled 3/3]" in out
     assert "Confirming the best 1 candidates" in out
     assert "Fitting 3 folds for each of 1 candidates" in out
+    _search(n_confirm=1, verbose=1, first_stage_splits=2).fit(X, y)
+    out = capsys.readouterr().out
+    assert "each of the first 2 splits of cv" in out
+    assert "training 3 candidates on each of the 2 sets" in out
 
 
 def test_randomized_search(moons):
@@ -592,6 +775,8 @@ def test_bad_parameters_of_the_search(moons):
     for bad in (0, -1, 1.5, "all", None):
         with pytest.raises(InvalidParameterError, match="confirm_splits"):
             _search(confirm_splits=bad).fit(X, y)
+        with pytest.raises(InvalidParameterError, match="first_stage_splits"):
+            _search(first_stage_splits=bad).fit(X, y)
     with pytest.raises(InvalidParameterError, match="scoring"):
         _search(scoring={"a": "accuracy"}).fit(X, y)
     with pytest.raises(ValueError, match="searches classifiers"):

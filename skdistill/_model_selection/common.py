@@ -1,6 +1,7 @@
-"""What both distilled searches share: the two-stage fit (distill once, rank
-every candidate on the distilled set, confirm the best by cross-validation on
-the real rows), the default distiller and ``n_confirm="auto"``."""
+"""What both distilled searches share: the two-stage fit (distill the
+training rows of the first splits, rank every candidate on the distilled
+sets, confirm the best by cross-validation on the real rows), the default
+distiller, ``n_confirm="auto"`` and the ``"auto"`` number of splits."""
 
 import math
 import time
@@ -39,9 +40,9 @@ from .prototypes import ClassPrototypes
 #: `_AUTO_CONFIRM_MAX`.
 _AUTO_CONFIRM_MIN = 2
 _AUTO_CONFIRM_MAX = 5
-#: ``confirm_splits="auto"``: the first splits of ``cv`` whose held-out rows
-#: add up to at least this many rows.
-_AUTO_CONFIRM_ROWS = 500
+#: ``confirm_splits="auto"`` and ``first_stage_splits="auto"``: the first
+#: splits of ``cv`` whose held-out rows add up to at least this many rows.
+_AUTO_SPLIT_ROWS = 500
 
 
 def auto_n_confirm(n_candidates):
@@ -60,11 +61,13 @@ def auto_n_confirm(n_candidates):
     return min(n_confirm, n_candidates)
 
 
-def auto_confirm_splits(test_sizes):
-    """Splits of ``cv`` used by the confirmation with ``confirm_splits="auto"``.
+def auto_n_splits(test_sizes):
+    """Splits of ``cv`` used by a stage set to ``"auto"``: the confirmation
+    (``confirm_splits="auto"``) and the first stage
+    (``first_stage_splits="auto"``).
 
     The fewest first splits whose held-out rows add up to at least
-    ``_AUTO_CONFIRM_ROWS`` (500) rows; all of them when they hold fewer.
+    ``_AUTO_SPLIT_ROWS`` (500) rows; all of them when they hold fewer.
     With ``cv=5`` (folds of ``n / 5`` rows): all five splits below 625
     rows, four from 625, three from 834, two from 1250 and one from 2500
     rows on.
@@ -78,7 +81,7 @@ def auto_confirm_splits(test_sizes):
     -------
     n_splits : int
     """
-    reached = np.cumsum(test_sizes) >= _AUTO_CONFIRM_ROWS
+    reached = np.cumsum(test_sizes) >= _AUTO_SPLIT_ROWS
     return int(np.argmax(reached)) + 1 if reached.any() else len(test_sizes)
 
 
@@ -161,8 +164,11 @@ def _distilled_fit_and_score(
     return result
 
 
-def _raise_or_warn_about_failures(results):
-    """scikit-learn's rule: a few failed fits warn, all failed raise."""
+def _raise_or_warn_about_failures(results, n_splits=1):
+    """scikit-learn's rule: a few failed fits warn, all failed raise.
+
+    ``results`` holds the first-stage fits of every candidate on each of
+    ``n_splits`` splits, split after split."""
     errors = [r["error"] for r in results if "error" in r]
     if not errors:
         return
@@ -170,16 +176,24 @@ def _raise_or_warn_about_failures(results):
         f"{count} fit(s) failed with the following error:\n{error}"
         for error, count in Counter(errors).items()
     )
+    n_candidates = len(results) // n_splits
+    if n_splits == 1:
+        what = "candidates"
+        where = "the distilled set"
+    else:
+        what = "first-stage fits"
+        where = f"the distilled sets of {n_splits} splits ({n_candidates} candidates)"
     if len(errors) == len(results):
         raise ValueError(
-            f"All the {len(results)} candidates failed to train on the distilled "
-            "set. It is very likely that the grid holds values the estimator "
-            "refuses.\nBelow are more details about the failures:\n" + summary
+            f"All the {len(results)} {what} failed to train on {where}. It is "
+            "very likely that the grid holds values the estimator refuses."
+            "\nBelow are more details about the failures:\n" + summary
         )
     warnings.warn(
-        f"{len(errors)} of the {len(results)} candidates failed to train on the "
-        "distilled set; their distilled score is error_score.\nBelow are more "
-        "details about the failures:\n" + summary,
+        f"{len(errors)} of the {len(results)} {what} failed to train on "
+        f"{where}; their distilled score is error_score (a candidate's mean "
+        "over the splits is NaN when one of its fits failed and error_score "
+        "is NaN).\nBelow are more details about the failures:\n" + summary,
         FitFailedWarning,
         stacklevel=3,
     )
@@ -214,6 +228,10 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
             Interval(Integral, 1, None, closed="left"),
         ],
         "confirm_splits": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "first_stage_splits": [
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
         ],
@@ -289,43 +307,78 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
         # the same ones, even from a cv that shuffles without a seed.
         splits = list(cv.split(X, y))
 
-        # -- first stage: distill once, train every candidate on the set ------
-        train, held_out = splits[0]
-        X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
-        X_held, y_held = _safe_indexing(X, held_out), _safe_indexing(y, held_out)
+        # -- first stage: distill each first split, train every candidate ----
+        test_sizes = [len(test) for _, test in splits]
+        n_first = (
+            auto_n_splits(test_sizes)
+            if self.first_stage_splits == "auto"
+            else min(self.first_stage_splits, len(splits))
+        )
         if self.verbose > 0:
             print(
-                f"Distilling {len(train)} training rows (the first split of cv); "
-                f"{n_candidates} candidates will be scored on the other "
-                f"{len(held_out)} rows"
+                f"Distilling {len(splits[0][0])} training rows (the first split "
+                f"of cv); {n_candidates} candidates will be scored on the other "
+                f"{test_sizes[0]} rows"
+                if n_first == 1
+                else f"Distilling the training rows of each of the first "
+                f"{n_first} splits of cv; {n_candidates} candidates will be "
+                f"scored on their {sum(test_sizes[:n_first])} held-out rows"
             )
-        start = time.perf_counter()
-        X_train, X_held = self._preprocess(X_train, y_train, X_held)
-        self.distiller_ = self._fit_distiller(X_train, y_train, int(distiller_seed))
-        self.distilled_ = distilled_dataset_of(self.distiller_)
-        self._check_distilled_set(X_train)
-        self.distillation_time_ = time.perf_counter() - start
+        datasets, held = [], []
+        self.distillation_time_ = 0.0
+        for k, (train, held_out) in enumerate(splits[:n_first]):
+            X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
+            X_held = _safe_indexing(X, held_out)
+            y_held = _safe_indexing(y, held_out)
+            start = time.perf_counter()
+            X_train, X_held = self._preprocess(X_train, y_train, X_held)
+            distiller = self._fit_distiller(X_train, y_train, int(distiller_seed))
+            dataset = distilled_dataset_of(distiller)
+            self._check_distilled_set(dataset, X_train)
+            self.distillation_time_ += time.perf_counter() - start
+            if k == 0:
+                self.distiller_, self.distilled_ = distiller, dataset
+            datasets.append(dataset)
+            held.append((X_held, y_held))
         if self.verbose > 0:
             print(
-                f"Distilled into {self.distilled_.n_rows} rows in "
-                f"{self.distillation_time_:.1f}s; training {n_candidates} "
-                "candidates on them"
+                f"Distilled into {self.distilled_.n_rows} rows (the first split) "
+                f"in {self.distillation_time_:.1f}s; training {n_candidates} "
+                f"candidates on each of the {n_first} sets"
             )
+        # Every candidate is trained afresh on each split's set (a clone of
+        # its unfitted final step, made before any is fitted), with the same
+        # seed.
+        per_split = [finals] + [[clone(f) for f in finals] for _ in range(n_first - 1)]
         first = Parallel(n_jobs=self.n_jobs)(
             delayed(_distilled_fit_and_score)(
                 final,
-                self.distilled_,
-                X_held,
-                y_held,
+                datasets[k],
+                *held[k],
                 scorer,
                 int(fit_seed),
                 self.error_score,
                 (i, n_candidates, self.verbose),
             )
-            for i, final in enumerate(finals)
+            for k in range(n_first)
+            for i, final in enumerate(per_split[k])
         )
-        _raise_or_warn_about_failures(first)
-        distilled_scores = np.array([r["score"] for r in first])
+        _raise_or_warn_about_failures(first, n_first)
+        # scores[k, i]: candidate i on split k. A candidate that failed on one
+        # split has a NaN mean (with error_score=NaN).
+        first = [
+            first[k * n_candidates : (k + 1) * n_candidates] for k in range(n_first)
+        ]
+        split_scores = np.array([[r["score"] for r in rs] for rs in first])
+        distilled_scores = split_scores.mean(axis=0)
+        if not np.isfinite(distilled_scores).any():
+            raise ValueError(
+                f"Every one of the {n_candidates} candidates has a NaN first-stage "
+                f"score: each failed to train (or score) on the distilled set of "
+                f"at least one of the {n_first} splits of the first stage, so none "
+                "can be confirmed. See the FitFailedWarning above; use fewer "
+                "first_stage_splits, or a number as error_score."
+            )
 
         # -- second stage: cross-validate the best, refit the winner ----------
         n_confirm = (
@@ -337,7 +390,7 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
         n_confirm = min(n_confirm, int(np.isfinite(distilled_scores).sum()))
         confirmed = np.sort(_order_of_scores(distilled_scores)[:n_confirm])
         n_splits = (
-            auto_confirm_splits([len(test) for _, test in splits])
+            auto_n_splits(test_sizes)
             if self.confirm_splits == "auto"
             else min(self.confirm_splits, len(splits))
         )
@@ -363,6 +416,7 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
         ).fit(X, y)
 
         self.cv_results_ = self._results(candidates, first, confirmed, search)
+        self.n_first_stage_splits_ = n_first
         self.best_index_ = int(confirmed[search.best_index_])
         self.best_params_ = candidates[self.best_index_]
         self.best_score_ = float(search.best_score_)
@@ -400,11 +454,11 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
             distiller.set_params(verbose=1)
         return distiller.fit(X_train, y_train)
 
-    def _check_distilled_set(self, X_train):
+    def _check_distilled_set(self, dataset, X_train):
         n_features = X_train.shape[1] if hasattr(X_train, "shape") else len(X_train[0])
-        if self.distilled_.n_features != n_features:
+        if dataset.n_features != n_features:
             raise ValueError(
-                f"The distilled set has {self.distilled_.n_features} features, "
+                f"The distilled set has {dataset.n_features} features, "
                 f"but the rows it must stand for have {n_features}"
                 + (
                     " (after the pipeline's preprocessing)"
@@ -431,9 +485,16 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
         # param_<name>: masked where a candidate lacks the parameter.
         results.update(_yield_masked_array_for_each_param(candidates))
         results["params"] = list(candidates)
-        results["mean_distilled_score"] = np.array([r["score"] for r in first])
+        # first[k][i]: candidate i on the k-th split of the first stage.
+        scores = np.array([[r["score"] for r in rs] for rs in first])
+        for k in range(len(first)):
+            results[f"split{k}_distilled_score"] = scores[k]
+        results["mean_distilled_score"] = scores.mean(axis=0)
+        results["std_distilled_score"] = scores.std(axis=0)
         results["rank_distilled_score"] = _rank(results["mean_distilled_score"])
-        results["distilled_fit_time"] = np.array([r["fit_time"] for r in first])
+        results["distilled_fit_time"] = np.array(
+            [[r["fit_time"] for r in rs] for rs in first]
+        ).mean(axis=0)
         results["confirmed"] = spread(True, dtype=bool, fill=False)
         results["n_confirm_splits"] = spread(search.n_splits_, dtype=np.int64, fill=0)
         for k in range(search.n_splits_):
@@ -448,12 +509,14 @@ _CLASS_DOC = """
 
     The search runs in two stages:
 
-    1. **First stage, on a small set.** The rows of the first split of ``cv``
-       are summarised once into a small training set: by default k-means
+    1. **First stage, on a small set.** The training rows of the first split
+       of ``cv`` are summarised into a small training set: by default k-means
        prototypes of every class, or the set of a distiller (a pipeline's
        earlier steps are fitted on those rows first, and the distiller sees
        the rows they make). Every candidate is trained on that set and scored
-       on the split's held-out real rows -- never on synthetic ones: this is
+       on the split's held-out real rows -- never on synthetic ones. With
+       ``first_stage_splits`` greater than one, the same is done on each of the
+       first splits, and the scores are averaged: this is
        ``mean_distilled_score``.
     2. **Second stage, on the real rows.** The best ``n_confirm`` candidates of
        the first stage are cross-validated as :class:`GridSearchCV` would
@@ -462,10 +525,11 @@ _CLASS_DOC = """
        small tables); the best of them is the pick, refitted on all the rows
        when ``refit=True``.
 
-    The first stage costs one distillation (for the default prototypes, one
-    k-means per class) and ``n_candidates`` trainings on a few dozen to a few
-    hundred rows; the second, ``n_confirm * confirm_splits`` ordinary fits
-    instead of the ``n_candidates * n_splits`` of a grid search.
+    The first stage costs one distillation per split (for the default
+    prototypes, one k-means per class) and ``n_candidates`` trainings per
+    split on a few dozen to a few hundred rows; the second,
+    ``n_confirm * confirm_splits`` ordinary fits instead of the
+    ``n_candidates * n_splits`` of a grid search.
 
     Read more in the :ref:`User Guide <model_selection>`.
 """

@@ -70,11 +70,27 @@ class DistilledSearchCV(_BaseDistilledSearch):
         ``mean_test_score`` are means over these splits. Every split of
         ``cv`` (e.g. ``confirm_splits=cv``) is what ``GridSearchCV`` does.
 
+    first_stage_splits : "auto" or int, default=1
+        Splits of ``cv`` on which the first stage runs: the first
+        ``first_stage_splits`` of them, in ``cv``'s order (all of them when
+        there are fewer). On each, the distiller learns from the split's
+        training rows, every candidate is trained on that set and scored on
+        the split's held-out rows; ``mean_distilled_score`` is the mean over
+        the splits. ``"auto"``: the rule of ``confirm_splits="auto"``, the
+        fewest first splits whose held-out rows reach 500 rows -- all five
+        splits of ``cv=5`` below 625 rows, one from 2500 rows on, where the
+        search is that of ``first_stage_splits=1``. The first stage costs
+        ``first_stage_splits`` distillations and
+        ``n_candidates * first_stage_splits`` trainings on the small sets.
+        More splits rank the candidates on more held-out rows, which matters
+        on small tables (see the User Guide).
+
     cv : int, cross-validation generator or iterable, default=5
-        The splits of the second stage, as in ``GridSearchCV`` (an int is a
-        :class:`~sklearn.model_selection.StratifiedKFold`). Its first split
-        also divides the rows of the first stage: the distiller learns from
-        its training rows, the candidates are scored on its held-out rows.
+        The splits of both stages, as in ``GridSearchCV`` (an int is a
+        :class:`~sklearn.model_selection.StratifiedKFold`). Its first
+        ``first_stage_splits`` splits divide the rows of the first stage: the
+        distiller learns from their training rows, the candidates are scored
+        on their held-out rows.
 
     scoring : str, callable or None, default=None
         One metric, as in ``GridSearchCV`` (``None``: the estimator's
@@ -94,7 +110,8 @@ class DistilledSearchCV(_BaseDistilledSearch):
         own ``random_state`` is unset) and the first-stage trainings (an unset
         ``random_state`` of the estimator is set to one seed shared by all
         candidates, so their differences are not those of their random
-        numbers). The cross-validation and the refit train the estimator as
+        numbers); the same two seeds serve every split of the first stage.
+        The cross-validation and the refit train the estimator as
         given: fix its own ``random_state`` for a repeatable pick, as with
         ``GridSearchCV``.
 
@@ -107,8 +124,9 @@ class DistilledSearchCV(_BaseDistilledSearch):
         The score of a candidate whose training (or scoring) fails, in both
         stages, as in ``GridSearchCV``: ``"raise"`` raises the error; a number
         is the candidate's score and a ``FitFailedWarning`` gives the error.
-        A candidate with a NaN first-stage score is never confirmed; when every
-        candidate fails in the first stage, the search raises a ValueError.
+        A candidate with a NaN first-stage score (with several
+        ``first_stage_splits``, a NaN on any of them) is never confirmed; when
+        no candidate is left to confirm, the search raises a ValueError.
 
     Attributes
     ----------
@@ -116,9 +134,13 @@ class DistilledSearchCV(_BaseDistilledSearch):
         One entry per candidate, in the grid's order, laid out as
         ``GridSearchCV``'s: ``params`` and ``param_<name>`` (masked where a
         candidate lacks the parameter); the first stage,
-        ``mean_distilled_score`` (the score on the held-out rows of the first
-        split of a network trained on the distilled set; NaN when that
-        training failed), ``rank_distilled_score`` and ``distilled_fit_time``;
+        ``split<k>_distilled_score`` (the score on the held-out rows of the
+        k-th split of the candidate trained on that split's distilled set;
+        ``error_score``, NaN by default, when that training failed),
+        ``mean_distilled_score`` and ``std_distilled_score`` over the
+        ``n_first_stage_splits_`` splits (a candidate that failed on one split
+        has a NaN mean and is never confirmed), ``rank_distilled_score`` and
+        ``distilled_fit_time`` (the mean over the splits);
         ``confirmed`` (bool) and ``n_confirm_splits`` (on how many splits of
         ``cv`` the candidate was cross-validated, 0 where not confirmed); and
         the second stage, over those splits, ``split<k>_test_score``,
@@ -145,13 +167,20 @@ class DistilledSearchCV(_BaseDistilledSearch):
         Seconds spent refitting the pick; with ``refit=True`` only.
 
     distiller_ : estimator, FrozenEstimator or DistilledDataset
-        The fitted distiller (or the dataset given).
+        The distiller fitted on the first split (or the dataset given).
 
     distilled_ : DistilledDataset
-        The distilled set every candidate was trained on in the first stage.
+        The distilled set of the first split, on which every candidate was
+        trained in the first stage (with several ``first_stage_splits``, each
+        split has its own set; they are not kept).
 
     distillation_time_ : float
-        Seconds spent distilling (the pipeline's preprocessing included).
+        Seconds spent distilling, summed over the splits of the first stage
+        (the pipeline's preprocessing included).
+
+    n_first_stage_splits_ : int
+        Number of splits of ``cv`` the first stage used (see
+        ``first_stage_splits``).
 
     scorer_ : callable
         The scorer of both stages.
@@ -219,6 +248,7 @@ class DistilledSearchCV(_BaseDistilledSearch):
         distiller=None,
         n_confirm="auto",
         confirm_splits="auto",
+        first_stage_splits=1,
         cv=5,
         scoring=None,
         refit=True,
@@ -232,6 +262,7 @@ class DistilledSearchCV(_BaseDistilledSearch):
         self.distiller = distiller
         self.n_confirm = n_confirm
         self.confirm_splits = confirm_splits
+        self.first_stage_splits = first_stage_splits
         self.cv = cv
         self.scoring = scoring
         self.refit = refit

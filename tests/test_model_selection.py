@@ -47,9 +47,12 @@ def _mlp(**params):
 
 
 def _search(estimator=None, grid=None, **params):
+    # The first stage on the first split alone, unless a test says otherwise:
+    # most tests check its scores against a training on that split's set.
     params = {
         "distiller": DatasetDistiller(**CHEAP),
         "cv": 3,
+        "first_stage_splits": 1,
         "random_state": 0,
         **params,
     }
@@ -68,7 +71,6 @@ def fitted(moons):
         DistilledSearchCV(
             LogisticRegression(),
             {"C": [0.1, 1.0]},
-            distiller=KMeansSampler(n_samples=4, random_state=0),
             cv=2,
             random_state=0,
             error_score="raise",
@@ -222,24 +224,45 @@ def test_first_stage_over_several_splits_averages_the_splits(moons):
     )
 
 
-def test_first_stage_splits_auto_on_a_small_table_uses_every_split(moons):
-    """With "auto", 200 rows (held-out folds of 40 to 67 rows) give every
-    split to the first stage; the fit is repeatable under random_state."""
+def test_first_stage_splits_auto_on_a_small_table_uses_three_splits(moons):
+    """With "auto", 200 rows (held-out folds of 40 rows) would need every
+    split to reach 500 held-out rows; the first stage takes three, the cap.
+    The fit is repeatable under random_state."""
     X, y = moons
     grid = {"hidden_layer_sizes": [(), (4,), (16,)], "alpha": [1e-4, 1.0]}
     params = dict(grid=grid, n_confirm=2, distiller=ClassPrototypes(), cv=5)
     search = _search(first_stage_splits="auto", **params).fit(X, y)
-    assert search.n_first_stage_splits_ == 5
+    assert search.n_first_stage_splits_ == 3
     results = search.cv_results_
-    per_split = np.array([results[f"split{k}_distilled_score"] for k in range(5)])
+    per_split = np.array([results[f"split{k}_distilled_score"] for k in range(3)])
+    assert "split3_distilled_score" not in results
     np.testing.assert_allclose(results["mean_distilled_score"], per_split.mean(axis=0))
-    explicit = _search(first_stage_splits=5, **params).fit(X, y)
+    explicit = _search(first_stage_splits=3, **params).fit(X, y)
     _same_search(search, explicit)
+    # It is the default.
+    default = DistilledSearchCV(
+        _mlp(), grid, n_confirm=2, distiller=ClassPrototypes(), cv=5, random_state=0
+    )
+    _same_search(search, default.fit(X, y))
     # Another seed gives other prototypes.
     other = _search(first_stage_splits="auto", **{**params, "random_state": 1}).fit(
         X, y
     )
     assert not np.array_equal(search.distilled_.X, other.distilled_.X)
+
+
+@pytest.mark.parametrize(
+    "n_rows, confirm, first",
+    [(200, 5, 3), (700, 4, 3), (1000, 3, 3), (1500, 2, 2), (2500, 1, 1)],
+)
+def test_auto_splits_of_each_stage(n_rows, confirm, first):
+    """The "auto" rule with cv=5: the fewest first folds holding 500 held-out
+    rows (the confirmation), at most three of them (the first stage)."""
+    from skdistill._model_selection.common import auto_n_splits
+
+    folds = [n_rows // 5] * 5
+    assert auto_n_splits(folds) == confirm
+    assert auto_n_splits(folds, max_splits=3) == first
 
 
 def test_first_stage_splits_auto_on_a_large_table_is_one_split():
@@ -791,14 +814,17 @@ def test_default_first_stage_trains_on_the_prototypes_as_on_rows(moons):
     full = GridSearchCV(_mlp(), grid, cv=3).fit(X, y)
     search = DistilledSearchCV(_mlp(), grid, n_confirm=1, cv=3, random_state=0)
     search.fit(X, y)
-    # The prototypes alone rank the grid search's pick first, and the
-    # architectures in the grid search's order.
+    # The prototypes alone rank the grid search's pick above the smaller
+    # architectures.
     assert search.best_params_ == full.best_params_
     assert full.best_params_ == {"alpha": 1e-4, "hidden_layer_sizes": (16,)}
     scores = search.cv_results_["mean_distilled_score"]
-    assert scores[0] < scores[1] < scores[2]
+    assert scores[2] > max(scores[0], scores[1])
     # Each first-stage score is that of the estimator fitted on the
-    # prototypes as on ordinary rows, scored on the held-out rows.
+    # prototypes as on ordinary rows, scored on the held-out rows (the
+    # first split's; the default averages the first three splits of cv).
+    assert search.n_first_stage_splits_ == 3
+    scores = search.cv_results_["split0_distilled_score"]
     _, held = next(StratifiedKFold(3).split(X, y))
     prototypes = search.distilled_
     for params, score in zip(search.cv_results_["params"], scores):

@@ -43,6 +43,10 @@ _AUTO_CONFIRM_MAX = 5
 #: ``confirm_splits="auto"`` and ``first_stage_splits="auto"``: the first
 #: splits of ``cv`` whose held-out rows add up to at least this many rows.
 _AUTO_SPLIT_ROWS = 500
+#: ``first_stage_splits="auto"`` takes at most this many splits: every split
+#: adds a distillation and a training of every candidate, and on tables of a
+#: few hundred rows those cost about as much as the grid search's own fits.
+_AUTO_FIRST_STAGE_MAX = 3
 
 
 def auto_n_confirm(n_candidates):
@@ -61,28 +65,32 @@ def auto_n_confirm(n_candidates):
     return min(n_confirm, n_candidates)
 
 
-def auto_n_splits(test_sizes):
+def auto_n_splits(test_sizes, max_splits=None):
     """Splits of ``cv`` used by a stage set to ``"auto"``: the confirmation
     (``confirm_splits="auto"``) and the first stage
-    (``first_stage_splits="auto"``).
+    (``first_stage_splits="auto"``, with ``max_splits=3``).
 
     The fewest first splits whose held-out rows add up to at least
-    ``_AUTO_SPLIT_ROWS`` (500) rows; all of them when they hold fewer.
-    With ``cv=5`` (folds of ``n / 5`` rows): all five splits below 625
-    rows, four from 625, three from 834, two from 1250 and one from 2500
-    rows on.
+    ``_AUTO_SPLIT_ROWS`` (500) rows; all of them when they hold fewer; never
+    more than ``max_splits``. With ``cv=5`` (folds of ``n / 5`` rows): all
+    five splits below 625 rows, four from 625, three from 834, two from 1250
+    and one from 2500 rows on.
 
     Parameters
     ----------
     test_sizes : sequence of int
         The number of held-out rows of each split, in ``cv``'s order.
 
+    max_splits : int or None, default=None
+        The most splits to take (None: no limit).
+
     Returns
     -------
     n_splits : int
     """
     reached = np.cumsum(test_sizes) >= _AUTO_SPLIT_ROWS
-    return int(np.argmax(reached)) + 1 if reached.any() else len(test_sizes)
+    n_splits = int(np.argmax(reached)) + 1 if reached.any() else len(test_sizes)
+    return n_splits if max_splits is None else min(n_splits, max_splits)
 
 
 def _final_step(estimator):
@@ -310,7 +318,7 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
         # -- first stage: distill each first split, train every candidate ----
         test_sizes = [len(test) for _, test in splits]
         n_first = (
-            auto_n_splits(test_sizes)
+            auto_n_splits(test_sizes, max_splits=_AUTO_FIRST_STAGE_MAX)
             if self.first_stage_splits == "auto"
             else min(self.first_stage_splits, len(splits))
         )

@@ -85,7 +85,7 @@ n_features_in_, feature_names_in_
         distiller=None,
         n_confirm="auto",
         confirm_splits="auto",
-        first_stage_splits=1,
+        first_stage_splits="auto",
         cv=5,
         scoring=None,
         refit=True,

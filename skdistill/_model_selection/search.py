@@ -70,16 +70,17 @@ class DistilledSearchCV(_BaseDistilledSearch):
         ``mean_test_score`` are means over these splits. Every split of
         ``cv`` (e.g. ``confirm_splits=cv``) is what ``GridSearchCV`` does.
 
-    first_stage_splits : "auto" or int, default=1
+    first_stage_splits : "auto" or int, default="auto"
         Splits of ``cv`` on which the first stage runs: the first
         ``first_stage_splits`` of them, in ``cv``'s order (all of them when
         there are fewer). On each, the distiller learns from the split's
         training rows, every candidate is trained on that set and scored on
         the split's held-out rows; ``mean_distilled_score`` is the mean over
         the splits. ``"auto"``: the rule of ``confirm_splits="auto"``, the
-        fewest first splits whose held-out rows reach 500 rows -- all five
-        splits of ``cv=5`` below 625 rows, one from 2500 rows on, where the
-        search is that of ``first_stage_splits=1``. The first stage costs
+        fewest first splits whose held-out rows reach 500 rows, but at most
+        three -- with ``cv=5``, three splits below 1250 rows, two from 1250
+        and one from 2500 rows on, where the search is that of
+        ``first_stage_splits=1``. The first stage costs
         ``first_stage_splits`` distillations and
         ``n_candidates * first_stage_splits`` trainings on the small sets.
         More splits rank the candidates on more held-out rows, which matters
@@ -248,7 +249,7 @@ class DistilledSearchCV(_BaseDistilledSearch):
         distiller=None,
         n_confirm="auto",
         confirm_splits="auto",
-        first_stage_splits=1,
+        first_stage_splits="auto",
         cv=5,
         scoring=None,
         refit=True,

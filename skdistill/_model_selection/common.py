@@ -93,6 +93,14 @@ def auto_n_splits(test_sizes, max_splits=None):
     return n_splits if max_splits is None else min(n_splits, max_splits)
 
 
+def n_splits_of(setting, test_sizes, max_splits=None):
+    """Splits a stage uses: `auto_n_splits` for ``"auto"``, else the
+    ``setting`` first splits (all of them when there are fewer)."""
+    if setting == "auto":
+        return auto_n_splits(test_sizes, max_splits=max_splits)
+    return min(setting, len(test_sizes))
+
+
 def _final_step(estimator):
     """The estimator that is trained on the distilled set."""
     return estimator[-1] if isinstance(estimator, Pipeline) else estimator
@@ -317,10 +325,8 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
 
         # -- first stage: distill each first split, train every candidate ----
         test_sizes = [len(test) for _, test in splits]
-        n_first = (
-            auto_n_splits(test_sizes, max_splits=_AUTO_FIRST_STAGE_MAX)
-            if self.first_stage_splits == "auto"
-            else min(self.first_stage_splits, len(splits))
+        n_first = n_splits_of(
+            self.first_stage_splits, test_sizes, max_splits=_AUTO_FIRST_STAGE_MAX
         )
         if self.verbose > 0:
             print(
@@ -397,11 +403,7 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
         # A candidate that failed (NaN score) is never confirmed.
         n_confirm = min(n_confirm, int(np.isfinite(distilled_scores).sum()))
         confirmed = np.sort(_order_of_scores(distilled_scores)[:n_confirm])
-        n_splits = (
-            auto_n_splits(test_sizes)
-            if self.confirm_splits == "auto"
-            else min(self.confirm_splits, len(splits))
-        )
+        n_splits = n_splits_of(self.confirm_splits, test_sizes)
         if self.verbose > 0:
             print(
                 f"Confirming the best {n_confirm} candidates by cross-validation "

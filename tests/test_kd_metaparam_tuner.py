@@ -425,39 +425,12 @@ def test_bad_input_raises_clear_errors(X, y, match):
         (dict(trajectory="quadratic"), ValueError, "trajectory"),
         (dict(validation_batch_size=0), ValueError, "validation_batch_size"),
         (dict(validation_batch_size=2.5), ValueError, "validation_batch_size"),
-        (dict(checkpoint="best"), ValueError, "checkpoint"),
     ],
 )
 def test_bad_parameters_raise_clear_errors(moons, params, error, match):
     X, y = moons
     with pytest.raises(error, match=match):
         _tuner(max_iter=1, **params).fit(X, y)
-
-
-def test_checkpoint_keeps_the_student_of_the_most_accurate_epoch(moons):
-    X, y = moons
-    X_val, y_val = make_moons(n_samples=60, noise=0.4, random_state=3)
-    params = dict(max_iter=15, learning_rate_init=0.5, random_state=0)
-    last = _tuner(**params).fit(X, y, X_val=X_val, y_val=y_val)
-    best = _tuner(checkpoint="accuracy", **params).fit(X, y, X_val=X_val, y_val=y_val)
-    # The curves record the validation accuracy of every epoch's student.
-    assert last.best_epoch_ == last.n_iter_ - 1
-    assert last.validation_score_curve_[-1] == last.score(X_val, y_val)
-    # The same run (metaparameters, curves); another student kept.
-    np.testing.assert_array_equal(best.lambda_path_, last.lambda_path_)
-    np.testing.assert_array_equal(best.temperature_path_, last.temperature_path_)
-    assert best.validation_score_curve_ == last.validation_score_curve_
-    scores = np.array(best.validation_score_curve_)
-    assert best.score(X_val, y_val) == scores.max()
-    ties = np.flatnonzero(scores == scores.max())
-    losses = np.array(best.validation_loss_curve_)
-    assert best.best_epoch_ == ties[np.argmin(losses[ties])]
-    # In this run the most accurate epoch is not the last one.
-    assert best.best_epoch_ < best.n_iter_ - 1
-    assert best.score(X_val, y_val) > last.score(X_val, y_val)
-    again = _tuner(checkpoint="accuracy", **params).fit(X, y, X_val=X_val, y_val=y_val)
-    for a, b in zip(again.coefs_, best.coefs_):
-        np.testing.assert_array_equal(a, b)
 
 
 def test_teacher_with_other_classes_is_rejected(moons):

@@ -27,7 +27,7 @@ from .._engine.kd_hypergradient import (
     predict_linear_trajectory,
 )
 from .._nets.mlp import layer_sizes, xavier_init
-from .._nets.mlp_prediction import MLPPredictionMixin, class_logits
+from .._nets.mlp_prediction import MLPPredictionMixin
 from .._training.batches import ShuffledIndices, minibatch_epoch
 from .._training.constraints import (
     FIT_CONTROLS,
@@ -247,16 +247,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         n_train)`` rows, rounded up to a multiple of 10 for
         ``"distilled"``) when ``transfer_set`` is set.
 
-    checkpoint : {"last", "accuracy"}, default="last"
-        Which student `fit` keeps. ``"last"``: the student after the last
-        iteration. ``"accuracy"``: the student at the end of the epoch with
-        the highest accuracy on the validation rows (ties: the lowest
-        validation cross-entropy, then the earliest epoch); the
-        metaparameters still follow the hypergradient of the cross-entropy,
-        and ``lambda_``, ``temperature_`` and the paths describe the whole
-        run (the metaparameters that trained the kept student are those of
-        its epoch, ``best_epoch_``).
-
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split, the transfer set, the teacher (see ``teacher``), the
         student's initialisation and the minibatch order. An int makes `fit`
@@ -308,13 +298,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
 
     validation_loss_curve_ : list of float
         Validation cross-entropy at ``val_temperature`` after every epoch.
-
-    validation_score_curve_ : list of float
-        Accuracy on the validation rows after every epoch.
-
-    best_epoch_ : int
-        Epoch (counted from 0) whose student `fit` kept: the last one with
-        ``checkpoint="last"``.
 
     n_iter_ : int
         Epochs run.
@@ -390,7 +373,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         "max_iter": STOPPING["max_iter"],
         "transfer_set": [None, StrOptions(set(TRANSFER_SETS))],
         "transfer_size": [Interval(Real, 0, None, closed="neither")],
-        "checkpoint": [StrOptions({"last", "accuracy"})],
     }
 
     def __init__(
@@ -421,7 +403,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         n_threads=1,
         transfer_set=None,
         transfer_size=1.0,
-        checkpoint="last",
         random_state=None,
         verbose=0,
     ):
@@ -450,7 +431,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         self.n_threads = n_threads
         self.transfer_set = transfer_set
         self.transfer_size = transfer_size
-        self.checkpoint = checkpoint
         self.random_state = random_state
         self.verbose = verbose
 
@@ -684,10 +664,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         cycle, pending = [], deque()
         n_hyper = 0
         self.validation_loss_curve_ = []
-        self.validation_score_curve_ = []
-        X_val_scaled = (X_val - self.mean_) / self.scale_
-        # The kept student: (accuracy, -cross-entropy, epoch, coefs, intercepts).
-        best = None
 
         def train_batch(batch):
             nonlocal lam, temperature, cycle, n_hyper
@@ -744,28 +720,11 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
             val_loss = student.validation_loss()
             check_finite_loss(val_loss, len(lam_path), name, advice)
             self.validation_loss_curve_.append(val_loss)
-            nonlocal best
-            coefs, intercepts = student.coefs_intercepts()
-            logits = class_logits(X_val_scaled, coefs, intercepts, self.activation)
-            score = float(np.mean(np.argmax(logits, axis=0) == yv_index))
-            self.validation_score_curve_.append(score)
-            if (
-                self.checkpoint == "last"
-                or best is None
-                or (score, -val_loss) > best[:2]
-            ):
-                best = (
-                    score,
-                    -val_loss,
-                    len(self.validation_loss_curve_) - 1,
-                    coefs,
-                    intercepts,
-                )
             return epoch_loss
 
         run_iterations(self, self.max_iter, epoch, advice=advice)
 
-        _, _, self.best_epoch_, coefs, intercepts = best
+        coefs, intercepts = student.coefs_intercepts()
         if not all(np.all(np.isfinite(p)) for p in coefs + intercepts):
             raise DivergenceError(
                 f"{name} diverged: the student's weights are not finite. Lower "

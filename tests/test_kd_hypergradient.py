@@ -7,6 +7,7 @@ import torch
 from skdistill._engine.kd_hypergradient import (
     AdamMetaStep,
     NumpyKDStep,
+    calibrated_temperature,
     exact_hypergradient,
     finite_difference_hypergradient,
     fit_linear_trajectory,
@@ -465,3 +466,50 @@ def test_numpy_hypergradient_on_validation_rows_is_that_subset_s():
         "relu",
     )
     np.testing.assert_allclose(core.validation_loss(new), full_val)
+
+
+def _validation_ce(logits, y, temperature):
+    z = logits / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return -log_p[np.arange(len(y)), y].mean()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_calibrated_temperature_minimises_the_validation_cross_entropy(seed):
+    from scipy.optimize import minimize_scalar
+
+    rng = np.random.RandomState(seed)
+    logits = rng.randn(80, 3) * rng.uniform(0.3, 5.0)
+    # Most rows right, some wrong: the minimum lies inside the bounds.
+    y = np.where(rng.rand(80) < 0.7, logits.argmax(axis=1), rng.randint(0, 3, 80))
+    found = calibrated_temperature(logits, y, start=rng.uniform(0.2, 5.0), tol=1e-10)
+    best = minimize_scalar(
+        lambda t: _validation_ce(logits, y, t),
+        bounds=(0.1, 10.0),
+        method="bounded",
+        options={"xatol": 1e-10},
+    ).x
+    assert 0.1 < found < 10.0
+    assert found == pytest.approx(best, rel=1e-5)
+    # The derivative of the loss in T vanishes there (central differences).
+    eps = 1e-5 * found
+    slope = (
+        _validation_ce(logits, y, found + eps) - _validation_ce(logits, y, found - eps)
+    ) / (2 * eps)
+    assert abs(slope) < 1e-6
+
+
+def test_calibrated_temperature_stops_at_its_bounds():
+    rng = np.random.RandomState(0)
+    logits = rng.randn(40, 2)
+    # Every row right: sharper is always better, down to the lower bound.
+    assert calibrated_temperature(logits, logits.argmax(axis=1)) == pytest.approx(
+        0.1, rel=1e-3
+    )
+    # Every row wrong: flatter is always better, up to the upper bound.
+    assert calibrated_temperature(logits, logits.argmin(axis=1)) == pytest.approx(
+        10.0, rel=1e-3
+    )
+    # Equal logits: the loss does not depend on T; the start is kept.
+    assert calibrated_temperature(np.zeros((5, 3)), np.arange(5) % 3, start=2.0) == 2.0

@@ -7,6 +7,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from scipy.special import softmax
 from sklearn.datasets import load_iris, make_moons
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
@@ -425,12 +426,44 @@ def test_bad_input_raises_clear_errors(X, y, match):
         (dict(trajectory="quadratic"), ValueError, "trajectory"),
         (dict(validation_batch_size=0), ValueError, "validation_batch_size"),
         (dict(validation_batch_size=2.5), ValueError, "validation_batch_size"),
+        (dict(val_temperature="calibrated"), ValueError, "val_temperature"),
+        (dict(val_temperature=0.0), ValueError, "val_temperature"),
     ],
 )
 def test_bad_parameters_raise_clear_errors(moons, params, error, match):
     X, y = moons
     with pytest.raises(error, match=match):
         _tuner(max_iter=1, **params).fit(X, y)
+
+
+@pytest.mark.parametrize("hypergradient", ["exact", "finite_difference"])
+def test_auto_val_temperature_calibrates_the_student(moons, hypergradient):
+    from skdistill._engine.kd_hypergradient import calibrated_temperature
+
+    X, y = moons
+    X_val, y_val = make_moons(n_samples=60, noise=0.4, random_state=3)
+    params = dict(max_iter=6, hypergradient=hypergradient, random_state=0)
+    fixed = _tuner(**params).fit(X, y, X_val=X_val, y_val=y_val)
+    auto = _tuner(val_temperature="auto", **params).fit(X, y, X_val=X_val, y_val=y_val)
+    assert fixed.val_temperature_ == 1.0
+    # The temperature after the last epoch calibrates the final student on
+    # the validation rows, and its cross-entropy there is the lowest.
+    logits = auto._class_logits(X_val).T
+    expected = calibrated_temperature(logits, y_val)
+    assert auto.val_temperature_ == pytest.approx(expected, rel=1e-4)
+    assert auto.val_temperature_ != pytest.approx(1.0, abs=0.05)
+    for other in (0.5, 1.0, 2.0):
+        best = softmax(logits / auto.val_temperature_, axis=1)
+        assert log_loss(y_val, best) <= log_loss(y_val, softmax(logits / other, axis=1))
+    # The hypergradients follow another objective from the second epoch on.
+    epoch = math.ceil(len(X) / 32)
+    np.testing.assert_array_equal(
+        auto.temperature_path_[: epoch + 1], fixed.temperature_path_[: epoch + 1]
+    )
+    assert not np.array_equal(auto.temperature_path_, fixed.temperature_path_)
+    again = _tuner(val_temperature="auto", **params).fit(X, y, X_val=X_val, y_val=y_val)
+    np.testing.assert_array_equal(again.temperature_path_, auto.temperature_path_)
+    assert again.val_temperature_ == auto.val_temperature_
 
 
 def test_teacher_with_other_classes_is_rejected(moons):

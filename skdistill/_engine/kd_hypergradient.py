@@ -553,6 +553,51 @@ def _np_log_softmax(z):
     return z - np.log(_row_reduce(np.add, np.exp(z)))
 
 
+#: Range of the validation temperature that `calibrated_temperature` returns.
+CALIBRATION_BOUNDS = (0.1, 10.0)
+
+
+def calibrated_temperature(
+    logits, y_index, start=1.0, bounds=CALIBRATION_BOUNDS, tol=1e-4
+):
+    """The temperature ``T`` that minimises ``CE(y, softmax(logits / T))``.
+
+    Temperature scaling (Guo et al. 2017) of a network's validation logits.
+    The cross-entropy is convex in ``s = 1 / T``: its derivative is the mean of
+    ``E_p[z] - z_y`` and its second derivative the mean of ``Var_p(z)``, with
+    ``p = softmax(s z)``. Newton steps in ``s`` from ``1 / start``, kept
+    inside the bracket that the sign of the derivative narrows (bisection
+    where a Newton step would leave it), within ``bounds`` (where the minimum
+    lies beyond them, e.g. on rows that are all classified correctly, the
+    bound is returned). Stops when a step changes ``s`` by at most ``tol``
+    times its value.
+    """
+    z = np.asarray(logits, dtype=np.float64)
+    z_true = z[np.arange(len(z)), y_index]
+    low, high = 1.0 / bounds[1], 1.0 / bounds[0]
+    s = float(np.clip(1.0 / start, low, high))
+    for _ in range(50):
+        sz = s * z
+        p = np.exp(sz - sz.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        mean_z = (p * z).sum(axis=1)
+        first = float(np.mean(mean_z - z_true))
+        second = float(np.mean((p * z * z).sum(axis=1) - mean_z * mean_z))
+        if first == 0.0:
+            return 1.0 / s  # a stationary point (or a loss that ignores s)
+        if first < 0:
+            low = s  # the loss still falls with s
+        else:
+            high = s
+        new_s = s - first / second if second > 0 else np.nan
+        if not low < new_s < high:
+            new_s = 0.5 * (low + high)
+        if abs(new_s - s) <= tol * s:
+            return 1.0 / new_s
+        s = new_s
+    return 1.0 / s
+
+
 class NumpyKDStep:
     """Student steps and exact hypergradients of the tuner, in numpy.
 

@@ -8,9 +8,11 @@ import torch
 from .._engine.kd_hypergradient import (
     HYPERGRADIENTS,
     NumpyKDStep,
+    np_forward,
     training_step,
     validation_loss,
 )
+from .._nets.mlp import forward
 from .._utils import to_numpy
 
 #: The numpy path is used when the validation forward pass (the largest product
@@ -19,6 +21,11 @@ from .._utils import to_numpy
 #: arithmetic dominates, the gain vanishes, and the torch path, whose kernels
 #: may use several threads, is kept.
 NUMPY_PATH_MAX_WORK = 2_000_000
+
+
+def _initial_val_temperature(est):
+    """``val_temperature``; with ``"auto"``, 1 until the first calibration."""
+    return 1.0 if est.val_temperature == "auto" else float(est.val_temperature)
 
 
 def _use_numpy_path(hypergradient, sizes, n_val):
@@ -47,7 +54,7 @@ class TorchStudent:
         self.f = torch.as_tensor(teacher_logits, dtype=dtype)
         self.hypergradient = HYPERGRADIENTS[est.hypergradient]
         self.lr = float(est.learning_rate_init)
-        self.val_temperature = est.val_temperature
+        self.val_temperature = _initial_val_temperature(est)
         self.activation = est.activation
         self.hinton_scaling = est.hinton_scaling
 
@@ -98,6 +105,14 @@ class TorchStudent:
                 self.activation,
             ).item()
 
+    def validation_logits(self):
+        with torch.no_grad():
+            logits, _ = forward(self.params, self.X_val, self.activation)
+        return logits[0].numpy()
+
+    def set_val_temperature(self, value):
+        self.val_temperature = float(value)
+
     def coefs_intercepts(self):
         return (
             [to_numpy(w)[0] for w in self.params[0::2]],
@@ -121,7 +136,7 @@ class NumpyStudent:
             targets.astype(dtype),
             X_val.astype(dtype),
             eye[yv_index],
-            est.val_temperature,
+            _initial_val_temperature(est),
             est.learning_rate_init,
             est.activation,
             est.hinton_scaling,
@@ -135,6 +150,20 @@ class NumpyStudent:
 
     def validation_loss(self):
         return self.core.validation_loss(self.params)
+
+    def validation_logits(self):
+        core = self.core
+        cached = getattr(core, "_val_cache", None)
+        if cached is not None and cached[0] is self.params:
+            # The validation loss's log-softmax at T_val, times T_val: the
+            # logits up to a constant per row, which softmax ignores.
+            return cached[1] * core.val_temperature
+        logits, _ = np_forward(self.params, core.X_val, core.activation)
+        return logits
+
+    def set_val_temperature(self, value):
+        self.core.val_temperature = float(value)
+        self.core._val_cache = None
 
     def coefs_intercepts(self):
         return (

@@ -23,6 +23,7 @@ from .._engine.kd_hypergradient import (
     HYPERGRADIENTS,
     TRAJECTORIES,
     AdamMetaStep,
+    calibrated_temperature,
     meta_step,
     predict_linear_trajectory,
 )
@@ -42,7 +43,12 @@ from .._utils import (
     torch_generator,
 )
 from .labels import hard_targets, training_and_validation, validate_semi_supervised
-from .students import NumpyStudent, TorchStudent, _use_numpy_path
+from .students import (
+    NumpyStudent,
+    TorchStudent,
+    _initial_val_temperature,
+    _use_numpy_path,
+)
 from .teacher import fit_teacher, teacher_log_probabilities
 from .transfer import TRANSFER_SETS, make_transfer_set
 
@@ -168,8 +174,14 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         dL/dT)``), which keeps steps proportionate near the lower bound,
         where ``dL/dT`` grows like ``1 / T**2``.
 
-    val_temperature : float, default=1.0
-        Temperature ``T_val`` of the validation cross-entropy (fixed).
+    val_temperature : float or "auto", default=1.0
+        Temperature ``T_val`` of the validation cross-entropy, fixed. With
+        ``"auto"``, recalibrated after every epoch (from 1 before the first):
+        the temperature in ``[0.1, 10]`` that minimises the current student's
+        cross-entropy on the validation rows (temperature scaling). The
+        objective then no longer rewards a student for hedging its
+        predictions, only for separating the classes, which is closer to
+        accuracy.
 
     validation_fraction : float, default=0.1
         Fraction of the labelled rows split off as the validation set when
@@ -293,11 +305,16 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
     n_hypergradient_steps_ : int
         Hypergradient evaluations made.
 
+    val_temperature_ : float
+        ``T_val`` after the last epoch: ``val_temperature``, or with
+        ``"auto"`` the temperature that calibrates the final student.
+
     loss_curve_ : list of float
         Training (distillation) loss, mean over each epoch's minibatches.
 
     validation_loss_curve_ : list of float
-        Validation cross-entropy at ``val_temperature`` after every epoch.
+        Validation cross-entropy at ``val_temperature`` after every epoch
+        (with ``"auto"``, at the temperature the epoch's hypergradients used).
 
     n_iter_ : int
         Epochs run.
@@ -362,7 +379,10 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         "meta_optimizer": [StrOptions({"sgd", "adam"})],
         "meta_gradient_clip": [None, Interval(Real, 0, None, closed="neither")],
         "temperature_step": [StrOptions({"linear", "log"})],
-        "val_temperature": [Interval(Real, 0, None, closed="neither")],
+        "val_temperature": [
+            Interval(Real, 0, None, closed="neither"),
+            StrOptions({"auto"}),
+        ],
         "validation_fraction": VALIDATION_FRACTION,
         "validation_batch_size": [None, Interval(Integral, 1, None, closed="left")],
         "lambda_bounds": [tuple, list],
@@ -664,6 +684,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         cycle, pending = [], deque()
         n_hyper = 0
         self.validation_loss_curve_ = []
+        val_temperature = _initial_val_temperature(self)
 
         def train_batch(batch):
             nonlocal lam, temperature, cycle, n_hyper
@@ -720,6 +741,14 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
             val_loss = student.validation_loss()
             check_finite_loss(val_loss, len(lam_path), name, advice)
             self.validation_loss_curve_.append(val_loss)
+            if self.val_temperature == "auto":
+                # The next epoch's hypergradients use the temperature that
+                # calibrates the student on the validation rows.
+                nonlocal val_temperature
+                val_temperature = calibrated_temperature(
+                    student.validation_logits(), yv_index, start=val_temperature
+                )
+                student.set_val_temperature(val_temperature)
             return epoch_loss
 
         run_iterations(self, self.max_iter, epoch, advice=advice)
@@ -736,6 +765,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         self.temperature_path_ = np.asarray(temp_path, dtype=np.float64)
         self.predicted_path_ = np.asarray(predicted_path, dtype=bool)
         self.n_hypergradient_steps_ = n_hyper
+        self.val_temperature_ = float(val_temperature)
         self.n_iter_ = self.max_iter
         self.t_ = len(lam_path)
 

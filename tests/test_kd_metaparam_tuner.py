@@ -464,6 +464,12 @@ def test_auto_val_temperature_calibrates_the_student(moons, hypergradient):
     again = _tuner(val_temperature="auto", **params).fit(X, y, X_val=X_val, y_val=y_val)
     np.testing.assert_array_equal(again.temperature_path_, auto.temperature_path_)
     assert again.val_temperature_ == auto.val_temperature_
+    # Fixed metaparameters need no calibration: the fit is the same.
+    params["meta_learning_rate"] = 0.0
+    fixed = _tuner(**params).fit(X, y, X_val=X_val, y_val=y_val)
+    auto = _tuner(val_temperature="auto", **params).fit(X, y, X_val=X_val, y_val=y_val)
+    assert auto.val_temperature_ == 1.0
+    assert auto.validation_loss_curve_ == fixed.validation_loss_curve_
 
 
 def test_teacher_with_other_classes_is_rejected(moons):

@@ -181,7 +181,8 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         cross-entropy on the validation rows (temperature scaling). The
         objective then no longer rewards a student for hedging its
         predictions, only for separating the classes, which is closer to
-        accuracy.
+        accuracy. Fits with fixed metaparameters
+        (``meta_learning_rate=0``) skip the calibration.
 
     validation_fraction : float, default=0.1
         Fraction of the labelled rows split off as the validation set when
@@ -307,7 +308,8 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
 
     val_temperature_ : float
         ``T_val`` after the last epoch: ``val_temperature``, or with
-        ``"auto"`` the temperature that calibrates the final student.
+        ``"auto"`` the temperature that calibrates the final student (1 when
+        ``meta_learning_rate=0``: no hypergradient needs it).
 
     loss_curve_ : list of float
         Training (distillation) loss, mean over each epoch's minibatches.
@@ -741,7 +743,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
             val_loss = student.validation_loss()
             check_finite_loss(val_loss, len(lam_path), name, advice)
             self.validation_loss_curve_.append(val_loss)
-            if self.val_temperature == "auto":
+            if self.val_temperature == "auto" and tune:
                 # The next epoch's hypergradients use the temperature that
                 # calibrates the student on the validation rows.
                 nonlocal val_temperature

@@ -179,8 +179,9 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         ``"auto"``, recalibrated after every epoch (from 1 before the first):
         the temperature in ``[0.1, 10]`` that minimises the current student's
         cross-entropy on the validation rows (temperature scaling). The
-        objective then no longer rewards a student for hedging its
-        predictions, only for separating the classes, which is closer to
+        objective then depends on how well the student separates the
+        classes, not on the overall scale of its logits (its confidence),
+        which the distillation temperature otherwise moves: closer to
         accuracy. Fits with fixed metaparameters
         (``meta_learning_rate=0``) skip the calibration.
 

@@ -57,16 +57,20 @@ Where the cache keeps the grid search's per-split scores, the row
 ``GridSearchCV, first split only`` gives Kendall's tau between the grid
 search's own scores on the first split alone (full training on its training
 rows, scored on its held-out rows, as the first stage is) and its mean over
-the five: how well one split can rank when the training is the real one.
+the five: how well one split can rank when the training is the real one; and,
+after the table, how far apart the grid search's scores are against its own
+noise (their span, the standard error of a mean over the splits, the tau
+between two splits).
 
 ``--max-rows N`` subsamples larger sets to ``N`` rows first (stratified, seed
 0), as ``bench_distilled_search_cv.py --max-rows`` does (the cache key is then
 ``name@N``).
 
 Printed per set and seed: Kendall's tau between the variant's scores and the
-grid search's ``mean_test_score`` over the 18 candidates, and the seconds the
-variant took (building the set(s) and training the candidates); then the
-median and mean tau over all runs per variant, and per set.
+grid search's ``mean_test_score`` over the 18 candidates, the mean of the
+variant's scores over the candidates, and the seconds the variant took
+(building the set(s) and training the candidates); then the median and mean
+tau over all runs per variant, and per set.
 
     python benchmarks/bench_first_stage.py --cache ref.json \\
         --sets biopsy,anes96,fishing,fair,classes7 --seeds 0,1,2,3
@@ -382,8 +386,12 @@ def main():
         )
     ceilings = {}
     checked_weights = False
-    print("| set | seed | variant | tau, first stage vs cv | seconds |")
-    print("|---|---|---|---|---|")
+    spread_lines = []
+    print(
+        "| set | seed | variant | tau, first stage vs cv | mean score of the "
+        "candidates | seconds |"
+    )
+    print("|---|---|---|---|---|---|")
     for data in suite:
         name = keys[data.name]
         ref = cache[name]
@@ -393,13 +401,15 @@ def main():
         )
         splits = list(StratifiedKFold(5).split(X, y))
         if "split_test_score" in ref:
-            one = np.array(ref["split_test_score"][0])
-            one_split = float(kendalltau(one, cv_score).statistic)
+            split_scores = 100 * np.array(ref["split_test_score"])
+            one_split = float(kendalltau(split_scores[0], cv_score).statistic)
             print(
-                f"| {name} | - | GridSearchCV, first split only | {one_split:+.2f} | |",
+                f"| {name} | - | GridSearchCV, first split only | "
+                f"{one_split:+.2f} | | |",
                 flush=True,
             )
             report.row(set=name, variant="one_split", kendall_tau=one_split)
+            spread_lines.append(grid_spread(name, split_scores, 100 * cv_score))
         if args.ceiling:
             other = ceiling(name, X, y, args.ceiling_cache)
             ceilings[name] = float(kendalltau(other, cv_score).statistic)
@@ -450,7 +460,8 @@ def main():
                     checked_weights = True
                 tau = float(kendalltau(scores, cv_score).statistic)
                 print(
-                    f"| {name} | {seed} | {variant} | {tau:+.2f} | {seconds:.1f} |",
+                    f"| {name} | {seed} | {variant} | {tau:+.2f} "
+                    f"| {100 * scores.mean():.1f} | {seconds:.1f} |",
                     flush=True,
                 )
                 report.row(
@@ -462,9 +473,31 @@ def main():
                     scores=scores.tolist(),
                 )
     print()
-    for line in summary(report.rows, cache):
+    for line in spread_lines + summary(report.rows, cache):
         print(line)
     report.write(args.json)
+
+
+def grid_spread(name, split_scores, cv_score):
+    """How far apart the grid search's candidates are, against its noise
+    (scores in points): the span of the mean scores (all, and the best 6),
+    their mean, the mean standard error of a mean over the splits and the
+    mean tau between two splits' scores."""
+    ordered = np.sort(cv_score)
+    n_splits = len(split_scores)
+    error = (split_scores.std(axis=0, ddof=1) / np.sqrt(n_splits)).mean()
+    pairs = [
+        kendalltau(split_scores[i], split_scores[j]).statistic
+        for i in range(n_splits)
+        for j in range(i + 1, n_splits)
+    ]
+    return (
+        f"{name}: the grid search's {len(cv_score)} cv scores span "
+        f"{ordered[-1] - ordered[0]:.2f} points (the best 6: "
+        f"{ordered[-1] - ordered[-6]:.2f}), mean {cv_score.mean():.1f}; standard "
+        f"error of a mean over {n_splits} splits {error:.2f}; tau between two "
+        f"splits {np.mean(pairs):+.2f} (mean of {len(pairs)} pairs)"
+    )
 
 
 #: A set's cross-validated ranking reproduces when GridSearchCV at another

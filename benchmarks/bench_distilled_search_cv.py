@@ -45,6 +45,17 @@ measured. ``--max-rows N``
 subsamples larger sets to ``N`` rows first (stratified, seed 0; the set is then
 named ``name@N``), and ``--reference-only`` only fills the cache.
 ``--summarise A.json,B.json`` prints the summary of earlier runs' rows merged.
+``--replay A.json,B.json --cache PATH`` recomputes, from earlier runs' rows
+and the cache's per-split scores, what the same first stages would have
+picked with ``n_confirm="auto"`` (today's rule, from the first stage's
+held-out rows: ``first_stage_splits="auto"`` folds of ``n / 5`` rows) and
+with ``n_confirm=--n-confirm`` (an int), both at ``confirm_splits="auto"``:
+per set and seed, the confirmed count, the regret and the load-corrected time
+(the run's first stage and refit, divided by its slowdown, plus the grid
+search's fit times of the confirmed candidates on the splits used; the
+sweep's rule), then the summary of each (its wall times are the
+load-corrected ones). A set whose cache keeps no per-split scores is replayed
+only where ``confirm_splits="auto"`` is every split.
 
     python benchmarks/bench_distilled_search_cv.py                  # 3 sets
     python benchmarks/bench_distilled_search_cv.py --sets crabs --seeds 0,1
@@ -52,6 +63,8 @@ named ``name@N``), and ``--reference-only`` only fills the cache.
         --sets biopsy,anes96,fishing,fair,classes7 --seeds 0,1
     python benchmarks/bench_distilled_search_cv.py --sets diamonds \
         --max-rows 10000 --reference-only --cache ref_diamonds.json
+    python benchmarks/bench_distilled_search_cv.py --replay out.json \
+        --cache ref.json --n-confirm 3
 
 ``--json PATH`` also writes the printed rows, the command and the versions to a
 JSON file (see ``_harness.py``).
@@ -91,6 +104,11 @@ from skdistill import (  # noqa: E402
     DistilledMLPClassifier,
     DistilledSearchCV,
     KMeansSampler,
+)
+from skdistill._model_selection.common import (  # noqa: E402
+    _AUTO_FIRST_STAGE_MAX,
+    auto_n_confirm,
+    auto_n_splits,
 )
 
 GRID = {
@@ -226,10 +244,21 @@ def main():
         "comma-separated '--json' files (their '.rows' files are read), e.g. the "
         "runs of the small and the large sets together",
     )
+    parser.add_argument(
+        "--replay",
+        help="comma-separated '--json' files of earlier runs: recompute their "
+        "picks with n_confirm='auto' and with --n-confirm (an int), from their "
+        "first-stage scores and --cache (nothing is run)",
+    )
     add_harness_arguments(parser)
     args = parser.parse_args()
     if args.summarise:
         summarise(args.summarise.split(","))
+        return
+    if args.replay:
+        if not args.cache or args.n_confirm == "auto":
+            parser.error("--replay needs --cache and an int --n-confirm")
+        replay(args.replay.split(","), args.cache, int(args.n_confirm))
         return
     report = Report(__file__, args)
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -385,7 +414,9 @@ def main():
             for m in sweep_splits:
                 partial = split_scores[:m].mean(axis=0)
                 for k in CONFIRM_SWEEP:
-                    top = order[:k]
+                    # Confirmed in the grid's order, as the search does (ties
+                    # go to the first).
+                    top = np.sort(order[:k])
                     pick = top[np.argmax(partial[top])]
                     wall = (first_stage + search.refit_time_) / slowdown + per_split[
                         top
@@ -479,6 +510,84 @@ def summarise(paths):
             rows += json.load(f)["rows"]
     seeds = sorted({r[3] for r in rows if r[2] == "distilled"})
     print("\n".join(summary(rows, seeds)))
+
+
+def fold_sizes(n_rows, n_splits=5):
+    """Held-out rows of each split of a ``n_splits``-fold cv of ``n_rows``."""
+    return [n_rows // n_splits + (k < n_rows % n_splits) for k in range(n_splits)]
+
+
+def replay(paths, cache_path, n_confirm):
+    """What earlier runs' first stages would have picked with
+    ``n_confirm="auto"`` and with ``n_confirm`` (see the module's doc)."""
+    with open(cache_path) as f:
+        cache = json.load(f)
+    rows, sweeps = [], []
+    for path in paths:
+        with open(path + ".rows") as f:
+            saved = json.load(f)
+        rows += saved["rows"]
+        sweeps += saved["sweep_rows"]
+    # The first stage and refit of a run, load-corrected, from its sweep rows:
+    # (first stage + refit) / slowdown = sweep time - top candidate's fits.
+    first_sweep = {}
+    for name, seed, k, m, _, ratio in sweeps:
+        if k == 1 and (name, seed) not in first_sweep:
+            first_sweep[(name, seed)] = (m, ratio)
+    replayed = {"auto": [], n_confirm: []}
+    print(
+        f"| set | training rows | seed | n_confirm auto / {n_confirm} | cv regret "
+        f"(pts), auto / {n_confirm} | time / grid, load-corrected, auto / "
+        f"{n_confirm} |"
+    )
+    print("|---|---|---|---|---|---|")
+    for row in rows:
+        if row[2] != "distilled":
+            replayed["auto"].append(row)
+            replayed[n_confirm].append(row)
+            continue
+        name, n_train, seed = row[0], row[1], row[3]
+        ref = cache[name]
+        cv_score = np.array(ref["mean_test_score"])
+        per_split = np.array(ref["mean_fit_time"])
+        split_scores = np.array(ref.get("split_test_score", [cv_score] * 5))
+        best_cv = cv_score[ref["grid"]["best_index"]]
+        t_grid = ref["grid"]["wall"]
+        distilled = np.array(row[13])
+        order = np.lexsort((np.arange(len(distilled)), -distilled))
+        m0, ratio = first_sweep[(name, seed)]
+        base = ratio * t_grid - per_split[order[0]] * m0
+        test_sizes = fold_sizes(n_train)
+        n_first = auto_n_splits(test_sizes, max_splits=_AUTO_FIRST_STAGE_MAX)
+        m = auto_n_splits(test_sizes)
+        if "split_test_score" not in ref and m != len(split_scores):
+            continue
+        counts = {
+            "auto": auto_n_confirm(len(distilled), sum(test_sizes[:n_first])),
+            n_confirm: min(n_confirm, len(distilled)),
+        }
+        line = {}
+        for key, k in counts.items():
+            top = np.sort(order[:k])  # the grid's order, as the search
+            pick = top[np.argmax(split_scores[:m].mean(axis=0)[top])]
+            wall = base + per_split[top].sum() * m
+            regret = 100 * (best_cv - cv_score[pick])
+            line[key] = (k, regret, wall / t_grid)
+            replayed[key].append(
+                (name, n_train, "distilled", seed, wall, wall / t_grid, "", regret)
+                + tuple(row[8:12])
+                + (1.0,)
+            )
+        (ka, ra, ta), (kn, rn, tn) = line["auto"], line[n_confirm]
+        print(
+            f"| {name} | {n_train} | {seed} | {ka} / {kn} | {ra:.2f} / {rn:.2f} "
+            f"| {ta:.2f} / {tn:.2f} |"
+        )
+    seeds = sorted({r[3] for r in rows if r[2] == "distilled"})
+    for key, replayed_rows in replayed.items():
+        print()
+        print(f"n_confirm={key!r} (times load-corrected):")
+        print("\n".join(summary(replayed_rows, seeds)))
 
 
 def summary(rows, seeds):

@@ -37,6 +37,12 @@ training part, and these first stages (``--variants``):
 * ``soft``: the same prototypes with soft labels, the class mix of the
   training rows whose nearest prototype each is (its own class counted once
   more);
+* ``weighted``: the same prototypes, every candidate trained on them with
+  ``sample_weight``: each prototype weighted by the training rows of its
+  class whose nearest prototype it is (the weights scaled to a mean of 1, so
+  ``alpha`` acts as on unweighted rows), which gives the networks the rows'
+  class balance and density. With equal weights this training is the
+  default's to the bit (the harness checks it on the first set and seed);
 * ``folds5``: prototypes of each of the 5 splits' training rows, every
   candidate trained on each and scored on that split's held-out rows, the 5
   accuracies averaged (five times the cost); ``folds3``: the first 3 splits.
@@ -47,10 +53,24 @@ between the two cross-validated rankings: how far the grid search's own ranking
 reproduces when only the networks' seed changes, the ceiling a first stage can
 approach (kept in ``--ceiling-cache``; it costs one grid search per set).
 
+Where the cache keeps the grid search's per-split scores, the row
+``GridSearchCV, first split only`` gives Kendall's tau between the grid
+search's own scores on the first split alone (full training on its training
+rows, scored on its held-out rows, as the first stage is) and its mean over
+the five: how well one split can rank when the training is the real one; and,
+after the table, how far apart the grid search's scores are against its own
+noise (their span, the standard error of a mean over the splits, the tau
+between two splits).
+
+``--max-rows N`` subsamples larger sets to ``N`` rows first (stratified, seed
+0), as ``bench_distilled_search_cv.py --max-rows`` does (the cache key is then
+``name@N``).
+
 Printed per set and seed: Kendall's tau between the variant's scores and the
-grid search's ``mean_test_score`` over the 18 candidates, and the seconds the
-variant took (building the set(s) and training the candidates); then the
-median and mean tau over all runs per variant, and per set.
+grid search's ``mean_test_score`` over the 18 candidates, the mean of the
+variant's scores over the candidates, and the seconds the variant took
+(building the set(s) and training the candidates); then the median and mean
+tau over all runs per variant, and per set.
 
     python benchmarks/bench_first_stage.py --cache ref.json \\
         --sets biopsy,anes96,fishing,fair,classes7 --seeds 0,1,2,3
@@ -58,6 +78,8 @@ median and mean tau over all runs per variant, and per set.
         --sets wine,breast_cancer,crabs,glass --variants default,inits3
     python benchmarks/bench_first_stage.py --cache ref_small.json \\
         --sets wine,crabs --variants default --ceiling --ceiling-cache seed1.json
+    python benchmarks/bench_first_stage.py --cache ref.json --max-rows 10000 \\
+        --sets fair,moons_noisy,imbalanced,diamonds --variants default,prior,weighted
 
 The summary also gives, per variant, the cv regret of confirming the first
 stage's best 1, 2 or 3 candidates (the search's ``n_confirm``), read from the
@@ -121,6 +143,7 @@ VARIANTS = (
     "soft",
     "folds3",
     "folds5",
+    "weighted",
 )
 N_INITS = 3
 
@@ -155,6 +178,35 @@ def prototypes(X, y, seed, n_samples="auto", soft=False):
     counts = dataset.y.copy()
     np.add.at(counts, (nearest, y_index), 1.0)
     return DistilledDataset(P, counts / counts.sum(1, keepdims=True), classes)
+
+
+def prototype_weights(dataset, X, y):
+    """The training rows of its class whose nearest prototype each prototype
+    is, scaled to a mean of 1 (a prototype no row falls to weighs 0)."""
+    classes, y_index = np.unique(y, return_inverse=True)
+    labels = np.searchsorted(classes, dataset.hard_labels)
+    counts = np.zeros(len(labels))
+    for c in range(len(classes)):
+        own = np.flatnonzero(labels == c)
+        rows = X[y_index == c]
+        P = dataset.X[own]
+        nearest = np.argmin(
+            (rows * rows).sum(1)[:, None] - 2 * rows @ P.T + (P * P).sum(1)[None],
+            axis=1,
+        )
+        np.add.at(counts, own[nearest], 1.0)
+    return counts / counts.mean()
+
+
+def weighted_scores(dataset, weights, X_held, y_held, seed=0):
+    """Held-out accuracy of every candidate trained on the prototypes as
+    ordinary rows with ``sample_weight=weights``."""
+    scores = []
+    for params in candidates():
+        model = DistilledMLPClassifier(max_iter=200, random_state=seed, **params)
+        model.fit(dataset.X, dataset.hard_labels, sample_weight=weights)
+        scores.append(held_out_accuracy(model, X_held, y_held))
+    return np.array(scores)
 
 
 def held_out_accuracy(model, X_held, y_held):
@@ -234,6 +286,10 @@ def run_variant(variant, X, y, splits, prototype_seed):
     if variant == "soft":
         dataset = prototypes(X_train, y_train, prototype_seed, soft=True)
         return scores_on(dataset, X_held, y_held)
+    if variant == "weighted":
+        dataset = prototypes(X_train, y_train, prototype_seed)
+        weights = prototype_weights(dataset, X_train, y_train)
+        return weighted_scores(dataset, weights, X_held, y_held)
     if variant in ("folds3", "folds5"):
         per_split = []
         for split in splits[: int(variant[-1])]:
@@ -284,6 +340,13 @@ def main():
         help="also tau between GridSearchCV's rankings at estimator seeds 0 and 1",
     )
     parser.add_argument("--ceiling-cache", help="JSON file keeping --ceiling's scores")
+    parser.add_argument(
+        "--max-rows",
+        type=int,
+        default=50_000,
+        help="larger sets are subsampled to this many rows (stratified, seed 0), "
+        "as bench_distilled_search_cv.py does; the cache key names the cap",
+    )
     add_harness_arguments(parser)
     args = parser.parse_args()
     if args.summarise:
@@ -300,36 +363,62 @@ def main():
     with open(args.cache) as f:
         cache = json.load(f)
     sets = args.sets.split(",")
-    missing = [name for name in sets if name not in cache]
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    with limited_threads(1):
+        suite = sorted(
+            load_suite(sets, max_rows=args.max_rows),
+            key=lambda d: sets.index(d.name),
+        )
+    keys = {
+        data.name: (
+            f"{data.name}@{args.max_rows}"
+            if len(data.y) == args.max_rows
+            else data.name
+        )
+        for data in suite
+    }
+    missing = [key for key in keys.values() if key not in cache]
     if missing:
         parser.error(
             f"{missing} not in {args.cache}: run bench_distilled_search_cv.py "
-            f"--sets {','.join(missing)} --cache {args.cache} first"
+            f"--sets {','.join(missing)} --max-rows {args.max_rows} "
+            f"--cache {args.cache} first"
         )
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    with limited_threads(1):
-        suite = sorted(load_suite(sets), key=lambda d: sets.index(d.name))
     ceilings = {}
-    print("| set | seed | variant | tau, first stage vs cv | seconds |")
-    print("|---|---|---|---|---|")
+    checked_weights = False
+    spread_lines = []
+    print(
+        "| set | seed | variant | tau, first stage vs cv | mean score of the "
+        "candidates | seconds |"
+    )
+    print("|---|---|---|---|---|---|")
     for data in suite:
-        ref = cache[data.name]
+        name = keys[data.name]
+        ref = cache[name]
         cv_score = np.array(ref["mean_test_score"])
         X, _, y, _ = train_test_split(
             data.X, data.y, test_size=1 / 3, stratify=data.y, random_state=0
         )
         splits = list(StratifiedKFold(5).split(X, y))
-        if args.ceiling:
-            other = ceiling(data.name, X, y, args.ceiling_cache)
-            ceilings[data.name] = float(kendalltau(other, cv_score).statistic)
+        if "split_test_score" in ref:
+            split_scores = 100 * np.array(ref["split_test_score"])
+            one_split = float(kendalltau(split_scores[0], cv_score).statistic)
             print(
-                f"| {data.name} | - | GridSearchCV, estimator seed 1 | "
-                f"{ceilings[data.name]:+.2f} | |",
+                f"| {name} | - | GridSearchCV, first split only | "
+                f"{one_split:+.2f} | | |",
                 flush=True,
             )
-            report.row(
-                set=data.name, variant="ceiling", kendall_tau=ceilings[data.name]
+            report.row(set=name, variant="one_split", kendall_tau=one_split)
+            spread_lines.append(grid_spread(name, split_scores, 100 * cv_score))
+        if args.ceiling:
+            other = ceiling(name, X, y, args.ceiling_cache)
+            ceilings[name] = float(kendalltau(other, cv_score).statistic)
+            print(
+                f"| {name} | - | GridSearchCV, estimator seed 1 | "
+                f"{ceilings[name]:+.2f} | |",
+                flush=True,
             )
+            report.row(set=name, variant="ceiling", kendall_tau=ceilings[name])
         for seed in seeds:
             # The prototypes' seed, as the search draws it from random_state.
             rng = np.random.RandomState(seed)
@@ -356,14 +445,27 @@ def main():
                     np.testing.assert_allclose(
                         search.cv_results_["mean_distilled_score"], scores
                     )
+                if variant == "weighted" and not checked_weights:
+                    # With equal weights, the weighted training is the
+                    # default's (a set without a learned run trains as rows).
+                    X_train, y_train, X_held, y_held = split_rows(X, y, splits[0])
+                    dataset = prototypes(X_train, y_train, prototype_seed)
+                    with limited_threads(1):
+                        np.testing.assert_array_equal(
+                            weighted_scores(
+                                dataset, np.ones(dataset.n_rows), X_held, y_held
+                            ),
+                            scores_on(dataset, X_held, y_held),
+                        )
+                    checked_weights = True
                 tau = float(kendalltau(scores, cv_score).statistic)
                 print(
-                    f"| {data.name} | {seed} | {variant} | {tau:+.2f} "
-                    f"| {seconds:.1f} |",
+                    f"| {name} | {seed} | {variant} | {tau:+.2f} "
+                    f"| {100 * scores.mean():.1f} | {seconds:.1f} |",
                     flush=True,
                 )
                 report.row(
-                    set=data.name,
+                    set=name,
                     seed=seed,
                     variant=variant,
                     kendall_tau=tau,
@@ -371,9 +473,31 @@ def main():
                     scores=scores.tolist(),
                 )
     print()
-    for line in summary(report.rows, cache):
+    for line in spread_lines + summary(report.rows, cache):
         print(line)
     report.write(args.json)
+
+
+def grid_spread(name, split_scores, cv_score):
+    """How far apart the grid search's candidates are, against its noise
+    (scores in points): the span of the mean scores (all, and the best 6),
+    their mean, the mean standard error of a mean over the splits and the
+    mean tau between two splits' scores."""
+    ordered = np.sort(cv_score)
+    n_splits = len(split_scores)
+    error = (split_scores.std(axis=0, ddof=1) / np.sqrt(n_splits)).mean()
+    pairs = [
+        kendalltau(split_scores[i], split_scores[j]).statistic
+        for i in range(n_splits)
+        for j in range(i + 1, n_splits)
+    ]
+    return (
+        f"{name}: the grid search's {len(cv_score)} cv scores span "
+        f"{ordered[-1] - ordered[0]:.2f} points (the best 6: "
+        f"{ordered[-1] - ordered[-6]:.2f}), mean {cv_score.mean():.1f}; standard "
+        f"error of a mean over {n_splits} splits {error:.2f}; tau between two "
+        f"splits {np.mean(pairs):+.2f} (mean of {len(pairs)} pairs)"
+    )
 
 
 #: A set's cross-validated ranking reproduces when GridSearchCV at another
@@ -386,9 +510,12 @@ def summary(rows, cache=None):
     with ceilings, the same over the sets whose ranking reproduces; with the
     cache, the regret of confirming the first stage's best 1, 2 or 3."""
     ceilings = {r["set"]: r["kendall_tau"] for r in rows if r["variant"] == "ceiling"}
+    one_split = {
+        r["set"]: r["kendall_tau"] for r in rows if r["variant"] == "one_split"
+    }
     taus = {}
     for r in rows:
-        if r["variant"] != "ceiling":
+        if r["variant"] not in ("ceiling", "one_split"):
             taus.setdefault(r["variant"], {}).setdefault(r["set"], []).append(
                 r["kendall_tau"]
             )
@@ -401,6 +528,11 @@ def summary(rows, cache=None):
             f"{np.mean(runs):+.2f}) over {len(runs)} runs, median of the sets' "
             f"means {np.median(list(means.values())):+.2f}; per set: "
             + ", ".join(f"{name} {t:+.2f}" for name, t in means.items())
+        )
+    if one_split:
+        lines.append(
+            "one split tau (GridSearchCV's first split against its mean over "
+            "five): " + ", ".join(f"{name} {t:+.2f}" for name, t in one_split.items())
         )
     if cache is not None:
         lines.extend(regret_lines(rows, cache))
@@ -433,7 +565,7 @@ def regret_lines(rows, cache, confirmed=(1, 2, 3)):
     runs."""
     regrets = {}
     for r in rows:
-        if r["variant"] == "ceiling" or r["set"] not in cache:
+        if r["variant"] in ("ceiling", "one_split") or r["set"] not in cache:
             continue
         cv_score = np.array(cache[r["set"]]["mean_test_score"])
         scores = np.array(r["scores"])

@@ -436,6 +436,46 @@ def test_auto_n_confirm_grows_slowly_and_is_bounded():
 
 
 @pytest.mark.parametrize(
+    "n_candidates, n_held_out, expected",
+    [
+        (18, None, 3),
+        (18, 500, 3),  # 500 held-out rows or more: the rule on the grid alone
+        (18, 6000, 3),
+        (18, 499, 4),  # 3 * sqrt(500 / 499), rounded up
+        (18, 282, 4),
+        (18, 281, 5),  # 3 * sqrt(500 / 281) > 4
+        (18, 72, 5),  # at most 5
+        (4, 120, 3),  # ceil(1 * 2.04)
+        (4, 40, 4),
+        (2, 10, 2),  # never more than the candidates
+        (100, 50, 5),
+    ],
+)
+def test_auto_n_confirm_grows_when_the_first_stage_held_out_few_rows(
+    n_candidates, n_held_out, expected
+):
+    assert auto_n_confirm(n_candidates, n_held_out) == expected
+
+
+def test_auto_n_confirm_of_a_search_follows_the_first_stage_held_out_rows(moons):
+    """200 rows, cv=5: the first stage scores the candidates on 40 held-out
+    rows with one split, on 120 with three; "auto" confirms 4 and 3 of the 4
+    candidates, and 2 (the rule on the grid alone) when the held-out rows of
+    the first stage reach 500."""
+    X, y = moons
+    grid = {"C": [0.01, 0.1, 1.0, 10.0]}
+    params = dict(distiller=None, cv=5, random_state=0)
+    for k, expected in ((1, 4), (3, 3)):
+        search = _search(LogisticRegression(), grid, first_stage_splits=k, **params)
+        search.fit(X, y)
+        assert search.cv_results_["confirmed"].sum() == expected
+    X_big, y_big = make_moons(n_samples=2500, noise=0.2, random_state=0)
+    search = _search(LogisticRegression(), grid, first_stage_splits=1, **params)
+    search.fit(X_big, y_big)
+    assert search.cv_results_["confirmed"].sum() == 2
+
+
+@pytest.mark.parametrize(
     "test_sizes, expected",
     [
         ([40] * 5, 5),  # 200 rows: every split

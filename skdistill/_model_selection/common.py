@@ -35,13 +35,15 @@ from .._tabular.classifier import DistilledMLPClassifier
 from .._utils import DocLinkMixin, check_local_random_state
 from .prototypes import ClassPrototypes
 
-#: ``n_confirm="auto"``: ``ceil(sqrt(n_candidates) / 2)`` candidates, at least
-#: `_AUTO_CONFIRM_MIN` (or all, when there are fewer), at most
-#: `_AUTO_CONFIRM_MAX`.
+#: ``n_confirm="auto"``: ``ceil(sqrt(n_candidates) / 2)`` candidates, grown
+#: where the first stage scored them on fewer than `_AUTO_SPLIT_ROWS`
+#: held-out rows, at least `_AUTO_CONFIRM_MIN` (or all, when there are
+#: fewer), at most `_AUTO_CONFIRM_MAX`.
 _AUTO_CONFIRM_MIN = 2
 _AUTO_CONFIRM_MAX = 5
 #: ``confirm_splits="auto"`` and ``first_stage_splits="auto"``: the first
 #: splits of ``cv`` whose held-out rows add up to at least this many rows.
+#: ``n_confirm="auto"`` grows where the first stage's held-out rows are fewer.
 _AUTO_SPLIT_ROWS = 500
 #: ``first_stage_splits="auto"`` takes at most this many splits: every split
 #: adds a distillation and a training of every candidate, and on tables of a
@@ -49,19 +51,40 @@ _AUTO_SPLIT_ROWS = 500
 _AUTO_FIRST_STAGE_MAX = 3
 
 
-def auto_n_confirm(n_candidates):
+def auto_n_confirm(n_candidates, n_held_out=None):
     """Candidates confirmed by cross-validation with ``n_confirm="auto"``.
 
-    ``ceil(sqrt(n_candidates) / 2)`` within ``[2, 5]``, and never more than
-    the candidates: 2 of up to 16 candidates, 3 of 18 to 36, 4 of 37 to 64, 5
-    of 65 or more. The confirmation costs ``n_confirm * cv`` ordinary fits, a
-    share ``n_confirm / n_candidates`` of a full grid search that shrinks as
-    the grid grows.
+    ``ceil(sqrt(n_candidates) / 2)``, multiplied by ``sqrt(500 / n_held_out)``
+    and rounded up when the first stage scored the candidates on
+    ``n_held_out < 500`` held-out rows, within ``[2, 5]``, and never more
+    than the candidates. On 500
+    held-out rows or more (or ``n_held_out=None``): 2 of up to 16
+    candidates, 3 of 18 to 36, 4 of 37 to 64, 5 of 65 or more. A first-stage
+    score on ``h`` rows has a standard error about ``sqrt(500 / h)`` times
+    that on 500 rows, so on small tables more candidates lie within the first
+    stage's noise of its best: of 18 candidates, 3 are confirmed after a
+    first stage on 500 held-out rows or more, 4 on 282 to 499 rows, 5 on
+    fewer. The confirmation costs ``n_confirm * confirm_splits``
+    ordinary fits, a share ``n_confirm / n_candidates`` of a full grid search
+    that shrinks as the grid grows.
+
+    Parameters
+    ----------
+    n_candidates : int
+        Candidates of the grid.
+
+    n_held_out : int or None, default=None
+        Held-out rows on which the first stage scored every candidate (summed
+        over the splits of the first stage); None: as many as 500.
+
+    Returns
+    -------
+    n_confirm : int
     """
-    n_confirm = min(
-        max(math.ceil(math.sqrt(n_candidates) / 2), _AUTO_CONFIRM_MIN),
-        _AUTO_CONFIRM_MAX,
-    )
+    n_confirm = math.ceil(math.sqrt(n_candidates) / 2)
+    if n_held_out is not None and 0 < n_held_out < _AUTO_SPLIT_ROWS:
+        n_confirm = math.ceil(n_confirm * math.sqrt(_AUTO_SPLIT_ROWS / n_held_out))
+    n_confirm = min(max(n_confirm, _AUTO_CONFIRM_MIN), _AUTO_CONFIRM_MAX)
     return min(n_confirm, n_candidates)
 
 
@@ -396,7 +419,7 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
 
         # -- second stage: cross-validate the best, refit the winner ----------
         n_confirm = (
-            auto_n_confirm(n_candidates)
+            auto_n_confirm(n_candidates, sum(test_sizes[:n_first]))
             if self.n_confirm == "auto"
             else min(self.n_confirm, n_candidates)
         )

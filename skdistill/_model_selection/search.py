@@ -52,9 +52,15 @@ class DistilledSearchCV(_BaseDistilledSearch):
 
     n_confirm : "auto" or int, default="auto"
         Candidates of the first stage that are cross-validated on the real
-        rows. ``"auto"``: ``ceil(sqrt(n_candidates) / 2)`` within ``[2, 5]``
-        (all of them when there are fewer): 2 of up to 16, 3 of 18 to 36, 5
-        of 65 or more. ``n_confirm >= n_candidates`` cross-validates every
+        rows. ``"auto"``: ``ceil(sqrt(n_candidates) / 2)`` -- 2 of up to 16,
+        3 of 18 to 36, 5 of 65 or more -- grown where the first stage scored
+        the candidates on fewer than 500 held-out rows (small tables, where
+        its scores are noisier): multiplied by ``sqrt(500 / n_held_out)``
+        and rounded up, ``n_held_out`` being the held-out rows of the first
+        stage's splits; within ``[2, 5]``, all of them when there are fewer.
+        With ``cv=5`` and the default ``first_stage_splits``, 18 candidates
+        give 3 from 832 rows on, 4 from 468 and 5 below 468 rows.
+        ``n_confirm >= n_candidates`` cross-validates every
         candidate, which picks what
         :class:`~sklearn.model_selection.GridSearchCV` picks. Candidates tied
         in the first stage are taken in the grid's order.

@@ -20,7 +20,8 @@ class MLPPredictionMixin:
     """
 
     def _input_scaling(self):
-        """``(mean, scale)`` applied to X before the network, or ``None``."""
+        """``(mean, scale)`` applied to X before the network, a function of X
+        that maps it to the network's inputs, or ``None``."""
         raise NotImplementedError
 
     def _fitted_params(self):
@@ -36,7 +37,9 @@ class MLPPredictionMixin:
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         scaling = self._input_scaling()
-        if scaling is not None:
+        if callable(scaling):
+            X = scaling(X)
+        elif scaling is not None:
             X = (X - scaling[0]) / scaling[1]
         if params is None:
             params = self._fitted_params()

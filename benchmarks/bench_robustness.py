@@ -30,6 +30,7 @@ warnings raised by the fit (e.g. a recovered divergence) are counted.
     python benchmarks/bench_robustness.py                 # all tables, 2 seeds
     python benchmarks/bench_robustness.py --tables gene_expression,heavy_tails
     python benchmarks/bench_robustness.py --quick          # smaller, one seed
+    python benchmarks/bench_robustness.py --seeds 4 --first-seed 4   # seeds 4-7
     python benchmarks/bench_robustness.py --kd             # KDMetaparamTuner too
     python benchmarks/bench_robustness.py --json out.json
 """
@@ -389,6 +390,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", help=f"comma-separated subset of {list(TABLES)}")
     parser.add_argument("--seeds", type=int, default=2, help="distillation seeds")
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="seeds first-seed .. +seeds-1"
+    )
     parser.add_argument("--quick", action="store_true", help="10^5 rows, one seed")
     parser.add_argument(
         "--params",
@@ -402,7 +406,9 @@ def main(argv=None):
     unknown = set(names) - set(TABLES)
     if unknown:
         parser.error(f"unknown tables {sorted(unknown)}; choose from {list(TABLES)}")
-    seeds = list(range(1 if args.quick else args.seeds))
+    seeds = list(
+        range(args.first_seed, args.first_seed + (1 if args.quick else args.seeds))
+    )
     params = parse_params(args.params)
     header = (
         f"DatasetDistiller(architectures=({HIDDEN},)"

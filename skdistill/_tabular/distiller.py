@@ -75,14 +75,16 @@ class DatasetDistiller(BaseDistiller):
 
     n_epochs : "auto" or int, default="auto"
         Internal epochs over those batches. ``"auto"`` is 8, or 12 on a table
-        with heavy-tailed columns (see ``feature_steps``). 8: a fresh network
+        with heavy-tailed columns that ``feature_transform`` does not map
+        (with ``feature_transform=None``; see ``feature_steps``). 8: a fresh network
         replaying the set takes more steps, which raised the suite's hardest
         sets (fishing, classes7, yogurt, diamonds; see the user guide); a
         heavy-tailed table needs the longer replay more (see the robustness
         guide).
 
         .. versionchanged:: 0.1.0
-           Default ``"auto"`` (8, 12 on heavy-tailed tables); it was 3, then 8.
+           Default ``"auto"`` (8, 12 on heavy-tailed tables without the
+           feature transform); it was 3, then 8.
 
     samples_per_step : "auto" or int, default="auto"
         Synthetic rows per step. ``"auto"`` chooses it from the data: about
@@ -93,13 +95,15 @@ class DatasetDistiller(BaseDistiller):
         920 for 33k, at most 1000 (with 20 classes or fewer; at least one row
         per class and step otherwise). Rows are labelled round-robin over the
         classes across the whole distilled set, so fewer rows per step than
-        classes is allowed. On a table with heavy-tailed columns (see
-        ``feature_steps``) ``"auto"`` gives three times the rows per step
-        (unless ``n_samples`` or ``n_samples_per_class`` sets the rows).
+        classes is allowed. On a table with heavy-tailed columns that
+        ``feature_transform`` does not map (see ``feature_steps``) ``"auto"``
+        gives three times the rows per step (unless ``n_samples`` or
+        ``n_samples_per_class`` sets the rows).
 
         .. versionchanged:: 0.1.0
            ``"auto"`` grows with the rows; it was one row per class. Three
-           times as many on heavy-tailed tables.
+           times as many on heavy-tailed tables without the feature
+           transform.
 
     n_samples : int or None, default=None
         Rows of the distilled set in all, instead of ``n_steps *
@@ -328,14 +332,16 @@ class DatasetDistiller(BaseDistiller):
         columns and about 0.3 for heavy-tailed ones, whose bulk spans a
         small part of one standard deviation; the synthetic rows then stay
         in the bulk. ``"auto"``: the factors of ``"spread"`` on the
-        heavy-tailed columns only, 1 elsewhere. A column is heavy-tailed
+        heavy-tailed columns that ``feature_transform`` does not map (all of
+        them with ``feature_transform=None``, none at its default), 1
+        elsewhere. A column is heavy-tailed
         when it has more than 20 distinct values (one-hot, count and other
         categorical columns never are) and its factor is below 0.4 (the
         continuous columns of the benchmark suite are at 0.48 or more; see
         the robustness guide); the mask is ``heavy_tailed_features_``. A table
         without such a column is fitted exactly as with ``"uniform"``; on
-        one that has them, ``n_epochs="auto"`` and ``samples_per_step="auto"``
-        also give a longer run and a larger set.
+        one that has them (unmapped), ``n_epochs="auto"`` and
+        ``samples_per_step="auto"`` also give a longer run and a larger set.
 
         .. versionchanged:: 0.1.0
            Default ``"auto"``; it was ``"uniform"``. ``"auto"`` is new.

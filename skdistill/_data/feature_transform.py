@@ -5,8 +5,10 @@ Each transformed column is mapped through its quantiles: the value at the
 quantile level ``p`` goes to the Gaussian quantile ``ndtri(p)``, linearly
 between consecutive quantiles (the knots, the smallest and the largest value
 among them) and, beyond the first and the last knot, linearly with the slope
-of the nearest segment (which spans the extreme rows of the tail, so values
-past the fitted range land a little beyond the Gaussian range of the rows).
+of the chord over the last unit of the Gaussian space (the extreme rows of
+the tail: values past the fitted range land a little beyond the Gaussian
+range of the rows, and two extreme values close together do not make the map
+steep there).
 The map is strictly increasing and piecewise linear on the whole real line, so
 its inverse is the same interpolation with the axes swapped: a row in the
 learned space has one value in the original units, whatever it is. (scikit-learn's
@@ -25,17 +27,33 @@ from scipy.special import ndtri
 MAX_KNOTS = 1000
 
 
-def _interp(values, xp, fp):
+#: Beyond its end knots a column's map continues with the slope of the chord
+#: from the end knot to the first knot this far from it in the Gaussian space
+#: (or the farthest knot).
+TAIL_SPAN = 1.0
+
+
+def _tail_slopes(xp, zp):
+    """The slopes of the map of knots ``(xp, zp)`` (both increasing) below
+    its first knot and above its last: chords over `TAIL_SPAN` of the
+    Gaussian space, so that two extreme values close together do not make a
+    steep slope that sends values just past them far out."""
+    low = min(int(np.searchsorted(zp, zp[0] + TAIL_SPAN)), len(zp) - 1)
+    high = max(int(np.searchsorted(zp, zp[-1] - TAIL_SPAN, side="right")) - 1, 0)
+    return (
+        (zp[low] - zp[0]) / (xp[low] - xp[0]),
+        (zp[-1] - zp[high]) / (xp[-1] - xp[high]),
+    )
+
+
+def _interp(values, xp, fp, slopes):
     """Piecewise-linear interpolation through the knots ``(xp, fp)`` (``xp``
-    strictly increasing), extended beyond them with the end segments' slopes."""
+    strictly increasing), extended beyond them with ``slopes`` (below,
+    above)."""
     out = np.interp(values, xp, fp)
     low, high = values < xp[0], values > xp[-1]
-    if low.any():
-        slope = (fp[1] - fp[0]) / (xp[1] - xp[0])
-        out[low] = fp[0] + (values[low] - xp[0]) * slope
-    if high.any():
-        slope = (fp[-1] - fp[-2]) / (xp[-1] - xp[-2])
-        out[high] = fp[-1] + (values[high] - xp[-1]) * slope
+    out[low] = fp[0] + (values[low] - xp[0]) * slopes[0]
+    out[high] = fp[-1] + (values[high] - xp[-1]) * slopes[1]
     return out
 
 
@@ -99,7 +117,8 @@ class FeatureTransform:
                     "least two finite values, strictly increasing in knots_x and "
                     "in knots_z, NaN-padded at the end in both."
                 )
-            self._knots.append((xp[:n], fp[:n]))
+            slopes = _tail_slopes(xp[:n], fp[:n])
+            self._knots.append((xp[:n], fp[:n], slopes))
 
     def _check(self, X):
         X = np.array(X, dtype=np.float64)
@@ -113,15 +132,15 @@ class FeatureTransform:
     def transform(self, X):
         """``X`` (original units) with the transformed columns mapped."""
         X = self._check(X)
-        for column, (xp, fp) in zip(self.columns, self._knots, strict=True):
-            X[:, column] = _interp(X[:, column], xp, fp)
+        for column, (xp, fp, slopes) in zip(self.columns, self._knots, strict=True):
+            X[:, column] = _interp(X[:, column], xp, fp, slopes)
         return X
 
     def inverse_transform(self, Z):
         """The inverse of `transform`: ``Z`` back in the original units."""
         Z = self._check(Z)
-        for column, (xp, fp) in zip(self.columns, self._knots, strict=True):
-            Z[:, column] = _interp(Z[:, column], fp, xp)
+        for column, (xp, fp, slopes) in zip(self.columns, self._knots, strict=True):
+            Z[:, column] = _interp(Z[:, column], fp, xp, [1 / s for s in slopes])
         return Z
 
     def __eq__(self, other):

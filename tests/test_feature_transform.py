@@ -58,6 +58,19 @@ def test_quantile_transform_makes_columns_gaussian_and_inverts_exactly():
     )
 
 
+def test_values_just_past_close_extremes_stay_near_the_gaussian_range():
+    rng = np.random.RandomState(1)
+    column = np.concatenate([rng.lognormal(0, 2, 998) + 2.0, [1.0, 1.0 + 1e-9]])
+    transform = fit_quantile_transform(column[:, None], [0])
+    lowest = transform.transform(np.array([[1.0]]))[0, 0]
+    below = transform.transform(np.array([[0.5], [-10.0]]))[:, 0]
+    # Not the slope of the last segment (1e-9 wide): a chord over a unit.
+    assert lowest - 1 < below[0] < lowest and below[1] > lowest - 30
+    np.testing.assert_allclose(
+        transform.inverse_transform(below[:, None])[:, 0], [0.5, -10.0]
+    )
+
+
 def test_quantile_transform_of_point_masses_and_weights():
     rng = np.random.RandomState(0)
     column = np.where(rng.rand(500) < 0.4, 0.0, rng.lognormal(0, 2, 500))

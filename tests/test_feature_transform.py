@@ -227,3 +227,19 @@ def test_dask_collection_gets_the_transform():
     np.testing.assert_allclose(scaled.std(axis=0), 1, atol=0.1)
     clf = DistilledMLPClassifier(distiller=ds, random_state=0).fit(X, y)
     assert clf.score(X, y) > 0.7
+
+
+def test_files_of_version_2_still_load(tmp_path):
+    ds = DistilledDataset(
+        [[0.0, 1.0], [1.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]], ["a", "b"]
+    )
+    path = ds.save(tmp_path / "v3.npz")
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    metadata = json.loads(str(arrays["metadata"]))
+    metadata["version"] = 2
+    arrays["metadata"] = np.array(json.dumps(metadata))
+    np.savez(tmp_path / "v2.npz", **arrays)
+    loaded = DistilledDataset.load(tmp_path / "v2.npz")
+    assert loaded.feature_transform is None
+    np.testing.assert_array_equal(loaded.X, ds.X)

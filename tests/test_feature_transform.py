@@ -243,3 +243,48 @@ def test_files_of_version_2_still_load(tmp_path):
     loaded = DistilledDataset.load(tmp_path / "v2.npz")
     assert loaded.feature_transform is None
     np.testing.assert_array_equal(loaded.X, ds.X)
+
+
+def test_parquet_table_gets_the_transform(tmp_path):
+    pytest.importorskip("pyarrow.parquet")
+    import pandas as pd
+
+    X, y = _heavy_table(n=1200)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(label=y)
+    path = tmp_path / "heavy.parquet"
+    frame.to_parquet(path, row_group_size=300, index=False)
+    lazy = DatasetDistiller(**FAST).fit(str(path), "label")
+    ds = lazy.distilled_
+    assert ds.feature_transform.columns.tolist() == [1, 2]
+    # The batches were mapped as the dataset maps rows: the training rows are
+    # about standardised in the learned space.
+    scaled = ds.scale_rows(X)
+    np.testing.assert_allclose(scaled.mean(axis=0), 0, atol=0.1)
+    np.testing.assert_allclose(scaled.std(axis=0), 1, atol=0.1)
+    clf = DistilledMLPClassifier(distiller=ds, random_state=0).fit(X, y)
+    assert clf.score(X, y) > 0.7
+
+
+def test_lazy_batches_are_mapped_as_the_dataset_maps_rows():
+    da = pytest.importorskip("dask.array")
+    from skdistill._tabular.real_rows import lazy_rows
+
+    X, y = _heavy_table(n=1200)
+    distiller = DatasetDistiller(random_state=0)
+    source, _, _, (sample, _, _, _) = lazy_rows(
+        distiller, da.from_array(X, chunks=(300, 3)), da.from_array(y, chunks=300)
+    )
+    transform = distiller.feature_transform_
+    assert transform.columns.tolist() == [1, 2]
+    mapped = (transform.transform(X) - distiller.mean_) / distiller.scale_
+
+    def distance(rows):
+        """How far every row is from the nearest real row as mapped."""
+        return np.abs(rows[:, None, :] - mapped[None]).max(axis=2).min(axis=1)
+
+    assert distance(sample[0]).max() < 1e-8
+    # The batches are read into a float32 buffer of standardised rows; the
+    # map amplifies their rounding where it is steep (the lower tail of the
+    # lognormal column, whose standard deviation is 10^4 times its median).
+    batch = distance(source(64).next_batch()[0])
+    assert np.mean(batch < 1e-4) > 0.8 and batch.max() < 0.05

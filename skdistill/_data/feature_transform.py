@@ -60,6 +60,12 @@ def _interp(values, xp, fp, slopes):
 class FeatureTransform:
     """A strictly increasing, piecewise-linear map of some columns.
 
+    The map a distiller applies to heavy-tailed columns before its
+    standardisation (``DatasetDistiller(feature_transform="auto")``): each
+    transformed column goes through its knots, linearly between them and
+    beyond them, so `inverse_transform` is exact. A `DistilledDataset` carries
+    it as ``feature_transform`` and saves it with its other arrays.
+
     Parameters
     ----------
     columns : array-like of int of shape (n_transformed,)
@@ -73,6 +79,7 @@ class FeatureTransform:
     --------
     >>> import numpy as np
     >>> from skdistill._data.feature_transform import fit_quantile_transform
+    >>> # what DatasetDistiller(feature_transform="auto") fits on a heavy column
     >>> X = np.random.RandomState(0).lognormal(0, 2, size=(500, 2))
     >>> t = fit_quantile_transform(X, [0])
     >>> Z = t.transform(X)

@@ -411,8 +411,8 @@ class DatasetDistiller(BaseDistiller):
         Class labels.
 
     mean_, scale_ : ndarray of shape (n_features_in_,)
-        The standardisation under which the data was distilled (of the
-        mapped columns, on the columns ``feature_transform_`` maps). Networks
+        The standardisation under which the data was distilled (on the
+        columns ``feature_transform_`` maps, that of the mapped values). Networks
         trained on the distilled set must see inputs
         ``distilled_.scale_rows(X)``: ``(X - mean_) / scale_`` after
         ``feature_transform_``, if any; :class:`DistilledMLPClassifier` does

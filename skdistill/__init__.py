@@ -20,6 +20,7 @@ _MODULE_OF = {
     "OptimizedRealSampler": "._tabular.baselines",
     "RandomRealSampler": "._tabular.baselines",
     "DistilledDataset": "._data.dataset",
+    "FeatureTransform": "._data.feature_transform",
     "DatasetDistiller": "._tabular.distiller",
     "DistilledMLPClassifier": "._tabular.classifier",
     "KDMetaparamTuner": "._kd.tuner",

@@ -1,5 +1,8 @@
 """Heavy-tailed columns: their detection, the per-feature outer steps of
-``feature_steps="auto"`` and the larger, longer set of the "auto" sizes."""
+``feature_steps="auto"`` and the larger, longer set of the "auto" sizes,
+which act on the heavy-tailed columns the feature transform leaves as they are
+(here all of them: ``feature_transform=None``; the transform is tested in
+test_feature_transform.py)."""
 
 import numpy as np
 import pytest
@@ -93,15 +96,16 @@ def test_defaults_on_a_table_without_heavy_tails_are_the_plain_fit():
 
 def test_heavy_tailed_table_gets_a_larger_longer_set():
     X, y = _heavy_table()
-    auto = DatasetDistiller(max_iter=2, random_state=0).fit(X, y)
+    off = dict(feature_transform=None, max_iter=2, random_state=0)
+    auto = DatasetDistiller(**off).fit(X, y)
     np.testing.assert_array_equal(auto.heavy_tailed_features_, [False, True, True])
-    plain = DatasetDistiller(max_iter=2, random_state=0, n_epochs=8).fit(X, y)
+    plain = DatasetDistiller(**off, n_epochs=8).fit(X, y)
     # 300 rows: 10 steps of 9 rows on a plain table; three times the rows
     # per step and 12 epochs instead of 8 here. An explicit n_epochs is kept.
     assert auto.distilled_X_.shape == (10 * 27, 3)
     assert auto.lr_schedule_.shape == (10 * 12,)
     assert plain.lr_schedule_.shape == (10 * 8,)
-    given = DatasetDistiller(max_iter=2, samples_per_step=5, random_state=0)
+    given = DatasetDistiller(**off, samples_per_step=5)
     assert given.fit(X, y).distilled_X_.shape == (50, 3)
 
 
@@ -112,6 +116,7 @@ def test_auto_steps_hold_only_the_heavy_tailed_columns():
         samples_per_step=4,
         n_epochs=2,
         validation_fraction=None,
+        feature_transform=None,
         random_state=0,
     )
     start = DatasetDistiller(**params, max_iter=1).fit(X, y).distilled_X_
@@ -125,7 +130,7 @@ def test_auto_steps_hold_only_the_heavy_tailed_columns():
 
 def test_heavy_tailed_fit_is_repeatable():
     X, y = _heavy_table()
-    params = dict(max_iter=15, random_state=3)
+    params = dict(max_iter=15, feature_transform=None, random_state=3)
     first = DatasetDistiller(**params).fit(X, y)
     again = DatasetDistiller(**params).fit(X, y)
     np.testing.assert_array_equal(first.distilled_X_, again.distilled_X_)
@@ -135,8 +140,7 @@ def test_heavy_tailed_fit_is_repeatable():
 def test_detection_on_a_dask_collection():
     da = pytest.importorskip("dask.array")
     X, y = _heavy_table(n=1200)
-    lazy = DatasetDistiller(max_iter=2, random_state=0).fit(
-        da.from_array(X, chunks=(300, 3)), da.from_array(y, chunks=300)
-    )
+    lazy = DatasetDistiller(max_iter=2, feature_transform=None, random_state=0)
+    lazy.fit(da.from_array(X, chunks=(300, 3)), da.from_array(y, chunks=300))
     np.testing.assert_array_equal(lazy.heavy_tailed_features_, [False, True, True])
     assert lazy.lr_schedule_.shape == (10 * 12,)  # 12 epochs, not 8

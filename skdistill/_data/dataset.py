@@ -19,15 +19,17 @@ from pathlib import Path
 import numpy as np
 
 from .._engine.schedules import check_learning_rates
+from .feature_transform import FeatureTransform
 
 #: Written into every file; `load` refuses other formats and newer versions.
 FILE_FORMAT = "skdistill.DistilledDataset"
 #: Version 2 records ``row_shape`` and ``network`` and stores ``fixed_init``
 #: stacked per architecture for every kind of network; `load` reads version 1
 #: too (where text datasets kept one ``fixed_init`` entry per network and both
-#: fields in the provenance).
-FILE_VERSION = 2
-READ_VERSIONS = (1, 2)
+#: fields in the provenance). Version 3 adds ``feature_transform``; a file of
+#: version 1 or 2 has none.
+FILE_VERSION = 3
+READ_VERSIONS = (1, 2, 3)
 #: The rows of a soft-label matrix must sum to 1 within this tolerance.
 SOFT_LABEL_ATOL = 1e-5
 
@@ -191,6 +193,12 @@ class DistilledDataset:
     mean, scale : array-like of shape (n_features,), default=None
         The standardisation of the rows; both or neither.
 
+    feature_transform : FeatureTransform, default=None
+        A monotone map of some columns (e.g. heavy-tailed ones) to
+        Gaussian-like ones, applied to rows in the original units before the
+        standardisation: the rows were learned in the space
+        ``(feature_transform.transform(X) - mean) / scale``. None: no map.
+
     feature_names : array-like of str of shape (n_features,), default=None
         Names of the features.
 
@@ -260,6 +268,7 @@ class DistilledDataset:
         lr_schedule=None,
         mean=None,
         scale=None,
+        feature_transform=None,
         feature_names=None,
         lr_init=None,
         architectures=None,
@@ -320,6 +329,20 @@ class DistilledDataset:
                 raise ValueError("mean and scale must be finite.")
             if np.any(scale <= 0):
                 raise ValueError("scale must be positive.")
+        if feature_transform is not None:
+            if not isinstance(feature_transform, FeatureTransform):
+                raise TypeError(
+                    "feature_transform must be a FeatureTransform or None; got "
+                    f"{type(feature_transform).__name__}."
+                )
+            if feature_transform.columns.size and (
+                feature_transform.columns.max() >= n_features
+            ):
+                raise ValueError(
+                    "feature_transform maps columns "
+                    f"{feature_transform.columns.tolist()}, but the rows have "
+                    f"{n_features} features."
+                )
         if feature_names is not None:
             feature_names = np.asarray(feature_names, dtype=str)
             if feature_names.shape != (n_features,):
@@ -334,6 +357,7 @@ class DistilledDataset:
         self.lr_schedule = lr_schedule
         self.mean = mean
         self.scale = scale
+        self.feature_transform = feature_transform
         self.feature_names = feature_names
         self.lr_init = None if lr_init is None else float(lr_init)
         self.architectures = (
@@ -393,9 +417,7 @@ class DistilledDataset:
     @property
     def X(self):
         """The rows in the units of the original data."""
-        if self.mean is None:
-            return self.X_scaled.copy()
-        return self.X_scaled * self.scale + self.mean
+        return self.unscale_rows(self.X_scaled)
 
     @property
     def hard_labels(self):
@@ -403,11 +425,24 @@ class DistilledDataset:
         return self.classes[np.argmax(self.y, axis=1)]
 
     def scale_rows(self, X):
-        """``X`` (original units) in the space the rows were learned in."""
+        """``X`` (original units) in the space the rows were learned in: the
+        feature transform, if any, then the standardisation."""
         X = np.asarray(X, dtype=np.float64)
+        if self.feature_transform is not None:
+            X = self.feature_transform.transform(X)
         if self.mean is None:
             return X
         return (X - self.mean) / self.scale
+
+    def unscale_rows(self, X_scaled):
+        """The inverse of `scale_rows`: rows of the learned space in the
+        original units."""
+        X = np.array(X_scaled, dtype=np.float64)
+        if self.mean is not None:
+            X = X * self.scale + self.mean
+        if self.feature_transform is not None:
+            X = self.feature_transform.inverse_transform(X)
+        return X
 
     def step_batches(self):
         """The rows and soft labels of every step, ``[(X_scaled, y), ...]``."""
@@ -436,6 +471,7 @@ class DistilledDataset:
         "lr_schedule",
         "mean",
         "scale",
+        "feature_transform",
         "feature_names",
         "lr_init",
         "architectures",
@@ -499,12 +535,14 @@ class DistilledDataset:
         The format: a NumPy ``.npz`` archive (a zip of ``.npy`` arrays, none
         of object dtype) holding ``X_scaled``, ``y``, ``classes``, ``step``
         and, where present, ``lr_schedule``, ``mean``, ``scale``,
-        ``feature_names``, ``fixed_init/<architecture>/<tensor>`` and
-        ``extras/<name>``, plus
+        ``feature_names``, ``feature_transform/columns``,
+        ``feature_transform/knots_x``, ``feature_transform/knots_z``,
+        ``fixed_init/<architecture>/<tensor>`` and ``extras/<name>``, plus
         ``metadata``: a JSON text with ``format`` (``"skdistill.
-        DistilledDataset"``), ``version`` (2), ``lr_init``, ``architectures``,
+        DistilledDataset"``), ``version`` (3), ``lr_init``, ``architectures``,
         ``row_shape``, ``network``, ``encoding`` and ``provenance``. `load`
-        also reads files of version 1. The file is written to a temporary
+        also reads files of versions 1 and 2 (which have no feature
+        transform). The file is written to a temporary
         name and renamed, so an interrupted save leaves no partial file.
 
         Parameters
@@ -529,6 +567,11 @@ class DistilledDataset:
         for name in ("lr_schedule", "mean", "scale", "feature_names"):
             if getattr(self, name) is not None:
                 arrays[name] = getattr(self, name)
+        if self.feature_transform is not None:
+            for name in ("columns", "knots_x", "knots_z"):
+                arrays[f"feature_transform/{name}"] = getattr(
+                    self.feature_transform, name
+                )
         for name, value in self.extras.items():
             arrays[f"extras/{name}"] = value
         for a, params in enumerate(self.fixed_init or []):
@@ -620,6 +663,14 @@ class DistilledDataset:
             fixed_init = [[] for _ in range(fixed_keys[-1][0][0] + 1)]
             for (a, _), name in fixed_keys:
                 fixed_init[a].append(arrays[name])
+        feature_transform = None
+        if "feature_transform/columns" in arrays:
+            feature_transform = FeatureTransform(
+                *(
+                    arrays[f"feature_transform/{n}"]
+                    for n in ("columns", "knots_x", "knots_z")
+                )
+            )
         provenance = metadata.get("provenance")
         row_shape, network = metadata.get("row_shape"), metadata.get("network")
         if version == 1:
@@ -634,6 +685,7 @@ class DistilledDataset:
             lr_schedule=arrays.get("lr_schedule"),
             mean=arrays.get("mean"),
             scale=arrays.get("scale"),
+            feature_transform=feature_transform,
             feature_names=arrays.get("feature_names"),
             lr_init=metadata.get("lr_init"),
             architectures=metadata.get("architectures"),

@@ -14,9 +14,12 @@ interquartile range would be 0 and freeze the column.
 
 ``"auto"`` applies those factors only to the columns that are heavy-tailed
 (`heavy_tailed_columns`): continuous columns whose spread ratio is below
-`HEAVY_TAIL_SPREAD`. A rare category of a one-hot column also has a small
-ratio (``2 sqrt(p (1 - p)) / 0.7979``, 0.25 for one row in a hundred) but no
-bulk to stay in, so columns of few distinct values never count.
+`HEAVY_TAIL_SPREAD`. (The distiller's default feature transform maps those
+columns to Gaussian-like ones first, after which it passes no column here as
+heavy-tailed; see ``_data/feature_transform.py``.) A rare category of a
+one-hot column also has a small ratio (``2 sqrt(p (1 - p)) / 0.7979``, 0.25
+for one row in a hundred) but no bulk to stay in, so columns of few distinct
+values never count.
 """
 
 import numpy as np

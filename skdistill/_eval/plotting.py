@@ -412,9 +412,7 @@ class DistilledDataDisplay:
         )
         grid = np.c_[xx0.ravel(), xx1.ravel()]
         if projection is not None:
-            grid = projection.inverse_transform(grid)
-            if dataset.mean is not None:
-                grid = grid * dataset.scale + dataset.mean
+            grid = dataset.unscale_rows(projection.inverse_transform(grid))
         proba = estimator.predict_proba(grid)
         # Align the classifier's classes with the dataset's.
         response = np.zeros((len(grid), len(classes)))

@@ -69,7 +69,8 @@ class MLPPredictionMixin:
     """
 
     def _input_scaling(self):
-        """``(mean, scale)`` applied to X before the network, or ``None``."""
+        """``(mean, scale)`` applied to X before the network, a function of X
+        that maps it to the network's inputs, or ``None``."""
         raise NotImplementedError
 
     def _fitted_params(self):
@@ -80,13 +81,21 @@ class MLPPredictionMixin:
             params.append(torch.as_tensor(bias, dtype=torch.float64)[None, None])
         return params
 
-    def _logits(self, X, params=None):
-        """Logits ``(m, n_samples, n_classes)`` of ``params`` (default: the fit)."""
+    def _network_inputs(self, X):
+        """``X`` validated and mapped to the inputs the network was fitted on."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         scaling = self._input_scaling()
+        if callable(scaling):
+            return scaling(X)
         if scaling is not None:
-            X = (X - scaling[0]) / scaling[1]
+            X = X - scaling[0]
+            X /= scaling[1]
+        return X
+
+    def _logits(self, X, params=None):
+        """Logits ``(m, n_samples, n_classes)`` of ``params`` (default: the fit)."""
+        X = self._network_inputs(X)
         if params is None:
             params = self._fitted_params()
         with torch.no_grad():
@@ -96,12 +105,7 @@ class MLPPredictionMixin:
 
     def _class_logits(self, X):
         """Logits of the fitted network, transposed: ``(n_classes, n_samples)``."""
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        scaling = self._input_scaling()
-        if scaling is not None:
-            X = X - scaling[0]
-            X /= scaling[1]
+        X = self._network_inputs(X)
         return class_logits(X, self.coefs_, self.intercepts_, self.activation)
 
     def predict_proba(self, X):

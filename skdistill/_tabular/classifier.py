@@ -267,6 +267,12 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         The standardisation applied to ``X`` before the network (the
         distiller's ``mean_`` and ``scale_``); None without a distiller.
 
+    input_transform_ : FeatureTransform or None
+        The distilled dataset's ``feature_transform``: the monotone map of
+        its heavy-tailed columns applied to ``X`` before the standardisation
+        (see ``DatasetDistiller(feature_transform=...)``); None when the
+        dataset has none.
+
     n_features_in_ : int
         Number of features seen during `fit`.
 
@@ -411,7 +417,7 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
             if sample_weight is not None:
                 sample_weight = _check_sample_weight(sample_weight, X)
             self.distiller_ = self.distilled_ = None
-            self.input_mean_ = self.input_scale_ = None
+            self.input_mean_ = self.input_scale_ = self.input_transform_ = None
             rng, generator = self._random_streams()
             sizes = layer_sizes(X.shape[1], hidden, Y.shape[1])
             params = self._initial_params(sizes, n_models, generator, previous)
@@ -671,6 +677,13 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
     # -- prediction -------------------------------------------------------------
 
     def _input_scaling(self):
+        transform = getattr(self, "input_transform_", None)
+        if transform is not None:
+            # Rows in the original units: the transform, then the
+            # standardisation (the dataset's `scale_rows`).
+            return lambda X: (
+                (transform.transform(X) - self.input_mean_) / (self.input_scale_)
+            )
         if self.input_mean_ is None:
             return None
         return self.input_mean_, self.input_scale_

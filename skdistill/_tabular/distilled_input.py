@@ -22,7 +22,7 @@ def distilled_training_set(estimator, X, y, sample_weight=None):
 
     ``X, y`` are checked against the dataset; sets ``n_features_in_``,
     ``feature_names_in_``, ``classes_``, ``distiller_``, ``distilled_``,
-    ``input_mean_`` and ``input_scale_`` of ``estimator``.
+    ``input_mean_``, ``input_scale_`` and ``input_transform_`` of ``estimator``.
     """
     fitted = isinstance(estimator.distiller, (DistilledDataset, FrozenEstimator))
     if sample_weight is not None and fitted:
@@ -90,6 +90,7 @@ def distilled_training_set(estimator, X, y, sample_weight=None):
     estimator.distilled_ = dataset
     estimator.input_mean_ = None if dataset.mean is None else dataset.mean.copy()
     estimator.input_scale_ = None if dataset.scale is None else dataset.scale.copy()
+    estimator.input_transform_ = dataset.feature_transform
     return dataset
 
 

@@ -14,7 +14,6 @@ from .._base import (
 from .._data.dataset import DistilledDataset
 from .._engine.feature_steps import (
     feature_step_scales,
-    heavy_tailed_columns,
     spread_scales,
 )
 from .._nets.mlp import MLP_FAMILY
@@ -76,14 +75,16 @@ class DatasetDistiller(BaseDistiller):
 
     n_epochs : "auto" or int, default="auto"
         Internal epochs over those batches. ``"auto"`` is 8, or 12 on a table
-        with heavy-tailed columns (see ``feature_steps``). 8: a fresh network
+        with heavy-tailed columns that ``feature_transform`` does not map
+        (with ``feature_transform=None``; see ``feature_steps``). 8: a fresh network
         replaying the set takes more steps, which raised the suite's hardest
         sets (fishing, classes7, yogurt, diamonds; see the user guide); a
         heavy-tailed table needs the longer replay more (see the robustness
         guide).
 
         .. versionchanged:: 0.1.0
-           Default ``"auto"`` (8, 12 on heavy-tailed tables); it was 3, then 8.
+           Default ``"auto"`` (8, 12 on heavy-tailed tables without the
+           feature transform); it was 3, then 8.
 
     samples_per_step : "auto" or int, default="auto"
         Synthetic rows per step. ``"auto"`` chooses it from the data: about
@@ -94,13 +95,15 @@ class DatasetDistiller(BaseDistiller):
         920 for 33k, at most 1000 (with 20 classes or fewer; at least one row
         per class and step otherwise). Rows are labelled round-robin over the
         classes across the whole distilled set, so fewer rows per step than
-        classes is allowed. On a table with heavy-tailed columns (see
-        ``feature_steps``) ``"auto"`` gives three times the rows per step
-        (unless ``n_samples`` or ``n_samples_per_class`` sets the rows).
+        classes is allowed. On a table with heavy-tailed columns that
+        ``feature_transform`` does not map (see ``feature_steps``) ``"auto"``
+        gives three times the rows per step (unless ``n_samples`` or
+        ``n_samples_per_class`` sets the rows).
 
         .. versionchanged:: 0.1.0
            ``"auto"`` grows with the rows; it was one row per class. Three
-           times as many on heavy-tailed tables.
+           times as many on heavy-tailed tables without the feature
+           transform.
 
     n_samples : int or None, default=None
         Rows of the distilled set in all, instead of ``n_steps *
@@ -329,17 +332,39 @@ class DatasetDistiller(BaseDistiller):
         columns and about 0.3 for heavy-tailed ones, whose bulk spans a
         small part of one standard deviation; the synthetic rows then stay
         in the bulk. ``"auto"``: the factors of ``"spread"`` on the
-        heavy-tailed columns only, 1 elsewhere. A column is heavy-tailed
+        heavy-tailed columns that ``feature_transform`` does not map (all of
+        them with ``feature_transform=None``, none at its default), 1
+        elsewhere. A column is heavy-tailed
         when it has more than 20 distinct values (one-hot, count and other
         categorical columns never are) and its factor is below 0.4 (the
         continuous columns of the benchmark suite are at 0.48 or more; see
         the robustness guide); the mask is ``heavy_tailed_features_``. A table
         without such a column is fitted exactly as with ``"uniform"``; on
-        one that has them, ``n_epochs="auto"`` and ``samples_per_step="auto"``
-        also give a longer run and a larger set.
+        one that has them (unmapped), ``n_epochs="auto"`` and
+        ``samples_per_step="auto"`` also give a longer run and a larger set.
 
         .. versionchanged:: 0.1.0
            Default ``"auto"``; it was ``"uniform"``. ``"auto"`` is new.
+
+    feature_transform : "auto" or None, default="auto"
+        A monotone map of the heavy-tailed columns (as judged for
+        ``feature_steps``, ``heavy_tailed_features_``) to Gaussian-like
+        ones, applied before the standardisation. ``"auto"``: each such
+        column is mapped through its quantiles on the training rows to the
+        Gaussian quantiles (piecewise linear between them and linear beyond
+        them, so the map is exactly invertible), then standardised; the
+        other columns are only standardised, as without it. ``None``: no map.
+        The map is ``feature_transform_`` and travels with the distilled
+        dataset (its ``feature_transform``, saved with it): the dataset's
+        ``X``, ``scale_rows`` and :class:`DistilledMLPClassifier` apply it,
+        so a classifier trained on the set takes rows in the original units.
+        The mapped columns are no longer heavy-tailed where the networks see
+        them: ``feature_steps="auto"``, ``n_epochs="auto"`` and
+        ``samples_per_step="auto"`` treat them as the other columns. A table
+        without heavy-tailed columns is fitted exactly as with ``None``. See
+        the robustness guide for what it changes on heavy-tailed tables.
+
+        .. versionadded:: 0.1.0
 
     n_threads : int or None, default=1
         Torch intra-op threads during `fit`; the caller's setting is restored
@@ -386,9 +411,18 @@ class DatasetDistiller(BaseDistiller):
         Class labels.
 
     mean_, scale_ : ndarray of shape (n_features_in_,)
-        The standardisation under which the data was distilled. Networks
-        trained on the distilled set must see inputs ``(X - mean_) / scale_``;
-        :class:`DistilledMLPClassifier` does this itself.
+        The standardisation under which the data was distilled (on the
+        columns ``feature_transform_`` maps, that of the mapped values). Networks
+        trained on the distilled set must see inputs
+        ``distilled_.scale_rows(X)``: ``(X - mean_) / scale_`` after
+        ``feature_transform_``, if any; :class:`DistilledMLPClassifier` does
+        this itself.
+
+    feature_transform_ : FeatureTransform or None
+        The map of the heavy-tailed columns applied before the
+        standardisation (see ``feature_transform``): ``columns``, the mapped
+        columns, and ``transform`` and ``inverse_transform``; None when no
+        column is mapped.
 
     architectures_ : tuple of tuples of int
         The validated architectures.
@@ -407,9 +441,11 @@ class DatasetDistiller(BaseDistiller):
         The initial internal learning rate used (``lr_init`` resolved).
 
     heavy_tailed_features_ : ndarray of shape (n_features_in_,), dtype=bool
-        The columns judged heavy-tailed on the training rows (see
-        ``feature_steps``), whatever ``feature_steps`` is. When any is, the
-        "auto" values of ``n_epochs`` and ``samples_per_step`` grow.
+        The columns judged heavy-tailed on the training rows, in their
+        original units (see ``feature_steps``), whatever ``feature_steps``
+        and ``feature_transform`` are. When one that ``feature_transform_``
+        does not map is, the "auto" values of ``n_epochs`` and
+        ``samples_per_step`` grow.
 
     divergence_recoveries_ : list of int
         The outer iterations at which the internal training went non-finite
@@ -501,6 +537,7 @@ class DatasetDistiller(BaseDistiller):
         "unroll_window": [None, Interval(Integral, 1, None, closed="left")],
         "n_epochs": AUTO_COUNT,
         "feature_steps": [StrOptions({"auto", "uniform", "spread"})],
+        "feature_transform": [None, StrOptions({"auto"})],
         "device": [str],
     }
 
@@ -532,6 +569,7 @@ class DatasetDistiller(BaseDistiller):
         checkpoint_segments=None,
         unroll_window=None,
         feature_steps="auto",
+        feature_transform="auto",
         n_threads=1,
         device="cpu",
         random_state=None,
@@ -562,6 +600,7 @@ class DatasetDistiller(BaseDistiller):
         self.checkpoint_segments = checkpoint_segments
         self.unroll_window = unroll_window
         self.feature_steps = feature_steps
+        self.feature_transform = feature_transform
         self.n_threads = n_threads
         self.device = device
         self.random_state = random_state
@@ -660,12 +699,15 @@ class DatasetDistiller(BaseDistiller):
             network=network,
         )
         space = models.space
-        # Heavy-tailed columns (judged on the rows init draws from) get
-        # smaller outer steps and the table a larger, longer set: see
+        # Heavy-tailed columns (judged on the rows init draws from, before
+        # the feature transform) that the transform did not map get smaller
+        # outer steps and the table a larger, longer set: see
         # ``_engine/feature_steps.py`` and ``sizes.py``.
         spread = spread_scales(sample[0])
-        self.heavy_tailed_features_ = heavy_tailed_columns(sample[0], spread)
-        heavy_tailed = bool(self.heavy_tailed_features_.any())
+        heavy = self.heavy_tailed_features_.copy()
+        if self.feature_transform_ is not None:
+            heavy[self.feature_transform_.columns] = False
+        heavy_tailed = bool(heavy.any())
         n_steps, samples_per_step, batch_size = self._sizes(
             n_samples, n_classes, heavy_tailed
         )
@@ -685,9 +727,7 @@ class DatasetDistiller(BaseDistiller):
             (rng, generator),
             dtype=dtype,
         )
-        row_step_scales = feature_step_scales(
-            self.feature_steps, spread, self.heavy_tailed_features_
-        )
+        row_step_scales = feature_step_scales(self.feature_steps, spread, heavy)
         if row_step_scales is not None:
             row_step_scales = torch.as_tensor(row_step_scales, dtype=dtype).to(device)
         state = self._outer_state(
@@ -769,6 +809,7 @@ class DatasetDistiller(BaseDistiller):
             self.classes_,
             mean=self.mean_,
             scale=self.scale_,
+            feature_transform=self.feature_transform_,
             feature_names=getattr(self, "feature_names_in_", None),
             lr_init=self.lr_init_,
             architectures=self.architectures_ if network is None else None,

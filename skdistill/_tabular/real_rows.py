@@ -1,55 +1,102 @@
-"""The real rows of a DatasetDistiller fit: standardised, split for early
-stopping and served as a batch source, from memory or from a Dask collection or
-a parquet table scanned once."""
+"""The real rows of a DatasetDistiller fit: standardised (heavy-tailed columns
+first mapped by the feature transform), split for early stopping and served
+as a batch source, from memory or from a Dask collection or a parquet table
+scanned once."""
 
 import numpy as np
 import torch
 
 from .._base import check_device, fit_standardisation
+from .._data.feature_transform import fit_quantile_transform
+from .._engine.feature_steps import heavy_tailed_columns
 from .._training.batches import InMemoryRows
 from .._training.splits import validation_split
 from .sizes import LAZY_SAMPLE_ROWS, holds_out
 
 
+def _feature_transform(distiller, X_fit, heavy, weight=None):
+    """The feature transform of ``distiller`` fitted on its training rows
+    ``X_fit`` (original units) given their heavy-tailed columns, or None (no
+    column to map, or ``feature_transform=None``)."""
+    if distiller.feature_transform is None or not heavy.any():
+        return None
+    transform = fit_quantile_transform(X_fit, np.flatnonzero(heavy), weight)
+    return transform if transform.columns.size else None
+
+
 def in_memory_rows(distiller, X, y_index):
     """The arguments of ``distiller._distill_rows`` for rows ``X`` in memory
-    (float64) with class indices ``y_index``; sets ``mean_`` and ``scale_``.
+    (float64) with class indices ``y_index``; sets ``mean_``, ``scale_``,
+    ``heavy_tailed_features_`` and ``feature_transform_``.
 
     Early stopping holds out ``validation_fraction`` of the rows, stratified
     (`validation_split`), when the table has enough of them (`holds_out`);
-    ``init`` draws from the training rows.
+    ``init`` draws from the training rows. The heavy-tailed columns are
+    judged on the training rows, and the feature transform fitted on them;
+    the transformed columns are then standardised anew (on every row, as the
+    others are).
     """
     device = check_device(distiller.device)
     weight = distiller._sample_weight
     distiller.mean_, distiller.scale_ = fit_standardisation(X, weight)
     X_std = (X - distiller.mean_) / distiller.scale_
     rng, generator = distiller._random_streams(device)
-    validation = None
+    val_rows = None
     fit_rows = np.arange(len(X))
     fraction = distiller.validation_fraction
     if holds_out(fraction, len(X), len(distiller.classes_)):
         fit_rows, val_rows = validation_split(y_index, fraction, rng)
+    fit_weight = None if weight is None else weight[fit_rows]
+    distiller.heavy_tailed_features_ = heavy_tailed_columns(X_std[fit_rows])
+    transform = _feature_transform(
+        distiller, X[fit_rows], distiller.heavy_tailed_features_, fit_weight
+    )
+    distiller.feature_transform_ = transform
+    if transform is not None:
+        columns = transform.columns
+        mapped = transform.transform(X)[:, columns]
+        mean, scale = fit_standardisation(mapped, weight)
+        distiller.mean_[columns], distiller.scale_[columns] = mean, scale
+        X_std[:, columns] = (mapped - mean) / scale
+    validation = None
+    if val_rows is not None:
         validation = X_std[val_rows], y_index[val_rows]
     X_fit, y_fit = X_std[fit_rows], y_index[fit_rows]
     X_fit_t = torch.as_tensor(X_fit, dtype=torch.float32).to(device)
     y_fit_t = torch.as_tensor(y_fit, dtype=torch.int64).to(device)
-    weight = None if weight is None else weight[fit_rows]
     return (
-        lambda batch_size: InMemoryRows(X_fit_t, y_fit_t, rng, batch_size, weight),
+        lambda batch_size: InMemoryRows(X_fit_t, y_fit_t, rng, batch_size, fit_weight),
         (rng, generator),
         device,
         ((X_fit, y_fit), validation, np.ptp(X, axis=0) == 0, len(X)),
     )
 
 
+class _TransformedBatches:
+    """A batch source whose batches, standardised with ``(mean, scale)``,
+    have their transformed columns mapped to the learned space:
+    ``remap(X_std)``."""
+
+    def __init__(self, source, remap):
+        self.source, self.remap = source, remap
+
+    def next_batch(self):
+        X, y = self.source.next_batch()
+        return self.remap(X), y
+
+
 def lazy_rows(distiller, X, y):
     """The arguments of ``distiller._distill_rows`` for a Dask collection or a
-    parquet table, scanned once; sets ``mean_`` and ``scale_``.
+    parquet table, scanned once; sets ``mean_``, ``scale_``,
+    ``heavy_tailed_features_`` and ``feature_transform_``.
 
     Early stopping holds out ``validation_fraction`` of the rows (a seeded
     split inside every part, the same rows on every pass) and scores on a
     sample of at most `LAZY_SAMPLE_ROWS` of them; ``init`` draws its rows from
     a sample of as many training rows. Both samples come from the one pass.
+    The heavy-tailed columns are judged, and the feature transform fitted and
+    its columns standardised anew, on the training sample; every batch read
+    afterwards is mapped the same way.
     """
     device = check_device(distiller.device)
     rng, generator = distiller._random_streams(device)
@@ -60,10 +107,40 @@ def lazy_rows(distiller, X, y):
         hold_out=distiller.validation_fraction,
         sample_rows=LAZY_SAMPLE_ROWS,
     )
-    distiller.mean_, distiller.scale_ = rows.mean, rows.scale
+    mean, scale = rows.mean, rows.scale
+    sample, validation = rows.sample, rows.validation
+    distiller.heavy_tailed_features_ = heavy_tailed_columns(sample[0])
+    transform = _feature_transform(
+        distiller, sample[0] * scale + mean, distiller.heavy_tailed_features_
+    )
+    distiller.feature_transform_ = transform
+    source = rows.start
+    if transform is not None:
+        columns = transform.columns
+        old_mean, old_scale = mean[columns], scale[columns]
+        mapped = transform.transform(sample[0] * scale + mean)[:, columns]
+        mean, scale = mean.copy(), scale.copy()
+        mean[columns], scale[columns] = fit_standardisation(mapped)
+
+        def remap(X_std):
+            X_std = X_std.copy()
+            original = np.zeros((len(X_std), len(mean)))
+            original[:, columns] = X_std[:, columns] * old_scale + old_mean
+            mapped = transform.transform(original)[:, columns]
+            X_std[:, columns] = (mapped - mean[columns]) / scale[columns]
+            return X_std
+
+        sample = (remap(sample[0]), sample[1])
+        if validation is not None:
+            validation = (remap(validation[0]), validation[1])
+
+        def source(rng, batch_size):
+            return _TransformedBatches(rows.start(rng, batch_size), remap)
+
+    distiller.mean_, distiller.scale_ = mean, scale
     return (
-        lambda batch_size: rows.start(rng, batch_size),
+        lambda batch_size: source(rng, batch_size),
         (rng, generator),
         device,
-        (rows.sample, rows.validation, rows.constant, rows.n_samples),
+        (sample, validation, rows.constant, rows.n_samples),
     )

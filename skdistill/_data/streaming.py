@@ -257,8 +257,9 @@ class StreamedRows:
 
         Sets ``n_samples`` (every row, held-out ones included), ``n_features``,
         ``partition_sizes`` (training rows per part), ``mean``, ``scale``,
-        ``constant`` (columns that never vary), ``classes``, ``validation``
-        and ``sample``. Raises a ValueError naming the problem for missing or
+        ``constant`` (columns that never vary), ``classes``, ``validation``,
+        ``sample`` and ``sample_original`` (the rows of ``sample`` in the
+        original units). Raises a ValueError naming the problem for missing or
         infinite values, missing labels, continuous labels, fewer than two
         classes, or a hold-out that leaves no row on one side.
         """
@@ -308,15 +309,44 @@ class StreamedRows:
         self.n_samples, self.n_features = int(n), int(len(mean))
         self.partition_sizes = np.asarray(summary["sizes"]) - summary["held"]
         self.mean, self.scale, self.classes = mean, scale, classes
-        self.validation = None
-        if hold_out:
-            self.validation = self._standardised(summary["held_sample"])
-        self.sample = self._standardised(summary["train_sample"])
+        self.feature_transform = None
+        # The two samples in the original units, kept to be mapped anew by
+        # `set_feature_transform`.
+        held = summary["held_sample"] if hold_out else None
+        self._samples = held, summary["train_sample"]
+        self.sample_original = summary["train_sample"][1]
+        self._learned_samples()
         return self
 
-    def _standardised(self, sample):
+    def set_feature_transform(self, transform, mean, scale):
+        """Serve rows mapped by ``transform`` (a `FeatureTransform`, or None),
+        then standardised with ``(mean, scale)``: sets ``feature_transform``,
+        ``mean`` and ``scale`` and maps ``sample`` and ``validation`` anew.
+
+        Every row is mapped from its float64 values in the original units
+        (the batches' before they enter the buffer), so the buffer's dtype
+        only rounds the mapped rows. Call after `scan`, before `start`.
+        """
+        self.feature_transform = transform
+        self.mean, self.scale = mean, scale
+        self._learned_samples()
+        return self
+
+    def _learned(self, X):
+        """Rows ``X`` (float64, original units) as the distiller learns on
+        them: mapped by ``feature_transform`` if any, then standardised."""
+        if self.feature_transform is not None:
+            X = self.feature_transform.transform(X)
+        return (X - self.mean) / self.scale
+
+    def _learned_samples(self):
+        held, train = self._samples
+        self.validation = None if held is None else self._labelled(held)
+        self.sample = self._labelled(train)
+
+    def _labelled(self, sample):
         _, X, y = sample
-        return (X - self.mean) / self.scale, np.searchsorted(self.classes, y)
+        return self._learned(X), np.searchsorted(self.classes, y)
 
     def start(self, rng, batch_size, dtype="float32"):
         """Begin sampling batches; call after `scan`."""
@@ -324,8 +354,9 @@ class StreamedRows:
         n_train = int(self.partition_sizes.sum())
         self.batch_size = min(int(batch_size), n_train)
         self._partition_order, self._next_partition = self._new_partition_order(), 0
-        # One buffer for the whole fit, refilled in place: standardised rows,
-        # their labels, and the random order in which they are handed out.
+        # One buffer for the whole fit, refilled in place: the rows as learned
+        # on (`_learned`), their labels, and the random order in which they
+        # are handed out.
         largest = np.sort(self.partition_sizes)[::-1][: self.partitions_in_memory]
         capacity = self.batch_size + int(largest.sum())
         self._rows = np.empty((capacity, self.n_features), dtype=dtype)
@@ -368,7 +399,7 @@ class StreamedRows:
         for i in chosen:
             for X, y in self._training_chunks(i):
                 stop = filled + len(y)
-                self._rows[filled:stop] = (X - self.mean) / self.scale
+                self._rows[filled:stop] = self._learned(X)
                 self._labels[filled:stop] = np.searchsorted(self.classes, y)
                 filled = stop
         self._order, self._cursor = self.rng.permutation(filled), 0

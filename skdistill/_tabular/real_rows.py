@@ -72,19 +72,6 @@ def in_memory_rows(distiller, X, y_index):
     )
 
 
-class _TransformedBatches:
-    """A batch source whose batches, standardised with ``(mean, scale)``,
-    have their transformed columns mapped to the learned space:
-    ``remap(X_std)``."""
-
-    def __init__(self, source, remap):
-        self.source, self.remap = source, remap
-
-    def next_batch(self):
-        X, y = self.source.next_batch()
-        return self.remap(X), y
-
-
 def lazy_rows(distiller, X, y):
     """The arguments of ``distiller._distill_rows`` for a Dask collection or a
     parquet table, scanned once; sets ``mean_``, ``scale_``,
@@ -95,8 +82,9 @@ def lazy_rows(distiller, X, y):
     sample of at most `LAZY_SAMPLE_ROWS` of them; ``init`` draws its rows from
     a sample of as many training rows. Both samples come from the one pass.
     The heavy-tailed columns are judged, and the feature transform fitted and
-    its columns standardised anew, on the training sample; every batch read
-    afterwards is mapped the same way.
+    its columns standardised anew, on the training sample; every row read
+    afterwards is mapped the same way, from its float64 values, before it
+    enters the float32 buffer of batches (`StreamedRows.set_feature_transform`).
     """
     device = check_device(distiller.device)
     rng, generator = distiller._random_streams(device)
@@ -107,40 +95,21 @@ def lazy_rows(distiller, X, y):
         hold_out=distiller.validation_fraction,
         sample_rows=LAZY_SAMPLE_ROWS,
     )
-    mean, scale = rows.mean, rows.scale
-    sample, validation = rows.sample, rows.validation
-    distiller.heavy_tailed_features_ = heavy_tailed_columns(sample[0])
+    distiller.heavy_tailed_features_ = heavy_tailed_columns(rows.sample[0])
     transform = _feature_transform(
-        distiller, sample[0] * scale + mean, distiller.heavy_tailed_features_
+        distiller, rows.sample_original, distiller.heavy_tailed_features_
     )
     distiller.feature_transform_ = transform
-    source = rows.start
     if transform is not None:
         columns = transform.columns
-        old_mean, old_scale = mean[columns], scale[columns]
-        mapped = transform.transform(sample[0] * scale + mean)[:, columns]
-        mean, scale = mean.copy(), scale.copy()
+        mapped = transform.transform(rows.sample_original)[:, columns]
+        mean, scale = rows.mean.copy(), rows.scale.copy()
         mean[columns], scale[columns] = fit_standardisation(mapped)
-
-        def remap(X_std):
-            X_std = X_std.copy()
-            original = np.zeros((len(X_std), len(mean)))
-            original[:, columns] = X_std[:, columns] * old_scale + old_mean
-            mapped = transform.transform(original)[:, columns]
-            X_std[:, columns] = (mapped - mean[columns]) / scale[columns]
-            return X_std
-
-        sample = (remap(sample[0]), sample[1])
-        if validation is not None:
-            validation = (remap(validation[0]), validation[1])
-
-        def source(rng, batch_size):
-            return _TransformedBatches(rows.start(rng, batch_size), remap)
-
-    distiller.mean_, distiller.scale_ = mean, scale
+        rows.set_feature_transform(transform, mean, scale)
+    distiller.mean_, distiller.scale_ = rows.mean, rows.scale
     return (
-        lambda batch_size: source(rng, batch_size),
+        lambda batch_size: rows.start(rng, batch_size),
         (rng, generator),
         device,
-        (sample, validation, rows.constant, rows.n_samples),
+        (rows.sample, rows.validation, rows.constant, rows.n_samples),
     )

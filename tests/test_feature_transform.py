@@ -170,6 +170,24 @@ def test_classifier_maps_raw_rows_as_by_hand(heavy_fit):
     assert clf.score(X, y) > 0.7
 
 
+def test_classifier_maps_rows_of_a_dataset_without_standardisation():
+    # A dataset may carry a feature transform and no standardisation: the
+    # classifier maps raw rows, as the dataset's scale_rows does.
+    transform = FeatureTransform([0], [[0.0], [1.0], [100.0]], [[-1.0], [0.0], [1.0]])
+    rng = np.random.RandomState(0)
+    y = np.eye(2)[np.arange(20) % 2]
+    ds = DistilledDataset(rng.randn(20, 2), y, [0, 1], feature_transform=transform)
+    X = rng.lognormal(0, 2, (30, 2))
+    clf = DistilledMLPClassifier(distiller=ds, max_iter=5, random_state=0).fit()
+    plain = DistilledMLPClassifier(
+        distiller=ds.replace(feature_transform=None), max_iter=5, random_state=0
+    ).fit()
+    np.testing.assert_array_equal(
+        clf.predict_proba(X), plain.predict_proba(ds.scale_rows(X))
+    )
+    np.testing.assert_array_equal(ds.scale_rows(X), transform.transform(X))
+
+
 def test_transform_fit_is_repeatable(heavy_fit):
     distiller, X, y = heavy_fit
     again = DatasetDistiller(**FAST).fit(X, y)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .._engine.schedules import check_learning_rates
-from .feature_transform import FeatureTransform
+from .feature_transform import FeatureTransform, learned_rows
 
 #: Written into every file; `load` refuses other formats and newer versions.
 FILE_FORMAT = "skdistill.DistilledDataset"
@@ -427,12 +427,7 @@ class DistilledDataset:
     def scale_rows(self, X):
         """``X`` (original units) in the space the rows were learned in: the
         feature transform, if any, then the standardisation."""
-        X = np.asarray(X, dtype=np.float64)
-        if self.feature_transform is not None:
-            X = self.feature_transform.transform(X)
-        if self.mean is None:
-            return X
-        return (X - self.mean) / self.scale
+        return learned_rows(X, self.feature_transform, self.mean, self.scale)
 
     def unscale_rows(self, X_scaled):
         """The inverse of `scale_rows`: rows of the learned space in the

@@ -167,6 +167,18 @@ class FeatureTransform:
         )
 
 
+def learned_rows(X, feature_transform=None, mean=None, scale=None):
+    """Rows ``X`` (original units) in the space a distiller learns in:
+    mapped by ``feature_transform`` (if any), then standardised with
+    ``(mean, scale)`` (if ``mean`` is not None); float64."""
+    X = np.asarray(X, dtype=np.float64)
+    if feature_transform is not None:
+        X = feature_transform.transform(X)
+    if mean is None:
+        return X
+    return (X - mean) / scale
+
+
 def fit_quantile_transform(X, columns, sample_weight=None, max_knots=MAX_KNOTS):
     """The `FeatureTransform` mapping ``columns`` of ``X`` to standard
     Gaussian ones through their quantiles (weighted by ``sample_weight``).

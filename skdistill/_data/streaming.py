@@ -40,6 +40,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
 
+from .feature_transform import learned_rows
+
 
 def is_lazy(data):
     """True for a Dask collection (without importing dask when it is absent)."""
@@ -335,9 +337,7 @@ class StreamedRows:
     def _learned(self, X):
         """Rows ``X`` (float64, original units) as the distiller learns on
         them: mapped by ``feature_transform`` if any, then standardised."""
-        if self.feature_transform is not None:
-            X = self.feature_transform.transform(X)
-        return (X - self.mean) / self.scale
+        return learned_rows(X, self.feature_transform, self.mean, self.scale)
 
     def _learned_samples(self):
         held, train = self._samples

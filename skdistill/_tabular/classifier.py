@@ -1,6 +1,7 @@
 """DistilledMLPClassifier: an MLP classifier that trains on distilled data."""
 
 import warnings
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -21,6 +22,7 @@ from .._base import (
     run_iterations,
 )
 from .._data.dataset import DistilledDataset, check_soft_labels
+from .._data.feature_transform import learned_rows
 from .._engine.optim import Adam
 from .._engine.schedules import SCHEDULES, step_sequence
 from .._engine.unroll import replay_distilled
@@ -680,9 +682,12 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         transform = getattr(self, "input_transform_", None)
         if transform is not None:
             # Rows in the original units: the transform, then the
-            # standardisation (the dataset's `scale_rows`).
-            return lambda X: (
-                (transform.transform(X) - self.input_mean_) / (self.input_scale_)
+            # standardisation if any (the dataset's `scale_rows`).
+            return partial(
+                learned_rows,
+                feature_transform=transform,
+                mean=self.input_mean_,
+                scale=self.input_scale_,
             )
         if self.input_mean_ is None:
             return None

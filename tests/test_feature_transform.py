@@ -5,38 +5,16 @@ import json
 
 import numpy as np
 import pytest
+from _tables import gaussian_table, heavy_table
 
 from skdistill import DatasetDistiller, DistilledDataset, DistilledMLPClassifier
 from skdistill._data.feature_transform import FeatureTransform, fit_quantile_transform
-
-
-def _heavy(z, power=3.0):
-    return np.sign(z) * np.expm1(power * np.abs(z))
-
-
-def _heavy_table(n=300, seed=0):
-    """A Gaussian column and two heavy-tailed ones (a sign-preserving
-    exponential and a lognormal of log-standard deviation 3)."""
-    rng = np.random.RandomState(seed)
-    z = rng.standard_normal((n, 3))
-    X = np.column_stack([z[:, 0], _heavy(z[:, 1]), 100 * np.exp(3 * z[:, 2])])
-    y = (z[:, 0] + z[:, 1] - z[:, 2] > 0).astype(int)
-    return X, y
-
-
-def _gaussian_table(n=300, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.standard_normal((n, 4))
-    X[:, 3] = (X[:, 3] > 1.5).astype(float)  # a one-hot-like column
-    y = (X[:, 0] + X[:, 1] > 0).astype(int)
-    return X, y
-
 
 FAST = dict(max_iter=15, n_steps=4, samples_per_step=6, n_epochs=2, random_state=0)
 
 
 def test_quantile_transform_makes_columns_gaussian_and_inverts_exactly():
-    X, _ = _heavy_table(n=2000)
+    X, _ = heavy_table(n=2000, lognormal=True)
     transform = fit_quantile_transform(X, [1, 2])
     Z = transform.transform(X)
     np.testing.assert_array_equal(Z[:, 0], X[:, 0])  # not transformed
@@ -109,7 +87,7 @@ def test_bad_knots_are_refused():
 
 @pytest.fixture(scope="module")
 def heavy_fit():
-    X, y = _heavy_table()
+    X, y = heavy_table(lognormal=True)
     return DatasetDistiller(**FAST).fit(X, y), X, y
 
 
@@ -198,13 +176,13 @@ def test_transform_fit_is_repeatable(heavy_fit):
 
 @pytest.mark.parametrize("value", ["quantile", True, 1])
 def test_bad_values_name_the_parameter(value):
-    X, y = _heavy_table()
+    X, y = heavy_table(lognormal=True)
     with pytest.raises(ValueError, match="feature_transform"):
         DatasetDistiller(feature_transform=value, max_iter=2).fit(X, y)
 
 
 def test_a_table_without_heavy_tails_fits_as_without_the_transform():
-    X, y = _gaussian_table()
+    X, y = gaussian_table()
     params = dict(max_iter=25, random_state=0)
     auto = DatasetDistiller(**params).fit(X, y)
     off = DatasetDistiller(**params, feature_transform=None).fit(X, y)
@@ -215,7 +193,7 @@ def test_a_table_without_heavy_tails_fits_as_without_the_transform():
 
 
 def test_without_the_transform_the_heavy_tail_defaults_apply():
-    X, y = _heavy_table()
+    X, y = heavy_table(lognormal=True)
     off = DatasetDistiller(feature_transform=None, max_iter=2, random_state=0)
     off.fit(X, y)
     assert off.feature_transform_ is None
@@ -231,7 +209,7 @@ def test_without_the_transform_the_heavy_tail_defaults_apply():
 
 def test_dask_collection_gets_the_transform():
     da = pytest.importorskip("dask.array")
-    X, y = _heavy_table(n=1200)
+    X, y = heavy_table(n=1200, lognormal=True)
     lazy = DatasetDistiller(**FAST).fit(
         da.from_array(X, chunks=(300, 3)), da.from_array(y, chunks=300)
     )
@@ -267,7 +245,7 @@ def test_parquet_table_gets_the_transform(tmp_path):
     pytest.importorskip("pyarrow.parquet")
     import pandas as pd
 
-    X, y = _heavy_table(n=1200)
+    X, y = heavy_table(n=1200, lognormal=True)
     frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(label=y)
     path = tmp_path / "heavy.parquet"
     frame.to_parquet(path, row_group_size=300, index=False)
@@ -287,7 +265,7 @@ def test_lazy_batches_are_mapped_as_the_dataset_maps_rows():
     da = pytest.importorskip("dask.array")
     from skdistill._tabular.real_rows import lazy_rows
 
-    X, y = _heavy_table(n=1200)
+    X, y = heavy_table(n=1200, lognormal=True)
     distiller = DatasetDistiller(random_state=0)
     source, _, _, (sample, _, _, _) = lazy_rows(
         distiller, da.from_array(X, chunks=(300, 3)), da.from_array(y, chunks=300)

@@ -6,6 +6,7 @@ test_feature_transform.py)."""
 
 import numpy as np
 import pytest
+from _tables import gaussian_table, heavy, heavy_table
 
 from skdistill import DatasetDistiller
 from skdistill._engine.feature_steps import (
@@ -15,17 +16,13 @@ from skdistill._engine.feature_steps import (
 )
 
 
-def _heavy(z, power=3.0):
-    return np.sign(z) * np.expm1(power * np.abs(z))
-
-
 def test_detection_fires_on_heavy_tails_only():
     rng = np.random.RandomState(0)
     n = 5000
     z = rng.standard_normal((n, 2))
     columns = [
         z[:, 0],  # Gaussian
-        _heavy(z[:, 1]),  # heavy tails
+        heavy(z[:, 1]),  # heavy tails
         np.exp(2.5 * rng.standard_normal(n)),  # lognormal, log-sd 2.5
         (rng.rand(n) < 0.01).astype(float),  # a rare one-hot category
         np.minimum(rng.geometric(0.5, n), 16).astype(float),  # 16 levels
@@ -33,8 +30,7 @@ def test_detection_fires_on_heavy_tails_only():
         np.full(n, 3.0),  # constant
     ]
     X = np.column_stack(columns)
-    heavy = heavy_tailed_columns(X)
-    np.testing.assert_array_equal(heavy, [0, 1, 1, 0, 0, 0, 0])
+    np.testing.assert_array_equal(heavy_tailed_columns(X), [0, 1, 1, 0, 0, 0, 0])
     # The one-hot and the ordinal columns have small ratios, yet do not fire.
     assert spread_scales(X)[3] < 0.5 and spread_scales(X)[4] < 0.9
 
@@ -50,22 +46,6 @@ def test_factors_of_each_option():
     assert feature_step_scales("auto", scales, np.zeros(3, bool)) is None
 
 
-def _gaussian_table(n=300, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.standard_normal((n, 4))
-    X[:, 3] = (X[:, 3] > 1.5).astype(float)  # a one-hot-like column
-    y = (X[:, 0] + X[:, 1] > 0).astype(int)
-    return X, y
-
-
-def _heavy_table(n=300, seed=0):
-    rng = np.random.RandomState(seed)
-    z = rng.standard_normal((n, 3))
-    X = np.column_stack([z[:, 0], _heavy(z[:, 1]), _heavy(z[:, 2])])
-    y = (z[:, 0] + z[:, 1] - z[:, 2] > 0).astype(int)
-    return X, y
-
-
 @pytest.mark.parametrize(
     "params, name",
     [
@@ -76,13 +56,13 @@ def _heavy_table(n=300, seed=0):
     ],
 )
 def test_bad_values_name_the_parameter(params, name):
-    X, y = _gaussian_table()
+    X, y = gaussian_table()
     with pytest.raises(ValueError, match=name):
         DatasetDistiller(**params, max_iter=2).fit(X, y)
 
 
 def test_defaults_on_a_table_without_heavy_tails_are_the_plain_fit():
-    X, y = _gaussian_table()
+    X, y = gaussian_table()
     params = dict(max_iter=25, random_state=0)
     auto = DatasetDistiller(**params).fit(X, y)
     plain = DatasetDistiller(**params, feature_steps="uniform", n_epochs=8).fit(X, y)
@@ -95,7 +75,7 @@ def test_defaults_on_a_table_without_heavy_tails_are_the_plain_fit():
 
 
 def test_heavy_tailed_table_gets_a_larger_longer_set():
-    X, y = _heavy_table()
+    X, y = heavy_table()
     off = dict(feature_transform=None, max_iter=2, random_state=0)
     auto = DatasetDistiller(**off).fit(X, y)
     np.testing.assert_array_equal(auto.heavy_tailed_features_, [False, True, True])
@@ -110,7 +90,7 @@ def test_heavy_tailed_table_gets_a_larger_longer_set():
 
 
 def test_auto_steps_hold_only_the_heavy_tailed_columns():
-    X, y = _heavy_table()
+    X, y = heavy_table()
     params = dict(
         n_steps=3,
         samples_per_step=4,
@@ -129,7 +109,7 @@ def test_auto_steps_hold_only_the_heavy_tailed_columns():
 
 
 def test_heavy_tailed_fit_is_repeatable():
-    X, y = _heavy_table()
+    X, y = heavy_table()
     params = dict(max_iter=15, feature_transform=None, random_state=3)
     first = DatasetDistiller(**params).fit(X, y)
     again = DatasetDistiller(**params).fit(X, y)
@@ -139,7 +119,7 @@ def test_heavy_tailed_fit_is_repeatable():
 
 def test_detection_on_a_dask_collection():
     da = pytest.importorskip("dask.array")
-    X, y = _heavy_table(n=1200)
+    X, y = heavy_table(n=1200)
     lazy = DatasetDistiller(max_iter=2, feature_transform=None, random_state=0)
     lazy.fit(da.from_array(X, chunks=(300, 3)), da.from_array(y, chunks=300))
     np.testing.assert_array_equal(lazy.heavy_tailed_features_, [False, True, True])

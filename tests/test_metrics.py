@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _tables import heavy_table
 from sklearn.datasets import make_moons
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
@@ -345,3 +346,38 @@ def test_comparison_table_rows_share_one_standardisation(moons):
     )
     assert table.rows[0] == "original"
     assert (table.mean[0, 1], table.std[0, 1]) == (original.mean, original.std)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_comparison_table_maps_every_row_as_the_distilled_rows():
+    """On heavy-tailed columns the distilled rows are learned on the columns
+    mapped by the distiller's feature transform: the original row's networks
+    see the training part mapped by the same transform, then standardised."""
+    X, y = heavy_table(n=300, lognormal=True)
+    X_train, X_test, y_train, y_test = X[:200], X[200:], y[:200], y[200:]
+    distiller = DatasetDistiller(
+        n_steps=2, n_epochs=2, samples_per_step=4, max_iter=5, random_state=0
+    ).fit(X_train, y_train)
+    transform = distiller.feature_transform_
+    assert transform.columns.tolist() == [1, 2]
+    estimator = DistilledMLPClassifier(learning_rate_init=0.01, max_iter=60)
+    table = comparison_table(
+        X_train, y_train, X_test, y_test, distiller,
+        architectures={"(10,)": (10,)}, estimator=estimator, n_models=3,
+        random_state=0,
+    )  # fmt: skip
+    scaler = StandardScaler().fit(transform.transform(X_train))
+    train = scaler.transform(transform.transform(X_train))
+    # The features the distilled rows were learned on.
+    np.testing.assert_allclose(distiller.distilled_.scale_rows(X_train), train)
+    original = distillation_accuracy(
+        estimator.set_params(hidden_layer_sizes=(10,)),
+        train,
+        y_train,
+        scaler.transform(transform.transform(X_test)),
+        y_test,
+        n_models=3,
+        random_state=0,
+    )
+    assert table.rows[0] == "original"
+    assert (table.mean[0, 0], table.std[0, 0]) == (original.mean, original.std)

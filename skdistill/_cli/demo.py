@@ -24,7 +24,7 @@ def demo(args):
     from sklearn.frozen import FrozenEstimator
     from sklearn.model_selection import train_test_split
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
     from .. import DatasetDistiller, DistilledMLPClassifier
     from .._tabular.baselines import KMeansSampler, RandomRealSampler
@@ -80,9 +80,17 @@ def demo(args):
     frozen = FrozenEstimator(distiller)
     # Baselines (Wang et al. 2018; Sucholutsky & Schonlau 2019): as many real
     # rows, or per-class k-means centroids, trained on by the same MLP. All
-    # MLPs but the distilled one see inputs standardised with the statistics
-    # of the whole training set, as the distilled data was.
-    scaler = FrozenEstimator(StandardScaler().fit(X_train))
+    # MLPs but the distilled one see inputs as the distilled data was learned
+    # on them: mapped by the distiller's feature transform (its heavy-tailed
+    # columns to Gaussian ones), then standardised with the statistics of the
+    # whole training set.
+    transform = distiller.feature_transform_
+    scaler = FrozenEstimator(
+        make_pipeline(
+            FunctionTransformer(None if transform is None else transform.transform),
+            StandardScaler(),
+        ).fit(X_train)
+    )
     n_small = len(distiller.distilled_X_)
 
     def mlp(seed):

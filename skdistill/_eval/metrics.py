@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from .._base import fit_standardisation
 from .._data.dataset import DistilledDataset, distilled_dataset_of
+from .._data.feature_transform import learned_rows
 from .._engine.schedules import SCHEDULES
 from .._tabular.classifier import (
     DistilledMLPClassifier,
@@ -342,19 +343,25 @@ def comparison_table(
     network cell is the :func:`distillation_accuracy` of ``n_models`` freshly
     initialised networks.
 
-    Every row sees standardised features. A distiller learns its rows in
-    the space of its training data standardised (StandardScaler's mean and
-    scale), and its networks see ``(X - mean_) / scale_``; the original
-    rows, the baseline resamplers and the kNN rows get the training part
-    standardised the same way (the test part with the training part's mean
-    and scale), so the table does not depend on the units of the features.
-    A distilled set keeps the standardisation stored with it, which is this
-    one when its distiller was fitted on ``X_train`` (unfitted distillers
-    are).
+    Every row sees the features as the distilled rows were learned on them,
+    so that the table compares the data, not its preprocessing. A distiller
+    learns its rows in the space of its training data mapped by its
+    ``feature_transform_`` (heavy-tailed columns to Gaussian ones; None when
+    no column is mapped) and standardised (StandardScaler's mean and scale),
+    and its networks see ``(feature_transform_.transform(X) - mean_) /
+    scale_``; the original rows, the baseline resamplers and the kNN rows get
+    the training part mapped by the same feature transform (that of the first
+    distilled set that has one) and standardised on the training part (the
+    test part with the training part's mean and scale), so the table does
+    not depend on the units of the features. A distilled set keeps the map
+    and the standardisation stored with it, which are these when its
+    distiller was fitted on ``X_train`` (unfitted distillers are) without
+    sample weights.
 
     .. versionchanged:: 0.1.0
        The original, baseline and kNN rows are standardised like the
-       distilled rows; they used the raw features.
+       distilled rows; they used the raw features. They are mapped by the
+       distilled sets' feature transform too.
 
     Parameters
     ----------
@@ -441,12 +448,24 @@ def comparison_table(
     if unknown:
         raise ValueError(f"knn names {unknown} are not keys of baselines.")
 
-    # The rows not distilled see the training part standardised, as the
-    # distilled rows see it through their dataset's mean and scale.
-    X_train_float = check_array(X_train, dtype=np.float64)
-    mean, scale = fit_standardisation(X_train_float)
-    X_train_std = (X_train_float - mean) / scale
-    X_test_std = (check_array(X_test, dtype=np.float64) - mean) / scale
+    frozen = {name: _as_frozen(d, X_train, y_train) for name, d in distillers.items()}
+    # The rows not distilled see the training part as the distilled rows see
+    # theirs: mapped by the distilled sets' feature transform (the first one
+    # that has one), then standardised on the training part.
+    transform = next(
+        (
+            dataset.feature_transform
+            for dataset in map(distilled_dataset_of, frozen.values())
+            if dataset.feature_transform is not None
+        ),
+        None,
+    )
+    X_train_mapped = learned_rows(check_array(X_train, dtype=np.float64), transform)
+    mean, scale = fit_standardisation(X_train_mapped)
+    X_train_std = (X_train_mapped - mean) / scale
+    X_test_std = learned_rows(
+        check_array(X_test, dtype=np.float64), transform, mean, scale
+    )
 
     # Every source: (row name, training X, training y, distiller, schedule,
     # test X).
@@ -455,7 +474,6 @@ def comparison_table(
         sources.append(
             ("original", X_train_std, y_train, None, "distilled", X_test_std)
         )
-    frozen = {name: _as_frozen(d, X_train, y_train) for name, d in distillers.items()}
     for schedule in schedules:
         for name, distiller in frozen.items():
             row = name if schedule == "distilled" else f"{schedule} + {name}"

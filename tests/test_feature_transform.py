@@ -225,20 +225,54 @@ def test_dask_collection_gets_the_transform():
     assert clf.score(X, y) > 0.7
 
 
-def test_files_of_version_2_still_load(tmp_path):
+def _archive(path):
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    return arrays, json.loads(str(arrays["metadata"]))
+
+
+def _rewrite(path, arrays, metadata):
+    arrays = dict(arrays, metadata=np.array(json.dumps(metadata)))
+    np.savez(path, **arrays)
+    return path
+
+
+def test_a_dataset_without_transform_is_written_as_version_2(tmp_path):
+    # Readers of version 2 read it: it holds nothing of version 3.
     ds = DistilledDataset(
         [[0.0, 1.0], [1.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]], ["a", "b"]
     )
-    path = ds.save(tmp_path / "v3.npz")
-    with np.load(path, allow_pickle=False) as archive:
-        arrays = {name: archive[name] for name in archive.files}
-    metadata = json.loads(str(arrays["metadata"]))
-    metadata["version"] = 2
-    arrays["metadata"] = np.array(json.dumps(metadata))
-    np.savez(tmp_path / "v2.npz", **arrays)
-    loaded = DistilledDataset.load(tmp_path / "v2.npz")
+    arrays, metadata = _archive(ds.save(tmp_path / "plain.npz"))
+    assert metadata["version"] == 2
+    assert not any(name.startswith("feature_transform/") for name in arrays)
+    loaded = DistilledDataset.load(tmp_path / "plain.npz")
     assert loaded.feature_transform is None
     np.testing.assert_array_equal(loaded.X, ds.X)
+
+
+def test_transform_arrays_are_read_whole_and_from_version_3(tmp_path):
+    transform = FeatureTransform([0], [[0.0], [1.0], [100.0]], [[-1.0], [0.0], [1.0]])
+    ds = DistilledDataset(
+        [[0.0, 1.0], [1.0, 0.0]],
+        [[1.0, 0.0], [0.0, 1.0]],
+        ["a", "b"],
+        mean=[0.0, 0.0],
+        scale=[1.0, 1.0],
+        feature_transform=transform,
+    )
+    arrays, metadata = _archive(ds.save(tmp_path / "mapped.npz"))
+    assert metadata["version"] == 3
+    assert DistilledDataset.load(tmp_path / "mapped.npz").feature_transform == transform
+    # A file that lost one of the transform's arrays is refused by name.
+    partial = {k: v for k, v in arrays.items() if k != "feature_transform/knots_z"}
+    path = _rewrite(tmp_path / "partial.npz", partial, metadata)
+    with pytest.raises(
+        ValueError, match=r"lacks the arrays \['feature_transform/knots_z'"
+    ):
+        DistilledDataset.load(path)
+    # Version 2 has no feature transform: its files are read without one.
+    path = _rewrite(tmp_path / "v2.npz", arrays, dict(metadata, version=2))
+    assert DistilledDataset.load(path).feature_transform is None
 
 
 def test_parquet_table_gets_the_transform(tmp_path):

@@ -27,8 +27,13 @@ FILE_FORMAT = "skdistill.DistilledDataset"
 #: stacked per architecture for every kind of network; `load` reads version 1
 #: too (where text datasets kept one ``fixed_init`` entry per network and both
 #: fields in the provenance). Version 3 adds ``feature_transform``; a file of
-#: version 1 or 2 has none.
+#: version 1 or 2 has none, and a dataset without one is written as version 2,
+#: which readers of version 2 read too.
 FILE_VERSION = 3
+#: The arrays of a feature transform in a file of version 3.
+_TRANSFORM_ARRAYS = tuple(
+    f"feature_transform/{name}" for name in ("columns", "knots_x", "knots_z")
+)
 READ_VERSIONS = (1, 2, 3)
 #: The rows of a soft-label matrix must sum to 1 within this tolerance.
 SOFT_LABEL_ATOL = 1e-5
@@ -534,11 +539,12 @@ class DistilledDataset:
         ``feature_transform/knots_x``, ``feature_transform/knots_z``,
         ``fixed_init/<architecture>/<tensor>`` and ``extras/<name>``, plus
         ``metadata``: a JSON text with ``format`` (``"skdistill.
-        DistilledDataset"``), ``version`` (3), ``lr_init``, ``architectures``,
-        ``row_shape``, ``network``, ``encoding`` and ``provenance``. `load`
-        also reads files of versions 1 and 2 (which have no feature
-        transform). The file is written to a temporary
-        name and renamed, so an interrupted save leaves no partial file.
+        DistilledDataset"``), ``version`` (3 with a feature transform, else
+        2: the file is then one that readers of version 2 read too),
+        ``lr_init``, ``architectures``, ``row_shape``, ``network``,
+        ``encoding`` and ``provenance``. `load` also reads files of version 1.
+        The file is written to a temporary name and renamed, so an interrupted
+        save leaves no partial file.
 
         Parameters
         ----------
@@ -563,10 +569,8 @@ class DistilledDataset:
             if getattr(self, name) is not None:
                 arrays[name] = getattr(self, name)
         if self.feature_transform is not None:
-            for name in ("columns", "knots_x", "knots_z"):
-                arrays[f"feature_transform/{name}"] = getattr(
-                    self.feature_transform, name
-                )
+            for name in _TRANSFORM_ARRAYS:
+                arrays[name] = getattr(self.feature_transform, name.split("/")[1])
         for name, value in self.extras.items():
             arrays[f"extras/{name}"] = value
         for a, params in enumerate(self.fixed_init or []):
@@ -574,7 +578,7 @@ class DistilledDataset:
                 arrays[f"fixed_init/{a}/{i}"] = tensor
         metadata = {
             "format": FILE_FORMAT,
-            "version": FILE_VERSION,
+            "version": 2 if self.feature_transform is None else FILE_VERSION,
             "lr_init": self.lr_init,
             "architectures": None
             if self.architectures is None
@@ -645,7 +649,12 @@ class DistilledDataset:
                 "version of skdistill reads versions "
                 f"{', '.join(map(str, READ_VERSIONS))}."
             )
-        missing = [n for n in ("X_scaled", "y", "classes", "step") if n not in arrays]
+        required = ["X_scaled", "y", "classes", "step"]
+        # A feature transform is stored in version 3, as all of its arrays.
+        has_transform = version >= 3 and any(n in arrays for n in _TRANSFORM_ARRAYS)
+        if has_transform:
+            required += _TRANSFORM_ARRAYS
+        missing = [n for n in required if n not in arrays]
         if missing:
             raise ValueError(f"{path} lacks the arrays {missing}.")
         fixed_keys = sorted(
@@ -659,12 +668,9 @@ class DistilledDataset:
             for (a, _), name in fixed_keys:
                 fixed_init[a].append(arrays[name])
         feature_transform = None
-        if "feature_transform/columns" in arrays:
+        if has_transform:
             feature_transform = FeatureTransform(
-                *(
-                    arrays[f"feature_transform/{n}"]
-                    for n in ("columns", "knots_x", "knots_z")
-                )
+                *(arrays[name] for name in _TRANSFORM_ARRAYS)
             )
         provenance = metadata.get("provenance")
         row_shape, network = metadata.get("row_shape"), metadata.get("network")

@@ -85,6 +85,24 @@ def test_bad_knots_are_refused():
         DistilledDataset([[0.0]], [[1.0, 0.0]], [0, 1], feature_transform={})
 
 
+def test_bad_columns_and_weights_are_refused():
+    X = np.random.RandomState(0).lognormal(0, 2, (50, 3))
+    knots = [[0.0], [1.0]]
+    mask = np.array([False, True, False])
+    with pytest.raises(ValueError, match="not a boolean mask.*flatnonzero"):
+        fit_quantile_transform(X, mask)
+    with pytest.raises(ValueError, match="not a boolean mask"):
+        FeatureTransform([True], knots, knots)
+    with pytest.raises(ValueError, match="integer column indices"):
+        fit_quantile_transform(X, [1.7])
+    assert fit_quantile_transform(X, np.flatnonzero(mask)).columns.tolist() == [1]
+    for weight in (np.zeros(50), -np.ones(50), np.r_[-1.0, np.ones(49)]):
+        with pytest.raises(ValueError, match="non-negative.*positive"):
+            fit_quantile_transform(X, [1], weight)
+    with pytest.raises(ValueError, match="one weight per row"):
+        fit_quantile_transform(X, [1], np.ones(49))
+
+
 @pytest.fixture(scope="module")
 def heavy_fit():
     X, y = heavy_table(lognormal=True)

@@ -430,13 +430,38 @@ class DistilledDataset:
         return self.classes[np.argmax(self.y, axis=1)]
 
     def scale_rows(self, X):
-        """``X`` (original units) in the space the rows were learned in: the
-        feature transform, if any, then the standardisation."""
+        """Rows in the space the distilled rows were learned in.
+
+        The feature transform, if any, then the standardisation, if any:
+        ``(feature_transform.transform(X) - mean) / scale``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows in the original units.
+
+        Returns
+        -------
+        X_scaled : ndarray of shape (n_samples, n_features)
+            The rows in the learned space, float64.
+        """
         return learned_rows(X, self.feature_transform, self.mean, self.scale)
 
     def unscale_rows(self, X_scaled):
         """The inverse of `scale_rows`: rows of the learned space in the
-        original units."""
+        original units.
+
+        Parameters
+        ----------
+        X_scaled : array-like of shape (n_samples, n_features)
+            Rows in the learned space (e.g. ``X_scaled``, or a grid of it).
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The rows in the original units, float64: ``X_scaled * scale +
+            mean``, then the inverse of the feature transform.
+        """
         X = np.array(X_scaled, dtype=np.float64)
         if self.mean is not None:
             X = X * self.scale + self.mean

@@ -57,6 +57,22 @@ def _interp(values, xp, fp, slopes):
     return out
 
 
+def _column_indices(columns):
+    """``columns`` as a 1-D array of int64 indices, refusing a boolean mask
+    and non-integer values."""
+    array = np.asarray(columns).reshape(-1)
+    if array.dtype == bool:
+        raise ValueError(
+            "columns must be column indices, not a boolean mask: pass "
+            f"np.flatnonzero(mask); got {array.tolist()}."
+        )
+    if array.size and not np.issubdtype(array.dtype, np.integer):
+        raise ValueError(
+            f"columns must be integer column indices; got {array.tolist()}."
+        )
+    return array.astype(np.int64)
+
+
 class FeatureTransform:
     """A strictly increasing, piecewise-linear map of some columns.
 
@@ -69,26 +85,57 @@ class FeatureTransform:
     Parameters
     ----------
     columns : array-like of int of shape (n_transformed,)
-        The transformed columns (distinct indices); the others pass through.
+        The transformed columns (distinct non-negative indices, not a boolean
+        mask: pass ``np.flatnonzero(mask)``); the others pass through.
     knots_x, knots_z : array-like of shape (n_knots, n_transformed)
         The knots of every transformed column, in the original units and in
         the transformed space: each column's knots strictly increasing in
         both, at least two, NaN-padded at the end when a column has fewer.
 
+    Attributes
+    ----------
+    columns : ndarray of int64 of shape (n_transformed,)
+        The transformed columns.
+    knots_x : ndarray of shape (n_knots, n_transformed)
+        The knots of every transformed column in the original units (float64,
+        NaN-padded).
+    knots_z : ndarray of shape (n_knots, n_transformed)
+        The same knots in the transformed space.
+
     Examples
     --------
+    A map of column 0 through three knots (0 to -1, 1 to 0, 100 to 1):
+
     >>> import numpy as np
-    >>> from skdistill._data.feature_transform import fit_quantile_transform
-    >>> # what DatasetDistiller(feature_transform="auto") fits on a heavy column
-    >>> X = np.random.RandomState(0).lognormal(0, 2, size=(500, 2))
-    >>> t = fit_quantile_transform(X, [0])
-    >>> Z = t.transform(X)
-    >>> bool(np.allclose(t.inverse_transform(Z), X)), bool((Z[:, 1] == X[:, 1]).all())
-    (True, True)
+    >>> from skdistill import FeatureTransform
+    >>> t = FeatureTransform([0], [[0.0], [1.0], [100.0]], [[-1.0], [0.0], [1.0]])
+    >>> Z = t.transform([[0.5, 7.0], [50.5, 7.0]])
+    >>> Z
+    array([[-0.5,  7. ],
+           [ 0.5,  7. ]])
+    >>> t.inverse_transform(Z)
+    array([[ 0.5,  7. ],
+           [50.5,  7. ]])
+
+    The map a distiller fits on a heavy-tailed column (its ``feature_transform_``,
+    carried by its distilled dataset):
+
+    >>> from skdistill import DatasetDistiller
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.column_stack([rng.randn(300), rng.lognormal(0, 3, 300)])
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> distiller = DatasetDistiller(max_iter=1, n_steps=2, n_epochs=1, random_state=0)
+    >>> transform = distiller.fit(X, y).feature_transform_
+    >>> transform.columns
+    array([1])
+    >>> transform == distiller.distilled_.feature_transform
+    True
+    >>> bool(np.allclose(transform.inverse_transform(transform.transform(X)), X))
+    True
     """
 
     def __init__(self, columns, knots_x, knots_z):
-        columns = np.array(columns, dtype=np.int64).reshape(-1)
+        columns = _column_indices(columns)
         knots_x = np.array(knots_x, dtype=np.float64)
         knots_z = np.array(knots_z, dtype=np.float64)
         if len(np.unique(columns)) != columns.size or np.any(columns < 0):
@@ -137,14 +184,40 @@ class FeatureTransform:
         return X
 
     def transform(self, X):
-        """``X`` (original units) with the transformed columns mapped."""
+        """Map the transformed columns of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows in the original units, with at least ``columns.max() + 1``
+            columns.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_features)
+            A float64 copy of ``X`` with the transformed columns mapped; the
+            other columns unchanged.
+        """
         X = self._check(X)
         for column, (xp, fp, slopes) in zip(self.columns, self._knots, strict=True):
             X[:, column] = _interp(X[:, column], xp, fp, slopes)
         return X
 
     def inverse_transform(self, Z):
-        """The inverse of `transform`: ``Z`` back in the original units."""
+        """The inverse of `transform`: map the transformed columns back.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, n_features)
+            Rows in the transformed space (any values: the map is defined on
+            the whole real line).
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            A float64 copy of ``Z`` with the transformed columns in the
+            original units; the other columns unchanged.
+        """
         Z = self._check(Z)
         for column, (xp, fp, slopes) in zip(self.columns, self._knots, strict=True):
             Z[:, column] = _interp(Z[:, column], fp, xp, [1 / s for s in slopes])
@@ -191,12 +264,24 @@ def fit_quantile_transform(X, columns, sample_weight=None, max_knots=MAX_KNOTS):
     quantiles are interpolated between the rows' levels. Repeated values
     (a point mass) become one knot at the mean of their Gaussian levels. A
     column of a single value would have fewer than two knots and is left out.
+    ``columns`` are indices (not a boolean mask); rows of weight 0 are left
+    out, and weights with no positive one or a negative one are refused.
     """
     X = np.asarray(X, dtype=np.float64)
-    columns = np.asarray(columns, dtype=np.int64).reshape(-1)
+    columns = _column_indices(columns)
     weight = (
         np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
     )
+    if weight.shape != (len(X),):
+        raise ValueError(
+            f"sample_weight must have one weight per row, shape ({len(X)},); got "
+            f"{weight.shape}."
+        )
+    if not (np.all(weight >= 0) and np.any(weight > 0)):
+        raise ValueError(
+            "The feature transform needs non-negative sample weights, at least "
+            "one of them positive."
+        )
     keep = weight > 0
     X, weight = X[keep], weight[keep]
     n_knots = max(2, min(int(max_knots), len(X)))

@@ -23,7 +23,8 @@ For every table, on inputs standardised with the training part's statistics:
   standardised again. The ratio stays against ``full``, the MLP on the
   standardised columns a user would fit.
 * ``KD tuner`` (with ``--kd``): ``KDMetaparamTuner(hidden_layer_sizes=(32,
-  32))`` at its defaults otherwise, one fit per seed (mean and per seed);
+  32))`` at its defaults otherwise (plus ``--kd-params``), one fit per seed
+  (mean and per seed);
   ``KD %`` = KD tuner / full.
 
 The score is the balanced accuracy on the imbalanced tables (marked ``bal``)
@@ -35,6 +36,7 @@ warnings raised by the fit (e.g. a recovered divergence) are counted.
     python benchmarks/bench_robustness.py --quick          # smaller, one seed
     python benchmarks/bench_robustness.py --seeds 4 --first-seed 4   # seeds 4-7
     python benchmarks/bench_robustness.py --kd             # KDMetaparamTuner too
+    python benchmarks/bench_robustness.py --kd --kd-params feature_transform=None
     python benchmarks/bench_robustness.py --json out.json
 """
 
@@ -337,14 +339,17 @@ def replay(X, y, X_test, y_test, seeds, balanced, params):
     )
 
 
-def kd_tuner(X, y, X_test, y_test, seeds, balanced):
-    """KDMetaparamTuner at its defaults (a (32, 32) student), one fit per
-    seed: ``(mean score, per-seed scores, warnings)``."""
+def kd_tuner(X, y, X_test, y_test, seeds, balanced, kd_params):
+    """KDMetaparamTuner at its defaults (a (32, 32) student) but
+    ``kd_params``, one fit per seed: ``(mean score, per-seed scores,
+    warnings)``."""
     from skdistill import KDMetaparamTuner
 
     scores, caught = [], 0
     for seed in seeds:
-        model = KDMetaparamTuner(hidden_layer_sizes=HIDDEN, random_state=seed)
+        model = KDMetaparamTuner(
+            hidden_layer_sizes=HIDDEN, random_state=seed, **kd_params
+        )
         with warnings.catch_warnings(record=True) as w:
             warnings.simplefilter("always")
             model.fit(X, y)
@@ -353,7 +358,7 @@ def kd_tuner(X, y, X_test, y_test, seeds, balanced):
     return float(np.mean(scores)), scores, caught
 
 
-def run_table(name, seeds, params, quick, kd):
+def run_table(name, seeds, params, quick, kd, kd_params=None):
     (X, X_test, y, y_test), balanced = TABLES[name](quick)
     scaler = StandardScaler().fit(X)
     X, X_test = scaler.transform(X), scaler.transform(X_test)
@@ -385,7 +390,7 @@ def run_table(name, seeds, params, quick, kd):
     if kd:
         try:
             row["kd"], row["kd_per_seed"], row["kd_warnings"] = kd_tuner(
-                X, y, X_test, y_test, seeds, balanced
+                X, y, X_test, y_test, seeds, balanced, kd_params or {}
             )
             row["kd_error"] = ""
         except Exception as exc:  # noqa: BLE001
@@ -408,6 +413,10 @@ def main(argv=None):
         "is the seed of each fit)",
     )
     parser.add_argument("--kd", action="store_true", help="also KDMetaparamTuner")
+    parser.add_argument(
+        "--kd-params",
+        help="extra KDMetaparamTuner parameters, e.g. feature_transform=None",
+    )
     parser.add_argument("--json", help="also write the rows to this JSON file")
     args = parser.parse_args(argv)
     names = args.tables.split(",") if args.tables else list(TABLES)
@@ -424,6 +433,13 @@ def main(argv=None):
         + f") at seeds {seeds}, {REPLAY_MODELS} replays each; "
         f"full-data MLPClassifier({HIDDEN}) at the same seeds"
     )
+    if args.kd:
+        kd_params = parse_params(args.kd_params)
+        header += (
+            f"; KDMetaparamTuner(hidden_layer_sizes={HIDDEN}"
+            + "".join(f", {k}={v!r}" for k, v in kd_params.items())
+            + ") at the same seeds"
+        )
     columns = "| table | rows | feat | cls | metric | full MLP | full MLP, mapped "
     columns += "| replay | % of full "
     columns += "| per seed | distill s | CPU s | iters | warnings | error |"
@@ -434,7 +450,9 @@ def main(argv=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for name in names:
-            row = run_table(name, seeds, params, args.quick, args.kd)
+            row = run_table(
+                name, seeds, params, args.quick, args.kd, parse_params(args.kd_params)
+            )
             rows.append(row)
             line = (
                 f"| {name} | {row['rows']} | {row['features']} | {row['classes']} "

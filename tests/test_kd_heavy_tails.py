@@ -153,3 +153,14 @@ def test_transfer_rows_reach_the_student_mapped(monkeypatch):
     assert inputs.shape == (450, 3)
     assert np.abs(inputs[:, 1:]).max() < 5  # Gaussian-like, not the raw tails
     assert np.abs(X[:, 1:]).max() > 1e3
+
+
+def test_unlabelled_rows_count_in_the_transform():
+    X, y = _heavy_table()
+    X_val, y_val = _heavy_table(n=100, seed=1)
+    y_few = y.copy()
+    y_few[40:] = -1  # 40 labelled rows, 260 unlabelled
+    model = _tuner().fit(X, y_few, X_val, y_val)
+    # Judged and fitted on every real training row, labelled or not.
+    assert model.feature_transform_ == fit_quantile_transform(X, [1, 2])
+    assert model.teacher_.tree_.n_node_samples[0] == 40

@@ -826,7 +826,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
     # -------------------------------------------------------------- predict
 
     def _input_scaling(self):
-        transform = self.feature_transform_
+        transform = getattr(self, "feature_transform_", None)
         if transform is None:
             return self.mean_, self.scale_
         # Rows in the original units: the feature transform, then the

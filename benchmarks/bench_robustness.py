@@ -22,6 +22,10 @@ For every table, on inputs standardised with the training part's statistics:
   (the heavy-tailed columns through their quantiles to Gaussian ones),
   standardised again. The ratio stays against ``full``, the MLP on the
   standardised columns a user would fit.
+* ``KD tuner`` (with ``--kd``): ``KDMetaparamTuner(hidden_layer_sizes=(32,
+  32))`` at its defaults otherwise (plus ``--kd-params``), one fit per seed
+  (mean and per seed);
+  ``KD %`` = KD tuner / full.
 
 The score is the balanced accuracy on the imbalanced tables (marked ``bal``)
 and the accuracy elsewhere. A fit that raises is reported with the exception;
@@ -32,6 +36,7 @@ warnings raised by the fit (e.g. a recovered divergence) are counted.
     python benchmarks/bench_robustness.py --quick          # smaller, one seed
     python benchmarks/bench_robustness.py --seeds 4 --first-seed 4   # seeds 4-7
     python benchmarks/bench_robustness.py --kd             # KDMetaparamTuner too
+    python benchmarks/bench_robustness.py --kd --kd-params feature_transform=None
     python benchmarks/bench_robustness.py --json out.json
 """
 
@@ -334,18 +339,26 @@ def replay(X, y, X_test, y_test, seeds, balanced, params):
     )
 
 
-def kd_tuner(X, y, X_test, y_test, seed, balanced):
-    """KDMetaparamTuner at its defaults (a (32, 32) student)."""
+def kd_tuner(X, y, X_test, y_test, seeds, balanced, kd_params):
+    """KDMetaparamTuner at its defaults (a (32, 32) student) but
+    ``kd_params``, one fit per seed: ``(mean score, per-seed scores,
+    warnings)``."""
     from skdistill import KDMetaparamTuner
 
-    model = KDMetaparamTuner(hidden_layer_sizes=HIDDEN, random_state=seed)
-    with warnings.catch_warnings(record=True) as w:
-        warnings.simplefilter("always")
-        model.fit(X, y)
-    return score(y_test, model.predict(X_test), balanced), len(w)
+    scores, caught = [], 0
+    for seed in seeds:
+        model = KDMetaparamTuner(
+            hidden_layer_sizes=HIDDEN, random_state=seed, **kd_params
+        )
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            model.fit(X, y)
+        scores.append(score(y_test, model.predict(X_test), balanced))
+        caught += len(w)
+    return float(np.mean(scores)), scores, caught
 
 
-def run_table(name, seeds, params, quick, kd):
+def run_table(name, seeds, params, quick, kd, kd_params=None):
     (X, X_test, y, y_test), balanced = TABLES[name](quick)
     scaler = StandardScaler().fit(X)
     X, X_test = scaler.transform(X), scaler.transform(X_test)
@@ -376,12 +389,12 @@ def run_table(name, seeds, params, quick, kd):
         row["error"] = f"{type(exc).__name__}: {str(exc)[:80]}"
     if kd:
         try:
-            row["kd"], row["kd_warnings"] = kd_tuner(
-                X, y, X_test, y_test, seeds[0], balanced
+            row["kd"], row["kd_per_seed"], row["kd_warnings"] = kd_tuner(
+                X, y, X_test, y_test, seeds, balanced, kd_params or {}
             )
             row["kd_error"] = ""
         except Exception as exc:  # noqa: BLE001
-            row["kd"], row["kd_warnings"] = float("nan"), 0
+            row["kd"], row["kd_per_seed"], row["kd_warnings"] = float("nan"), [], 0
             row["kd_error"] = f"{type(exc).__name__}: {str(exc)[:80]}"
     return row
 
@@ -400,6 +413,10 @@ def main(argv=None):
         "is the seed of each fit)",
     )
     parser.add_argument("--kd", action="store_true", help="also KDMetaparamTuner")
+    parser.add_argument(
+        "--kd-params",
+        help="extra KDMetaparamTuner parameters, e.g. feature_transform=None",
+    )
     parser.add_argument("--json", help="also write the rows to this JSON file")
     args = parser.parse_args(argv)
     names = args.tables.split(",") if args.tables else list(TABLES)
@@ -416,17 +433,26 @@ def main(argv=None):
         + f") at seeds {seeds}, {REPLAY_MODELS} replays each; "
         f"full-data MLPClassifier({HIDDEN}) at the same seeds"
     )
+    if args.kd:
+        kd_params = parse_params(args.kd_params)
+        header += (
+            f"; KDMetaparamTuner(hidden_layer_sizes={HIDDEN}"
+            + "".join(f", {k}={v!r}" for k, v in kd_params.items())
+            + ") at the same seeds"
+        )
     columns = "| table | rows | feat | cls | metric | full MLP | full MLP, mapped "
     columns += "| replay | % of full "
     columns += "| per seed | distill s | CPU s | iters | warnings | error |"
     if args.kd:
-        columns += " KD tuner | KD % | KD warn | KD error |"
+        columns += " KD tuner | KD % | KD per seed | KD warn | KD error |"
     print(header, "", columns, "|---" * (columns.count("|") - 1) + "|", sep="\n")
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for name in names:
-            row = run_table(name, seeds, params, args.quick, args.kd)
+            row = run_table(
+                name, seeds, params, args.quick, args.kd, parse_params(args.kd_params)
+            )
             rows.append(row)
             line = (
                 f"| {name} | {row['rows']} | {row['features']} | {row['classes']} "
@@ -442,6 +468,7 @@ def main(argv=None):
             if args.kd:
                 line += (
                     f" {row['kd']:.3f} | {100 * row['kd'] / row['full']:.1f} "
+                    f"| {' / '.join(f'{v:.3f}' for v in row['kd_per_seed'])} "
                     f"| {row['kd_warnings']} | {row['kd_error']} |"
                 )
             print(line, flush=True)

@@ -148,14 +148,22 @@ TRANSFER_SETS = {"munge": munge, "perturb": perturb, "distilled": distilled}
 _LEARNED = {"distilled"}
 
 
-def make_transfer_set(kind, X, size, rng, **context):
+def make_transfer_set(kind, X, size, rng, transform=None, **context):
     """``(rows, sources)`` of the named generator; see the module docstring.
 
     ``context`` (``labels``, ``hidden_layer_sizes``, ``sample_weight``,
     ``n_threads``) reaches the learned generators only. ``sources`` is the
     real row each synthetic row came from, or None when rows have no single
-    source.
+    source. ``transform`` (a `FeatureTransform` or None): the local
+    generators (`munge`, `perturb`) move the rows in the space it maps to
+    (the one the student's inputs are standardised in, where a heavy-tailed
+    column is Gaussian-like, so that its noise is on the scale of the bulk of
+    the column, not of its tail), and the rows come back in the units of
+    ``X``; `distilled` fits a distiller, which maps such columns itself.
     """
     if kind in _LEARNED:
         return TRANSFER_SETS[kind](X, size, rng, **context)
-    return TRANSFER_SETS[kind](X, size, rng)
+    if transform is None:
+        return TRANSFER_SETS[kind](X, size, rng)
+    rows, sources = TRANSFER_SETS[kind](transform.transform(X), size, rng)
+    return transform.inverse_transform(rows), sources

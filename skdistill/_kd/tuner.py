@@ -19,6 +19,7 @@ from .._base import (
     fit_standardisation,
     run_iterations,
 )
+from .._engine.feature_steps import heavy_tailed_columns
 from .._engine.kd_hypergradient import (
     HYPERGRADIENTS,
     TRAJECTORIES,
@@ -29,6 +30,7 @@ from .._engine.kd_hypergradient import (
 )
 from .._nets.mlp import layer_sizes, xavier_init
 from .._nets.mlp_prediction import MLPPredictionMixin
+from .._tabular.real_rows import _feature_transform
 from .._training.batches import ShuffledIndices, minibatch_epoch
 from .._training.constraints import (
     FIT_CONTROLS,
@@ -261,6 +263,26 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         n_train)`` rows, rounded up to a multiple of 10 for
         ``"distilled"``) when ``transfer_set`` is set.
 
+    feature_transform : "auto" or None, default="auto"
+        A monotone map of the heavy-tailed columns to Gaussian-like ones,
+        applied to the student's inputs before their standardisation, as
+        :class:`~skdistill.DatasetDistiller` maps them. ``"auto"``: the
+        continuous columns whose mean absolute deviation is small beside
+        their standard deviation (``heavy_tailed_features_``, judged on the
+        real training rows) are each mapped through their quantiles on those
+        rows (weighted by ``sample_weight``) to the Gaussian quantiles
+        (piecewise linear between them and linear beyond them, so that
+        values past the fitted range keep their order), then standardised;
+        the other columns are only standardised. ``None``: standardisation
+        only. The map is ``feature_transform_``; `predict` and
+        `predict_proba` apply it to rows in the original units, and the
+        teacher always sees those. The ``"munge"`` and ``"perturb"`` transfer
+        rows are made in the mapped space (noise on the scale of a column's
+        bulk rather than of its tail) and mapped back for the teacher;
+        ``"distilled"`` leaves the map to its distiller. A table without
+        heavy-tailed columns is fitted exactly as with ``None``. See the user
+        guide for what it changes on heavy-tailed tables.
+
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split, the transfer set, the teacher (see ``teacher``), the
         student's initialisation and the minibatch order. An int makes `fit`
@@ -280,13 +302,25 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
 
     coefs_ : list of ndarray
         Student weight matrices, ``coefs_[i]`` of shape ``(fan_in, fan_out)``,
-        acting on standardised inputs ``(X - mean_) / scale_``.
+        acting on standardised inputs ``(X - mean_) / scale_`` (with the
+        columns ``feature_transform_`` maps mapped first).
 
     intercepts_ : list of ndarray
         Student bias vectors, ``intercepts_[i]`` of shape ``(fan_out,)``.
 
     mean_, scale_ : ndarray of shape (n_features_in_,)
-        Standardisation of the student's inputs (from the training part).
+        Standardisation of the student's inputs (from the training part; for
+        the columns ``feature_transform_`` maps, of the mapped values).
+
+    feature_transform_ : FeatureTransform or None
+        The map of the heavy-tailed columns applied before the
+        standardisation (see ``feature_transform``): ``columns``, the mapped
+        columns, and ``transform`` and ``inverse_transform``; None when no
+        column is mapped.
+
+    heavy_tailed_features_ : ndarray of shape (n_features_in_,), dtype=bool
+        The columns judged heavy-tailed on the real training rows, whatever
+        ``feature_transform`` is.
 
     lambda_ : float
         ``lambda_1`` at the end of training.
@@ -396,6 +430,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         "max_iter": STOPPING["max_iter"],
         "transfer_set": [None, StrOptions(set(TRANSFER_SETS))],
         "transfer_size": [Interval(Real, 0, None, closed="neither")],
+        "feature_transform": [None, StrOptions({"auto"})],
     }
 
     def __init__(
@@ -426,6 +461,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         n_threads=1,
         transfer_set=None,
         transfer_size=1.0,
+        feature_transform="auto",
         random_state=None,
         verbose=0,
     ):
@@ -454,6 +490,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         self.n_threads = n_threads
         self.transfer_set = transfer_set
         self.transfer_size = transfer_size
+        self.feature_transform = feature_transform
         self.random_state = random_state
         self.verbose = verbose
 
@@ -538,6 +575,16 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
             )
         )
 
+        # Heavy-tailed columns are judged (standardised, as the distiller
+        # does), and mapped, on the real training rows: labelled and
+        # unlabelled, weighted.
+        mean, scale = fit_standardisation(X_train)
+        self.heavy_tailed_features_ = heavy_tailed_columns((X_train - mean) / scale)
+        transform = _feature_transform(
+            self, X_train, self.heavy_tailed_features_, sample_weight
+        )
+        self.feature_transform_ = transform
+
         # The teacher learns from the labelled real rows.
         labelled_train = y_index_train >= 0
         if sample_weight is not None and not sample_weight[labelled_train].sum() > 0:
@@ -569,6 +616,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
                 hidden_layer_sizes=hidden,
                 sample_weight=sample_weight,
                 n_threads=self.n_threads,
+                transform=transform,
             )
             X_train = np.vstack([X_train, synthetic])
             y_index_train = np.concatenate(
@@ -592,6 +640,9 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
                 ]
             )
         targets = hard_targets(y_index_train, len(self.classes_), sample_weight)
+        if transform is not None:
+            # The student's inputs: the mapped rows (new arrays), standardised.
+            X_train, X_val_ = transform.transform(X_train), transform.transform(X_val_)
 
         blas_limit = (
             threadpool_limits(limits=self.n_threads, user_api="blas")
@@ -775,4 +826,9 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
     # -------------------------------------------------------------- predict
 
     def _input_scaling(self):
-        return self.mean_, self.scale_
+        transform = getattr(self, "feature_transform_", None)
+        if transform is None:
+            return self.mean_, self.scale_
+        # Rows in the original units: the feature transform, then the
+        # standardisation.
+        return lambda X: (transform.transform(X) - self.mean_) / self.scale_

@@ -310,3 +310,14 @@ def fit_quantile_transform(X, columns, sample_weight=None, max_knots=MAX_KNOTS):
     for j, (x, z) in enumerate(knots):
         knots_x[: len(x), j], knots_z[: len(z), j] = x, z
     return FeatureTransform(kept, knots_x, knots_z)
+
+
+def fit_heavy_tail_transform(setting, X, heavy, sample_weight=None):
+    """The feature transform an estimator's ``feature_transform`` parameter
+    asks for, fitted on rows ``X`` (original units) whose heavy-tailed columns
+    are the mask ``heavy``; None when ``setting`` is None or no column is
+    mapped."""
+    if setting is None or not heavy.any():
+        return None
+    transform = fit_quantile_transform(X, np.flatnonzero(heavy), sample_weight)
+    return transform if transform.columns.size else None

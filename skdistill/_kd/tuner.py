@@ -19,6 +19,7 @@ from .._base import (
     fit_standardisation,
     run_iterations,
 )
+from .._data.feature_transform import fit_heavy_tail_transform
 from .._engine.feature_steps import heavy_tailed_columns
 from .._engine.kd_hypergradient import (
     HYPERGRADIENTS,
@@ -30,7 +31,6 @@ from .._engine.kd_hypergradient import (
 )
 from .._nets.mlp import layer_sizes, xavier_init
 from .._nets.mlp_prediction import MLPPredictionMixin
-from .._tabular.real_rows import _feature_transform
 from .._training.batches import ShuffledIndices, minibatch_epoch
 from .._training.constraints import (
     FIT_CONTROLS,
@@ -580,8 +580,8 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         # unlabelled, weighted.
         mean, scale = fit_standardisation(X_train)
         self.heavy_tailed_features_ = heavy_tailed_columns((X_train - mean) / scale)
-        transform = _feature_transform(
-            self, X_train, self.heavy_tailed_features_, sample_weight
+        transform = fit_heavy_tail_transform(
+            self.feature_transform, X_train, self.heavy_tailed_features_, sample_weight
         )
         self.feature_transform_ = transform
 

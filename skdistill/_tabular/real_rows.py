@@ -7,21 +7,11 @@ import numpy as np
 import torch
 
 from .._base import check_device, fit_standardisation
-from .._data.feature_transform import fit_quantile_transform
+from .._data.feature_transform import fit_heavy_tail_transform
 from .._engine.feature_steps import heavy_tailed_columns
 from .._training.batches import InMemoryRows
 from .._training.splits import validation_split
 from .sizes import LAZY_SAMPLE_ROWS, holds_out
-
-
-def _feature_transform(distiller, X_fit, heavy, weight=None):
-    """The feature transform of ``distiller`` fitted on its training rows
-    ``X_fit`` (original units) given their heavy-tailed columns, or None (no
-    column to map, or ``feature_transform=None``)."""
-    if distiller.feature_transform is None or not heavy.any():
-        return None
-    transform = fit_quantile_transform(X_fit, np.flatnonzero(heavy), weight)
-    return transform if transform.columns.size else None
 
 
 def in_memory_rows(distiller, X, y_index):
@@ -48,8 +38,11 @@ def in_memory_rows(distiller, X, y_index):
         fit_rows, val_rows = validation_split(y_index, fraction, rng)
     fit_weight = None if weight is None else weight[fit_rows]
     distiller.heavy_tailed_features_ = heavy_tailed_columns(X_std[fit_rows])
-    transform = _feature_transform(
-        distiller, X[fit_rows], distiller.heavy_tailed_features_, fit_weight
+    transform = fit_heavy_tail_transform(
+        distiller.feature_transform,
+        X[fit_rows],
+        distiller.heavy_tailed_features_,
+        fit_weight,
     )
     distiller.feature_transform_ = transform
     if transform is not None:
@@ -96,8 +89,10 @@ def lazy_rows(distiller, X, y):
         sample_rows=LAZY_SAMPLE_ROWS,
     )
     distiller.heavy_tailed_features_ = heavy_tailed_columns(rows.sample[0])
-    transform = _feature_transform(
-        distiller, rows.sample_original, distiller.heavy_tailed_features_
+    transform = fit_heavy_tail_transform(
+        distiller.feature_transform,
+        rows.sample_original,
+        distiller.heavy_tailed_features_,
     )
     distiller.feature_transform_ = transform
     if transform is not None:

@@ -97,8 +97,11 @@ def main():
     seeds = [int(s) for s in args.seeds.split(",")]
     params = parse_params(args.params)
     print(f"DatasetDistiller(architectures=({HIDDEN},), {args.params}); seeds {seeds}")
-    print("| set | full MLP | replay per seed | mean | % of full | CPU s | iters |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| set | full MLP | replay per seed | mean | % of full | % per seed | "
+        "lowest % | CPU s | iters |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for name in args.sets.split(","):
         if name not in names:
             parser.error(f"unknown set {name!r}; choose from {names}")
@@ -116,9 +119,11 @@ def main():
             iters.append(distiller.n_iter_)
             scores.append(replay(distiller, seed))
         per_seed = " / ".join(f"{s:.3f}" for s in scores)
+        ratios = 100 * np.asarray(scores) / full
         print(
             f"| {name} | {full:.3f} | {per_seed} | {np.mean(scores):.3f} | "
-            f"{100 * np.mean(scores) / full:.1f} | {np.mean(cpu):.1f} | "
+            f"{np.mean(ratios):.1f} | {' / '.join(f'{r:.1f}' for r in ratios)} | "
+            f"{ratios.min():.1f} | {np.mean(cpu):.1f} | "
             f"{' / '.join(map(str, iters))} |",
             flush=True,
         )

@@ -575,9 +575,9 @@ def main(argv=None):
             lines.append(markdown_row(row))
             print(lines[-1], flush=True)
             report.write(args.json)
-    if args.full_cache:
-        with open(args.full_cache, "w") as f:
-            json.dump(full_cache, f)
+            if args.full_cache:  # after every row: a stopped run keeps them
+                with open(args.full_cache, "w") as f:
+                    json.dump(full_cache, f)
     lines.append("")
     for line in summary(rows):
         lines.append(line)

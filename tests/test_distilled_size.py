@@ -130,3 +130,21 @@ def test_split_keeps_a_row_per_class_in_every_step(
     assert (
         split_distilled_size(n_rows, "auto", "auto", auto_steps, n_classes) == expected
     )
+
+
+def test_a_given_size_replays_sixteen_epochs_by_default(iris):
+    X, y = iris
+    cheap = dict(max_iter=2, n_models=1, random_state=0)
+    for size in (dict(n_samples_per_class=2), dict(n_samples=6)):
+        distiller = DatasetDistiller(**size, **cheap).fit(X, y)
+        assert distiller.distilled_.n_steps == 2
+        assert len(distiller.lr_schedule_) == 2 * 16
+        # "auto" is the same fit as n_epochs=16 given.
+        given = DatasetDistiller(n_epochs=16, **size, **cheap).fit(X, y)
+        np.testing.assert_array_equal(distiller.distilled_X_, given.distilled_X_)
+        np.testing.assert_array_equal(distiller.lr_schedule_, given.lr_schedule_)
+    # A given n_epochs wins; without a given size "auto" stays at 8 epochs.
+    three = DatasetDistiller(n_samples_per_class=2, n_epochs=3, **cheap).fit(X, y)
+    assert len(three.lr_schedule_) == 2 * 3
+    sized = DatasetDistiller(n_steps=2, samples_per_step=3, **cheap).fit(X, y)
+    assert len(sized.lr_schedule_) == 2 * 8

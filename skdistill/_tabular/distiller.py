@@ -76,15 +76,17 @@ class DatasetDistiller(BaseDistiller):
     n_epochs : "auto" or int, default="auto"
         Internal epochs over those batches. ``"auto"`` is 8, or 12 on a table
         with heavy-tailed columns that ``feature_transform`` does not map
-        (with ``feature_transform=None``; see ``feature_steps``). 8: a fresh network
-        replaying the set takes more steps, which raised the suite's hardest
-        sets (fishing, classes7, yogurt, diamonds; see the user guide); a
-        heavy-tailed table needs the longer replay more (see the robustness
-        guide).
+        (with ``feature_transform=None``; see ``feature_steps``), and 16 when
+        ``n_samples`` or ``n_samples_per_class`` sets the size. 8: a fresh
+        network replaying the set takes more steps, which raised the suite's
+        hardest sets (fishing, classes7, yogurt, diamonds; see the user guide);
+        a heavy-tailed table needs the longer replay more (see the robustness
+        guide); a set of a given number of rows per class is replayed better
+        for 16 epochs (at 1, 10 and 50 rows per class on the benchmark suite).
 
         .. versionchanged:: 0.1.0
            Default ``"auto"`` (8, 12 on heavy-tailed tables without the
-           feature transform); it was 3, then 8.
+           feature transform, 16 with a given size); it was 3, then 8.
 
     samples_per_step : "auto" or int, default="auto"
         Synthetic rows per step. ``"auto"`` chooses it from the data: about
@@ -117,8 +119,9 @@ class DatasetDistiller(BaseDistiller):
         row per class in every step (``n_samples=30`` with 3 classes: 10
         steps of 3 rows); with one of them given, ``n_samples`` must be a
         multiple of it, and with both their product must be ``n_samples``
-        (else a ``ValueError`` names them). ``None``: the size is ``n_steps *
-        samples_per_step``.
+        (else a ``ValueError`` names them). With a size given here or by
+        ``n_samples_per_class``, ``n_epochs="auto"`` is 16. ``None``: the size
+        is ``n_steps * samples_per_step``.
 
     n_samples_per_class : int or None, default=None
         Rows of every class, instead of ``n_samples``: the distilled set has
@@ -711,7 +714,12 @@ class DatasetDistiller(BaseDistiller):
         n_steps, samples_per_step, batch_size = self._sizes(
             n_samples, n_classes, heavy_tailed
         )
-        n_epochs = resolve_n_epochs(self.n_epochs, heavy_tailed)
+        n_epochs = resolve_n_epochs(
+            self.n_epochs,
+            heavy_tailed,
+            requested=self.n_samples is not None
+            or self.n_samples_per_class is not None,
+        )
         n_total_steps = n_steps * n_epochs
         # Columns that never vary keep that value in every synthetic row.
         constant = torch.as_tensor(constant, device=device)

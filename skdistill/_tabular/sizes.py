@@ -32,6 +32,10 @@ _AUTO_LR_FEATURES = 25
 _AUTO_EPOCHS = 8
 _HEAVY_TAIL_ROWS_FACTOR = 3
 _HEAVY_TAIL_EPOCHS = 12
+#: With the size asked for (``n_samples`` or ``n_samples_per_class``),
+#: ``n_epochs="auto"`` gives at least this many epochs (chosen on the suite's
+#: budgets of 1, 10 and 50 rows per class, see doc/benchmark_suite.md).
+_REQUESTED_SIZE_EPOCHS = 16
 #: With a Dask collection or a parquet table, the held-out rows and the rows
 #: ``init`` starts from are samples of at most this many rows.
 LAZY_SAMPLE_ROWS = 10_000
@@ -105,13 +109,18 @@ def auto_samples_per_step(n_samples, n_classes, n_steps, heavy_tailed=False):
     return per_step * _HEAVY_TAIL_ROWS_FACTOR if heavy_tailed else per_step
 
 
-def resolve_n_epochs(n_epochs, heavy_tailed):
+def resolve_n_epochs(n_epochs, heavy_tailed, requested=False):
     """``n_epochs`` with "auto" resolved: ``_AUTO_EPOCHS``, or
     ``_HEAVY_TAIL_EPOCHS`` on a table with heavy-tailed columns (a longer
-    replay, which the heavy-tailed table needs more than the others)."""
+    replay, which the heavy-tailed table needs more than the others); at least
+    ``_REQUESTED_SIZE_EPOCHS`` when ``requested``, the size of the set asked
+    for by ``n_samples`` or ``n_samples_per_class``: a set of a few rows per
+    class is replayed in few steps, and the defaults' time target, which holds
+    the "auto" sizes to 8 epochs, does not bind a size the user chose."""
     if n_epochs != "auto":
         return int(n_epochs)
-    return _HEAVY_TAIL_EPOCHS if heavy_tailed else _AUTO_EPOCHS
+    epochs = _HEAVY_TAIL_EPOCHS if heavy_tailed else _AUTO_EPOCHS
+    return max(epochs, _REQUESTED_SIZE_EPOCHS) if requested else epochs
 
 
 def split_distilled_size(

@@ -4,6 +4,7 @@ distiller maps them."""
 
 import numpy as np
 import pytest
+from _tables import gaussian_table, heavy_table
 from scipy.special import softmax
 from sklearn.tree import DecisionTreeClassifier
 
@@ -21,22 +22,7 @@ def _tuner(**params):
 
 
 def _heavy_table(n=300, seed=0):
-    """A Gaussian column and two heavy-tailed ones (a sign-preserving
-    exponential and a lognormal of log-standard deviation 3)."""
-    rng = np.random.RandomState(seed)
-    z = rng.standard_normal((n, 3))
-    heavy = np.sign(z[:, 1]) * np.expm1(3 * np.abs(z[:, 1]))
-    X = np.column_stack([z[:, 0], heavy, 100 * np.exp(3 * z[:, 2])])
-    y = (z[:, 0] + z[:, 1] - z[:, 2] > 0).astype(int)
-    return X, y
-
-
-def _gaussian_table(n=300, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.standard_normal((n, 4))
-    X[:, 3] = (X[:, 3] > 1.5).astype(float)  # a one-hot-like column
-    y = (X[:, 0] + X[:, 1] > 0).astype(int)
-    return X, y
+    return heavy_table(n, seed, lognormal=True)
 
 
 def _relu_logits(model, inputs):
@@ -49,14 +35,14 @@ def _relu_logits(model, inputs):
 
 
 def test_bad_feature_transform_names_the_parameter():
-    X, y = _gaussian_table()
+    X, y = gaussian_table()
     with pytest.raises(ValueError, match="feature_transform"):
         _tuner(feature_transform="quantile").fit(X, y)
 
 
 @pytest.mark.parametrize("transfer_set", [None, "perturb", "munge"])
 def test_tables_without_heavy_tails_fit_as_without_the_transform(transfer_set):
-    X, y = _gaussian_table()
+    X, y = gaussian_table()
     auto = _tuner(transfer_set=transfer_set).fit(X, y)
     plain = _tuner(transfer_set=transfer_set, feature_transform=None).fit(X, y)
     assert auto.feature_transform_ is None and not auto.heavy_tailed_features_.any()

@@ -526,6 +526,39 @@ def test_option_names_mirror_the_parameters(tmp_path, data_csv, capsys):
     assert params["soft_labels"] is False and params["learn_lr"] is False
 
 
+def test_no_feature_transform_keeps_heavy_tailed_columns_unmapped(tmp_path, capsys):
+    rng = np.random.RandomState(0)
+    z = rng.standard_normal((200, 2))
+    heavy = np.sign(z[:, 1]) * np.expm1(3 * np.abs(z[:, 1]))
+    path = tmp_path / "heavy.csv"
+    path.write_text(
+        "a,b,y\n"
+        + "".join(
+            f"{a},{b},{int(a + c > 0)}\n" for a, b, c in zip(z[:, 0], heavy, z[:, 1])
+        )
+    )
+    saved = {}
+    for flag in ((), ("--no-feature-transform",)):
+        out = tmp_path / f"o{len(flag)}.csv"
+        status, _, err = run_distill(
+            capsys,
+            path,
+            "--target",
+            "y",
+            "-o",
+            out,
+            *FAST,
+            "--random-state",
+            "0",
+            *flag,
+        )
+        assert status == 0, err
+        saved[flag] = DistilledDataset.load(out.with_suffix(".npz"))
+    assert saved[()].feature_transform is not None
+    assert saved[()].feature_transform.columns.tolist() == [1]
+    assert saved[("--no-feature-transform",)].feature_transform is None
+
+
 # --------------------------------------------------- version, interruptions
 
 

@@ -236,6 +236,8 @@ def distill(args):
         "verbose": args.verbose,
     }
     params = {k: v for k, v in params.items() if v is not None}
+    if args.no_feature_transform:
+        params["feature_transform"] = None
     distiller = DatasetDistiller(**params)
     if args.verbose:
         print(

@@ -149,8 +149,8 @@ def build_parser():
     )
     option(
         "--n-epochs",
-        "epochs over those batches: an int, or 'auto' (8, 12 on tables with "
-        "heavy-tailed columns)",
+        "epochs over those batches: an int, or 'auto' (8; 16 when the size is "
+        "given; 12 on heavy-tailed tables with --no-feature-transform)",
         type=_auto_or_int,
         metavar="N",
     )
@@ -193,6 +193,13 @@ def build_parser():
         dest="fixed_lr",
         action="store_true",
         help="do not learn the learning rates (learn_lr=False)",
+    )
+    g.add_argument(
+        "--no-feature-transform",
+        dest="no_feature_transform",
+        action="store_true",
+        help="do not map heavy-tailed columns to Gaussian ones "
+        "(feature_transform=None)",
     )
     g.add_argument(
         "--fixed-init",

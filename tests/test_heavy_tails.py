@@ -124,3 +124,22 @@ def test_detection_on_a_dask_collection():
     lazy.fit(da.from_array(X, chunks=(300, 3)), da.from_array(y, chunks=300))
     np.testing.assert_array_equal(lazy.heavy_tailed_features_, [False, True, True])
     assert lazy.lr_schedule_.shape == (10 * 12,)  # 12 epochs, not 8
+
+
+@pytest.mark.parametrize("feature_transform", ["auto", None])
+def test_zero_weight_on_the_training_rows_is_named(feature_transform):
+    # Only two rows weigh; at this seed both are held out for validation. The
+    # error names the weights, whether or not a map is fitted first.
+    X, y = heavy_table(lognormal=True)
+    weight = np.zeros(len(y))
+    weight[[0, 1]] = 1.0
+    distiller = DatasetDistiller(
+        max_iter=1,
+        n_steps=2,
+        n_epochs=1,
+        validation_fraction=0.5,
+        random_state=2,
+        feature_transform=feature_transform,
+    )
+    with pytest.raises(ValueError, match="training rows .* all have weight 0"):
+        distiller.fit(X, y, sample_weight=weight)

@@ -150,3 +150,32 @@ def test_unlabelled_rows_count_in_the_transform():
     # Judged and fitted on every real training row, labelled or not.
     assert model.feature_transform_ == fit_quantile_transform(X, [1, 2])
     assert model.teacher_.tree_.n_node_samples[0] == 40
+
+
+@pytest.mark.parametrize("feature_transform", ["auto", None])
+def test_zero_weight_on_the_labelled_training_rows_is_named(feature_transform):
+    # Only two rows weigh; at this seed both fall in the validation half. The
+    # error names the weights, whether or not a map is fitted first.
+    X, y = _heavy_table()
+    weight = np.zeros(len(y))
+    weight[[0, 1]] = 1.0
+    tuner = _tuner(validation_fraction=0.5, feature_transform=feature_transform)
+    with pytest.raises(ValueError, match="labelled training rows all have zero"):
+        tuner.fit(X, y, sample_weight=weight)
+
+
+@pytest.mark.parametrize("feature_transform", ["auto", None])
+def test_distilled_transfer_rows_follow_the_setting(monkeypatch, feature_transform):
+    import skdistill._kd.transfer as transfer
+
+    settings = []
+    original = transfer.DatasetDistiller
+
+    def spy(**params):
+        settings.append(params.get("feature_transform"))
+        return original(**{**params, "max_iter": 2})
+
+    monkeypatch.setattr(transfer, "DatasetDistiller", spy)
+    X, y = _heavy_table()
+    _tuner(transfer_set="distilled", feature_transform=feature_transform).fit(X, y)
+    assert settings == [feature_transform]

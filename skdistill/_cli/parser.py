@@ -149,8 +149,8 @@ def build_parser():
     )
     option(
         "--n-epochs",
-        "epochs over those batches: an int, or 'auto' (8; 16 when the size is "
-        "given; 12 on heavy-tailed tables with --no-feature-transform)",
+        "epochs over those batches: an int, or 'auto' (8, or 12 on tables with "
+        "heavy-tailed columns when --no-feature-transform is given)",
         type=_auto_or_int,
         metavar="N",
     )

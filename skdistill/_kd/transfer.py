@@ -98,6 +98,7 @@ def distilled(
     hidden_layer_sizes=(32,),
     sample_weight=None,
     n_threads=1,
+    feature_transform="auto",
 ):
     """``(rows, None)``: about ``size`` rows of a distilled dataset.
 
@@ -127,6 +128,8 @@ def distilled(
         Weights of the rows of ``X``, passed to the distiller.
     n_threads : int or None, default=1
         Torch threads of the distiller.
+    feature_transform : "auto" or None, default="auto"
+        The distiller's ``feature_transform`` (the tuner's own setting).
     """
     per_step = math.ceil(size / DISTILLED_STEPS)
     distiller = DatasetDistiller(
@@ -135,6 +138,7 @@ def distilled(
         architectures=(tuple(hidden_layer_sizes),),
         max_iter=DISTILLED_MAX_ITER,
         n_threads=n_threads,
+        feature_transform=feature_transform,
         random_state=int(rng.randint(np.iinfo(np.int32).max)),
     )
     distiller.fit(X, labels, sample_weight=sample_weight)
@@ -152,14 +156,15 @@ def make_transfer_set(kind, X, size, rng, transform=None, **context):
     """``(rows, sources)`` of the named generator; see the module docstring.
 
     ``context`` (``labels``, ``hidden_layer_sizes``, ``sample_weight``,
-    ``n_threads``) reaches the learned generators only. ``sources`` is the
-    real row each synthetic row came from, or None when rows have no single
-    source. ``transform`` (a `FeatureTransform` or None): the local
-    generators (`munge`, `perturb`) move the rows in the space it maps to
-    (the one the student's inputs are standardised in, where a heavy-tailed
-    column is Gaussian-like, so that its noise is on the scale of the bulk of
-    the column, not of its tail), and the rows come back in the units of
-    ``X``; `distilled` fits a distiller, which maps such columns itself.
+    ``n_threads``, ``feature_transform``) reaches the learned generators
+    only. ``sources`` is the real row each synthetic row came from, or None
+    when rows have no single source. ``transform`` (a `FeatureTransform` or
+    None): the local generators (`munge`, `perturb`) move the rows in the
+    space it maps to (the one the student's inputs are standardised in, where
+    a heavy-tailed column is Gaussian-like, so that its noise is on the scale
+    of the bulk of the column, not of its tail), and the rows come back in
+    the units of ``X``; `distilled` fits a distiller, which maps such columns
+    itself (as ``context``'s ``feature_transform`` says).
     """
     if kind in _LEARNED:
         return TRANSFER_SETS[kind](X, size, rng, **context)

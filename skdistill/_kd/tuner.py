@@ -279,9 +279,13 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         teacher always sees those. The ``"munge"`` and ``"perturb"`` transfer
         rows are made in the mapped space (noise on the scale of a column's
         bulk rather than of its tail) and mapped back for the teacher;
-        ``"distilled"`` leaves the map to its distiller. A table without
-        heavy-tailed columns is fitted exactly as with ``None``. See the user
-        guide for what it changes on heavy-tailed tables.
+        ``"distilled"`` leaves the map to its distiller, given the same
+        setting. A table without heavy-tailed columns is fitted exactly as
+        with ``None``. See the user guide for what it changes on
+        heavy-tailed tables.
+
+        .. versionadded:: 0.1.0
+           Heavy-tailed columns were only standardised before.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split, the transfer set, the teacher (see ``teacher``), the
@@ -575,6 +579,13 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
             )
         )
 
+        labelled_train = y_index_train >= 0
+        if sample_weight is not None and not sample_weight[labelled_train].sum() > 0:
+            raise ValueError(
+                "The labelled training rows all have zero sample_weight; the hard "
+                "term would never see a label."
+            )
+
         # Heavy-tailed columns are judged (standardised, as the distiller
         # does), and mapped, on the real training rows: labelled and
         # unlabelled, weighted.
@@ -586,12 +597,6 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         self.feature_transform_ = transform
 
         # The teacher learns from the labelled real rows.
-        labelled_train = y_index_train >= 0
-        if sample_weight is not None and not sample_weight[labelled_train].sum() > 0:
-            raise ValueError(
-                "The labelled training rows all have zero sample_weight; the hard "
-                "term would never see a label."
-            )
         self.teacher_ = fit_teacher(
             self.teacher,
             self.classes_,
@@ -616,6 +621,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
                 hidden_layer_sizes=hidden,
                 sample_weight=sample_weight,
                 n_threads=self.n_threads,
+                feature_transform=self.feature_transform,
                 transform=transform,
             )
             X_train = np.vstack([X_train, synthetic])

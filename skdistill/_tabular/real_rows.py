@@ -9,7 +9,7 @@ import torch
 from .._base import check_device, fit_standardisation
 from .._data.feature_transform import fit_heavy_tail_transform
 from .._engine.feature_steps import heavy_tailed_columns
-from .._training.batches import InMemoryRows
+from .._training.batches import InMemoryRows, check_training_weight
 from .._training.splits import validation_split
 from .sizes import LAZY_SAMPLE_ROWS, holds_out
 
@@ -37,6 +37,8 @@ def in_memory_rows(distiller, X, y_index):
     if holds_out(fraction, len(X), len(distiller.classes_)):
         fit_rows, val_rows = validation_split(y_index, fraction, rng)
     fit_weight = None if weight is None else weight[fit_rows]
+    if fit_weight is not None:
+        check_training_weight(fit_weight)
     distiller.heavy_tailed_features_ = heavy_tailed_columns(X_std[fit_rows])
     transform = fit_heavy_tail_transform(
         distiller.feature_transform,

@@ -18,6 +18,16 @@ import numpy as np
 import torch
 
 
+def check_training_weight(weight):
+    """Raise a ValueError naming the problem when the training rows' weights
+    (those not set aside for validation) sum to zero."""
+    if not np.sum(weight) > 0:
+        raise ValueError(
+            "The training rows (those not set aside for validation) all "
+            "have weight 0; give positive weights to more rows."
+        )
+
+
 class ShuffledIndices:
     """Row indices of ``n_samples`` rows in minibatches, drawn from ``rng``.
 
@@ -44,11 +54,7 @@ class ShuffledIndices:
         self.batch_size = min(batch_size, n_samples)
         self.p = None
         if weight is not None:
-            if not np.sum(weight) > 0:
-                raise ValueError(
-                    "The training rows (those not set aside for validation) all "
-                    "have weight 0; give positive weights to more rows."
-                )
+            check_training_weight(weight)
             self.p = weight / np.sum(weight)
         self.order, self.cursor = None, 0
 

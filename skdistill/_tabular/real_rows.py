@@ -14,6 +14,17 @@ from .._training.splits import validation_split
 from .sizes import LAZY_SAMPLE_ROWS, holds_out
 
 
+def _standardised_anew(transform, X, mean, scale, weight=None):
+    """``(mean, scale, mapped)``: copies of the standardisation ``(mean,
+    scale)`` with the entries of ``transform``'s columns fitted anew on those
+    columns of ``transform(X)``, which are ``mapped``."""
+    columns = transform.columns
+    mapped = transform.transform(X)[:, columns]
+    mean, scale = mean.copy(), scale.copy()
+    mean[columns], scale[columns] = fit_standardisation(mapped, weight)
+    return mean, scale, mapped
+
+
 def in_memory_rows(distiller, X, y_index):
     """The arguments of ``distiller._distill_rows`` for rows ``X`` in memory
     (float64) with class indices ``y_index``; sets ``mean_``, ``scale_``,
@@ -49,10 +60,11 @@ def in_memory_rows(distiller, X, y_index):
     distiller.feature_transform_ = transform
     if transform is not None:
         columns = transform.columns
-        mapped = transform.transform(X)[:, columns]
-        mean, scale = fit_standardisation(mapped, weight)
-        distiller.mean_[columns], distiller.scale_[columns] = mean, scale
-        X_std[:, columns] = (mapped - mean) / scale
+        mean, scale, mapped = _standardised_anew(
+            transform, X, distiller.mean_, distiller.scale_, weight
+        )
+        distiller.mean_, distiller.scale_ = mean, scale
+        X_std[:, columns] = (mapped - mean[columns]) / scale[columns]
     validation = None
     if val_rows is not None:
         validation = X_std[val_rows], y_index[val_rows]
@@ -98,10 +110,9 @@ def lazy_rows(distiller, X, y):
     )
     distiller.feature_transform_ = transform
     if transform is not None:
-        columns = transform.columns
-        mapped = transform.transform(rows.sample_original)[:, columns]
-        mean, scale = rows.mean.copy(), rows.scale.copy()
-        mean[columns], scale[columns] = fit_standardisation(mapped)
+        mean, scale, _ = _standardised_anew(
+            transform, rows.sample_original, rows.mean, rows.scale
+        )
         rows.set_feature_transform(transform, mean, scale)
     distiller.mean_, distiller.scale_ = rows.mean, rows.scale
     return (

@@ -80,26 +80,7 @@ class TorchStudent:
             if val_rows is not None:
                 picked = torch.as_tensor(val_rows, dtype=torch.int64)
                 X_val, y_val = X_val[picked], y_val[picked]
-            if any(self.decay):
-                self.params, grad, loss, _, self.tangents = horizon_hypergradient(
-                    self.params,
-                    Xb,
-                    fb,
-                    yb,
-                    lam,
-                    temperature,
-                    self.lr,
-                    X_val,
-                    y_val,
-                    self.val_temperature,
-                    self.activation,
-                    self.hinton_scaling,
-                    self.tangents,
-                    self.decay,
-                    self.objective,
-                )
-                return grad, loss
-            self.params, grad, loss, _ = self.hypergradient(
+            args = (
                 self.params,
                 Xb,
                 fb,
@@ -112,8 +93,13 @@ class TorchStudent:
                 self.val_temperature,
                 self.activation,
                 self.hinton_scaling,
-                self.objective,
             )
+            if any(self.decay):
+                self.params, grad, loss, _, self.tangents = horizon_hypergradient(
+                    *args, self.tangents, self.decay, self.objective
+                )
+            else:
+                self.params, grad, loss, _ = self.hypergradient(*args, self.objective)
             return grad, loss
         with torch.no_grad():
             self.params, loss = training_step(

@@ -64,6 +64,7 @@ from sklearn.model_selection import RandomizedSearchCV, train_test_split
 from suite_datasets import load_suite
 from threadpoolctl import threadpool_limits
 
+import skdistill._kd.students as students_module
 from skdistill._kd.transfer import make_transfer_set
 from skdistill._kd.tuner import KDMetaparamTuner
 
@@ -394,6 +395,12 @@ def main():
     )
     parser.add_argument("--json", help="write every figure to this file")
     parser.add_argument(
+        "--horizon-on",
+        choices=["lambda", "both"],
+        default="lambda",
+        help="metaparameters meta_horizon applies to (the estimator: lambda_1)",
+    )
+    parser.add_argument(
         "--report",
         nargs="+",
         metavar="JSON",
@@ -402,6 +409,7 @@ def main():
         "order of the first file",
     )
     args = parser.parse_args()
+    students_module.HORIZON_METAPARAMETERS = (True, args.horizon_on == "both")
     # One thread for everything timed (students, teacher, search): the
     # machine is shared, and extra threads wait on each other there.
     torch.set_num_threads(1)

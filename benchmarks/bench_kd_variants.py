@@ -18,7 +18,7 @@ accuracy over the ``K + 1`` fits is the student's own noise.
 
 Run:  python bench_kd_variants.py --reference compression.json --seeds 0 1 2
       --variants '{"T_init 0.3": {"temperature_init": 0.3}}' [--inits 2]
-      [--sets ...] [--json out.json]
+      [--sets ...] [--json out.json] [--horizon-on both]
 """
 
 import argparse
@@ -31,6 +31,7 @@ from bench_kd_tables import DEFAULT_SETS, split_and_teacher, with_transfer_rows
 from suite_datasets import load_suite
 from threadpoolctl import threadpool_limits
 
+import skdistill._kd.students as students_module
 from skdistill._kd.tuner import KDMetaparamTuner
 
 
@@ -52,7 +53,14 @@ def main():
     parser.add_argument("--inits", type=int, default=0)
     parser.add_argument("--iterations", type=int, default=1500)
     parser.add_argument("--json")
+    parser.add_argument(
+        "--horizon-on",
+        choices=["lambda", "both"],
+        default="lambda",
+        help="metaparameters meta_horizon applies to (the estimator: lambda_1)",
+    )
     args = parser.parse_args()
+    students_module.HORIZON_METAPARAMETERS = (True, args.horizon_on == "both")
     torch.set_num_threads(1)
     threadpool_limits(1)
     reference = json.load(open(args.reference))["uses"]["compression"]

@@ -11,6 +11,7 @@ from skdistill._engine.kd_hypergradient import (
     exact_hypergradient,
     finite_difference_hypergradient,
     fit_linear_trajectory,
+    horizon_hypergradient,
     kd_loss,
     kd_loss_delta,
     meta_step,
@@ -18,8 +19,9 @@ from skdistill._engine.kd_hypergradient import (
     project,
     training_step,
     validation_loss,
+    weight_sensitivities,
 )
-from skdistill._nets.mlp import layer_sizes, xavier_init
+from skdistill._nets.mlp import forward, layer_sizes, xavier_init
 
 DTYPE = torch.float64
 
@@ -88,20 +90,24 @@ def _one_step_validation_loss(
     y_val,
     val_temperature,
     activation,
+    objective="cross_entropy",
 ):
     new_params, _ = training_step(
         params, X, teacher_logits, y_onehot, lam, temperature, lr, activation
     )
-    return validation_loss(new_params, X_val, y_val, val_temperature, activation).item()
+    return validation_loss(
+        new_params, X_val, y_val, val_temperature, activation, objective
+    ).item()
 
 
+@pytest.mark.parametrize("objective", ["cross_entropy", "expected_error"])
 @pytest.mark.parametrize("unlabelled", [False, True])
 @pytest.mark.parametrize(
     "hidden, activation, val_temperature",
     [((), "identity", 1.0), ((4,), "relu", 0.5), ((3, 3), "tanh", 2.0)],
 )
 def test_exact_hypergradient_matches_central_differences(
-    hidden, activation, val_temperature, unlabelled
+    hidden, activation, val_temperature, unlabelled, objective
 ):
     params, X, y_onehot, teacher_logits, X_val, y_val = _tiny_problem(
         hidden, unlabelled=unlabelled
@@ -119,6 +125,7 @@ def test_exact_hypergradient_matches_central_differences(
         y_val,
         val_temperature,
         activation,
+        objective=objective,
     )
 
     def phi(lam_, temperature_):
@@ -134,6 +141,7 @@ def test_exact_hypergradient_matches_central_differences(
             y_val,
             val_temperature,
             activation,
+            objective,
         )
 
     eps = 1e-6
@@ -147,11 +155,14 @@ def test_exact_hypergradient_matches_central_differences(
     np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-10)
 
 
+@pytest.mark.parametrize("objective", ["cross_entropy", "expected_error"])
 @pytest.mark.parametrize("hinton_scaling", [False, True])
 @pytest.mark.parametrize(
     "hidden, activation", [((), "identity"), ((5,), "tanh"), ((4,), "relu")]
 )
-def test_finite_difference_mode_agrees_with_exact(hidden, activation, hinton_scaling):
+def test_finite_difference_mode_agrees_with_exact(
+    hidden, activation, hinton_scaling, objective
+):
     params, X, y_onehot, teacher_logits, X_val, y_val = _tiny_problem(hidden, seed=2)
     args = (
         params,
@@ -166,6 +177,7 @@ def test_finite_difference_mode_agrees_with_exact(hidden, activation, hinton_sca
         1.0,
         activation,
         hinton_scaling,
+        objective,
     )
     new_exact, exact, loss_exact, val_exact = exact_hypergradient(*args)
     new_fd, approx, loss_fd, val_fd = finite_difference_hypergradient(*args)
@@ -235,6 +247,8 @@ def _numpy_step(params, X, y_onehot, teacher_logits, X_val, y_val, **kwargs):
         kwargs["lr"],
         kwargs["activation"],
         kwargs["hinton_scaling"],
+        decay=kwargs.get("decay", 0.0),
+        objective=kwargs.get("objective", "cross_entropy"),
     )
     numpy_params = [
         p[0].numpy() if i % 2 == 0 else p[0, 0].numpy() for i, p in enumerate(params)
@@ -242,6 +256,7 @@ def _numpy_step(params, X, y_onehot, teacher_logits, X_val, y_val, **kwargs):
     return core, numpy_params
 
 
+@pytest.mark.parametrize("objective", ["cross_entropy", "expected_error"])
 @pytest.mark.parametrize("unlabelled", [False, True])
 @pytest.mark.parametrize("hinton_scaling", [False, True])
 @pytest.mark.parametrize(
@@ -249,7 +264,7 @@ def _numpy_step(params, X, y_onehot, teacher_logits, X_val, y_val, **kwargs):
     [((), "identity"), ((4,), "relu"), ((3, 3), "tanh"), ((5,), "logistic")],
 )
 def test_numpy_path_matches_autograd_path(
-    hidden, activation, hinton_scaling, unlabelled
+    hidden, activation, hinton_scaling, unlabelled, objective
 ):
     params, X, y_onehot, teacher_logits, X_val, y_val = _tiny_problem(
         hidden, seed=4, unlabelled=unlabelled
@@ -268,6 +283,7 @@ def test_numpy_path_matches_autograd_path(
         val_temperature,
         activation,
         hinton_scaling,
+        objective,
     )
     core, numpy_params = _numpy_step(
         params,
@@ -280,6 +296,7 @@ def test_numpy_path_matches_autograd_path(
         val_temperature=val_temperature,
         activation=activation,
         hinton_scaling=hinton_scaling,
+        objective=objective,
     )
     rows = np.arange(X.shape[0])
     new_numpy, grad, numpy_loss = core.step(numpy_params, rows, lam, temperature, True)
@@ -513,3 +530,245 @@ def test_calibrated_temperature_stops_at_its_bounds():
     )
     # Equal logits: the loss does not depend on T; the start is kept.
     assert calibrated_temperature(np.zeros((5, 3)), np.arange(5) % 3, start=2.0) == 2.0
+
+
+def _training_gradient(params, X, teacher_logits, y_onehot, lam, temperature, **kw):
+    leaves = [p.detach().clone().requires_grad_(True) for p in params]
+    logits, _ = forward(leaves, X, kw["activation"])
+    loss = kd_loss(
+        logits, teacher_logits, y_onehot, lam, temperature, kw["hinton_scaling"]
+    )
+    return [g.detach() for g in torch.autograd.grad(loss, leaves)]
+
+
+@pytest.mark.parametrize("unlabelled", [False, True])
+@pytest.mark.parametrize("hinton_scaling", [False, True])
+@pytest.mark.parametrize(
+    "hidden, activation", [((), "identity"), ((4,), "relu"), ((3, 3), "tanh")]
+)
+def test_weight_sensitivities_match_central_differences(
+    hidden, activation, hinton_scaling, unlabelled
+):
+    params, X, y_onehot, teacher_logits, _, _ = _tiny_problem(
+        hidden, seed=6, unlabelled=unlabelled
+    )
+    kw = dict(activation=activation, hinton_scaling=hinton_scaling)
+    lam, temperature, eps = 0.4, 1.7, 1e-6
+    d_lam, d_temp = weight_sensitivities(
+        params, X, teacher_logits, y_onehot, lam, temperature, **kw
+    )
+    args = (params, X, teacher_logits, y_onehot)
+    for analytic, (plus, minus) in (
+        (d_lam, ((lam + eps, temperature), (lam - eps, temperature))),
+        (d_temp, ((lam, temperature + eps), (lam, temperature - eps))),
+    ):
+        high = _training_gradient(*args, *plus, **kw)
+        low = _training_gradient(*args, *minus, **kw)
+        for a, h, l_ in zip(analytic, high, low, strict=True):
+            np.testing.assert_allclose(
+                a.numpy(), ((h - l_) / (2 * eps)).numpy(), rtol=1e-6, atol=1e-9
+            )
+        assert max(float(a.abs().max()) for a in analytic) > 1e-4
+
+
+def _horizon_args(seed=7, hidden=(4,), unlabelled=False):
+    params, X, y_onehot, teacher_logits, X_val, y_val = _tiny_problem(
+        hidden, seed=seed, unlabelled=unlabelled
+    )
+    return params, X, y_onehot, teacher_logits, X_val, y_val
+
+
+def test_horizon_hypergradient_of_one_step_is_the_greedy_one():
+    params, X, y_onehot, teacher_logits, X_val, y_val = _horizon_args()
+    args = (params, X, teacher_logits, y_onehot, 0.3, 1.5, 0.5, X_val, y_val, 0.8)
+    new_params, expected, loss, val = exact_hypergradient(*args, "relu", True)
+    for decay in (0.0, 0.9):
+        got_params, grad, got_loss, got_val, tangents = horizon_hypergradient(
+            *args, "relu", True, None, decay
+        )
+        np.testing.assert_allclose(grad, expected, rtol=1e-10)
+        assert got_loss == pytest.approx(loss) and got_val == pytest.approx(val)
+        for a, b in zip(got_params, new_params, strict=True):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+        assert len(tangents) == 2 and len(tangents[0]) == len(params)
+
+
+@pytest.mark.parametrize("hinton_scaling", [False, True])
+@pytest.mark.parametrize(
+    "hidden, activation", [((), "identity"), ((4,), "relu"), ((3, 3), "logistic")]
+)
+def test_horizon_hypergradient_is_the_unrolled_derivative_to_first_order(
+    hidden, activation, hinton_scaling
+):
+    """Over k steps at a fixed (lam, T), the derivative of the validation loss
+    after the last one is -lr <v, sum of the steps' sensitivities> up to
+    terms in lr**2 (the Hessian terms the horizon drops): with decay 1 the
+    accumulated hypergradient matches central differences of the unrolled
+    loss, to a relative error that shrinks with lr."""
+    params, X, y_onehot, teacher_logits, X_val, y_val = _horizon_args(hidden=hidden)
+    lam, temperature, val_temperature, k = 0.3, 1.5, 0.8, 4
+    batches = [np.arange(i, i + 4) % X.shape[0] for i in range(k)]
+
+    def unrolled(lam_, temperature_, lr):
+        current = params
+        for rows in batches:
+            current, _ = training_step(
+                current,
+                X[rows],
+                teacher_logits[rows],
+                y_onehot[rows],
+                lam_,
+                temperature_,
+                lr,
+                activation,
+                hinton_scaling,
+            )
+        return validation_loss(
+            current, X_val, y_val, val_temperature, activation
+        ).item()
+
+    errors = []
+    for lr in (1e-2, 1e-3):
+        current, tangents = params, None
+        for rows in batches:
+            current, grad, _, _, tangents = horizon_hypergradient(
+                current,
+                X[rows],
+                teacher_logits[rows],
+                y_onehot[rows],
+                lam,
+                temperature,
+                lr,
+                X_val,
+                y_val,
+                val_temperature,
+                activation,
+                hinton_scaling,
+                tangents,
+                1.0,
+            )
+        eps = 1e-5
+        numeric = np.array(
+            [
+                unrolled(lam + eps, temperature, lr)
+                - unrolled(lam - eps, temperature, lr),
+                unrolled(lam, temperature + eps, lr)
+                - unrolled(lam, temperature - eps, lr),
+            ]
+        ) / (2 * eps)
+        assert np.all(np.abs(numeric) > 1e-8)
+        errors.append(np.max(np.abs(grad - numeric) / np.abs(numeric)))
+    assert errors[1] < 0.02
+    assert errors[1] < errors[0] / 5
+
+
+@pytest.mark.parametrize("decay", [0.8, (0.9, 0.0)])
+@pytest.mark.parametrize("hinton_scaling", [False, True])
+@pytest.mark.parametrize(
+    "hidden, activation", [((), "identity"), ((4,), "relu"), ((3, 3), "tanh")]
+)
+def test_numpy_horizon_hypergradient_matches_torch(
+    hidden, activation, hinton_scaling, decay
+):
+    params, X, y_onehot, teacher_logits, X_val, y_val = _horizon_args(
+        seed=8, hidden=hidden, unlabelled=True
+    )
+    lr, val_temperature = 0.5, 0.7
+    core, numpy_params = _numpy_step(
+        params,
+        X,
+        y_onehot,
+        teacher_logits,
+        X_val,
+        y_val,
+        lr=lr,
+        val_temperature=val_temperature,
+        activation=activation,
+        hinton_scaling=hinton_scaling,
+        decay=decay,
+    )
+    tangents = None
+    for i, (lam, temperature) in enumerate([(0.4, 2.0), (0.35, 1.8), (0.3, 1.7)]):
+        rows = np.arange(i, i + 5) % X.shape[0]
+        params_before = params
+        params, expected, _, _, tangents = horizon_hypergradient(
+            params,
+            X[rows],
+            teacher_logits[rows],
+            y_onehot[rows],
+            lam,
+            temperature,
+            lr,
+            X_val,
+            y_val,
+            val_temperature,
+            activation,
+            hinton_scaling,
+            tangents,
+            decay,
+        )
+        one_step = exact_hypergradient(
+            [p.detach() for p in params_before],
+            X[rows],
+            teacher_logits[rows],
+            y_onehot[rows],
+            lam,
+            temperature,
+            lr,
+            X_val,
+            y_val,
+            val_temperature,
+            activation,
+            hinton_scaling,
+        )[1]
+        numpy_params, grad, _ = core.step(numpy_params, rows, lam, temperature, True)
+        assert np.all(np.abs(expected) > 1e-6)
+        np.testing.assert_allclose(grad, expected, rtol=1e-9, atol=1e-13)
+        # A zero discount is the greedy one-step hypergradient; the others
+        # differ from it once past steps have accumulated.
+        for component, beta in enumerate(np.broadcast_to(decay, (2,))):
+            if beta == 0.0 or i == 0:
+                np.testing.assert_allclose(
+                    grad[component], one_step[component], rtol=1e-9
+                )
+            else:
+                assert abs(grad[component] - one_step[component]) > 1e-6
+
+
+def test_meta_step_in_logit_lambda():
+    bounds = ((0.0, 1.0), (0.1, 10.0))
+    # The gradient in logit(lam) is lam (1 - lam) dL/dlam; the step moves
+    # logit(lam), so lam approaches a bound ever more slowly.
+    lam, temperature = meta_step(
+        0.5, 2.0, [2.0, 0.0], 0.1, None, "log", *bounds, "logit"
+    )
+    assert temperature == 2.0
+    assert lam == pytest.approx(1.0 / (1.0 + np.exp(0.1 * 0.25 * 2.0)))
+    lam, _ = meta_step(0.9, 2.0, [-2.0, 0.0], 0.1, None, "log", *bounds, "logit")
+    expected_logit = np.log(9.0) + 0.1 * 0.09 * 2.0
+    assert lam == pytest.approx(1.0 / (1.0 + np.exp(-expected_logit)))
+    # At a bound, a finite logit: the step leaves it, or stays projected.
+    lam, _ = meta_step(0.0, 2.0, [-1e6, 0.0], 0.1, None, "log", *bounds, "logit")
+    assert 0.0 < lam < 0.5
+    lam, _ = meta_step(
+        1.0, 2.0, [1e9, 0.0], 0.1, 1.0, "log", (0.2, 0.8), bounds[1], "logit"
+    )
+    assert lam == 0.8
+    # Adam steps about meta_lr in logit(lam).
+    step = AdamMetaStep()
+    lam = 0.5
+    for _ in range(10):
+        lam, _ = step(lam, 1.0, [1e-7, 0.0], 0.01, None, "log", *bounds, "logit")
+    assert np.log(lam / (1 - lam)) == pytest.approx(-0.1, rel=1e-3)
+
+
+def test_expected_error_objective_is_one_minus_the_probability_of_the_label():
+    params, _, _, _, X_val, y_val = _tiny_problem((4,), seed=9)
+    logits, _ = forward(params, X_val, "relu")
+    proba = torch.softmax(logits[0] / 0.5, dim=-1)
+    expected = float((1.0 - proba[torch.arange(len(y_val)), y_val]).mean())
+    got = validation_loss(params, X_val, y_val, 0.5, "relu", "expected_error")
+    assert float(got) == pytest.approx(expected, rel=1e-12)
+    # Between 0 and 1, below the cross-entropy (1 - p <= -log p).
+    ce = validation_loss(params, X_val, y_val, 0.5, "relu")
+    assert 0.0 < float(got) < min(1.0, float(ce))

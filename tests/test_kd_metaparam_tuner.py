@@ -18,6 +18,7 @@ from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import skdistill._kd.students as students_module
 import skdistill._kd.transfer as transfer_module
 import skdistill._kd.tuner as tuner_module
 from skdistill._kd.transfer import make_transfer_set
@@ -423,6 +424,15 @@ def test_bad_input_raises_clear_errors(X, y, match):
         (dict(meta_gradient_clip=0.0), ValueError, "meta_gradient_clip"),
         (dict(meta_gradient_clip=-0.01), ValueError, "meta_gradient_clip"),
         (dict(temperature_step="exp"), ValueError, "temperature_step"),
+        (dict(lambda_step="sigmoid"), ValueError, "lambda_step"),
+        (dict(meta_horizon=0), ValueError, "meta_horizon"),
+        (dict(meta_objective="accuracy"), ValueError, "meta_objective"),
+        (dict(meta_horizon=2.5), ValueError, "meta_horizon"),
+        (
+            dict(meta_horizon=10, hypergradient="finite_difference"),
+            ValueError,
+            "meta_horizon=10 needs hypergradient='exact'",
+        ),
         (dict(trajectory="quadratic"), ValueError, "trajectory"),
         (dict(validation_batch_size=0), ValueError, "validation_batch_size"),
         (dict(validation_batch_size=2.5), ValueError, "validation_batch_size"),
@@ -525,6 +535,31 @@ def test_teacher_probabilities_are_checked(moons):
         dict(
             hidden_layer_sizes=(32,), batch_size=32, max_iter=8, validation_batch_size=7
         ),
+        dict(
+            hidden_layer_sizes=(32,),
+            batch_size=32,
+            max_iter=8,
+            meta_horizon=20,
+            lambda_step="logit",
+        ),
+        dict(
+            hidden_layer_sizes=(8,),
+            activation="logistic",
+            hinton_scaling=True,
+            trajectory="linear",
+            e1=3,
+            e2=2,
+            batch_size=32,
+            max_iter=8,
+            meta_horizon=5,
+            meta_objective="expected_error",
+        ),
+        dict(
+            hidden_layer_sizes=(16,),
+            batch_size=32,
+            max_iter=8,
+            meta_objective="expected_error",
+        ),
     ],
 )
 def test_numpy_path_follows_the_torch_path(moons, params, monkeypatch):
@@ -625,6 +660,50 @@ def test_temperature_steps_in_log_t(moons):
     ratios = clipped.temperature_path_[1:] / clipped.temperature_path_[:-1]
     assert np.all(np.abs(np.log(ratios)) <= 0.5 * 0.1 + 1e-9)
     assert np.ptp(clipped.temperature_path_) > 0
+
+
+def test_lambda_steps_in_logit(moons):
+    X, y = moons
+    common = dict(lambda_init=0.5, temperature_init=1.0, random_state=0)
+    plain = _tuner(**common).fit(X, y)
+    logit = _tuner(lambda_step="logit", **common).fit(X, y)
+    assert not np.allclose(plain.lambda_path_, logit.lambda_path_)
+    # Adam moves logit(lambda_1) by at most about meta_learning_rate (0.01)
+    # per step, so lambda_1 never reaches a bound of [0, 1] in this budget.
+    path = logit.lambda_path_
+    assert np.all((path > 0.0) & (path < 1.0))
+    steps = np.abs(np.diff(np.log(path) - np.log1p(-path)))
+    assert steps.max() <= 0.01 * 1.1 and np.ptp(path) > 0.01
+    # Its bounds still hold.
+    bounded = _tuner(lambda_step="logit", lambda_bounds=(0.45, 0.55), **common)
+    path = bounded.fit(X, y).lambda_path_
+    assert path.min() >= 0.45 and path.max() <= 0.55
+
+
+def test_meta_horizon_accumulates_the_effect_on_lambda(moons, monkeypatch):
+    X, y = moons
+    common = dict(lambda_init=0.5, temperature_init=1.0, random_state=0)
+    greedy = _tuner(**common).fit(X, y)
+    one = _tuner(meta_horizon=1, **common).fit(X, y)
+    np.testing.assert_array_equal(one.lambda_path_, greedy.lambda_path_)
+    long = _tuner(meta_horizon=100, **common).fit(X, y)
+    assert not np.allclose(long.lambda_path_, greedy.lambda_path_)
+    assert np.all((long.lambda_path_ >= 0.0) & (long.lambda_path_ <= 1.0))
+    # The horizon applies to lambda_1: T follows the one-step hypergradient.
+    # With the horizon's discounts the one-step ones, the fit is the greedy one.
+    seen = []
+    original = students_module.NumpyKDStep
+
+    def spy(*args, **kwargs):
+        seen.append(tuple(kwargs["decay"]))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(students_module, "NumpyKDStep", spy)
+    _tuner(meta_horizon=100, **common).fit(X, y)
+    assert seen == [(0.99, 0.0)]
+    monkeypatch.setattr(students_module, "HORIZON_METAPARAMETERS", (False, False))
+    off = _tuner(meta_horizon=100, **common).fit(X, y)
+    np.testing.assert_allclose(off.lambda_path_, greedy.lambda_path_, rtol=1e-5)
 
 
 class _WeightRecordingTeacher(LogisticRegression):

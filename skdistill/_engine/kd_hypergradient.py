@@ -109,9 +109,26 @@ def training_step(
     return sgd_step(params, grads, lr), loss
 
 
-def validation_loss(params, X_val, y_val_index, val_temperature, activation="relu"):
-    """Cross-entropy of the labels under ``softmax(g / T_val)``, mean over rows."""
+#: The validation objectives of the hypergradient (``meta_objective``).
+META_OBJECTIVES = ("cross_entropy", "expected_error")
+
+
+def validation_loss(
+    params,
+    X_val,
+    y_val_index,
+    val_temperature,
+    activation="relu",
+    objective="cross_entropy",
+):
+    """Cross-entropy of the labels under ``softmax(g / T_val)``, mean over rows;
+    with ``objective="expected_error"``, the mean of ``1 - softmax(g /
+    T_val)_y`` (the expected error rate of a prediction drawn from it)."""
     logits, _ = forward(params, X_val, activation)
+    if objective == "expected_error":
+        proba = torch.softmax(logits / val_temperature, dim=-1)
+        index = y_val_index.expand(proba.shape[:-1]).unsqueeze(-1)
+        return (1.0 - proba.gather(-1, index).squeeze(-1)).mean(dim=-1).sum()
     return hard_cross_entropy(logits / val_temperature, y_val_index).sum()
 
 
@@ -134,6 +151,7 @@ def exact_hypergradient(
     val_temperature,
     activation="relu",
     hinton_scaling=False,
+    objective="cross_entropy",
 ):
     """The greedy hypergradient by autograd through one SGD step.
 
@@ -157,7 +175,7 @@ def exact_hypergradient(
         hinton_scaling,
     )
     val_loss = validation_loss(
-        new_params, X_val, y_val_index, val_temperature, activation
+        new_params, X_val, y_val_index, val_temperature, activation, objective
     )
     grad_lam, grad_temp = torch.autograd.grad(val_loss, [lam_t, temp_t])
     hypergradient = np.array([grad_lam.item(), grad_temp.item()], dtype=np.float64)
@@ -194,6 +212,7 @@ def finite_difference_hypergradient(
     val_temperature,
     activation="relu",
     hinton_scaling=False,
+    objective="cross_entropy",
 ):
     """The greedy hypergradient with the DARTS central-difference product.
 
@@ -224,6 +243,12 @@ def finite_difference_hypergradient(
             soft_cross_entropy_delta(val_logits / val_temperature, val_onehot)
             / val_temperature
         )
+        if objective == "expected_error":
+            # d (1 - p_y) / dg is the cross-entropy's delta times p_y.
+            proba = torch.softmax(val_logits / val_temperature, dim=-1)
+            p_y = (proba * val_onehot).sum(dim=-1, keepdim=True)
+            val_delta = val_delta * p_y
+            val_loss = (1.0 - p_y).mean(dim=(-2, -1)).sum()
         direction = backward(new_params, X_val, val_hidden, val_delta, activation)
         norm = torch.sqrt(sum((g * g).sum() for g in direction)).item()
     if not np.isfinite(norm):
@@ -238,6 +263,123 @@ def finite_difference_hypergradient(
         metaparameter_gradient(plus, *args) - metaparameter_gradient(minus, *args)
     ) / (2.0 * eps)
     return new_params, -float(lr) * mixed, train_loss.item(), val_loss.item()
+
+
+def weight_sensitivities(
+    params,
+    X,
+    teacher_logits,
+    y_onehot,
+    lam,
+    temperature,
+    activation="relu",
+    hinton_scaling=False,
+):
+    """``d grad_w L_train / d lam`` and ``d grad_w L_train / d T`` at ``params``.
+
+    Two lists of tensors shaped like ``params``: how the student's gradient
+    (hence its step) moves with each metaparameter. The loss is linear in
+    ``lam``; its temperature derivative is taken in forward mode on the
+    gradient in the logits, which backpropagation maps linearly to the
+    weights.
+    """
+    with torch.no_grad():
+        logits, hidden = forward(params, X, activation)
+        args = (logits, teacher_logits, y_onehot)
+        d_lam = kd_loss_delta(*args, 1.0, temperature, hinton_scaling) - (
+            kd_loss_delta(*args, 0.0, temperature, hinton_scaling)
+        )
+    temp_t = torch.tensor(float(temperature), dtype=logits.dtype)
+    _, d_temp = torch.func.jvp(
+        lambda t: kd_loss_delta(*args, float(lam), t, hinton_scaling),
+        (temp_t,),
+        (torch.ones_like(temp_t),),
+    )
+    with torch.no_grad():
+        return (
+            backward(params, X, hidden, d_lam, activation),
+            backward(params, X, hidden, d_temp, activation),
+        )
+
+
+def horizon_hypergradient(
+    params,
+    X,
+    teacher_logits,
+    y_onehot,
+    lam,
+    temperature,
+    lr,
+    X_val,
+    y_val_index,
+    val_temperature,
+    activation,
+    hinton_scaling,
+    tangents,
+    decay,
+    objective="cross_entropy",
+):
+    """The hypergradient over a longer horizon than one step (torch).
+
+    ``tangents`` (None at the first step) are the past steps' sensitivities
+    `weight_sensitivities` summed with the discount ``decay``: ``z <- decay z
+    + d grad_w / d theta``, the weights' sensitivity ``dw / d theta = -lr z``
+    with the Hessian terms dropped. Returns ``(new_params, [dL_val/dlam,
+    dL_val/dT], train_loss, val_loss, tangents)``, ``dL_val/d theta = -lr <v,
+    z>`` with ``v`` the validation gradient at the new weights. With
+    ``decay=0`` it is the one-step hypergradient.
+    """
+    params = [p.detach() for p in params]
+    with torch.no_grad():
+        new_params, train_loss = training_step(
+            params,
+            X,
+            teacher_logits,
+            y_onehot,
+            float(lam),
+            float(temperature),
+            lr,
+            activation,
+            hinton_scaling,
+        )
+    sensitivities = weight_sensitivities(
+        params,
+        X,
+        teacher_logits,
+        y_onehot,
+        lam,
+        temperature,
+        activation,
+        hinton_scaling,
+    )
+    if tangents is None:
+        tangents = [[g.clone() for g in d] for d in sensitivities]
+    else:
+        decays = np.broadcast_to(np.asarray(decay, dtype=np.float64), (2,))
+        tangents = [
+            [float(beta) * z_i + d_i for z_i, d_i in zip(z, d, strict=True)]
+            for z, d, beta in zip(tangents, sensitivities, decays, strict=True)
+        ]
+    leaves = [p.detach().requires_grad_(True) for p in new_params]
+    val_loss = validation_loss(
+        leaves, X_val, y_val_index, val_temperature, activation, objective
+    )
+    v = torch.autograd.grad(val_loss, leaves)
+    hypergradient = np.array(
+        [
+            -float(lr)
+            * sum(float((v_i * z_i).sum()) for v_i, z_i in zip(v, z, strict=True))
+            for z in tangents
+        ],
+        dtype=np.float64,
+    )
+    return (
+        [p.detach() for p in new_params],
+        hypergradient,
+        train_loss.item(),
+        val_loss.item(),
+        tangents,
+    )
 
 
 HYPERGRADIENTS = {
@@ -261,15 +403,20 @@ def meta_step(
     temperature_step,
     lambda_bounds,
     temperature_bounds,
+    lambda_step="linear",
 ):
     """One projected gradient step on ``(lam, temperature)``.
 
     ``hypergradient`` is ``[dL/dlam, dL/dT]``. With ``temperature_step="log"``
-    the step is taken in ``log T`` (its gradient is ``T dL/dT``). ``clip``
-    (or None) bounds each component of the gradient actually stepped along.
-    Returns the new ``(lam, temperature)`` as floats inside their bounds.
+    the step is taken in ``log T`` (its gradient is ``T dL/dT``); with
+    ``lambda_step="logit"`` in ``logit(lam)`` (its gradient is ``lam (1 -
+    lam) dL/dlam``). ``clip`` (or None) bounds each component of the gradient
+    actually stepped along. Returns the new ``(lam, temperature)`` as floats
+    inside their bounds.
     """
-    grad = _stepped_gradient(hypergradient, temperature, clip, temperature_step)
+    grad = _stepped_gradient(
+        hypergradient, lam, temperature, clip, temperature_step, lambda_step
+    )
     return _apply_step(
         lam,
         temperature,
@@ -277,13 +424,30 @@ def meta_step(
         temperature_step,
         lambda_bounds,
         temperature_bounds,
+        lambda_step,
     )
 
 
-def _stepped_gradient(hypergradient, temperature, clip, temperature_step):
+#: ``lambda_step="logit"`` keeps ``lam`` this far inside ``(0, 1)``, where its
+#: logit is finite.
+LOGIT_MARGIN = 1e-6
+
+
+def _logit(lam):
+    lam = min(max(float(lam), LOGIT_MARGIN), 1.0 - LOGIT_MARGIN)
+    return float(np.log(lam) - np.log1p(-lam))
+
+
+def _stepped_gradient(
+    hypergradient, lam, temperature, clip, temperature_step, lambda_step="linear"
+):
     """The gradient a meta step moves along: ``[dL/dlam, dL/dT]``, with the
-    second component in ``log T`` for ``temperature_step="log"``, clipped."""
+    first component in ``logit(lam)`` for ``lambda_step="logit"`` and the
+    second in ``log T`` for ``temperature_step="log"``, clipped."""
     grad = np.array([float(hypergradient[0]), float(hypergradient[1])])
+    if lambda_step == "logit":
+        margin = min(max(float(lam), LOGIT_MARGIN), 1.0 - LOGIT_MARGIN)
+        grad[0] *= margin * (1.0 - margin)
     if temperature_step == "log":
         grad[1] *= temperature
     if clip is not None:
@@ -291,10 +455,22 @@ def _stepped_gradient(hypergradient, temperature, clip, temperature_step):
     return grad
 
 
-def _apply_step(lam, temperature, step, temperature_step, lambda_bounds, bounds):
-    """``(lam, temperature)`` moved by ``-step`` (in ``log T`` for
-    ``temperature_step="log"``) and projected into their bounds."""
-    lam = project(lam - step[0], lambda_bounds)
+def _apply_step(
+    lam,
+    temperature,
+    step,
+    temperature_step,
+    lambda_bounds,
+    bounds,
+    lambda_step="linear",
+):
+    """``(lam, temperature)`` moved by ``-step`` (in ``logit(lam)`` for
+    ``lambda_step="logit"``, in ``log T`` for ``temperature_step="log"``) and
+    projected into their bounds."""
+    if lambda_step == "logit":
+        lam = project(1.0 / (1.0 + np.exp(step[0] - _logit(lam))), lambda_bounds)
+    else:
+        lam = project(lam - step[0], lambda_bounds)
     if temperature_step == "log":
         temperature = temperature * float(np.exp(-step[1]))
     else:
@@ -332,9 +508,12 @@ class AdamMetaStep:
         temperature_step,
         lambda_bounds,
         temperature_bounds,
+        lambda_step="linear",
     ):
         """The new ``(lam, temperature)``; same arguments as `meta_step`."""
-        grad = _stepped_gradient(hypergradient, temperature, clip, temperature_step)
+        grad = _stepped_gradient(
+            hypergradient, lam, temperature, clip, temperature_step, lambda_step
+        )
         self.t += 1
         self.m = self.beta1 * self.m + (1.0 - self.beta1) * grad
         self.v = self.beta2 * self.v + (1.0 - self.beta2) * grad * grad
@@ -342,7 +521,13 @@ class AdamMetaStep:
         v_hat = self.v / (1.0 - self.beta2**self.t)
         step = meta_lr * m_hat / (np.sqrt(v_hat) + self.eps)
         return _apply_step(
-            lam, temperature, step, temperature_step, lambda_bounds, temperature_bounds
+            lam,
+            temperature,
+            step,
+            temperature_step,
+            lambda_bounds,
+            temperature_bounds,
+            lambda_step,
         )
 
 
@@ -622,6 +807,8 @@ class NumpyKDStep:
         lr,
         activation,
         hinton_scaling,
+        decay=0.0,
+        objective="cross_entropy",
     ):
         # One array, so that a minibatch is a single fancy-indexing copy.
         self._rows = np.hstack([X, teacher_logits, y_onehot])
@@ -633,6 +820,10 @@ class NumpyKDStep:
         self.lr = float(lr)
         self.activation = activation
         self.hinton_scaling = bool(hinton_scaling)
+        # One discount per metaparameter (lam, T), or one for both.
+        self.decay = np.broadcast_to(np.asarray(decay, dtype=np.float64), (2,))
+        self._tangents = None
+        self.objective = objective
 
     def step(self, params, batch, lam, temperature, hypergradient, val_rows=None):
         """Returns ``(new_params, hypergradient or None, training loss)``.
@@ -682,9 +873,12 @@ class NumpyKDStep:
         log_val = _np_log_softmax(val_logits / self.val_temperature)
         # Kept: the epoch's validation loss is often taken at these weights.
         self._val_cache = (new_params, log_val) if val_rows is None else None
-        val_delta = (np.exp(log_val) - y_val) / (X_val.shape[0] * self.val_temperature)
+        p_val = np.exp(log_val)
+        val_delta = (p_val - y_val) / (X_val.shape[0] * self.val_temperature)
+        if self.objective == "expected_error":
+            # d (1 - p_y) / dz = p_y (p - y): the cross-entropy's delta times p_y.
+            val_delta *= _row_reduce(np.add, p_val * y_val)
         v = np_backward(new_params, X_val, val_hidden, val_delta, self.activation)
-        u = np_jvp(params, X, hidden, v, self.activation, derivatives)
 
         # d softmax(z / T) / dT = -p (z - <p, z>) / T^2, row by row.
         t2 = temperature * temperature
@@ -694,9 +888,35 @@ class NumpyKDStep:
             d_soft = ((p_soft - q) + (dp - dq) / temperature) / n
         else:
             d_soft = ((dp - dq) / temperature - (p_soft - q)) / (t2 * n)
-        grad_lam = -self.lr * float(np.vdot(u, hard - soft))
-        grad_temp = -self.lr * (1.0 - lam) * float(np.vdot(u, d_soft))
-        return new_params, np.array([grad_lam, grad_temp]), loss
+        if not self.decay.any():
+            u = np_jvp(params, X, hidden, v, self.activation, derivatives)
+            grad_lam = -self.lr * float(np.vdot(u, hard - soft))
+            grad_temp = -self.lr * (1.0 - lam) * float(np.vdot(u, d_soft))
+            return new_params, np.array([grad_lam, grad_temp]), loss
+        # A longer horizon: the weights' sensitivity to (lam, T) summed over
+        # the past steps, discounted by ``decay`` (the Hessian terms dropped),
+        # z <- decay * z + d grad_w / d theta; dL_val/dtheta = -lr <v, z>.
+        d_grads = (
+            np_backward(params, X, hidden, hard - soft, self.activation, derivatives),
+            np_backward(
+                params, X, hidden, (1.0 - lam) * d_soft, self.activation, derivatives
+            ),
+        )
+        if self._tangents is None:
+            self._tangents = [[g.copy() for g in d] for d in d_grads]
+        else:
+            for z, d, decay in zip(self._tangents, d_grads, self.decay, strict=True):
+                for z_i, d_i in zip(z, d, strict=True):
+                    z_i *= decay
+                    z_i += d_i
+        hypergradient = np.array(
+            [
+                -self.lr
+                * sum(float(np.vdot(v_i, z_i)) for v_i, z_i in zip(v, z, strict=True))
+                for z in self._tangents
+            ]
+        )
+        return new_params, hypergradient, loss
 
     def validation_loss(self, params):
         cached = getattr(self, "_val_cache", None)

@@ -8,6 +8,7 @@ import torch
 from .._engine.kd_hypergradient import (
     HYPERGRADIENTS,
     NumpyKDStep,
+    horizon_hypergradient,
     np_forward,
     training_step,
     validation_loss,
@@ -26,6 +27,16 @@ NUMPY_PATH_MAX_WORK = 2_000_000
 def _initial_val_temperature(est):
     """``val_temperature``; with ``"auto"``, 1 until the first calibration."""
     return 1.0 if est.val_temperature == "auto" else float(est.val_temperature)
+
+
+#: Which metaparameters ``meta_horizon`` applies to, (lam, T).
+HORIZON_METAPARAMETERS = (True, False)
+
+
+def _horizon_decay(est):
+    """The discounts ``(lam, T)`` of the accumulated weight sensitivities."""
+    beta = 1.0 - 1.0 / est.meta_horizon
+    return tuple(beta if on else 0.0 for on in HORIZON_METAPARAMETERS)
 
 
 def _use_numpy_path(hypergradient, sizes, n_val):
@@ -57,6 +68,9 @@ class TorchStudent:
         self.val_temperature = _initial_val_temperature(est)
         self.activation = est.activation
         self.hinton_scaling = est.hinton_scaling
+        self.decay = _horizon_decay(est)
+        self.tangents = None
+        self.objective = est.meta_objective
 
     def step(self, rows, lam, temperature, with_hypergradient, val_rows=None):
         batch = torch.as_tensor(rows, dtype=torch.int64)
@@ -66,7 +80,7 @@ class TorchStudent:
             if val_rows is not None:
                 picked = torch.as_tensor(val_rows, dtype=torch.int64)
                 X_val, y_val = X_val[picked], y_val[picked]
-            self.params, grad, loss, _ = self.hypergradient(
+            args = (
                 self.params,
                 Xb,
                 fb,
@@ -80,6 +94,12 @@ class TorchStudent:
                 self.activation,
                 self.hinton_scaling,
             )
+            if any(self.decay):
+                self.params, grad, loss, _, self.tangents = horizon_hypergradient(
+                    *args, self.tangents, self.decay, self.objective
+                )
+            else:
+                self.params, grad, loss, _ = self.hypergradient(*args, self.objective)
             return grad, loss
         with torch.no_grad():
             self.params, loss = training_step(
@@ -140,6 +160,8 @@ class NumpyStudent:
             est.learning_rate_init,
             est.activation,
             est.hinton_scaling,
+            decay=_horizon_decay(est),
+            objective=est.meta_objective,
         )
 
     def step(self, rows, lam, temperature, with_hypergradient, val_rows=None):

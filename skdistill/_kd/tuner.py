@@ -176,6 +176,40 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         dL/dT)``), which keeps steps proportionate near the lower bound,
         where ``dL/dT`` grows like ``1 / T**2``.
 
+    lambda_step : {"linear", "logit"}, default="linear"
+        ``"linear"``: gradient steps in ``lambda_1`` itself, as equation (3).
+        ``"logit"``: steps in ``logit(lambda_1)`` (``lambda_1 (1 - lambda_1)
+        dL/dlambda_1`` is the gradient stepped along), which slow down as
+        ``lambda_1`` nears 0 or 1 instead of running into the bound (kept
+        ``1e-6`` inside ``(0, 1)``, then projected into ``lambda_bounds``).
+
+        .. versionadded:: 0.1.0
+
+    meta_horizon : int, default=1
+        Student iterations over which the hypergradient accounts for the
+        effect of ``(lambda_1, T)`` on the weights. ``1``: the greedy one-step
+        hypergradient of equation (3). ``H > 1``: the weights' sensitivity to
+        each metaparameter is accumulated over the past hypergradient steps
+        with the discount ``1 - 1/H`` (``z <- (1 - 1/H) z + d grad_w L_train /
+        d theta``, Hessian terms dropped), and the hypergradient is
+        ``-learning_rate_init <grad_w L_val, z>``: the benefit of a
+        metaparameter that pays off over many steps shows, not only after
+        the next one. Two more backward passes through the minibatch per
+        hypergradient. Needs ``hypergradient="exact"``.
+
+        .. versionadded:: 0.1.0
+
+    meta_objective : {"cross_entropy", "expected_error"}, default="cross_entropy"
+        The validation loss the hypergradient descends. ``"cross_entropy"``:
+        ``CE(y_val, softmax(g / T_val))``, equation (3). ``"expected_error"``:
+        the mean of ``1 - softmax(g / T_val)_y``, the error rate of a
+        prediction drawn from the student's probabilities; bounded, it does
+        not reward a change of the student's confidence as the cross-entropy
+        does, only of which rows it gets right. ``validation_loss_curve_``
+        stays the cross-entropy.
+
+        .. versionadded:: 0.1.0
+
     val_temperature : float or "auto", default=1.0
         Temperature ``T_val`` of the validation cross-entropy, fixed. With
         ``"auto"``, recalibrated after every epoch (from 1 before the first):
@@ -420,6 +454,9 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         "meta_optimizer": [StrOptions({"sgd", "adam"})],
         "meta_gradient_clip": [None, Interval(Real, 0, None, closed="neither")],
         "temperature_step": [StrOptions({"linear", "log"})],
+        "lambda_step": [StrOptions({"linear", "logit"})],
+        "meta_horizon": [Interval(Integral, 1, None, closed="left")],
+        "meta_objective": [StrOptions({"cross_entropy", "expected_error"})],
         "val_temperature": [
             Interval(Real, 0, None, closed="neither"),
             StrOptions({"auto"}),
@@ -453,6 +490,9 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         meta_optimizer="adam",
         meta_gradient_clip=None,
         temperature_step="log",
+        lambda_step="linear",
+        meta_horizon=1,
+        meta_objective="cross_entropy",
         val_temperature=1.0,
         validation_fraction=0.1,
         validation_batch_size=256,
@@ -482,6 +522,9 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         self.meta_optimizer = meta_optimizer
         self.meta_gradient_clip = meta_gradient_clip
         self.temperature_step = temperature_step
+        self.lambda_step = lambda_step
+        self.meta_horizon = meta_horizon
+        self.meta_objective = meta_objective
         self.val_temperature = val_temperature
         self.validation_fraction = validation_fraction
         self.validation_batch_size = validation_batch_size
@@ -570,6 +613,11 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
                     f"{name}={value} lies outside {bounds_name}=({low}, {high})."
                 )
 
+        if self.meta_horizon > 1 and self.hypergradient != "exact":
+            raise ValueError(
+                f"meta_horizon={self.meta_horizon} needs hypergradient='exact'; "
+                f"got hypergradient={self.hypergradient!r}."
+            )
         rng = check_local_random_state(self.random_state)
         if (X_val is None) != (y_val is None):
             raise ValueError("Pass both X_val and y_val, or neither.")
@@ -782,6 +830,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
                     self.temperature_step,
                     lambda_bounds,
                     temperature_bounds,
+                    self.lambda_step,
                 )
                 if linear:
                     cycle.append((lam, temperature))

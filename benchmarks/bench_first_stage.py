@@ -47,6 +47,40 @@ training part, and these first stages (``--variants``):
   candidate trained on each and scored on that split's held-out rows, the 5
   accuracies averaged (five times the cost); ``folds3``: the first 3 splits.
 
+Variants that bring the split's real training rows into the first stage after
+the prototypes (the rows are used only to adjust networks trained on the
+prototypes; the held-out rows stay the scoring rows):
+
+* ``tune1``, ``tune3``, ``tune10``: the default's networks, each then trained
+  on in place for 1, 3 or 10 epochs of Adam on the split's training rows (a
+  fresh Adam state; the candidate's own ``alpha``, ``learning_rate_init`` and
+  ``batch_size``);
+* ``wtune1``, ``wtune3``, ``wtune10``: the same after ``weighted``'s training;
+* ``wshare``: ``weighted``, the prototypes shared by the classes in proportion
+  to their rows, every class getting at least half an equal share
+  (``5 sqrt(n) / (2 * n_classes)``, at most its rows); ``wstune1``,
+  ``wstune3``: followed by 1 or 3 epochs on the rows;
+* ``wlast``: ``weighted``'s networks with their output layer refitted on the
+  training rows (a multinomial logistic regression on the last hidden layer's
+  ReLU activations, its L2 penalty the candidate's ``alpha`` as MLPClassifier
+  scales it, ``C = min(200, n) / (alpha n)``); the hidden layers kept;
+* ``wbias``: ``weighted``'s networks with only their output biases moved to
+  those minimising the training rows' log-loss (a learned class-prior
+  correction; ``prior`` is the analytic one); ``bias``: the same on the
+  default's networks;
+* ``steps``: the default trained for as many Adam steps as ``max_iter``
+  epochs on the rows would take (``max_iter`` times the rows' minibatches
+  per epoch over the prototypes'); ``wsteps``: the same with ``weighted``'s
+  weights; ``stepsbias``, ``wstepsbias``: ``steps`` and ``wsteps`` with the
+  output biases refitted as ``bias``'s; ``wsqrtbias``: ``wstepsbias`` with
+  the square root of that factor of epochs.
+
+``--time-grid`` also times, per set, one real fit (the candidate of median fit
+time in the cache, on the first split's training rows) and prints every
+variant's seconds as a share of the grid search's fits estimated from it (that
+fit's seconds times the grid search's total fit time over that candidate's,
+from the cache): one fit under the machine's load, a rough scale only.
+
 ``--ceiling`` also runs ``GridSearchCV(cv=5)`` once more per set with the
 estimator's ``random_state=1`` (the cache's is 0) and prints Kendall's tau
 between the two cross-validated rankings: how far the grid search's own ranking
@@ -82,7 +116,7 @@ tau over all runs per variant, and per set.
         --sets fair,moons_noisy,imbalanced,diamonds --variants default,prior,weighted
 
 The summary also gives, per variant, the cv regret of confirming the first
-stage's best 1, 2 or 3 candidates (the search's ``n_confirm``), read from the
+stage's best 1, 2, 3 or 4 candidates (the search's ``n_confirm``), read from the
 grid search's scores. ``--summarise a.json,b.json`` prints the summary of
 earlier runs' ``--json`` reports together (the sets and variants of several
 runs, with the ceilings of a ``--ceiling`` run; with ``--cache``, the regrets
@@ -106,6 +140,7 @@ import warnings  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.stats import kendalltau  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import log_loss  # noqa: E402
 from sklearn.model_selection import (  # noqa: E402
     GridSearchCV,
@@ -129,6 +164,7 @@ from skdistill import (  # noqa: E402
 from skdistill._model_selection.prototypes import (  # noqa: E402
     ClassPrototypes,
     auto_n_prototypes,
+    cluster_classes,
 )
 from skdistill._tabular.classifier import fit_networks  # noqa: E402
 
@@ -144,8 +180,28 @@ VARIANTS = (
     "folds3",
     "folds5",
     "weighted",
+    "steps",
+    "wshare",
+    "wlast",
+    "wbias",
+    "bias",
+    "wsteps",
+    "stepsbias",
+    "wstepsbias",
+    "wsqrtbias",
+    "tune1",
+    "tune3",
+    "tune10",
+    "wtune1",
+    "wtune3",
+    "wtune10",
+    "wstune1",
+    "wstune3",
 )
 N_INITS = 3
+#: ``tune<k>``, ``wtune<k>``, ``wstune<k>``: epochs of Adam on the split's
+#: training rows after the prototypes.
+TUNE_EPOCHS = {v: int(v.split("tune")[1]) for v in VARIANTS if "tune" in v}
 
 
 def candidates():
@@ -198,15 +254,108 @@ def prototype_weights(dataset, X, y):
     return counts / counts.mean()
 
 
-def weighted_scores(dataset, weights, X_held, y_held, seed=0):
+def weighted_scores(dataset, weights, X_held, y_held, seed=0, tune=None):
     """Held-out accuracy of every candidate trained on the prototypes as
-    ordinary rows with ``sample_weight=weights``."""
+    ordinary rows with ``sample_weight=weights``; with ``tune=(epochs, X, y)``
+    each then trained on in place for ``epochs`` more epochs of Adam on the
+    rows ``(X, y)``."""
     scores = []
     for params in candidates():
         model = DistilledMLPClassifier(max_iter=200, random_state=seed, **params)
         model.fit(dataset.X, dataset.hard_labels, sample_weight=weights)
+        if tune is not None:
+            fine_tune(model, *tune)
         scores.append(held_out_accuracy(model, X_held, y_held))
     return np.array(scores)
+
+
+def fine_tune(model, epochs, X, y):
+    """Continue the network of ``model`` (trained on the prototypes) for
+    ``epochs`` epochs of Adam on the rows ``(X, y)`` (a fresh Adam state, the
+    candidate's own ``alpha``, ``learning_rate_init`` and ``batch_size``)."""
+    model.set_params(distiller=None, warm_start=True, max_iter=epochs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y)
+
+
+def refit_output_layer(model, X, y):
+    """Refit the output layer of ``model`` (trained on the prototypes) on the
+    rows ``(X, y)``: a multinomial logistic regression on the last hidden
+    layer's activations of the rows, its L2 penalty the candidate's ``alpha``
+    as MLPClassifier scales it for a minibatch of ``min(200, n)`` rows
+    (``C = min(200, n) / (alpha * n)``); the hidden layers are kept."""
+    hidden = X
+    for W, b in zip(model.coefs_[:-1], model.intercepts_[:-1]):
+        hidden = np.maximum(hidden @ W + b, 0.0)
+    n = len(y)
+    C = min(200, n) / (max(model.alpha, 1e-8) * n)
+    lr = LogisticRegression(C=C, max_iter=200).fit(hidden, y)
+    coef, intercept = lr.coef_.T, lr.intercept_
+    if coef.shape[1] == 1:  # binary: the softmax of (0, z) is the sigmoid
+        coef = np.hstack([np.zeros_like(coef), coef])
+        intercept = np.hstack([[0.0], intercept])
+    model.coefs_[-1] = coef.astype(model.coefs_[-1].dtype)
+    model.intercepts_[-1] = intercept.astype(model.intercepts_[-1].dtype)
+    return model
+
+
+def refit_output_biases(model, X, y):
+    """Move the output biases of ``model`` (trained on the prototypes) to
+    those that minimise the log-loss of the rows ``(X, y)``, the rest of the
+    network kept: a learned class-prior correction."""
+    from scipy.optimize import minimize
+    from scipy.special import log_softmax
+
+    hidden = X
+    for W, b in zip(model.coefs_[:-1], model.intercepts_[:-1]):
+        hidden = np.maximum(hidden @ W + b, 0.0)
+    logits = hidden @ model.coefs_[-1] + model.intercepts_[-1]
+    Y = np.eye(len(model.classes_))[np.searchsorted(model.classes_, y)]
+
+    def loss(shift):
+        log_p = log_softmax(logits + shift, axis=1)
+        return -(Y * log_p).sum() / len(y), (np.exp(log_p) - Y).mean(axis=0)
+
+    shift = minimize(loss, np.zeros(Y.shape[1]), jac=True, method="L-BFGS-B").x
+    model.intercepts_[-1] = (model.intercepts_[-1] + shift).astype(
+        model.intercepts_[-1].dtype
+    )
+    return model
+
+
+def share_counts(class_sizes, n_rows):
+    """Prototypes per class in proportion to the classes' rows, every class
+    getting at least half an equal share (``n_rows / (2 * n_classes)``, at most
+    its rows); the rest in proportion to the others' rows."""
+    sizes = np.asarray(class_sizes, dtype=float)
+    n_classes = len(sizes)
+    floor = np.minimum(sizes, np.ceil(n_rows / (2 * n_classes)))
+    counts = floor.copy()
+    fixed = np.zeros(n_classes, dtype=bool)
+    while True:
+        free = ~fixed
+        left = n_rows - counts[fixed].sum()
+        share = left * sizes[free] / sizes[free].sum()
+        low = share < floor[free]
+        if not low.any():
+            counts[free] = share
+            break
+        fixed[np.flatnonzero(free)[low]] = True
+        counts[fixed] = floor[fixed]
+    counts = np.floor(counts).astype(int)
+    for c in np.argsort(-sizes, kind="stable")[: n_rows - counts.sum()]:
+        counts[c] += 1
+    return np.minimum(counts, np.asarray(class_sizes, dtype=int))
+
+
+def share_prototypes(X, y, seed):
+    """K-means prototypes of every class, ``5 sqrt(n)`` of them, the classes
+    sharing them by `share_counts` (the search's seeding of the clusters)."""
+    classes, y_index = np.unique(y, return_inverse=True)
+    counts = share_counts(np.bincount(y_index), auto_n_prototypes(len(y)))
+    rows, labels = cluster_classes(X, y_index, counts, np.random.RandomState(seed))
+    return DistilledDataset(rows, np.eye(len(classes))[labels], classes)
 
 
 def held_out_accuracy(model, X_held, y_held):
@@ -290,6 +439,73 @@ def run_variant(variant, X, y, splits, prototype_seed):
         dataset = prototypes(X_train, y_train, prototype_seed)
         weights = prototype_weights(dataset, X_train, y_train)
         return weighted_scores(dataset, weights, X_held, y_held)
+    if variant in TUNE_EPOCHS:
+        tune = (TUNE_EPOCHS[variant], X_train, y_train)
+        if variant.startswith("tune"):
+            dataset = prototypes(X_train, y_train, prototype_seed)
+            scores = []
+            for params in candidates():
+                model = mlp(params, dataset).fit()
+                fine_tune(model, *tune)
+                scores.append(held_out_accuracy(model, X_held, y_held))
+            return np.array(scores)
+        if variant.startswith("wstune"):
+            dataset = share_prototypes(X_train, y_train, prototype_seed)
+        else:
+            dataset = prototypes(X_train, y_train, prototype_seed)
+        weights = prototype_weights(dataset, X_train, y_train)
+        return weighted_scores(dataset, weights, X_held, y_held, tune=tune)
+    if variant == "steps":
+        # As many Adam steps on the prototypes as max_iter epochs on the rows.
+        dataset = prototypes(X_train, y_train, prototype_seed)
+        batches = -(-len(y_train) // 200) / -(-dataset.n_rows // 200)
+        scores = []
+        for params in candidates():
+            model = mlp(params, dataset).set_params(max_iter=int(200 * batches))
+            scores.append(held_out_accuracy(model.fit(), X_held, y_held))
+        return np.array(scores)
+    if variant == "bias":
+        dataset = prototypes(X_train, y_train, prototype_seed)
+        scores = []
+        for params in candidates():
+            model = refit_output_biases(mlp(params, dataset).fit(), X_train, y_train)
+            scores.append(held_out_accuracy(model, X_held, y_held))
+        return np.array(scores)
+    if variant in ("wlast", "wbias"):
+        refit = refit_output_layer if variant == "wlast" else refit_output_biases
+        dataset = prototypes(X_train, y_train, prototype_seed)
+        weights = prototype_weights(dataset, X_train, y_train)
+        scores = []
+        for params in candidates():
+            model = DistilledMLPClassifier(max_iter=200, random_state=0, **params)
+            model.fit(dataset.X, dataset.hard_labels, sample_weight=weights)
+            refit(model, X_train, y_train)
+            scores.append(held_out_accuracy(model, X_held, y_held))
+        return np.array(scores)
+    if variant in ("stepsbias", "wstepsbias", "wsteps", "wsqrtbias"):
+        # ``steps``'s training, the prototypes weighted for ``wsteps*``, and
+        # the output biases refitted on the rows for ``*bias``.
+        dataset = prototypes(X_train, y_train, prototype_seed)
+        weights = None
+        if variant.startswith("w"):
+            weights = prototype_weights(dataset, X_train, y_train)
+        batches = -(-len(y_train) // 200) / -(-dataset.n_rows // 200)
+        if variant == "wsqrtbias":
+            batches = np.sqrt(batches)
+        scores = []
+        for params in candidates():
+            model = DistilledMLPClassifier(
+                max_iter=int(200 * batches), random_state=0, **params
+            )
+            model.fit(dataset.X, dataset.hard_labels, sample_weight=weights)
+            if variant.endswith("bias"):
+                refit_output_biases(model, X_train, y_train)
+            scores.append(held_out_accuracy(model, X_held, y_held))
+        return np.array(scores)
+    if variant == "wshare":
+        dataset = share_prototypes(X_train, y_train, prototype_seed)
+        weights = prototype_weights(dataset, X_train, y_train)
+        return weighted_scores(dataset, weights, X_held, y_held)
     if variant in ("folds3", "folds5"):
         per_split = []
         for split in splits[: int(variant[-1])]:
@@ -340,6 +556,12 @@ def main():
         help="also tau between GridSearchCV's rankings at estimator seeds 0 and 1",
     )
     parser.add_argument("--ceiling-cache", help="JSON file keeping --ceiling's scores")
+    parser.add_argument(
+        "--time-grid",
+        action="store_true",
+        help="time one real fit per set and print every variant's seconds as a "
+        "share of the grid search's fits estimated from it",
+    )
     parser.add_argument(
         "--max-rows",
         type=int,
@@ -410,6 +632,15 @@ def main():
             )
             report.row(set=name, variant="one_split", kendall_tau=one_split)
             spread_lines.append(grid_spread(name, split_scores, 100 * cv_score))
+        grid_seconds = None
+        if args.time_grid and "mean_fit_time" in ref:
+            grid_seconds = estimated_grid_seconds(X, y, splits[0], ref)
+            print(
+                f"| {name} | - | GridSearchCV's fits, estimated in this run | "
+                f"| | {grid_seconds:.1f} |",
+                flush=True,
+            )
+            report.row(set=name, variant="grid_seconds", seconds=grid_seconds)
         if args.ceiling:
             other = ceiling(name, X, y, args.ceiling_cache)
             ceilings[name] = float(kendalltau(other, cv_score).statistic)
@@ -459,9 +690,14 @@ def main():
                         )
                     checked_weights = True
                 tau = float(kendalltau(scores, cv_score).statistic)
+                share = (
+                    f" ({seconds / grid_seconds:.3f} of the grid)"
+                    if grid_seconds
+                    else ""
+                )
                 print(
                     f"| {name} | {seed} | {variant} | {tau:+.2f} "
-                    f"| {100 * scores.mean():.1f} | {seconds:.1f} |",
+                    f"| {100 * scores.mean():.1f} | {seconds:.1f}{share} |",
                     flush=True,
                 )
                 report.row(
@@ -476,6 +712,23 @@ def main():
     for line in spread_lines + summary(report.rows, cache):
         print(line)
     report.write(args.json)
+
+
+def estimated_grid_seconds(X, y, split, ref):
+    """The seconds GridSearchCV(cv=5)'s fits would take in this run (under
+    its load): one real fit of the candidate of median fit time, on the
+    first split's training rows, timed here, times the grid search's total
+    fit time over that candidate's (both from the cache)."""
+    fit_times = np.array(ref["mean_fit_time"])
+    j = int(np.argsort(fit_times)[len(fit_times) // 2])
+    X_train, y_train, _, _ = split_rows(X, y, split)
+    model = DistilledMLPClassifier(max_iter=200, random_state=0, **candidates()[j])
+    start = time.perf_counter()
+    with limited_threads(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_train, y_train)
+    seconds = time.perf_counter() - start
+    return seconds * ref["n_splits"] * fit_times.sum() / fit_times[j]
 
 
 def grid_spread(name, split_scores, cv_score):
@@ -515,7 +768,7 @@ def summary(rows, cache=None):
     }
     taus = {}
     for r in rows:
-        if r["variant"] not in ("ceiling", "one_split"):
+        if r["variant"] not in ("ceiling", "one_split", "grid_seconds"):
             taus.setdefault(r["variant"], {}).setdefault(r["set"], []).append(
                 r["kendall_tau"]
             )
@@ -558,14 +811,17 @@ def summary(rows, cache=None):
     return lines
 
 
-def regret_lines(rows, cache, confirmed=(1, 2, 3)):
+def regret_lines(rows, cache, confirmed=(1, 2, 3, 4)):
     """Per variant, the cv regret (points) of the pick among the first
     stage's best ``k`` (ties in the grid's order, as the search confirms
     them), read from the grid search's scores: median and maximum over the
     runs."""
     regrets = {}
     for r in rows:
-        if r["variant"] in ("ceiling", "one_split") or r["set"] not in cache:
+        if (
+            r["variant"] in ("ceiling", "one_split", "grid_seconds")
+            or r["set"] not in cache
+        ):
             continue
         cv_score = np.array(cache[r["set"]]["mean_test_score"])
         scores = np.array(r["scores"])

@@ -38,6 +38,31 @@ def balanced_counts(class_sizes, n_rows):
     return counts
 
 
+def cluster_classes(X, y_index, counts, rng):
+    """K-means centroids of every class: ``counts[c]`` of the rows of class
+    ``c`` (at most as many as its distinct rows; one is their mean), each
+    k-means seeded from ``rng`` in the classes' order.
+
+    Returns
+    -------
+    rows : ndarray of shape (n_prototypes, n_features)
+    labels : ndarray of shape (n_prototypes,)
+        The class index of every prototype.
+    """
+    parts, labels = [], []
+    for c, k in enumerate(counts):
+        X_class = X[y_index == c]
+        k = int(min(k, len(np.unique(X_class, axis=0))))
+        seed = rng.randint(np.iinfo(np.int32).max)
+        if k == 1:
+            parts.append(X_class.mean(axis=0, keepdims=True))
+        else:
+            kmeans = KMeans(n_clusters=k, n_init=1, random_state=seed)
+            parts.append(kmeans.fit(X_class).cluster_centers_)
+        labels.append(np.full(k, c))
+    return np.concatenate(parts), np.concatenate(labels)
+
+
 class ClassPrototypes(DocLinkMixin, BaseEstimator):
     """K-means prototypes of every class, as many per class as it can give.
 
@@ -105,20 +130,9 @@ class ClassPrototypes(DocLinkMixin, BaseEstimator):
         class_sizes = np.bincount(y_index, minlength=len(self.classes_))
         counts = balanced_counts(class_sizes, n_rows)
         rng = check_local_random_state(self.random_state)
-        parts, labels = [], []
-        for c, k in enumerate(counts):
-            X_class = X[y_index == c]
-            k = int(min(k, len(np.unique(X_class, axis=0))))
-            seed = rng.randint(np.iinfo(np.int32).max)
-            if k == 1:
-                parts.append(X_class.mean(axis=0, keepdims=True))
-            else:
-                kmeans = KMeans(n_clusters=k, n_init=1, random_state=seed)
-                parts.append(kmeans.fit(X_class).cluster_centers_)
-            labels.append(np.full(k, c))
-        labels = np.concatenate(labels)
+        rows, labels = cluster_classes(X, y_index, counts, rng)
         self.distilled_ = DistilledDataset(
-            np.concatenate(parts),
+            rows,
             np.eye(len(self.classes_))[labels],
             self.classes_,
             feature_names=getattr(self, "feature_names_in_", None),

@@ -17,6 +17,19 @@ measured exactly as the benchmark that owns the set measures it:
     python benchmarks/bench_horizon.py --sets heavy_tails,fishing --seeds 0,1
     python benchmarks/bench_horizon.py --sets fishing --seeds 0,1,2,3,4 \\
         --params n_epochs=16,unroll_window=40
+
+``--then PARAMS`` measures a progressive horizon: the distillation at
+``--params`` runs to its early stop, and a second distillation at ``--params``
+updated by ``--then`` (for example a longer run, ``n_epochs=24``) starts from
+its best set -- rows, soft labels and learned rates, the rates of the steps
+the first run did not have set to those of its last epoch (``--extend last``)
+or to its whole run repeated (``--extend repeat``) -- and runs to its own early
+stop. The replay is of the second set; the CPU seconds and iterations are those
+of both. (A prototype on the distiller's private ``_outer_state`` hook, not a
+parameter of the package.)
+
+    python benchmarks/bench_horizon.py --sets fishing,yogurt --seeds 0,1,2,3,4 \\
+        --then n_epochs=24,n_models=2,n_iter_no_change=150
 """
 
 import argparse
@@ -26,6 +39,7 @@ import time
 import warnings
 
 import numpy as np
+import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
@@ -43,8 +57,86 @@ from skdistill import (  # noqa: E402
     DistilledMLPClassifier,
     distillation_accuracy,
 )
+from skdistill._tabular.sizes import auto_n_steps, resolve_n_epochs  # noqa: E402
 
 HIDDEN = (32, 32)
+
+
+class _FirstPhase(DatasetDistiller):
+    """Keeps its outer state: after ``fit`` the best set of early stopping."""
+
+    def _outer_state(self, *args, **options):
+        self.outer_state_ = super()._outer_state(*args, **options)
+        return self.outer_state_
+
+
+class _NextPhase(DatasetDistiller):
+    """Starts from ``start``, ``(X, Y, log_lr)`` of a first phase, its rates
+    extended to the longer run as ``extend`` says."""
+
+    start = None
+    extend = "last"
+
+    def _outer_state(self, rows, row_class, n_total_steps, lr_init, **options):
+        state = super()._outer_state(rows, row_class, n_total_steps, lr_init, **options)
+        X, Y, log_lr = self.start
+        n_steps, n_first = X.shape[0], log_lr.shape[0]
+        if n_total_steps % n_steps or n_total_steps < n_first:
+            raise ValueError("--then must keep n_steps and not shorten the run")
+        if self.extend == "last":
+            tail = log_lr[n_first - n_steps :]
+            extra = [tail] * ((n_total_steps - n_first) // n_steps)
+            rates = torch.cat([log_lr, *extra])
+        else:
+            whole = -(-n_total_steps // n_first)
+            rates = log_lr.repeat(whole)[:n_total_steps]
+        with torch.no_grad():
+            for tensor, value in zip((state.X, state.Y, state.log_lr), (X, Y, rates)):
+                tensor.copy_(value)
+            if state.averaged is not None:
+                for tensor, value in zip(state.averaged, (X, Y, rates)):
+                    tensor.copy_(value)
+        return state
+
+
+def fit_timed(distiller, X, y):
+    """Fit; return the process CPU seconds."""
+    start = time.process_time()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        distiller.fit(X, y)
+    return time.process_time() - start
+
+
+def fit_progressive(X, y, params, then, seed, extend="last", min_steps=None):
+    """``(distiller, CPU seconds, iterations)`` of a distillation at
+    ``params`` (``then=None``) or of the progressive one: a second run at
+    ``params`` updated by ``then`` from the first's best set. With
+    ``min_steps``, where the "auto" sizes' run already has as many internal
+    steps, the distillation is the defaults' (neither ``params`` nor a second
+    run), and where ``then`` does not give ``n_epochs``, the second run's is
+    the fewest epochs of at least ``min_steps`` steps. (The rule reads the
+    "auto" sizes of a table without heavy-tailed columns: 8 epochs.)"""
+    if then is not None and min_steps is not None:
+        n_steps = auto_n_steps(len(X))
+        if n_steps * resolve_n_epochs("auto", False) >= min_steps:
+            params, then = {}, None
+        elif "n_epochs" not in then:
+            then = {**then, "n_epochs": -(-min_steps // n_steps)}
+    if then is not None:
+        then = {**params, **then}
+    first = DatasetDistiller if then is None else _FirstPhase
+    distiller = first(architectures=(HIDDEN,), **{**params, "random_state": seed})
+    seconds = fit_timed(distiller, X, y)
+    n_iter = str(distiller.n_iter_)
+    if then is None:
+        return distiller, seconds, n_iter
+    state = distiller.outer_state_
+    _NextPhase.start = (state.X.clone(), state.Y.clone(), state.log_lr.clone())
+    _NextPhase.extend = extend
+    distiller = _NextPhase(architectures=(HIDDEN,), **{**then, "random_state": seed})
+    seconds += fit_timed(distiller, X, y)
+    return distiller, seconds, f"{n_iter}+{distiller.n_iter_}"
 
 
 def load(name, seeds):
@@ -93,10 +185,29 @@ def main():
     parser.add_argument(
         "--params", default="", help="DatasetDistiller parameters, e.g. n_epochs=16"
     )
+    parser.add_argument(
+        "--then",
+        default="",
+        help="a second distillation from the first's best set, at --params "
+        "updated by these (e.g. n_epochs=24); see the module docstring",
+    )
+    parser.add_argument("--extend", choices=("last", "repeat"), default="last")
+    parser.add_argument(
+        "--min-steps",
+        type=int,
+        help="with --then: the defaults alone where their run has this many "
+        "steps; else, unless --then gives n_epochs, the fewest epochs giving as many",
+    )
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     params = parse_params(args.params)
+    then = parse_params(args.then) if args.then else None
     print(f"DatasetDistiller(architectures=({HIDDEN},), {args.params}); seeds {seeds}")
+    if then is not None:
+        print(
+            f"then from its best set: {args.then} (rates extended: {args.extend}; "
+            f"min steps: {args.min_steps})"
+        )
     print(
         "| set | full MLP | replay per seed | mean | % of full | % per seed | "
         "lowest % | CPU s | iters |"
@@ -108,15 +219,11 @@ def main():
         X, _, y, _, replay, full = load(name, seeds)
         scores, cpu, iters = [], [], []
         for seed in seeds:
-            distiller = DatasetDistiller(
-                architectures=(HIDDEN,), **{**params, "random_state": seed}
+            distiller, seconds, n_iter = fit_progressive(
+                X, y, params, then, seed, args.extend, args.min_steps
             )
-            start = time.process_time()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                distiller.fit(X, y)
-            cpu.append(time.process_time() - start)
-            iters.append(distiller.n_iter_)
+            cpu.append(seconds)
+            iters.append(n_iter)
             scores.append(replay(distiller, seed))
         per_seed = " / ".join(f"{s:.3f}" for s in scores)
         ratios = 100 * np.asarray(scores) / full

@@ -40,6 +40,14 @@ budget.
     python benchmarks/bench_suite.py --quick               # smoke test
     python benchmarks/bench_suite.py --params random_state=1  # distillation seed
     python benchmarks/bench_suite.py --rows-per-class 1,10,50 --json budget.json
+
+``--then``, ``--extend`` and ``--min-steps`` replace the distillation by the
+progressive horizon of ``bench_horizon.py`` (a second, longer run from the
+first's best set; its CPU seconds and iterations are those of both runs)::
+
+    python benchmarks/bench_suite.py --full-cache full.json \\
+        --params n_iter_no_change=50 \\
+        --then n_models=2,n_iter_no_change=100,n_epochs=24 --min-steps 240
 """
 
 import argparse
@@ -120,7 +128,7 @@ def fixed_model_accuracy(model, X, y, X_test, y_test):
     return float(model.fit(X, y).score(X_test, y_test))
 
 
-def run_set(data, params, n_models, full_seeds, full_cache=None):
+def run_set(data, params, n_models, full_seeds, full_cache=None, progressive=None):
     X_train, X_test, y_train, y_test = train_test_split(
         data.X, data.y, test_size=1 / 3, stratify=data.y, random_state=0
     )
@@ -144,14 +152,22 @@ def run_set(data, params, n_models, full_seeds, full_cache=None):
     # --params random_state=N distills with another seed (the split, the
     # networks and the baselines keep theirs).
     params = {"random_state": 0, **params}
-    distiller = DatasetDistiller(architectures=(HIDDEN,), **params)
     start, start_cpu = time.perf_counter(), time.process_time()
-    distiller.fit(X_train, y_train)
+    if progressive is None:
+        distiller = DatasetDistiller(architectures=(HIDDEN,), **params)
+        distiller.fit(X_train, y_train)
+        row["n_iter"] = distiller.n_iter_
+    else:  # --then: the progressive horizon of bench_horizon.py
+        from bench_horizon import fit_progressive
+
+        seed = params.pop("random_state")
+        distiller, _, row["n_iter"] = fit_progressive(
+            X_train, y_train, params, *progressive[:1], seed, *progressive[1:]
+        )
     row["distill_s"] = time.perf_counter() - start
     # CPU seconds of this (single-threaded) process: the cost on one core,
     # which wall time on a shared machine overstates.
     row["distill_cpu"] = time.process_time() - start_cpu
-    row["n_iter"] = distiller.n_iter_
     n_syn = len(distiller.distilled_X_)
     row["n_syn"] = n_syn
     frozen = FrozenEstimator(distiller)
@@ -528,8 +544,20 @@ def main(argv=None):
         help="budget mode: print the table and the summary of the rows a (partial) "
         "run wrote with --json, without running anything",
     )
+    parser.add_argument(
+        "--then",
+        help="progressive horizon: a second distillation from the first's best "
+        "set, at --params updated by these (see bench_horizon.py)",
+    )
+    parser.add_argument("--extend", choices=("last", "repeat"), default="last")
+    parser.add_argument("--min-steps", type=int, help="see bench_horizon.py")
     add_harness_arguments(parser)
     args = parser.parse_args(argv)
+    progressive = None
+    if args.then and args.rows_per_class:
+        parser.error("--then measures the default sizes; not with --rows-per-class")
+    if args.then:
+        progressive = (parse_params(args.then), args.extend, args.min_steps)
 
     params = parse_params(args.params)
     names = args.sets.split(",") if args.sets else None
@@ -548,7 +576,13 @@ def main(argv=None):
     header = (
         f"DatasetDistiller(architectures=({HIDDEN},)"
         + "".join(f", {k}={v!r}" for k, v in {"random_state": 0, **params}.items())
-        + f"); replay over {args.n_models} fresh {HIDDEN} networks; "
+        + ")"
+        + (
+            f", then {args.then} (rates: {args.extend}, min steps: {args.min_steps})"
+            if args.then
+            else ""
+        )
+        + f"; replay over {args.n_models} fresh {HIDDEN} networks; "
         "baselines: MLPClassifier on same-size sets, 5 seeds"
     )
     lines = [
@@ -569,7 +603,9 @@ def main(argv=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for data in suite:
-            row = run_set(data, params, args.n_models, full_seeds, full_cache)
+            row = run_set(
+                data, params, args.n_models, full_seeds, full_cache, progressive
+            )
             row["ratio"] = 100 * row["distilled"] / row["full"]
             rows.append(report.row(**row))
             lines.append(markdown_row(row))

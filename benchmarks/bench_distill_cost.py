@@ -55,6 +55,8 @@ def main():
     parser.add_argument("--sets", help=f"comma-separated, of {SUITE_NAMES}")
     parser.add_argument("--seed", type=int, default=0, help="distillation seed")
     args = parser.parse_args()
+    if not args.params and not args.then:
+        parser.error("give --params or --then: the setting timed against the defaults")
     params = parse_params(args.params)
     then = parse_params(args.then) if args.then else None
     label = args.params + (f" then {args.then}" if then is not None else "")

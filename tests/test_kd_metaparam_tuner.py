@@ -668,12 +668,12 @@ def test_lambda_steps_in_logit(moons):
     plain = _tuner(**common).fit(X, y)
     logit = _tuner(lambda_step="logit", **common).fit(X, y)
     assert not np.allclose(plain.lambda_path_, logit.lambda_path_)
-    # Adam moves logit(lambda_1) by at most about meta_learning_rate (0.01)
-    # per step, so lambda_1 never reaches a bound of [0, 1] in this budget.
+    # An Adam step is at most a few meta_learning_rates (0.01) in
+    # logit(lambda_1), so lambda_1 never reaches a bound of [0, 1] here.
     path = logit.lambda_path_
     assert np.all((path > 0.0) & (path < 1.0))
     steps = np.abs(np.diff(np.log(path) - np.log1p(-path)))
-    assert steps.max() <= 0.01 * 1.1 and np.ptp(path) > 0.01
+    assert steps.max() <= 0.01 * 3.2 and np.ptp(path) > 0.01
     # Its bounds still hold.
     bounded = _tuner(lambda_step="logit", lambda_bounds=(0.45, 0.55), **common)
     path = bounded.fit(X, y).lambda_path_
@@ -703,7 +703,7 @@ def test_meta_horizon_accumulates_the_effect_on_lambda(moons, monkeypatch):
     assert seen == [(0.99, 0.0)]
     monkeypatch.setattr(students_module, "HORIZON_METAPARAMETERS", (False, False))
     off = _tuner(meta_horizon=100, **common).fit(X, y)
-    np.testing.assert_allclose(off.lambda_path_, greedy.lambda_path_, rtol=1e-5)
+    np.testing.assert_array_equal(off.lambda_path_, greedy.lambda_path_)
 
 
 class _WeightRecordingTeacher(LogisticRegression):

@@ -31,6 +31,7 @@ they are the loss of the one student.
 
 import numpy as np
 import torch
+from scipy.special import expit
 
 from .._nets.mlp import (
     backward,
@@ -468,7 +469,7 @@ def _apply_step(
     ``lambda_step="logit"``, in ``log T`` for ``temperature_step="log"``) and
     projected into their bounds."""
     if lambda_step == "logit":
-        lam = project(1.0 / (1.0 + np.exp(step[0] - _logit(lam))), lambda_bounds)
+        lam = project(float(expit(_logit(lam) - step[0])), lambda_bounds)
     else:
         lam = project(lam - step[0], lambda_bounds)
     if temperature_step == "log":

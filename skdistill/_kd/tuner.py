@@ -168,7 +168,8 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         Clip every component of the hypergradient into ``[-c, c]`` before the
         metaparameter step (the authors' code clips by value at 0.01). With
         ``temperature_step="log"`` the clipped component is the derivative
-        with respect to ``log T``. ``None`` does not clip.
+        with respect to ``log T``, with ``lambda_step="logit"`` the one with
+        respect to ``logit(lambda_1)``. ``None`` does not clip.
 
     temperature_step : {"linear", "log"}, default="log"
         ``"linear"``: gradient steps in ``T`` itself, as equation (3).
@@ -182,20 +183,23 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         dL/dlambda_1`` is the gradient stepped along), which slow down as
         ``lambda_1`` nears 0 or 1 instead of running into the bound (kept
         ``1e-6`` inside ``(0, 1)``, then projected into ``lambda_bounds``).
+        A ``lambda_init`` of 0 or 1 therefore barely moves: start inside.
 
         .. versionadded:: 0.1.0
 
     meta_horizon : int, default=1
-        Student iterations over which the hypergradient accounts for the
-        effect of ``(lambda_1, T)`` on the weights. ``1``: the greedy one-step
+        Student iterations over which the hypergradient of ``lambda_1``
+        accounts for its effect on the weights. ``1``: the greedy one-step
         hypergradient of equation (3). ``H > 1``: the weights' sensitivity to
-        each metaparameter is accumulated over the past hypergradient steps
-        with the discount ``1 - 1/H`` (``z <- (1 - 1/H) z + d grad_w L_train /
-        d theta``, Hessian terms dropped), and the hypergradient is
-        ``-learning_rate_init <grad_w L_val, z>``: the benefit of a
-        metaparameter that pays off over many steps shows, not only after
-        the next one. Two more backward passes through the minibatch per
-        hypergradient. Needs ``hypergradient="exact"``.
+        ``lambda_1`` is accumulated over the past hypergradient steps with the
+        discount ``1 - 1/H`` (``z <- (1 - 1/H) z + d grad_w L_train /
+        d lambda_1``, Hessian terms dropped), and its hypergradient is
+        ``-learning_rate_init <grad_w L_val, z>``: the benefit of a weight on
+        the teacher that pays off over many steps shows, not only after the
+        next one. ``T`` keeps the one-step hypergradient. Only steps that
+        compute a hypergradient add to ``z`` (not the predicted steps of
+        ``trajectory="linear"``). It costs extra backward passes through the
+        minibatch at every hypergradient. Needs ``hypergradient="exact"``.
 
         .. versionadded:: 0.1.0
 

@@ -43,6 +43,16 @@ def cluster_classes(X, y_index, counts, rng):
     ``c`` (at most as many as its distinct rows; one is their mean), each
     k-means seeded from ``rng`` in the classes' order.
 
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    y_index : ndarray of shape (n_samples,)
+        The class index of every row.
+    counts : sequence of int
+        Prototypes wanted per class, in the classes' order.
+    rng : numpy.random.RandomState
+        Draws one k-means seed per class, whatever its count.
+
     Returns
     -------
     rows : ndarray of shape (n_prototypes, n_features)

@@ -434,8 +434,12 @@ def meta_step(
 LOGIT_MARGIN = 1e-6
 
 
+def _inside_unit(lam):
+    return min(max(float(lam), LOGIT_MARGIN), 1.0 - LOGIT_MARGIN)
+
+
 def _logit(lam):
-    lam = min(max(float(lam), LOGIT_MARGIN), 1.0 - LOGIT_MARGIN)
+    lam = _inside_unit(lam)
     return float(np.log(lam) - np.log1p(-lam))
 
 
@@ -447,8 +451,8 @@ def _stepped_gradient(
     second in ``log T`` for ``temperature_step="log"``, clipped."""
     grad = np.array([float(hypergradient[0]), float(hypergradient[1])])
     if lambda_step == "logit":
-        margin = min(max(float(lam), LOGIT_MARGIN), 1.0 - LOGIT_MARGIN)
-        grad[0] *= margin * (1.0 - margin)
+        inside = _inside_unit(lam)
+        grad[0] *= inside * (1.0 - inside)
     if temperature_step == "log":
         grad[1] *= temperature
     if clip is not None:

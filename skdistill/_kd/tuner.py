@@ -23,6 +23,7 @@ from .._data.feature_transform import fit_heavy_tail_transform
 from .._engine.feature_steps import heavy_tailed_columns
 from .._engine.kd_hypergradient import (
     HYPERGRADIENTS,
+    META_OBJECTIVES,
     TRAJECTORIES,
     AdamMetaStep,
     calibrated_temperature,
@@ -460,7 +461,7 @@ class KDMetaparamTuner(MLPPredictionMixin, ClassifierMixin, TorchEstimatorBase):
         "temperature_step": [StrOptions({"linear", "log"})],
         "lambda_step": [StrOptions({"linear", "logit"})],
         "meta_horizon": [Interval(Integral, 1, None, closed="left")],
-        "meta_objective": [StrOptions({"cross_entropy", "expected_error"})],
+        "meta_objective": [StrOptions(set(META_OBJECTIVES))],
         "val_temperature": [
             Interval(Real, 0, None, closed="neither"),
             StrOptions({"auto"}),

@@ -75,6 +75,28 @@ prototypes; the held-out rows stay the scoring rows):
   output biases refitted as ``bias``'s; ``wsqrtbias``: ``wstepsbias`` with
   the square root of that factor of epochs.
 
+A first stage chosen per set by a few real runs ("pilots"):
+
+* ``pilot4``, ``pilot6``: both ``default`` and ``wsqrtbias`` are run; ``m``
+  (4 or 6) pilot candidates are those on which the two rankings disagree
+  most (half of them with the largest rank of ``wsqrtbias`` over
+  ``default``'s, half with the largest the other way round); each pilot is
+  trained on the split's training rows as the grid search trains it
+  (``max_iter=200``, the estimator's ``random_state``) and scored on the
+  split's held-out rows. Over the pairs of pilots whose real scores differ,
+  the variant that orders more of them as the real runs do is chosen (a tie:
+  ``default``), and its scores of all the candidates are the first stage's
+  (the pilots' real scores do not replace them). Its seconds are the two
+  variants' and the pilots'. The pilots' real scores are the grid search's
+  own scores on the first split (checked against the cache), which enter its
+  mean over the five splits: the choice is one bit per set, read from one
+  split of the reference;
+* ``pilot8q``: the same with 8 pilots, each trained on a stratified quarter
+  of the split's training rows (a quarter of a real fit's rows);
+* ``pilot4b``: ``pilot4``, the pilots' real scores then replacing the chosen
+  variant's on the pilots, placed in its scale by the pilots' mean and
+  spread (measured to say how much the replacement alone adds).
+
 ``--time-grid`` also times, per set, one real fit (the candidate of median fit
 time in the cache, on the first split's training rows) and prints every
 variant's seconds as a share of the grid search's fits estimated from it (that
@@ -197,6 +219,10 @@ VARIANTS = (
     "wtune10",
     "wstune1",
     "wstune3",
+    "pilot4",
+    "pilot6",
+    "pilot8q",
+    "pilot4b",
 )
 N_INITS = 3
 #: ``tune<k>``, ``wtune<k>``, ``wstune<k>``: epochs of Adam on the split's
@@ -405,6 +431,121 @@ def split_rows(X, y, split):
     return scaler.transform(X[train]), y[train], scaler.transform(X[held]), y[held]
 
 
+#: ``pilot*``: the variants a pilot chooses between, and the number of pilots
+#: and the share of the split's training rows they train on.
+PILOT_CHOICES = ("default", "wsqrtbias")
+PILOTS = {
+    "pilot4": (4, 1.0),
+    "pilot6": (6, 1.0),
+    "pilot8q": (8, 0.25),
+    "pilot4b": (4, 1.0),
+}
+
+
+def disagreement_pilots(first, second, m):
+    """The ``m`` candidates on which two first stages' rankings disagree most:
+    ``m // 2`` with the largest rank under ``second`` over that under
+    ``first`` (``first`` likes them better), the rest the other way round
+    (ties in the grid's order)."""
+    from scipy.stats import rankdata
+
+    gap = rankdata(-np.asarray(second)) - rankdata(-np.asarray(first))
+    order = np.lexsort((np.arange(len(gap)), -gap))
+    half = m // 2
+    chosen = list(order[:half])
+    for j in order[::-1]:
+        if len(chosen) == m:
+            break
+        if j not in chosen:
+            chosen.append(j)
+    return np.array(chosen)
+
+
+def pairwise_votes(real, *rankings):
+    """For each ranking, the pairs of pilots (real scores differing) it orders
+    as the real runs do."""
+    real = np.asarray(real)
+    votes = np.zeros(len(rankings), dtype=int)
+    for i in range(len(real)):
+        for j in range(i + 1, len(real)):
+            if real[i] == real[j]:
+                continue
+            sign = np.sign(real[i] - real[j])
+            for k, scores in enumerate(rankings):
+                if np.sign(scores[i] - scores[j]) == sign:
+                    votes[k] += 1
+    return votes
+
+
+def pilot_fit(params, X_train, y_train, X_held, y_held, share, seed):
+    """One pilot: the candidate trained as the grid search trains it, on the
+    split's training rows (a stratified ``share`` of them), scored on the
+    held-out rows."""
+    if share < 1.0:
+        X_train, _, y_train, _ = train_test_split(
+            X_train, y_train, train_size=share, stratify=y_train, random_state=seed
+        )
+    model = DistilledMLPClassifier(max_iter=200, random_state=0, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_train, y_train)
+    return held_out_accuracy(model, X_held, y_held)
+
+
+def run_pilot(variant, X, y, splits, prototype_seed, ref, memo):
+    """``pilot*``: the first stage of `PILOT_CHOICES` that orders the most
+    pairs of a few real runs as they do. Returns the scores, the seconds
+    (both variants' and the pilots') and what was chosen. ``memo`` keeps the
+    two variants' scores and the pilots' real scores, with their seconds,
+    between the pilot variants of one set and seed."""
+    m, share = PILOTS[variant]
+    for name in PILOT_CHOICES:
+        if name not in memo:
+            start = time.perf_counter()
+            scores = run_variant(name, X, y, splits, prototype_seed)
+            memo[name] = (scores, time.perf_counter() - start)
+    (first, first_s), (second, second_s) = (memo[n] for n in PILOT_CHOICES)
+    pilots = disagreement_pilots(first, second, m)
+    X_train, y_train, X_held, y_held = split_rows(X, y, splits[0])
+    grid = candidates()
+    real, pilot_seconds = [], 0.0
+    for j in pilots:
+        key = ("real", int(j), share)
+        if key not in memo:
+            start = time.perf_counter()
+            score = pilot_fit(
+                grid[j], X_train, y_train, X_held, y_held, share, prototype_seed
+            )
+            memo[key] = (score, time.perf_counter() - start)
+            if share == 1.0 and "split_test_score" in ref:
+                # A full pilot is the grid search's own fit on the first split.
+                cached = ref["split_test_score"][0][j]
+                if abs(cached - score) > 1e-9:
+                    print(f"  pilot {j}: {score:.6f}, the cache's {cached:.6f}")
+        real.append(memo[key][0])
+        pilot_seconds += memo[key][1]
+    votes = pairwise_votes(real, first[pilots], second[pilots])
+    chosen = int(votes[1] > votes[0])
+    scores = (first, second)[chosen].copy()
+    if variant == "pilot4b":
+        # The pilots' real scores replace the chosen variant's on the pilots,
+        # in its scale (the pilots' mean and spread).
+        mine = scores[pilots]
+        real_a = np.asarray(real)
+        spread = real_a.std()
+        z = (real_a - real_a.mean()) / spread if spread > 0 else 0 * real_a
+        scores[pilots] = mine.mean() + z * mine.std()
+    info = {
+        "chosen": PILOT_CHOICES[chosen],
+        "votes": votes.tolist(),
+        "pilots": [int(j) for j in pilots],
+        "pilot_scores": [float(r) for r in real],
+        "pilot_seconds": pilot_seconds,
+        "variant_seconds": [first_s, second_s],
+    }
+    return scores, first_s + second_s + pilot_seconds, info
+
+
 def run_variant(variant, X, y, splits, prototype_seed):
     X_train, y_train, X_held, y_held = split_rows(X, y, splits[0])
     if variant in ("default", "inits3"):
@@ -546,6 +687,12 @@ def main():
         "summary together (nothing is run)",
     )
     parser.add_argument(
+        "--combine",
+        help="with --summarise: a --json report of bench_distilled_search_cv.py; "
+        "also print every variant's median tau with the search's own runs on "
+        "the sets the variant did not run",
+    )
+    parser.add_argument(
         "--cache",
         help="the --cache JSON file of bench_distilled_search_cv.py (the grid "
         "search's scores of every set)",
@@ -572,7 +719,7 @@ def main():
     add_harness_arguments(parser)
     args = parser.parse_args()
     if args.summarise:
-        summarise(args.summarise.split(","), args.cache)
+        summarise(args.summarise.split(","), args.cache, args.combine)
         return
     if not args.cache:
         parser.error("--cache is required (or --summarise)")
@@ -610,10 +757,11 @@ def main():
     checked_weights = False
     spread_lines = []
     print(
-        "| set | seed | variant | tau, first stage vs cv | mean score of the "
-        "candidates | seconds |"
+        "| set | seed | variant | tau, first stage vs cv | tau, the grid "
+        "search's top 5 | cv regret confirming the best 3 (pts) | mean score of "
+        "the candidates | seconds |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for data in suite:
         name = keys[data.name]
         ref = cache[name]
@@ -627,7 +775,7 @@ def main():
             one_split = float(kendalltau(split_scores[0], cv_score).statistic)
             print(
                 f"| {name} | - | GridSearchCV, first split only | "
-                f"{one_split:+.2f} | | |",
+                f"{one_split:+.2f} | | | | |",
                 flush=True,
             )
             report.row(set=name, variant="one_split", kendall_tau=one_split)
@@ -637,7 +785,7 @@ def main():
             grid_seconds = estimated_grid_seconds(X, y, splits[0], ref)
             print(
                 f"| {name} | - | GridSearchCV's fits, estimated in this run | "
-                f"| | {grid_seconds:.1f} |",
+                f"| | | | {grid_seconds:.1f} |",
                 flush=True,
             )
             report.row(set=name, variant="grid_seconds", seconds=grid_seconds)
@@ -646,7 +794,7 @@ def main():
             ceilings[name] = float(kendalltau(other, cv_score).statistic)
             print(
                 f"| {name} | - | GridSearchCV, estimator seed 1 | "
-                f"{ceilings[name]:+.2f} | |",
+                f"{ceilings[name]:+.2f} | | | | |",
                 flush=True,
             )
             report.row(set=name, variant="ceiling", kendall_tau=ceilings[name])
@@ -654,11 +802,19 @@ def main():
             # The prototypes' seed, as the search draws it from random_state.
             rng = np.random.RandomState(seed)
             prototype_seed = int(rng.randint(np.iinfo(np.int32).max, size=3)[1])
+            memo = {}
             for variant in variants:
+                info = {}
                 start = time.perf_counter()
                 with limited_threads(1):
-                    scores = run_variant(variant, X, y, splits, prototype_seed)
-                seconds = time.perf_counter() - start
+                    if variant in PILOTS:
+                        scores, seconds, info = run_pilot(
+                            variant, X, y, splits, prototype_seed, ref, memo
+                        )
+                    else:
+                        scores = run_variant(variant, X, y, splits, prototype_seed)
+                if variant not in PILOTS:
+                    seconds = time.perf_counter() - start
                 if variant == "default":
                     # The harness's default is the search's first stage.
                     with limited_threads(1):
@@ -690,13 +846,25 @@ def main():
                         )
                     checked_weights = True
                 tau = float(kendalltau(scores, cv_score).statistic)
+                top5 = np.argsort(-cv_score, kind="stable")[:5]
+                tau5 = float(kendalltau(scores[top5], cv_score[top5]).statistic)
+                tau5 = 0.0 if np.isnan(tau5) else tau5  # the five tied
+                order = np.lexsort((np.arange(len(scores)), -scores))
+                regret3 = 100 * (cv_score.max() - cv_score[order[:3]].max())
                 share = (
                     f" ({seconds / grid_seconds:.3f} of the grid)"
                     if grid_seconds
                     else ""
                 )
+                chosen = ""
+                if info:
+                    chosen = (
+                        f" ({info['chosen']}, votes {info['votes'][0]}:"
+                        f"{info['votes'][1]}, pilots {info['pilot_seconds']:.1f} s)"
+                    )
                 print(
-                    f"| {name} | {seed} | {variant} | {tau:+.2f} "
+                    f"| {name} | {seed} | {variant}{chosen} | {tau:+.2f} "
+                    f"| {tau5:+.2f} | {regret3:.2f} "
                     f"| {100 * scores.mean():.1f} | {seconds:.1f}{share} |",
                     flush=True,
                 )
@@ -705,8 +873,11 @@ def main():
                     seed=seed,
                     variant=variant,
                     kendall_tau=tau,
+                    kendall_tau_top5=tau5,
+                    regret_at_3=regret3,
                     seconds=seconds,
                     scores=scores.tolist(),
+                    **info,
                 )
     print()
     for line in spread_lines + summary(report.rows, cache):
@@ -773,6 +944,10 @@ def summary(rows, cache=None):
                 r["kendall_tau"]
             )
     lines = []
+    top5 = {}
+    for r in rows:
+        if "kendall_tau_top5" in r:
+            top5.setdefault(r["variant"], []).append(r["kendall_tau_top5"])
     for variant, per_set in taus.items():
         runs = [t for values in per_set.values() for t in values]
         means = {name: np.mean(values) for name, values in per_set.items()}
@@ -781,6 +956,45 @@ def summary(rows, cache=None):
             f"{np.mean(runs):+.2f}) over {len(runs)} runs, median of the sets' "
             f"means {np.median(list(means.values())):+.2f}; per set: "
             + ", ".join(f"{name} {t:+.2f}" for name, t in means.items())
+            + (
+                f"; top-5 tau median {np.median(top5[variant]):+.2f}"
+                if variant in top5
+                else ""
+            )
+        )
+    chosen = {}
+    for r in rows:
+        if "chosen" in r:
+            chosen.setdefault(r["variant"], {}).setdefault(r["set"], []).append(
+                r["chosen"]
+            )
+    for variant, per_set in chosen.items():
+        lines.append(
+            f"{variant:8s} chose: "
+            + "; ".join(
+                f"{name} "
+                + " ".join(
+                    c.replace("default", "d").replace("wsqrtbias", "w") for c in picks
+                )
+                for name, picks in per_set.items()
+            )
+        )
+    grid_seconds = {
+        r["set"]: r["seconds"] for r in rows if r["variant"] == "grid_seconds"
+    }
+    shares = {}
+    for r in rows:
+        if r["set"] in grid_seconds and "seed" in r and "seconds" in r:
+            shares.setdefault(r["variant"], {}).setdefault(r["set"], []).append(
+                r["seconds"] / grid_seconds[r["set"]]
+            )
+    for variant, per_set in shares.items():
+        lines.append(
+            f"{variant:8s} seconds / the grid search's fits (estimated), per set "
+            "min-max: "
+            + ", ".join(
+                f"{name} {min(v):.3f}-{max(v):.3f}" for name, v in per_set.items()
+            )
         )
     if one_split:
         lines.append(
@@ -844,7 +1058,38 @@ def regret_lines(rows, cache, confirmed=(1, 2, 3, 4)):
     return lines
 
 
-def summarise(paths, cache_path=None):
+def combined_lines(rows, search_path):
+    """Per variant, the median tau over the twelve sets when the variant's
+    runs replace, on the sets it ran, the first-stage taus of the search's
+    own runs (the distilled rows of a ``bench_distilled_search_cv.py
+    --json`` report, ``search_path``)."""
+    with open(search_path) as f:
+        report = json.load(f)["rows"]
+    search = {}
+    for r in report:
+        if r.get("search") == "distilled" and r.get("kendall_tau"):
+            tau = float(str(r["kendall_tau"]).split()[0])
+            search.setdefault(r["set"], []).append(tau)
+    variants = {}
+    for r in rows:
+        if "seed" in r and r["variant"] not in ("ceiling", "one_split"):
+            variants.setdefault(r["variant"], {}).setdefault(r["set"], []).append(
+                r["kendall_tau"]
+            )
+    lines = []
+    for variant, per_set in variants.items():
+        runs = [t for values in per_set.values() for t in values]
+        others = [name for name in search if name not in per_set]
+        runs += [t for name in others for t in search[name]]
+        lines.append(
+            f"{variant:8s} with the search's runs on {', '.join(others)}: tau "
+            f"median {np.median(runs):+.2f} over {len(runs)} runs "
+            f"({sum(t >= 0.6 for t in runs)} at 0.6 or more)"
+        )
+    return lines
+
+
+def summarise(paths, cache_path=None, search_path=None):
     """The summary of earlier runs' ``--json`` reports, read together."""
     rows = []
     for path in paths:
@@ -857,7 +1102,10 @@ def summarise(paths, cache_path=None):
     if cache_path:
         with open(cache_path) as f:
             cache = json.load(f)
-    for line in summary(rows, cache):
+    lines = summary(rows, cache)
+    if search_path:
+        lines += combined_lines(rows, search_path)
+    for line in lines:
         print(line)
 
 

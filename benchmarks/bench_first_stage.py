@@ -93,6 +93,10 @@ A first stage chosen per set by a few real runs ("pilots"):
   split of the reference;
 * ``pilot8q``: the same with 8 pilots, each trained on a stratified quarter
   of the split's training rows (a quarter of a real fit's rows);
+* ``pilottop``: ``pilot4``'s choice on other pilots: the best 2 of each
+  variant (2 to 4 candidates, trained on all the split's training rows),
+  the fits a search that confirms either variant's best on the first split
+  makes anyway;
 * ``pilot4b``: ``pilot4``, the pilots' real scores then replacing the chosen
   variant's on the pilots, placed in its scale by the pilots' mean and
   spread (measured to say how much the replacement alone adds).
@@ -223,6 +227,7 @@ VARIANTS = (
     "pilot6",
     "pilot8q",
     "pilot4b",
+    "pilottop",
 )
 N_INITS = 3
 #: ``tune<k>``, ``wtune<k>``, ``wstune<k>``: epochs of Adam on the split's
@@ -439,6 +444,7 @@ PILOTS = {
     "pilot6": (6, 1.0),
     "pilot8q": (8, 0.25),
     "pilot4b": (4, 1.0),
+    "pilottop": (2, 1.0),
 }
 
 
@@ -505,7 +511,17 @@ def run_pilot(variant, X, y, splits, prototype_seed, ref, memo):
             scores = run_variant(name, X, y, splits, prototype_seed)
             memo[name] = (scores, time.perf_counter() - start)
     (first, first_s), (second, second_s) = (memo[n] for n in PILOT_CHOICES)
-    pilots = disagreement_pilots(first, second, m)
+    if variant == "pilottop":
+        # The best ``m`` of each variant (ties in the grid's order): the
+        # candidates a search confirming either variant's best would fit.
+        pilots = []
+        for scores in (first, second):
+            for j in np.lexsort((np.arange(len(scores)), -scores))[:m]:
+                if j not in pilots:
+                    pilots.append(j)
+        pilots = np.array(pilots)
+    else:
+        pilots = disagreement_pilots(first, second, m)
     X_train, y_train, X_held, y_held = split_rows(X, y, splits[0])
     grid = candidates()
     real, pilot_seconds = [], 0.0
@@ -868,6 +884,8 @@ def main():
                     f"| {100 * scores.mean():.1f} | {seconds:.1f}{share} |",
                     flush=True,
                 )
+                if grid_seconds:
+                    info["grid_share"] = seconds / grid_seconds
                 report.row(
                     set=name,
                     seed=seed,
@@ -979,14 +997,11 @@ def summary(rows, cache=None):
                 for name, picks in per_set.items()
             )
         )
-    grid_seconds = {
-        r["set"]: r["seconds"] for r in rows if r["variant"] == "grid_seconds"
-    }
     shares = {}
     for r in rows:
-        if r["set"] in grid_seconds and "seed" in r and "seconds" in r:
+        if "grid_share" in r:
             shares.setdefault(r["variant"], {}).setdefault(r["set"], []).append(
-                r["seconds"] / grid_seconds[r["set"]]
+                r["grid_share"]
             )
     for variant, per_set in shares.items():
         lines.append(
@@ -1094,7 +1109,16 @@ def summarise(paths, cache_path=None, search_path=None):
     rows = []
     for path in paths:
         with open(path) as f:
-            rows += json.load(f)["rows"]
+            report = json.load(f)["rows"]
+        # Each report's seconds against its own estimate of the grid search's
+        # (they were timed under the same load).
+        grid = {
+            r["set"]: r["seconds"] for r in report if r["variant"] == "grid_seconds"
+        }
+        for r in report:
+            if r["set"] in grid and "seed" in r and "seconds" in r:
+                r.setdefault("grid_share", r["seconds"] / grid[r["set"]])
+        rows += report
     # A run may be recorded by several reports (they are deterministic): keep
     # one row per set, seed and variant.
     rows = list({(r["set"], r.get("seed"), r["variant"]): r for r in rows}.values())

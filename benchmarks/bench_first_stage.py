@@ -980,13 +980,7 @@ def summary(rows, cache=None):
                 else ""
             )
         )
-    chosen = {}
-    for r in rows:
-        if "chosen" in r:
-            chosen.setdefault(r["variant"], {}).setdefault(r["set"], []).append(
-                r["chosen"]
-            )
-    for variant, per_set in chosen.items():
+    for variant, per_set in by_variant_and_set(rows, "chosen").items():
         lines.append(
             f"{variant:8s} chose: "
             + "; ".join(
@@ -997,13 +991,7 @@ def summary(rows, cache=None):
                 for name, picks in per_set.items()
             )
         )
-    shares = {}
-    for r in rows:
-        if "grid_share" in r:
-            shares.setdefault(r["variant"], {}).setdefault(r["set"], []).append(
-                r["grid_share"]
-            )
-    for variant, per_set in shares.items():
+    for variant, per_set in by_variant_and_set(rows, "grid_share").items():
         lines.append(
             f"{variant:8s} seconds / the grid search's fits (estimated), per set "
             "min-max: "
@@ -1038,6 +1026,18 @@ def summary(rows, cache=None):
                 f"{np.median(runs):+.2f} (mean {np.mean(runs):+.2f})"
             )
     return lines
+
+
+def by_variant_and_set(rows, field):
+    """``{variant: {set: [the rows' field, ...]}}`` over the rows that have
+    ``field``."""
+    values = {}
+    for r in rows:
+        if field in r:
+            values.setdefault(r["variant"], {}).setdefault(r["set"], []).append(
+                r[field]
+            )
+    return values
 
 
 def regret_lines(rows, cache, confirmed=(1, 2, 3, 4)):

@@ -237,3 +237,14 @@ def test_continued_state_refuses_a_partial_epoch():
         _state().continued(5, learning_rate=0.01)
     with pytest.raises(ValueError, match="whole epochs"):
         _state().continued(2, learning_rate=0.01)
+
+
+def test_second_stage_runs_at_most_as_long_as_the_first():
+    distiller = DatasetDistiller(max_iter=50)
+    assert distiller._second_stage_max_iter(30) == 30
+    assert distiller._second_stage_max_iter(80) == 50
+    X, y = _table()
+    fit = DatasetDistiller(
+        **{**_SMALL, "max_iter": 10}, second_stage="smaller_step", random_state=0
+    ).fit(X, y)
+    assert fit.stage_iterations_ == [10, 10]

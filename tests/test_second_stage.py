@@ -248,3 +248,17 @@ def test_second_stage_runs_at_most_as_long_as_the_first():
         **{**_SMALL, "max_iter": 10}, second_stage="smaller_step", random_state=0
     ).fit(X, y)
     assert fit.stage_iterations_ == [10, 10]
+
+
+def test_longer_run_for_another_network_family():
+    # A family of its own goes through autograd; its second stage learns the
+    # longer run the same way.
+    from test_network_family import TanhNetDistiller
+
+    X, y = _table()
+    distiller = TanhNetDistiller(
+        **_SMALL, second_stage="longer_run", random_state=0
+    ).fit(X, y)
+    assert distiller.second_stage_ == "longer_run"
+    assert distiller.lr_schedule_.shape == (18,)
+    assert np.all(np.isfinite(distiller.loss_curve_))

@@ -566,7 +566,8 @@ class DatasetDistiller(BaseDistiller):
         initial weights and biases (numpy arrays); otherwise None.
 
     loss_curve_ : list of float
-        Outer objective at every outer iteration.
+        Outer objective at every outer iteration (of both stages when a
+        second stage ran).
 
     n_iter_ : int
         Outer iterations run, in both stages when a second stage ran.

@@ -25,8 +25,9 @@ its best set -- rows, soft labels and learned rates, the rates of the steps
 the first run did not have set to those of its last epoch (``--extend last``)
 or to its whole run repeated (``--extend repeat``) -- and runs to its own early
 stop. The replay is of the second set; the CPU seconds and iterations are those
-of both. (A prototype on the distiller's private ``_outer_state`` hook, not a
-parameter of the package.)
+of both. (A prototype on the distiller's private ``_outer_state`` hook; the
+distiller's ``second_stage`` option is the same method inside one fit, the second
+stage continuing the fit's random streams: ``--params second_stage=auto``.)
 
     python benchmarks/bench_horizon.py --sets fishing,yogurt --seeds 0,1,2,3,4 \\
         --then n_epochs=24,n_models=2,n_iter_no_change=150
@@ -128,7 +129,9 @@ def fit_progressive(X, y, params, then, seed, extend="last", min_steps=None):
     first = DatasetDistiller if then is None else _FirstPhase
     distiller = first(architectures=(HIDDEN,), **{**params, "random_state": seed})
     seconds = fit_timed(distiller, X, y)
-    n_iter = str(distiller.n_iter_)
+    # "330+160": the iterations of each stage, when a second stage ran.
+    n_iter = "+".join(map(str, getattr(distiller, "stage_iterations_", [])))
+    n_iter = n_iter or str(distiller.n_iter_)
     if then is None:
         return distiller, seconds, n_iter
     state = distiller.outer_state_

@@ -87,6 +87,14 @@ class OuterState:
             (n_total_steps,), math.log(lr_init), dtype=rows.dtype, device=rows.device
         )
         self.soft_labels = soft_labels
+        # What `continued` needs to build a state like this one.
+        self._options = {
+            "soft_labels": soft_labels,
+            "learn_lr": learn_lr,
+            "average_decay": average_decay,
+            "row_step_scales": row_step_scales,
+            "lr_max": lr_max,
+        }
         self.max_log_lr = None
         if learn_lr and lr_max is not None:
             self.max_log_lr = math.log(lr_max)
@@ -130,6 +138,46 @@ class OuterState:
             for avg, t in zip(self.averaged, (self.X, self.Y, self.log_lr)):
                 avg.mul_(decay).add_(t, alpha=1 - decay)
         return True
+
+    def continued(self, n_total_steps, *, learning_rate):
+        """A new state that starts at this one's iterate, for a longer run.
+
+        The rows, soft labels and learning rates are copies of the current
+        ``X``, ``Y`` and ``log_lr``; a run of ``n_total_steps`` steps, longer
+        than this one's by whole epochs (``n_steps``, the first dimension of
+        ``X``, steps each), takes for every step this state has not learned
+        the rate of the same step of its last epoch (the last ``n_steps``
+        rates, repeated). The optimiser is a fresh `Adam` at
+        ``learning_rate``, and the moving average (when kept) restarts at the
+        iterate. Everything else (learned parts, bound, step scales, decay) is
+        as in this state.
+        """
+        n_steps, n_learned = self.X.shape[0], self.log_lr.shape[0]
+        extra = n_total_steps - n_learned
+        if extra < 0 or extra % n_steps:
+            raise ValueError(
+                f"a continued run must add whole epochs of {n_steps} steps to "
+                f"the {n_learned} steps learned; got n_total_steps={n_total_steps}"
+            )
+        tail = self.log_lr[n_learned - n_steps :]
+        log_lr = torch.cat([self.log_lr, tail.repeat(extra // n_steps)])
+        row_class = torch.zeros(self.X.shape[:2], dtype=torch.int64)
+        state = OuterState(
+            self.X.detach().clone(),
+            row_class.to(self.X.device),
+            self.Y.shape[-1],
+            n_total_steps,
+            1.0,
+            learning_rate=learning_rate,
+            **self._options,
+        )
+        with torch.no_grad():
+            state.Y.copy_(self.Y)
+            state.log_lr.copy_(log_lr)
+            if state.averaged is not None:
+                for avg, t in zip(state.averaged, (state.X, state.Y, state.log_lr)):
+                    avg.copy_(t)
+        return state
 
     def restore(self, tensors):
         """Set the iterate to ``tensors``, ``[X, Y, log_lr]`` (e.g. the best

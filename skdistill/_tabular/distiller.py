@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .._base import (
     BaseDistiller,
     check_architectures,
+    run_iterations,
 )
 from .._data.dataset import DistilledDataset
 from .._engine.feature_steps import (
@@ -36,6 +37,95 @@ from .sizes import (
     resolve_sizes,
 )
 from .synthetic_set import MAX_RECOVERIES, DivergenceRecovery, starting_rows
+
+#: ``second_stage="auto"``: the longer run where the internal run has fewer
+#: steps than this, the smaller outer step otherwise.
+SECOND_STAGE_MIN_STEPS = 240
+#: The longer run of ``second_stage="longer_run"``: this many times the epochs.
+LONGER_RUN_FACTOR = 3
+#: The outer step of ``second_stage="smaller_step"``: ``learning_rate`` divided
+#: by this.
+SMALLER_STEP_FACTOR = 5
+
+
+class _OuterStage:
+    """The outer loop of a `DatasetDistiller` fit, one stage at a time.
+
+    ``real`` is the batch source of the real rows, ``score`` the validation
+    score of early stopping (or None), ``recover`` the `DivergenceRecovery`
+    of the stage's state (replaceable between stages), ``where`` the fit's
+    ``(device, dtype)``. `run` runs a stage on an `OuterState` and leaves it
+    at the best set of early stopping; the record of all stages so far is
+    ``stage_iterations``, ``loss_curve``, ``scores`` (validation accuracies,
+    or None) and ``best_iteration`` (counted from the first stage's start).
+    """
+
+    def __init__(self, distiller, real, score, recover, where):
+        self.distiller, self.real, self.score = distiller, real, score
+        self.recover = recover
+        self.device, self.dtype = where
+        self.stage_iterations, self.loss_curve = [], []
+        self.scores = None if score is None else []
+        self.best_iteration = 0
+
+    def run(self, state, outer_gradients, patience, max_iter):
+        """Run one stage on ``state`` from ``outer_gradients``: at most
+        ``max_iter`` outer iterations, early stopping at ``patience``."""
+        distiller, real, score = self.distiller, self.real, self.score
+        device, dtype = self.device, self.dtype
+        offset = sum(self.stage_iterations)
+        iterate = [state.X, state.Y, state.log_lr]
+        judged = iterate if state.averaged is None else state.averaged
+        monitor = None
+        if score is not None:
+            monitor = ValidationStopper(distiller.tol, patience)
+
+            def check(iteration, judged):
+                return monitor(
+                    iteration, score(*judged), lambda: [t.clone() for t in judged]
+                )
+
+            # The starting set is a candidate too: with init="kmeans" it can
+            # already be better than anything the outer loop finds, and the
+            # set a second stage starts from is the first stage's best.
+            check(0, iterate)
+        recover = self.recover
+
+        def outer_iteration(iteration):
+            X_batch, y_batch = real.next_batch()
+            X_batch = torch.as_tensor(X_batch, dtype=dtype, device=device)
+            y_batch = torch.as_tensor(y_batch, dtype=torch.int64, device=device)
+            loss_value, grads = outer_gradients(X_batch, y_batch)
+            # `state.step` changes nothing when a gradient is not finite: the
+            # set is still the last finite one. Lower the internal learning
+            # rates and try again, a bounded number of times; then the loop
+            # stops with DivergenceError.
+            while not (math.isfinite(loss_value) and state.step(grads)):
+                if not recover(offset + iteration):
+                    return float("nan")
+                loss_value, grads = outer_gradients(X_batch, y_batch)
+            return loss_value
+
+        def stop(iteration, _):
+            due = iteration % VALIDATION_EVERY == 0 or iteration == max_iter
+            return monitor is not None and due and check(iteration, judged)
+
+        n_iter = run_iterations(
+            distiller,
+            max_iter,
+            outer_iteration,
+            advice=f"The internal learning rates were lowered {MAX_RECOVERIES} "
+            "times already; lower lr_init (the internal learning rates) or "
+            "learning_rate (the outer step size).",
+            stop=stop,
+        )
+        self.stage_iterations.append(n_iter)
+        self.loss_curve.extend(distiller.loss_curve_)
+        self.best_iteration = offset + n_iter
+        if monitor is not None:
+            state.restore(monitor.best_state)
+            self.best_iteration = offset + monitor.best_iteration
+            self.scores.extend(monitor.scores)
 
 
 class DatasetDistiller(BaseDistiller):
@@ -326,6 +416,47 @@ class DatasetDistiller(BaseDistiller):
         differentiates the whole run (exact hypergradient). See the user
         guide for what it changes on the benchmark suite.
 
+    second_stage : {"auto", "longer_run", "smaller_step"} or None, \
+            default=None
+        After early stopping, go on distilling from the best set in a second
+        stage with a fresh outer optimiser and early-stopping monitor (on the
+        same held-out rows), and keep the best set of that stage (its
+        starting set included, so the second stage never ends below where it
+        started on the held-out rows).
+
+        - ``"longer_run"``: the second stage learns a run of
+          ``3 * n_epochs`` epochs over the same rows on two thirds of
+          ``n_models`` networks (rounded up; 2 of the default 3; all of them
+          with ``fixed_init=True``), so an outer iteration costs about twice
+          a first-stage one; the steps the first run did not have start at
+          the learned rates of its last epoch, and all rates go on being
+          learned. The first stage stops early at a quarter of
+          ``n_iter_no_change`` (50 of 200), the second at three eighths
+          (75). The distilled set then replays the longer run
+          (``lr_schedule_`` has ``3 * n_steps * n_epochs`` rates).
+        - ``"smaller_step"``: the first stage runs as without a second stage;
+          the second goes on with the outer step ``learning_rate / 5`` and
+          early stopping at half of ``n_iter_no_change``; the run keeps its
+          length.
+        - ``"auto"``: ``"longer_run"`` where the first stage's run has fewer
+          than 240 internal steps (``n_steps * n_epochs``; at the "auto"
+          sizes, tables of fewer than about 13,500 rows), ``"smaller_step"``
+          on longer runs; no second stage when ``n_samples`` or
+          ``n_samples_per_class`` sets the size.
+        - ``None``: one stage, the fit as before.
+
+        The second stage runs at most as many outer iterations as the first
+        (and at most ``max_iter``), so that it costs at most about twice what
+        the first stage cost (``"longer_run"``) or as much (``"smaller_step"``).
+        A second stage needs early stopping: with ``validation_fraction=None``
+        ``"longer_run"`` and ``"smaller_step"`` raise a ``ValueError`` and
+        ``"auto"`` runs none; on a table too small to hold rows out, none
+        runs. ``second_stage_`` and ``stage_iterations_`` say what ran.
+        On fishing and yogurt, the suite sets that a replay of 80 steps holds
+        below 95 % of the full-data MLP, ``"auto"`` gained 0.8 and 0.2 points
+        on average over fifteen seeds, at 14 % less CPU time over the small
+        sets in total; see the user guide for what it gains and costs.
+
     feature_steps : {"auto", "uniform", "spread"}, default="auto"
         How far an outer step moves each feature of the synthetic rows.
         ``"uniform"``: the same step size for every feature (Adam's).
@@ -435,10 +566,19 @@ class DatasetDistiller(BaseDistiller):
         initial weights and biases (numpy arrays); otherwise None.
 
     loss_curve_ : list of float
-        Outer objective at every outer iteration.
+        Outer objective at every outer iteration (of both stages when a
+        second stage ran).
 
     n_iter_ : int
-        Outer iterations run.
+        Outer iterations run, in both stages when a second stage ran.
+
+    stage_iterations_ : list of int
+        The outer iterations of each stage: one entry, or two when a second
+        stage ran (``second_stage``).
+
+    second_stage_ : {"longer_run", "smaller_step"} or None
+        The second stage that ran (``second_stage`` with "auto" resolved),
+        or None.
 
     lr_init_ : float
         The initial internal learning rate used (``lr_init`` resolved).
@@ -457,10 +597,13 @@ class DatasetDistiller(BaseDistiller):
 
     best_iteration_ : int
         The outer iteration whose distilled set was kept (``n_iter_`` without
-        early stopping).
+        early stopping), counted over both stages: after a second stage, an
+        iteration above ``stage_iterations_[0]`` is one of the second stage,
+        and ``stage_iterations_[0]`` itself is its starting set.
 
     validation_scores_ : list of float or None
-        With early stopping, the validation accuracy at every check; otherwise
+        With early stopping, the validation accuracy at every check (of both
+        stages, each starting with a check of its starting set); otherwise
         None.
 
     sampling_strategy_ : dict
@@ -538,6 +681,7 @@ class DatasetDistiller(BaseDistiller):
             Interval(Integral, 1, None, closed="left"),
         ],
         "unroll_window": [None, Interval(Integral, 1, None, closed="left")],
+        "second_stage": [None, StrOptions({"auto", "longer_run", "smaller_step"})],
         "n_epochs": AUTO_COUNT,
         "feature_steps": [StrOptions({"auto", "uniform", "spread"})],
         "feature_transform": [None, StrOptions({"auto"})],
@@ -571,6 +715,7 @@ class DatasetDistiller(BaseDistiller):
         resample_labels="hard",
         checkpoint_segments=None,
         unroll_window=None,
+        second_stage=None,
         feature_steps="auto",
         feature_transform="auto",
         n_threads=1,
@@ -602,6 +747,7 @@ class DatasetDistiller(BaseDistiller):
         self.resample_labels = resample_labels
         self.checkpoint_segments = checkpoint_segments
         self.unroll_window = unroll_window
+        self.second_stage = second_stage
         self.feature_steps = feature_steps
         self.feature_transform = feature_transform
         self.n_threads = n_threads
@@ -664,6 +810,48 @@ class DatasetDistiller(BaseDistiller):
             heavy_tailed=heavy_tailed,
         )
 
+    def _second_stage_kind(self, n_total_steps, early_stopping):
+        """The second stage this fit runs: None, ``"longer_run"`` or
+        ``"smaller_step"`` (``second_stage`` with "auto" resolved for a first
+        run of ``n_total_steps`` internal steps)."""
+        kind = self.second_stage
+        if kind is None or not early_stopping:
+            return None
+        if kind == "auto":
+            if self.n_samples is not None or self.n_samples_per_class is not None:
+                return None
+            if n_total_steps < SECOND_STAGE_MIN_STEPS:
+                return "longer_run"
+            return "smaller_step"
+        return kind
+
+    def _second_stage_settings(self, kind, n_epochs):
+        """``(n_epochs, n_models, learning_rate, n_iter_no_change)`` of the
+        second stage ``kind`` after a first run of ``n_epochs`` epochs."""
+        if kind == "longer_run":
+            n_models = self.n_models
+            if not self.fixed_init:
+                # Two thirds of the networks, rounded up, one per architecture
+                # at least: a run three times as long costs twice as much.
+                n_models = max(len(self.architectures_), -(-2 * self.n_models // 3))
+            return (
+                LONGER_RUN_FACTOR * n_epochs,
+                n_models,
+                self.learning_rate,
+                max(1, 3 * self.n_iter_no_change // 8),
+            )
+        return (
+            n_epochs,
+            self.n_models,
+            self.learning_rate / SMALLER_STEP_FACTOR,
+            max(1, self.n_iter_no_change // 2),
+        )
+
+    def _second_stage_max_iter(self, n_first):
+        """The outer iterations of the second stage at most, after a first
+        stage of ``n_first``: as many as the first ran (and ``max_iter``)."""
+        return min(self.max_iter, n_first)
+
     def _distill_lazy(self, X, y):
         """Distill a Dask collection or a parquet table, scanned once."""
         return self._distill_rows(*lazy_rows(self, X, y))
@@ -687,6 +875,14 @@ class DatasetDistiller(BaseDistiller):
                 "fixed_init=True cannot be combined with search_space: the "
                 "internal models draw their configurations, hence their "
                 "layers, at every outer iteration."
+            )
+        if self.second_stage not in (None, "auto") and (
+            self.validation_fraction is None
+        ):
+            raise ValueError(
+                f"second_stage={self.second_stage!r} continues from the best set "
+                "of early stopping, and validation_fraction=None turns early "
+                "stopping off. Set validation_fraction or second_stage=None."
             )
         family, config = self._network_family()
         network = internal_network(family, config, self)
@@ -749,62 +945,59 @@ class DatasetDistiller(BaseDistiller):
             row_step_scales=row_step_scales,
             lr_max=self.lr_max,
         )
-        iterate = [state.X, state.Y, state.log_lr]
-        judged = iterate if state.averaged is None else state.averaged
-
+        second_stage = self._second_stage_kind(n_total_steps, validation is not None)
         fixed_inits = models.sample() if self.fixed_init else None
-        monitor = None
+        score = None
         if validation is not None:
             score = models.validation_score(*validation)
-            monitor = ValidationStopper(self.tol, self.n_iter_no_change)
-
-            def check(iteration, judged):
-                return monitor(
-                    iteration, score(*judged), lambda: [t.clone() for t in judged]
-                )
-
-            # The starting set is a candidate too: with init="kmeans" it can
-            # already be better than anything the outer loop finds.
-            check(0, iterate)
         real = real_rows(batch_size)
         recover = DivergenceRecovery(type(self).__name__, state, self.learn_lr)
+        # With the longer second stage, the first stops sooner: the second
+        # goes on from its best set (see `second_stage`).
+        patience = self.n_iter_no_change
+        if second_stage == "longer_run":
+            patience = max(1, self.n_iter_no_change // 4)
         outer_gradients = OuterGradients(
             self, models, state, constant, fixed_inits, rng, network
         )
-
-        def outer_iteration(iteration):
-            X_batch, y_batch = real.next_batch()
-            X_batch = torch.as_tensor(X_batch, dtype=dtype, device=device)
-            y_batch = torch.as_tensor(y_batch, dtype=torch.int64, device=device)
-            loss_value, grads = outer_gradients(X_batch, y_batch)
-            # `state.step` changes nothing when a gradient is not finite: the
-            # set is still the last finite one. Lower the internal learning
-            # rates and try again, a bounded number of times; then the loop
-            # stops with DivergenceError.
-            while not (math.isfinite(loss_value) and state.step(grads)):
-                if not recover(iteration):
-                    return float("nan")
-                loss_value, grads = outer_gradients(X_batch, y_batch)
-            return loss_value
-
-        def stop(iteration, _):
-            due = iteration % VALIDATION_EVERY == 0 or iteration == self.max_iter
-            return monitor is not None and due and check(iteration, judged)
-
-        self._run_outer_loop(
-            outer_iteration,
-            advice=f"The internal learning rates were lowered {MAX_RECOVERIES} "
-            "times already; lower lr_init (the internal learning rates) or "
-            "learning_rate (the outer step size).",
-            stop=stop,
-        )
-        self.best_iteration_ = self.n_iter_
+        stage = _OuterStage(self, real, score, recover, (device, dtype))
+        stage.run(state, outer_gradients, patience, self.max_iter)
+        self.second_stage_ = None
+        if second_stage is not None and score is not None:
+            n_epochs, n_models, learning_rate, patience = self._second_stage_settings(
+                second_stage, n_epochs
+            )
+            state = state.continued(n_steps * n_epochs, learning_rate=learning_rate)
+            if n_models != self.n_models:
+                models = InternalModels(
+                    (self.architectures_, n_models, self.search_space, n_samples),
+                    (n_features, n_classes),
+                    (rng, generator),
+                    device=device,
+                    dtype=dtype,
+                    network=network,
+                )
+            recover = DivergenceRecovery(
+                type(self).__name__, state, self.learn_lr, recover.iterations
+            )
+            outer_gradients = OuterGradients(
+                self, models, state, constant, fixed_inits, rng, network,
+                n_models=n_models,
+            )  # fmt: skip
+            stage.recover = recover
+            stage.run(
+                state,
+                outer_gradients,
+                patience,
+                self._second_stage_max_iter(stage.stage_iterations[0]),
+            )
+            self.second_stage_ = second_stage
+        self.stage_iterations_ = list(stage.stage_iterations)
+        self.n_iter_ = sum(self.stage_iterations_)
+        self.loss_curve_ = stage.loss_curve
+        self.best_iteration_ = stage.best_iteration
+        self.validation_scores_ = stage.scores
         self.divergence_recoveries_ = recover.iterations
-        self.validation_scores_ = None
-        if monitor is not None:
-            state.restore(monitor.best_state)
-            self.best_iteration_ = monitor.best_iteration
-            self.validation_scores_ = monitor.scores
         self.fixed_init_params_ = None
         if self.fixed_init:
             self.fixed_init_params_ = (
@@ -826,6 +1019,14 @@ class DatasetDistiller(BaseDistiller):
             provenance={
                 "n_iter": self.n_iter_,
                 "best_iteration": self.best_iteration_,
+                **(
+                    {}
+                    if self.second_stage_ is None
+                    else {
+                        "second_stage": self.second_stage_,
+                        "stage_iterations": self.stage_iterations_,
+                    }
+                ),
                 # What the "auto" sizes resolved to (the params keep "auto").
                 "batch_size": batch_size,
                 "samples_per_step": samples_per_step,

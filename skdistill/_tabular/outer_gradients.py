@@ -30,10 +30,15 @@ class OuterGradients:
     through autograd (`unrolled_value_and_grad`).
     """
 
-    def __init__(self, distiller, models, state, constant, fixed_inits, rng, network):
+    def __init__(
+        self, distiller, models, state, constant, fixed_inits, rng, network,
+        n_models=None,
+    ):  # fmt: skip
         self.models, self.state, self.constant = models, state, constant
         self.fixed_inits, self.rng, self.network = fixed_inits, rng, network
-        self.n_models = distiller.n_models
+        # The configurations drawn per iteration from a search space: the
+        # distiller's n_models, or a stage's own.
+        self.n_models = distiller.n_models if n_models is None else n_models
         self.soft_labels, self.learn_lr = distiller.soft_labels, distiller.learn_lr
         self.n_total_steps = n_total_steps = state.log_lr.shape[0]
         self.segments = distiller.checkpoint_segments

@@ -56,13 +56,14 @@ class DivergenceRecovery:
     `RECOVERY_FACTOR` in place, forgets the momentum of the optimiser that
     raised them (when ``learned``: the rates are its last tensor) and warns;
     returns False, doing nothing, once `MAX_RECOVERIES` are used up.
-    ``iterations`` lists the recoveries.
+    ``iterations`` lists the recoveries; pass the list of an earlier stage of
+    the same fit to share its count.
     """
 
-    def __init__(self, name, state, learned):
+    def __init__(self, name, state, learned, iterations=None):
         self.name, self.log_lr, self.averaged = name, state.log_lr, state.averaged
         self.optimizer, self.learned = state.optimizer, learned
-        self.iterations = []
+        self.iterations = [] if iterations is None else iterations
 
     def __call__(self, iteration):
         if len(self.iterations) == MAX_RECOVERIES:

@@ -1,0 +1,264 @@
+"""DatasetDistiller's second stage: a longer run or a smaller outer step after
+early stopping, from the best set."""
+
+import numpy as np
+import pytest
+import torch
+
+from skdistill import DatasetDistiller
+from skdistill._engine.outer_state import OuterState
+
+
+def _table(n=240, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.standard_normal((n, 4))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
+    return X, y
+
+
+# Short fits: checks every 10 outer iterations, a first stage of at most 40.
+_SMALL = dict(
+    n_steps=3, samples_per_step=4, n_epochs=2, max_iter=40, n_iter_no_change=16
+)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"second_stage": "longer"}, "second_stage"),
+        ({"second_stage": True}, "second_stage"),
+        (
+            {"second_stage": "longer_run", "validation_fraction": None},
+            "second_stage='longer_run'",
+        ),
+        (
+            {"second_stage": "smaller_step", "validation_fraction": None},
+            "second_stage='smaller_step'",
+        ),
+    ],
+)
+def test_bad_values_name_the_parameter(params, match):
+    X, y = _table()
+    with pytest.raises(ValueError, match=match):
+        DatasetDistiller(**params, max_iter=2).fit(X, y)
+
+
+def test_off_is_one_stage():
+    X, y = _table()
+    distiller = DatasetDistiller(**_SMALL, random_state=0).fit(X, y)
+    assert distiller.second_stage_ is None
+    assert distiller.stage_iterations_ == [distiller.n_iter_]
+    assert len(distiller.lr_schedule_) == 6
+    assert "second_stage" not in distiller.distilled_.provenance
+
+
+def test_smaller_step_starts_with_the_fit_without_it():
+    # Its first stage is the fit of second_stage=None to the bit; the second
+    # goes on from that fit's best set at a fifth of the outer step.
+    X, y = _table()
+    plain = DatasetDistiller(**_SMALL, random_state=0).fit(X, y)
+    two = DatasetDistiller(**_SMALL, second_stage="smaller_step", random_state=0)
+    two.fit(X, y)
+    n_first, n_second = two.stage_iterations_
+    assert two.second_stage_ == "smaller_step"
+    assert n_first == plain.n_iter_ and n_second >= 1
+    assert two.n_iter_ == n_first + n_second == len(two.loss_curve_)
+    np.testing.assert_array_equal(two.loss_curve_[:n_first], plain.loss_curve_)
+    n_checks = len(plain.validation_scores_)
+    assert two.validation_scores_[:n_checks] == plain.validation_scores_
+    # One more check for the second stage's starting set: the first's best.
+    assert two.validation_scores_[n_checks] == max(plain.validation_scores_)
+    assert len(two.lr_schedule_) == len(plain.lr_schedule_)
+    assert plain.best_iteration_ <= n_first <= two.best_iteration_ <= two.n_iter_
+    assert two.distilled_.provenance["stage_iterations"] == [n_first, n_second]
+    assert two.distilled_.provenance["second_stage"] == "smaller_step"
+
+
+def test_longer_run_replays_three_times_the_epochs():
+    # Its first stage is the plain fit at a quarter of the patience; the
+    # distilled set replays three times the epochs.
+    X, y = _table()
+    first = DatasetDistiller(**{**_SMALL, "n_iter_no_change": 4}, random_state=0)
+    first.fit(X, y)
+    two = DatasetDistiller(**_SMALL, second_stage="longer_run", random_state=0)
+    two.fit(X, y)
+    n_first, n_second = two.stage_iterations_
+    assert two.second_stage_ == "longer_run"
+    assert n_first == first.n_iter_ and n_second >= 1
+    np.testing.assert_array_equal(two.loss_curve_[:n_first], first.loss_curve_)
+    assert two.lr_schedule_.shape == (18,)  # 3 steps x 6 epochs
+    assert two.distilled_X_.shape == first.distilled_X_.shape
+    assert np.all(np.isfinite(two.loss_curve_))
+
+
+def test_auto_picks_the_stage_from_the_length_of_the_run():
+    X, y = _table()
+    short = DatasetDistiller(**_SMALL, second_stage="auto", random_state=0)
+    assert short.fit(X, y).second_stage_ == "longer_run"  # 6 steps
+    # 3 steps x 80 epochs = 240 steps: a long run keeps its length.
+    params = {**_SMALL, "n_epochs": 80, "max_iter": 20}
+    long = DatasetDistiller(**params, second_stage="auto", random_state=0)
+    long.fit(X, y)
+    assert long.second_stage_ == "smaller_step"
+    assert long.lr_schedule_.shape == (240,)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"validation_fraction": None},  # no early stopping
+        {"n_samples_per_class": 2},  # a size the user chose
+        {"n_samples": 6},
+    ],
+)
+def test_auto_runs_no_second_stage_here(params):
+    X, y = _table()
+    params = {**_SMALL, **params}
+    if "n_samples_per_class" in params or "n_samples" in params:
+        del params["n_steps"], params["samples_per_step"]
+    auto = DatasetDistiller(**params, second_stage="auto", random_state=0).fit(X, y)
+    plain = DatasetDistiller(**params, random_state=0).fit(X, y)
+    assert auto.second_stage_ is None and len(auto.stage_iterations_) == 1
+    np.testing.assert_array_equal(auto.distilled_X_, plain.distilled_X_)
+    np.testing.assert_array_equal(auto.lr_schedule_, plain.lr_schedule_)
+
+
+def test_too_small_to_hold_out_runs_no_second_stage():
+    rng = np.random.RandomState(0)
+    X, y = rng.standard_normal((6, 2)), np.arange(6) % 2
+    distiller = DatasetDistiller(
+        n_steps=2, samples_per_step=2, max_iter=5, second_stage="longer_run"
+    ).fit(X, y)
+    assert distiller.second_stage_ is None
+    assert distiller.validation_scores_ is None
+
+
+@pytest.mark.parametrize("kind", ["longer_run", "smaller_step"])
+def test_random_state_fixes_both_stages(kind):
+    X, y = _table()
+    fits = [
+        DatasetDistiller(**_SMALL, second_stage=kind, random_state=seed).fit(X, y)
+        for seed in (1, 1, 2)
+    ]
+    a, b, c = fits
+    assert a.stage_iterations_ == b.stage_iterations_
+    np.testing.assert_array_equal(a.distilled_X_, b.distilled_X_)
+    np.testing.assert_array_equal(a.distilled_y_, b.distilled_y_)
+    np.testing.assert_array_equal(a.lr_schedule_, b.lr_schedule_)
+    assert not np.array_equal(a.distilled_X_, c.distilled_X_)
+
+
+def test_longer_run_agrees_with_the_torch_path(monkeypatch):
+    X, y = _table()
+    params = dict(_SMALL, second_stage="longer_run", random_state=0)
+    fast = DatasetDistiller(**params).fit(X, y)
+    monkeypatch.setenv("SKDISTILL_DISABLE_NUMBA", "1")
+    reference = DatasetDistiller(**params).fit(X, y)
+    assert fast.stage_iterations_ == reference.stage_iterations_
+    np.testing.assert_allclose(fast.loss_curve_, reference.loss_curve_, rtol=1e-4)
+    np.testing.assert_allclose(fast.lr_schedule_, reference.lr_schedule_, rtol=1e-4)
+
+
+def test_longer_run_with_a_search_space_and_fixed_initialisations():
+    X, y = _table()
+    space = {"hidden_layer_sizes": [(4,), (6,)], "alpha": [0.0, 1e-3]}
+    with_space = DatasetDistiller(
+        **_SMALL, search_space=space, second_stage="longer_run", random_state=0
+    ).fit(X, y)
+    assert with_space.lr_schedule_.shape == (18,)
+    fixed = DatasetDistiller(
+        **_SMALL, fixed_init=True, second_stage="longer_run", random_state=0
+    ).fit(X, y)
+    assert fixed.second_stage_ == "longer_run"
+    # The same fixed initialisations, all n_models of them, in both stages.
+    assert len(fixed.fixed_init_params_[0][0]) == 3
+
+
+def _state(n_steps=2, n_epochs=2, average_decay=0.9, lr_max=None):
+    generator = torch.Generator().manual_seed(0)
+    rows = torch.randn((n_steps, 3, 4), generator=generator, dtype=torch.float64)
+    row_class = torch.arange(n_steps * 3).reshape(n_steps, 3) % 2
+    state = OuterState(
+        rows,
+        row_class,
+        2,
+        n_steps * n_epochs,
+        0.1,
+        average_decay=average_decay,
+        lr_max=lr_max,
+    )
+    for _ in range(3):
+        state.step([torch.randn(t.shape, generator=generator) for t in state.learned])
+    return state
+
+
+def test_continued_state_extends_the_rates_by_the_last_epoch():
+    state = _state()
+    longer = state.continued(6, learning_rate=0.002)
+    rates = state.log_lr.detach().numpy()
+    expected = np.concatenate([rates, rates[2:]])  # 2 epochs of 2 steps, then 1
+    np.testing.assert_array_equal(longer.log_lr.numpy(), expected)
+    np.testing.assert_array_equal(longer.X.numpy(), state.X.numpy())
+    np.testing.assert_array_equal(longer.Y.numpy(), state.Y.numpy())
+    assert longer.X.data_ptr() != state.X.data_ptr()  # copies
+    # The average restarts at the iterate; the optimiser is fresh.
+    for avg, t in zip(longer.averaged, (longer.X, longer.Y, longer.log_lr)):
+        np.testing.assert_array_equal(avg.numpy(), t.numpy())
+    assert longer.optimizer.learning_rate == 0.002
+    same = state.continued(4, learning_rate=0.01)
+    np.testing.assert_array_equal(same.log_lr.numpy(), rates)
+
+
+def test_continued_state_steps_as_a_new_one():
+    # One outer step of the continued state is the step of a state built
+    # from scratch at the same iterate: nothing of the old optimiser leaks in.
+    state = _state(average_decay=None)
+    longer = state.continued(6, learning_rate=0.01)
+    fresh = OuterState(
+        state.X.detach().clone(),
+        torch.zeros(state.X.shape[:2], dtype=torch.int64),
+        2,
+        6,
+        0.1,
+    )
+    with torch.no_grad():
+        fresh.Y.copy_(state.Y)
+        fresh.log_lr.copy_(longer.log_lr)
+    generator = torch.Generator().manual_seed(1)
+    grads = [torch.randn(t.shape, generator=generator) for t in longer.learned]
+    longer.step(grads)
+    fresh.step([g.clone() for g in grads])
+    for a, b in zip(longer.learned, fresh.learned):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_continued_state_refuses_a_partial_epoch():
+    with pytest.raises(ValueError, match="whole epochs"):
+        _state().continued(5, learning_rate=0.01)
+    with pytest.raises(ValueError, match="whole epochs"):
+        _state().continued(2, learning_rate=0.01)
+
+
+def test_second_stage_runs_at_most_as_long_as_the_first():
+    distiller = DatasetDistiller(max_iter=50)
+    assert distiller._second_stage_max_iter(30) == 30
+    assert distiller._second_stage_max_iter(80) == 50
+    X, y = _table()
+    fit = DatasetDistiller(
+        **{**_SMALL, "max_iter": 10}, second_stage="smaller_step", random_state=0
+    ).fit(X, y)
+    assert fit.stage_iterations_ == [10, 10]
+
+
+def test_longer_run_for_another_network_family():
+    # A family of its own goes through autograd; its second stage learns the
+    # longer run the same way.
+    from test_network_family import TanhNetDistiller
+
+    X, y = _table()
+    distiller = TanhNetDistiller(
+        **_SMALL, second_stage="longer_run", random_state=0
+    ).fit(X, y)
+    assert distiller.second_stage_ == "longer_run"
+    assert distiller.lr_schedule_.shape == (18,)
+    assert np.all(np.isfinite(distiller.loss_curve_))

@@ -150,7 +150,9 @@ class OuterState:
         rates, repeated). The optimiser is a fresh `Adam` at
         ``learning_rate``, and the moving average (when kept) restarts at the
         iterate. Everything else (learned parts, bound, step scales, decay) is
-        as in this state.
+        as in this state. The new state is of this state's type, built with
+        `OuterState`'s arguments; a distiller's ``_outer_state`` hook is not
+        called again.
         """
         n_steps, n_learned = self.X.shape[0], self.log_lr.shape[0]
         extra = n_total_steps - n_learned
@@ -162,7 +164,7 @@ class OuterState:
         tail = self.log_lr[n_learned - n_steps :]
         log_lr = torch.cat([self.log_lr, tail.repeat(extra // n_steps)])
         row_class = torch.zeros(self.X.shape[:2], dtype=torch.int64)
-        state = OuterState(
+        state = type(self)(
             self.X.detach().clone(),
             row_class.to(self.X.device),
             self.Y.shape[-1],

@@ -1,6 +1,7 @@
 """DatasetDistiller: learn a small synthetic training set for tabular data."""
 
 import math
+import warnings
 from numbers import Integral, Real
 
 import torch
@@ -25,8 +26,8 @@ from .._training.constraints import (
     STOPPING,
     VALIDATION_FRACTION,
 )
-from .._training.stopping import ValidationStopper
-from .._utils import to_numpy
+from .._training.stopping import ValidationStopper, improves
+from .._utils import DivergenceError, DivergenceWarning, to_numpy
 from .internal_models import VALIDATION_EVERY, InternalModels, internal_network
 from .outer_gradients import OuterGradients
 from .real_rows import in_memory_rows, lazy_rows
@@ -57,7 +58,10 @@ class _OuterStage:
     ``(device, dtype)``. `run` runs a stage on an `OuterState` and leaves it
     at the best set of early stopping; the record of all stages so far is
     ``stage_iterations``, ``loss_curve``, ``scores`` (validation accuracies,
-    or None) and ``best_iteration`` (counted from the first stage's start).
+    or None), ``best_scores`` (the best score of each stage, a tuple as
+    `ValidationStopper` keeps it, or None) and ``best_iterations`` (of each
+    stage, counted from the first stage's start). Iterations are counted from
+    the first stage's start in the recoveries and the messages too.
     """
 
     def __init__(self, distiller, real, score, recover, where):
@@ -66,11 +70,18 @@ class _OuterStage:
         self.device, self.dtype = where
         self.stage_iterations, self.loss_curve = [], []
         self.scores = None if score is None else []
-        self.best_iteration = 0
+        self.best_scores, self.best_iterations = [], []
 
     def run(self, state, outer_gradients, patience, max_iter):
         """Run one stage on ``state`` from ``outer_gradients``: at most
-        ``max_iter`` outer iterations, early stopping at ``patience``."""
+        ``max_iter`` outer iterations, early stopping at ``patience``.
+
+        Raises `DivergenceError` when the internal training still diverges
+        after the recoveries; the stage's record so far is kept (its
+        iterations and losses, without the diverged one) and
+        ``diverged_at`` is that iteration, counted from the first stage's
+        start.
+        """
         distiller, real, score = self.distiller, self.real, self.score
         device, dtype = self.device, self.dtype
         offset = sum(self.stage_iterations)
@@ -102,6 +113,7 @@ class _OuterStage:
             # stops with DivergenceError.
             while not (math.isfinite(loss_value) and state.step(grads)):
                 if not recover(offset + iteration):
+                    self.diverged_at = offset + iteration
                     return float("nan")
                 loss_value, grads = outer_gradients(X_batch, y_batch)
             return loss_value
@@ -110,22 +122,30 @@ class _OuterStage:
             due = iteration % VALIDATION_EVERY == 0 or iteration == max_iter
             return monitor is not None and due and check(iteration, judged)
 
-        n_iter = run_iterations(
-            distiller,
-            max_iter,
-            outer_iteration,
-            advice=f"The internal learning rates were lowered {MAX_RECOVERIES} "
-            "times already; lower lr_init (the internal learning rates) or "
-            "learning_rate (the outer step size).",
-            stop=stop,
-        )
-        self.stage_iterations.append(n_iter)
-        self.loss_curve.extend(distiller.loss_curve_)
-        self.best_iteration = offset + n_iter
+        self.diverged_at = None
+        try:
+            run_iterations(
+                distiller,
+                max_iter,
+                outer_iteration,
+                advice=f"The internal learning rates were lowered {MAX_RECOVERIES} "
+                "times already; lower lr_init (the internal learning rates) or "
+                "learning_rate (the outer step size).",
+                stop=stop,
+            )
+        finally:
+            # The iterations that ran to the end (all of them, or all but a
+            # diverged one).
+            self.stage_iterations.append(len(distiller.loss_curve_))
+            self.loss_curve.extend(distiller.loss_curve_)
+            if monitor is not None:
+                self.scores.extend(monitor.scores)
+        self.best_iterations.append(offset + self.stage_iterations[-1])
+        self.best_scores.append(None)
         if monitor is not None:
             state.restore(monitor.best_state)
-            self.best_iteration = offset + monitor.best_iteration
-            self.scores.extend(monitor.scores)
+            self.best_iterations[-1] = offset + monitor.best_iteration
+            self.best_scores[-1] = monitor.best
 
 
 class DatasetDistiller(BaseDistiller):
@@ -230,7 +250,9 @@ class DatasetDistiller(BaseDistiller):
 
     n_models : int, default=3
         Internal models per outer iteration, spread round-robin over the
-        architectures; must be at least ``len(architectures)``.
+        architectures; must be at least ``len(architectures)``. A
+        ``"longer_run"`` second stage trains two thirds of them (rounded up),
+        never fewer than ``len(architectures)`` (see ``second_stage``).
 
     search_space : dict, list of dict or None, default=None
         Distill for the configurations a grid search will try: a dict of lists
@@ -274,7 +296,8 @@ class DatasetDistiller(BaseDistiller):
         `DivergenceWarning`) before it raises `DivergenceError`.
 
     max_iter : int, default=2000
-        Outer iterations at most: a cap on the cost (from a few ms per
+        Outer iterations at most, both stages of ``second_stage`` together:
+        a cap on the cost (from a few ms per
         iteration for 100 synthetic rows to about 35 ms for 920 rows in 46
         steps, (32, 32) networks, one core). With early stopping
         (``validation_fraction`` set) the fit usually stops before. 2000: the
@@ -362,6 +385,9 @@ class DatasetDistiller(BaseDistiller):
         With early stopping: the fit stops at the first check more than
         ``n_iter_no_change`` outer iterations after the last check that
         improved the validation score by ``tol`` (MLPClassifier's rule).
+        With ``second_stage="longer_run"`` (or ``"auto"`` when it picks the
+        longer run) the first stage stops at a quarter of it and the second
+        stage has a patience of its own; see ``second_stage``.
 
         .. versionchanged:: 0.1.0
            More than ``n_iter_no_change`` iterations, as MLPClassifier; the
@@ -420,42 +446,55 @@ class DatasetDistiller(BaseDistiller):
             default=None
         After early stopping, go on distilling from the best set in a second
         stage with a fresh outer optimiser and early-stopping monitor (on the
-        same held-out rows), and keep the best set of that stage (its
-        starting set included, so the second stage never ends below where it
-        started on the held-out rows).
+        same held-out rows). The fit returns the second stage's best set (its
+        starting set included) only when its held-out score beats the first
+        stage's best by ``tol`` (the rule of early stopping), each set judged
+        with its own learned schedule; otherwise the first stage's best set
+        and schedule (``kept_stage_`` says which).
 
         - ``"longer_run"``: the second stage learns a run of
           ``3 * n_epochs`` epochs over the same rows on two thirds of
           ``n_models`` networks (rounded up; 2 of the default 3; all of them
           with ``fixed_init=True``), so an outer iteration costs about twice
-          a first-stage one; the steps the first run did not have start at
-          the learned rates of its last epoch, and all rates go on being
-          learned. The first stage stops early at a quarter of
-          ``n_iter_no_change`` (50 of 200), the second at three eighths
-          (75). The distilled set then replays the longer run
-          (``lr_schedule_`` has ``3 * n_steps * n_epochs`` rates).
+          a first-stage one. The networks are never fewer than the
+          architectures (one each): with ``n_models`` of 1 or 2, or as many
+          architectures as networks (3 of the default 3), none is cut and an
+          iteration costs about three times a first-stage one. The steps
+          the first run did not have start at the learned rates of its last
+          epoch, and all rates go on being learned. The first stage stops
+          early at a quarter of ``n_iter_no_change`` (50 of 200), the second
+          at three eighths (75). When its set is kept, it replays the longer
+          run (``lr_schedule_`` has ``3 * n_steps * n_epochs`` rates).
         - ``"smaller_step"``: the first stage runs as without a second stage;
           the second goes on with the outer step ``learning_rate / 5`` and
           early stopping at half of ``n_iter_no_change``; the run keeps its
           length.
         - ``"auto"``: ``"longer_run"`` where the first stage's run has fewer
           than 240 internal steps (``n_steps * n_epochs``; at the "auto"
-          sizes, tables of fewer than about 13,500 rows), ``"smaller_step"``
-          on longer runs; no second stage when ``n_samples`` or
-          ``n_samples_per_class`` sets the size.
+          sizes: 29 steps or fewer at 8 epochs, tables of fewer than about
+          13,500 rows; 19 steps or fewer at the 12 epochs of unmapped heavy
+          tails, fewer than about 5,800 rows), ``"smaller_step"`` on longer
+          runs; no second stage when ``n_samples`` or ``n_samples_per_class``
+          sets the size.
         - ``None``: one stage, the fit as before.
 
-        The second stage runs at most as many outer iterations as the first
-        (and at most ``max_iter``), so that it costs at most about twice what
-        the first stage cost (``"longer_run"``) or as much (``"smaller_step"``).
-        A second stage needs early stopping: with ``validation_fraction=None``
-        ``"longer_run"`` and ``"smaller_step"`` raise a ``ValueError`` and
-        ``"auto"`` runs none; on a table too small to hold rows out, none
-        runs. ``second_stage_`` and ``stage_iterations_`` say what ran.
-        On fishing and yogurt, the suite sets that a replay of 80 steps holds
-        below 95 % of the full-data MLP, ``"auto"`` gained 0.8 and 0.2 points
-        on average over fifteen seeds, at 14 % less CPU time over the small
-        sets in total; see the user guide for what it gains and costs.
+        The second stage runs at most as many outer iterations as the first,
+        and no more than ``max_iter`` leaves (none when the first stage used
+        them all), so that it costs at most about twice what the first stage
+        cost (``"longer_run"``) or as much (``"smaller_step"``). If its
+        internal training still diverges after the recoveries (see
+        ``lr_init``), the fit keeps the first stage's best set and warns
+        (`DivergenceWarning`). A second stage needs early stopping: with
+        ``validation_fraction=None`` ``"longer_run"`` and ``"smaller_step"``
+        raise a ``ValueError`` and ``"auto"`` runs none; on a table too small
+        to hold rows out, none runs (with a warning for ``"longer_run"`` and
+        ``"smaller_step"``). ``second_stage_``, ``stage_iterations_`` and
+        ``kept_stage_`` say what ran and what was kept. On fishing and
+        yogurt, the suite sets that a replay of 80 steps holds below 95 % of
+        the full-data MLP, ``"auto"`` gained 0.8 and 0.2 points on average
+        over fifteen seeds; over the small sets at seeds 0-4 it took 14 %
+        less CPU time in total. See the user guide for what it gains and
+        costs.
 
     feature_steps : {"auto", "uniform", "spread"}, default="auto"
         How far an outer step moves each feature of the synthetic rows.
@@ -517,7 +556,8 @@ class DatasetDistiller(BaseDistiller):
         minibatches. An int makes `fit` repeatable to the bit on one machine.
 
     verbose : int, default=0
-        Print progress (about ten lines per fit; every iteration if > 1).
+        Print progress (about ten lines per stage; every iteration if > 1),
+        and one line at the switch to a second stage saying what it runs.
 
     Attributes
     ----------
@@ -539,7 +579,9 @@ class DatasetDistiller(BaseDistiller):
         The internal step each synthetic row belongs to, in ``[0, n_steps)``.
 
     lr_schedule_ : ndarray of shape (n_steps * n_epochs,)
-        The learning rate of every internal step, in the order they are taken.
+        The learning rate of every internal step, in the order they are taken;
+        three times as long (``3 * n_steps * n_epochs``) when the set of a
+        ``"longer_run"`` second stage is kept (``kept_stage_ == 2``).
 
     classes_ : ndarray of shape (n_classes,)
         Class labels.
@@ -580,6 +622,11 @@ class DatasetDistiller(BaseDistiller):
         The second stage that ran (``second_stage`` with "auto" resolved),
         or None.
 
+    kept_stage_ : {1, 2}
+        The stage whose best set the fit returned (with its schedule): 2 when
+        the second stage's best set beat the first's on the held-out rows by
+        ``tol``, else 1 (always 1 without a second stage).
+
     lr_init_ : float
         The initial internal learning rate used (``lr_init`` resolved).
 
@@ -593,13 +640,16 @@ class DatasetDistiller(BaseDistiller):
     divergence_recoveries_ : list of int
         The outer iterations at which the internal training went non-finite
         and the internal learning rates were divided by 10 (empty when the
-        fit never diverged).
+        fit never diverged), counted from the start of the fit over both
+        stages.
 
     best_iteration_ : int
         The outer iteration whose distilled set was kept (``n_iter_`` without
-        early stopping), counted over both stages: after a second stage, an
-        iteration above ``stage_iterations_[0]`` is one of the second stage,
-        and ``stage_iterations_[0]`` itself is its starting set.
+        early stopping), counted over both stages: when the second stage's
+        set is kept (``kept_stage_``), an iteration above
+        ``stage_iterations_[0]`` is one of the second stage, and
+        ``stage_iterations_[0]`` itself is its starting set (replayed with
+        the second stage's schedule).
 
     validation_scores_ : list of float or None
         With early stopping, the validation accuracy at every check (of both
@@ -783,6 +833,14 @@ class DatasetDistiller(BaseDistiller):
         self : DatasetDistiller
             The fitted distiller; the dataset is ``distilled_``.
         """
+        if self.second_stage not in (None, "auto") and (
+            self.validation_fraction is None
+        ):
+            raise ValueError(
+                f"second_stage={self.second_stage!r} continues from the best set "
+                "of early stopping, and validation_fraction=None turns early "
+                "stopping off. Set validation_fraction or second_stage=None."
+            )
         return self._fit_distiller(X, y, sample_weight)
 
     def _distill(self, X, y_index):
@@ -849,8 +907,9 @@ class DatasetDistiller(BaseDistiller):
 
     def _second_stage_max_iter(self, n_first):
         """The outer iterations of the second stage at most, after a first
-        stage of ``n_first``: as many as the first ran (and ``max_iter``)."""
-        return min(self.max_iter, n_first)
+        stage of ``n_first``: as many as the first ran, and no more than
+        ``max_iter`` leaves for the whole fit (0: no second stage)."""
+        return max(0, min(n_first, self.max_iter - n_first))
 
     def _distill_lazy(self, X, y):
         """Distill a Dask collection or a parquet table, scanned once."""
@@ -876,27 +935,23 @@ class DatasetDistiller(BaseDistiller):
                 "internal models draw their configurations, hence their "
                 "layers, at every outer iteration."
             )
-        if self.second_stage not in (None, "auto") and (
-            self.validation_fraction is None
-        ):
-            raise ValueError(
-                f"second_stage={self.second_stage!r} continues from the best set "
-                "of early stopping, and validation_fraction=None turns early "
-                "stopping off. Set validation_fraction or second_stage=None."
-            )
         family, config = self._network_family()
         network = internal_network(family, config, self)
         n_features = len(self.mean_)
         n_classes = len(self.classes_)
         dtype = torch.float32
-        models = InternalModels(
-            (self.architectures_, self.n_models, self.search_space, n_samples),
-            (n_features, n_classes),
-            (rng, generator),
-            device=device,
-            dtype=dtype,
-            network=network,
-        )
+
+        def internal_models(n_models):
+            return InternalModels(
+                (self.architectures_, n_models, self.search_space, n_samples),
+                (n_features, n_classes),
+                (rng, generator),
+                device=device,
+                dtype=dtype,
+                network=network,
+            )
+
+        models = internal_models(self.n_models)
         space = models.space
         # Heavy-tailed columns (judged on the rows init draws from, before
         # the feature transform) that the transform did not map get smaller
@@ -946,58 +1001,87 @@ class DatasetDistiller(BaseDistiller):
             lr_max=self.lr_max,
         )
         second_stage = self._second_stage_kind(n_total_steps, validation is not None)
+        if validation is None and self.second_stage in ("longer_run", "smaller_step"):
+            # Early stopping is on, but the table is too small to hold rows
+            # out (validation_fraction=None raised in `fit`).
+            warnings.warn(
+                f"second_stage={self.second_stage!r} is ignored: the table is too "
+                "small to hold out validation rows for early stopping, so the "
+                "fit runs one stage on all rows.",
+                UserWarning,
+                stacklevel=3,
+            )
         fixed_inits = models.sample() if self.fixed_init else None
         score = None
         if validation is not None:
             score = models.validation_score(*validation)
         real = real_rows(batch_size)
-        recover = DivergenceRecovery(type(self).__name__, state, self.learn_lr)
+        recoveries = []
+
+        def stage_gradients(state, models, n_models=None):
+            """The outer gradients of ``state``; its recovery goes to ``stage``."""
+            stage.recover = DivergenceRecovery(
+                type(self).__name__, state, self.learn_lr, recoveries
+            )
+            return OuterGradients(
+                self, models, state, constant, fixed_inits, rng, network,
+                n_models=n_models,
+            )  # fmt: skip
+
         # With the longer second stage, the first stops sooner: the second
         # goes on from its best set (see `second_stage`).
         patience = self.n_iter_no_change
         if second_stage == "longer_run":
             patience = max(1, self.n_iter_no_change // 4)
-        outer_gradients = OuterGradients(
-            self, models, state, constant, fixed_inits, rng, network
-        )
-        stage = _OuterStage(self, real, score, recover, (device, dtype))
-        stage.run(state, outer_gradients, patience, self.max_iter)
+        stage = _OuterStage(self, real, score, None, (device, dtype))
+        stage.run(state, stage_gradients(state, models), patience, self.max_iter)
         self.second_stage_ = None
-        if second_stage is not None and score is not None:
-            n_epochs, n_models, learning_rate, patience = self._second_stage_settings(
-                second_stage, n_epochs
-            )
-            state = state.continued(n_steps * n_epochs, learning_rate=learning_rate)
-            if n_models != self.n_models:
-                models = InternalModels(
-                    (self.architectures_, n_models, self.search_space, n_samples),
-                    (n_features, n_classes),
-                    (rng, generator),
-                    device=device,
-                    dtype=dtype,
-                    network=network,
+        self.kept_stage_ = 1
+        best_iteration = stage.best_iterations[0]
+        n_first = stage.stage_iterations[0]
+        max_second = self._second_stage_max_iter(n_first)
+        if second_stage is not None and validation is not None and max_second > 0:
+            settings = self._second_stage_settings(second_stage, n_epochs)
+            n_epochs_2, n_models, learning_rate, patience = settings
+            if self.verbose:
+                print(
+                    f"[{type(self).__name__}] second stage {second_stage!r} from "
+                    f"the best set of iteration {best_iteration}: {n_epochs_2} "
+                    f"epochs, {n_models} networks, learning_rate="
+                    f"{learning_rate:g}, n_iter_no_change={patience}, at most "
+                    f"{max_second} iterations",
+                    flush=True,
                 )
-            recover = DivergenceRecovery(
-                type(self).__name__, state, self.learn_lr, recover.iterations
-            )
-            outer_gradients = OuterGradients(
-                self, models, state, constant, fixed_inits, rng, network,
-                n_models=n_models,
-            )  # fmt: skip
-            stage.recover = recover
-            stage.run(
-                state,
-                outer_gradients,
-                patience,
-                self._second_stage_max_iter(stage.stage_iterations[0]),
-            )
+            # The first stage's state stays as it is (its best set and its
+            # own schedule) until the second stage beats it.
+            second = state.continued(n_steps * n_epochs_2, learning_rate=learning_rate)
+            if n_models != self.n_models:
+                models = internal_models(n_models)
+            gradients = stage_gradients(second, models, n_models)
             self.second_stage_ = second_stage
+            try:
+                stage.run(second, gradients, patience, max_second)
+            except DivergenceError:
+                warnings.warn(
+                    f"{type(self).__name__}: the second stage diverged at "
+                    f"iteration {stage.diverged_at} after {len(recoveries)} "
+                    "recoveries; the first stage's best set is kept. Lower "
+                    "lr_init to avoid it.",
+                    DivergenceWarning,
+                    stacklevel=3,
+                )
+            else:
+                # Each set judged with its own schedule; the second stage's
+                # must beat the first's by tol, the rule of early stopping.
+                if improves(stage.best_scores[1], stage.best_scores[0], self.tol):
+                    state, self.kept_stage_ = second, 2
+                    best_iteration = stage.best_iterations[1]
         self.stage_iterations_ = list(stage.stage_iterations)
         self.n_iter_ = sum(self.stage_iterations_)
         self.loss_curve_ = stage.loss_curve
-        self.best_iteration_ = stage.best_iteration
+        self.best_iteration_ = best_iteration
         self.validation_scores_ = stage.scores
-        self.divergence_recoveries_ = recover.iterations
+        self.divergence_recoveries_ = recoveries
         self.fixed_init_params_ = None
         if self.fixed_init:
             self.fixed_init_params_ = (
@@ -1025,6 +1109,7 @@ class DatasetDistiller(BaseDistiller):
                     else {
                         "second_stage": self.second_stage_,
                         "stage_iterations": self.stage_iterations_,
+                        "kept_stage": self.kept_stage_,
                     }
                 ),
                 # What the "auto" sizes resolved to (the params keep "auto").

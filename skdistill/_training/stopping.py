@@ -71,6 +71,17 @@ class StackStopper(NoImprovementStopper):
                 p[self.done] = f[self.done]
 
 
+def improves(score, best, tol):
+    """Whether ``score`` improves on ``best`` by ``tol``: `ValidationStopper`'s
+    rule, on tuples compared in order (see there)."""
+    for value, best_value in zip(score, best):
+        if value >= best_value + tol:
+            return True
+        if value < best_value:
+            return False
+    return False
+
+
 class ValidationStopper:
     """Early stopping on a validation score, keeping the best state:
     MLPClassifier's ``early_stopping`` rule.
@@ -88,8 +99,8 @@ class ValidationStopper:
 
     Call it with the iteration, the score and ``state``, a function returning a
     copy of the current state (called only for a new best). Afterwards
-    ``scores`` holds the scores (first components), ``best_state`` the kept
-    state, ``best_iteration`` its iteration.
+    ``scores`` holds the scores (first components), ``best`` the best score
+    (a tuple), ``best_state`` the kept state, ``best_iteration`` its iteration.
     """
 
     def __init__(self, tol, n_iter_no_change):
@@ -99,12 +110,7 @@ class ValidationStopper:
         self.stopped = False
 
     def _improves(self, score):
-        for value, best in zip(score, self.best):
-            if value >= best + self.tol:
-                return True
-            if value < best:
-                return False
-        return False
+        return improves(score, self.best, self.tol)
 
     def __call__(self, iteration, score, state):
         score = tuple(float(s) for s in np.atleast_1d(score))

@@ -491,7 +491,7 @@ class DatasetDistiller(BaseDistiller):
         ``"smaller_step"``). ``second_stage_``, ``stage_iterations_`` and
         ``kept_stage_`` say what ran and what was kept. On fishing and
         yogurt, the suite sets that a replay of 80 steps holds below 95 % of
-        the full-data MLP, ``"auto"`` gained 0.8 and 0.2 points on average
+        the full-data MLP, ``"auto"`` gained 0.9 and 0.1 points on average
         over fifteen seeds; over the small sets at seeds 0-4 it took 14 %
         less CPU time in total. See the user guide for what it gains and
         costs.

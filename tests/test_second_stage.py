@@ -449,6 +449,8 @@ def test_a_divergent_second_stage_keeps_the_first_set(monkeypatch):
     messages = [str(w.message) for w in record]
     last = f"second stage diverged at iteration {n_first + n_second + 1}"
     assert last in messages[-1]
+    assert "after 4 recoveries of its own" in messages[-1]
+    assert "learning_rate" in messages[-1]
     assert f"diverged at iteration {recoveries[0]};" in messages[0]
     assert two.n_iter_ == len(two.loss_curve_)
 
@@ -479,3 +481,17 @@ def test_longer_run_for_another_network_family():
     assert distiller.kept_stage_ == 2
     assert distiller.lr_schedule_.shape == (18,)
     assert np.all(np.isfinite(distiller.loss_curve_))
+
+
+@pytest.mark.parametrize(
+    "second, first, tol, wins",
+    [
+        ((0.91, -0.30), (0.90, -0.30), 1e-4, True),  # better accuracy
+        ((0.90, -0.29), (0.90, -0.30), 1e-4, True),  # same accuracy, lower loss
+        ((0.90005, -0.30), (0.90, -0.30), 1e-4, False),  # better by less than tol
+        ((0.90, -0.30), (0.90, -0.30), 0.0, False),  # a tie keeps the first
+        ((0.89, -0.10), (0.90, -0.30), 1e-4, False),  # accuracy decides first
+    ],
+)
+def test_the_second_set_must_beat_the_first_by_tol(second, first, tol, wins):
+    assert distiller_module.second_stage_wins(second, first, tol) is wins

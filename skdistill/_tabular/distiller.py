@@ -49,6 +49,14 @@ LONGER_RUN_FACTOR = 3
 SMALLER_STEP_FACTOR = 5
 
 
+def second_stage_wins(second, first, tol):
+    """Whether a second stage's best score ``second`` beats the first stage's
+    ``first`` (score tuples as `ValidationStopper` keeps them): by ``tol``,
+    the rule of early stopping, and strictly, so that a tie keeps the first
+    stage's set also at ``tol=0``."""
+    return tuple(second) > tuple(first) and improves(second, first, tol)
+
+
 class _OuterStage:
     """The outer loop of a `DatasetDistiller` fit, one stage at a time.
 
@@ -654,7 +662,9 @@ class DatasetDistiller(BaseDistiller):
     validation_scores_ : list of float or None
         With early stopping, the validation accuracy at every check (of both
         stages, each starting with a check of its starting set); otherwise
-        None.
+        None. When the first stage's set is kept (``kept_stage_ == 1``), the
+        best of these can be a second-stage check that did not beat it by
+        ``tol``.
 
     sampling_strategy_ : dict
         Rows of the distilled set per class label, each row counted for the
@@ -1059,21 +1069,26 @@ class DatasetDistiller(BaseDistiller):
                 models = internal_models(n_models)
             gradients = stage_gradients(second, models, n_models)
             self.second_stage_ = second_stage
+            recoveries_before = len(recoveries)
             try:
                 stage.run(second, gradients, patience, max_second)
             except DivergenceError:
                 warnings.warn(
                     f"{type(self).__name__}: the second stage diverged at "
-                    f"iteration {stage.diverged_at} after {len(recoveries)} "
-                    "recoveries; the first stage's best set is kept. Lower "
-                    "lr_init to avoid it.",
+                    f"iteration {stage.diverged_at} after "
+                    f"{len(recoveries) - recoveries_before} recoveries of its own "
+                    f"(at most {MAX_RECOVERIES} in a fit, {recoveries_before} used "
+                    "by the first stage); the first stage's best set is kept. "
+                    "Lower lr_init (the internal learning rates) or learning_rate "
+                    "(the outer step size) to avoid it.",
                     DivergenceWarning,
                     stacklevel=3,
                 )
             else:
-                # Each set judged with its own schedule; the second stage's
-                # must beat the first's by tol, the rule of early stopping.
-                if improves(stage.best_scores[1], stage.best_scores[0], self.tol):
+                # Each set judged with its own schedule.
+                if second_stage_wins(
+                    stage.best_scores[1], stage.best_scores[0], self.tol
+                ):
                     state, self.kept_stage_ = second, 2
                     best_iteration = stage.best_iterations[1]
         self.stage_iterations_ = list(stage.stage_iterations)

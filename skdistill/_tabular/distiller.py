@@ -61,8 +61,7 @@ class _OuterStage:
     """The outer loop of a `DatasetDistiller` fit, one stage at a time.
 
     ``real`` is the batch source of the real rows, ``score`` the validation
-    score of early stopping (or None), ``recover`` the `DivergenceRecovery`
-    of the stage's state (replaceable between stages), ``where`` the fit's
+    score of early stopping (or None), ``where`` the fit's
     ``(device, dtype)``. `run` runs a stage on an `OuterState` and leaves it
     at the best set of early stopping; the record of all stages so far is
     ``stage_iterations``, ``loss_curve``, ``scores`` (validation accuracies,
@@ -72,16 +71,16 @@ class _OuterStage:
     the first stage's start in the recoveries and the messages too.
     """
 
-    def __init__(self, distiller, real, score, recover, where):
+    def __init__(self, distiller, real, score, where):
         self.distiller, self.real, self.score = distiller, real, score
-        self.recover = recover
         self.device, self.dtype = where
         self.stage_iterations, self.loss_curve = [], []
         self.scores = None if score is None else []
         self.best_scores, self.best_iterations = [], []
 
-    def run(self, state, outer_gradients, patience, max_iter):
-        """Run one stage on ``state`` from ``outer_gradients``: at most
+    def run(self, state, outer_gradients, recover, patience, max_iter):
+        """Run one stage on ``state`` from ``outer_gradients``, with
+        ``recover`` (the `DivergenceRecovery` of ``state``): at most
         ``max_iter`` outer iterations, early stopping at ``patience``.
 
         Raises `DivergenceError` when the internal training still diverges
@@ -108,7 +107,6 @@ class _OuterStage:
             # already be better than anything the outer loop finds, and the
             # set a second stage starts from is the first stage's best.
             check(0, iterate)
-        recover = self.recover
 
         def outer_iteration(iteration):
             X_batch, y_batch = real.next_batch()
@@ -1028,29 +1026,31 @@ class DatasetDistiller(BaseDistiller):
         real = real_rows(batch_size)
         recoveries = []
 
-        def stage_gradients(state, models, n_models=None):
-            """The outer gradients of ``state``; its recovery goes to ``stage``."""
-            stage.recover = DivergenceRecovery(
-                type(self).__name__, state, self.learn_lr, recoveries
-            )
-            return OuterGradients(
+        def stage_inputs(state, models, n_models=None):
+            """The outer gradients of ``state`` and its divergence recovery
+            (the recoveries counted over the whole fit)."""
+            gradients = OuterGradients(
                 self, models, state, constant, fixed_inits, rng, network,
                 n_models=n_models,
             )  # fmt: skip
+            recover = DivergenceRecovery(
+                type(self).__name__, state, self.learn_lr, recoveries
+            )
+            return gradients, recover
 
         # With the longer second stage, the first stops sooner: the second
         # goes on from its best set (see `second_stage`).
         patience = self.n_iter_no_change
         if second_stage == "longer_run":
             patience = max(1, self.n_iter_no_change // 4)
-        stage = _OuterStage(self, real, score, None, (device, dtype))
-        stage.run(state, stage_gradients(state, models), patience, self.max_iter)
+        stage = _OuterStage(self, real, score, (device, dtype))
+        stage.run(state, *stage_inputs(state, models), patience, self.max_iter)
         self.second_stage_ = None
         self.kept_stage_ = 1
         best_iteration = stage.best_iterations[0]
         n_first = stage.stage_iterations[0]
         max_second = self._second_stage_max_iter(n_first)
-        if second_stage is not None and validation is not None and max_second > 0:
+        if second_stage is not None and max_second > 0:
             settings = self._second_stage_settings(second_stage, n_epochs)
             n_epochs_2, n_models, learning_rate, patience = settings
             if self.verbose:
@@ -1067,11 +1067,11 @@ class DatasetDistiller(BaseDistiller):
             second = state.continued(n_steps * n_epochs_2, learning_rate=learning_rate)
             if n_models != self.n_models:
                 models = internal_models(n_models)
-            gradients = stage_gradients(second, models, n_models)
+            inputs = stage_inputs(second, models, n_models)
             self.second_stage_ = second_stage
             recoveries_before = len(recoveries)
             try:
-                stage.run(second, gradients, patience, max_second)
+                stage.run(second, *inputs, patience, max_second)
             except DivergenceError:
                 warnings.warn(
                     f"{type(self).__name__}: the second stage diverged at "

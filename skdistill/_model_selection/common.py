@@ -31,7 +31,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 
 from .._data.dataset import DistilledDataset, distilled_dataset_of
-from .._tabular.classifier import DistilledMLPClassifier
+from .._tabular.classifier import DistilledMLPClassifier, fit_alpha_stack
 from .._utils import DocLinkMixin, check_local_random_state
 from .prototypes import ClassPrototypes
 
@@ -196,11 +196,107 @@ def _distilled_fit_and_score(
         result["score"] = float(error_score)
         result["error"] = traceback.format_exc()
     if verbose > 1:
-        print(
-            f"[distilled {index + 1}/{n_candidates}] score={result['score']:.3f} "
-            f"fit_time={result['fit_time']:.2f}s"
-        )
+        _print_first_stage(index, n_candidates, result)
     return result
+
+
+def _same_value(a, b):
+    if a is b:
+        return True
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _alpha_stacks(finals, dataset):
+    """Groups of candidate indices whose first-stage trainings can run as one
+    stack (:func:`fit_alpha_stack`): ``DistilledMLPClassifier`` s that differ
+    only in ``alpha``, trained the ordinary way on ``dataset`` (a set without
+    a learned schedule), without ``early_stopping`` or ``warm_start``. Every
+    other candidate is a group of its own."""
+    if getattr(dataset, "lr_schedule", None) is not None:
+        return [[i] for i in range(len(finals))]
+    groups, keys = [], []
+    for i, final in enumerate(finals):
+        params = final.get_params(deep=False)
+        if (
+            type(final) is not DistilledMLPClassifier
+            or params["early_stopping"] is not False
+            or params["warm_start"] is not False
+        ):
+            groups.append([i])
+            keys.append(None)
+            continue
+        rest = {k: v for k, v in params.items() if k != "alpha"}
+        for group, key in zip(groups, keys):
+            if key is not None and key.keys() == rest.keys():
+                if all(_same_value(key[k], rest[k]) for k in rest):
+                    group.append(i)
+                    break
+        else:
+            groups.append([i])
+            keys.append(rest)
+    return groups
+
+
+def _distilled_stack_fit_and_score(
+    finals, dataset, X_held, y_held, scorer, seed, error_score, progress
+):
+    """First stage of candidates that differ only in ``alpha``: one batched
+    training (the same networks as their own trainings, see
+    :func:`fit_alpha_stack`), each network scored on the held-out rows. Each
+    result's ``fit_time`` is its share of the stack's. Should the stack fail
+    (a value refused, a network diverging), the candidates are trained one by
+    one, so that each failure is its own candidate's."""
+    indices, n_candidates, verbose = progress
+    if len(finals) > 1:
+        final = clone(finals[0])
+        if final.get_params()["random_state"] is None:
+            final.set_params(random_state=seed)
+        final.set_params(distiller=dataset)
+        start = time.perf_counter()
+        try:
+            models = fit_alpha_stack(final, [f.alpha for f in finals])
+            fit_time = (time.perf_counter() - start) / len(finals)
+            results = []
+            for model in models:
+                start = time.perf_counter()
+                score = float(scorer(model, X_held, y_held))
+                results.append(
+                    {
+                        "score": score,
+                        "fit_time": fit_time,
+                        "score_time": time.perf_counter() - start,
+                    }
+                )
+        except Exception:
+            results = None
+        if results is not None:
+            if verbose > 1:
+                for index, result in zip(indices, results):
+                    _print_first_stage(index, n_candidates, result)
+            return results
+    return [
+        _distilled_fit_and_score(
+            final,
+            dataset,
+            X_held,
+            y_held,
+            scorer,
+            seed,
+            error_score,
+            (index, n_candidates, verbose),
+        )
+        for index, final in zip(indices, finals)
+    ]
+
+
+def _print_first_stage(index, n_candidates, result):
+    print(
+        f"[distilled {index + 1}/{n_candidates}] score={result['score']:.3f} "
+        f"fit_time={result['fit_time']:.2f}s"
+    )
 
 
 def _raise_or_warn_about_failures(results, n_splits=1):
@@ -385,21 +481,30 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
             )
         # Every candidate is trained afresh on each split's set (a clone of
         # its unfitted final step, made before any is fitted), with the same
-        # seed.
+        # seed; candidates that differ only in alpha train as one stack, which
+        # gives the same networks at a fraction of the per-step overhead.
         per_split = [finals] + [[clone(f) for f in finals] for _ in range(n_first - 1)]
-        first = Parallel(n_jobs=self.n_jobs)(
-            delayed(_distilled_fit_and_score)(
-                final,
+        jobs = [
+            (k, group)
+            for k in range(n_first)
+            for group in _alpha_stacks(per_split[k], datasets[k])
+        ]
+        stacked = Parallel(n_jobs=self.n_jobs)(
+            delayed(_distilled_stack_fit_and_score)(
+                [per_split[k][i] for i in group],
                 datasets[k],
                 *held[k],
                 scorer,
                 int(fit_seed),
                 self.error_score,
-                (i, n_candidates, self.verbose),
+                (group, n_candidates, self.verbose),
             )
-            for k in range(n_first)
-            for i, final in enumerate(per_split[k])
+            for k, group in jobs
         )
+        first = [None] * (n_first * n_candidates)
+        for (k, group), results in zip(jobs, stacked):
+            for i, result in zip(group, results):
+                first[k * n_candidates + i] = result
         _raise_or_warn_about_failures(first, n_first)
         # scores[k, i]: candidate i on split k. A candidate that failed on one
         # split has a NaN mean (with error_score=NaN).

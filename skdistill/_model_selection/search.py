@@ -147,7 +147,10 @@ class DistilledSearchCV(_BaseDistilledSearch):
         ``mean_distilled_score`` and ``std_distilled_score`` over the
         ``n_first_stage_splits_`` splits (a candidate that failed on one split
         has a NaN mean and is never confirmed), ``rank_distilled_score`` and
-        ``distilled_fit_time`` (the mean over the splits);
+        ``distilled_fit_time`` (the mean over the splits; candidates that
+        differ only in ``alpha`` train as one batched stack, which gives
+        each the networks of its own training, and share its seconds
+        equally);
         ``confirmed`` (bool) and ``n_confirm_splits`` (on how many splits of
         ``cv`` the candidate was cross-validated, 0 where not confirmed); and
         the second stage, over those splits, ``split<k>_test_score``,

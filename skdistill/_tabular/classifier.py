@@ -403,16 +403,23 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
 
     # -- fitting ----------------------------------------------------------------
 
-    def _fit(self, X, y, n_models, sample_weight=None, networks=None):
+    def _fit(self, X, y, n_models, sample_weight=None, networks=None, alphas=None):
         """Fit ``n_models`` networks at once and return their stacked parameters.
 
         The networks differ only in their initialisation. `fit` keeps the
         first; :func:`fit_networks` (used by the metrics) keeps them all.
         ``networks`` keeps only those of the ``n_models`` initialisations: a
         network is trained the same whichever others share its stack.
+        ``alphas`` (with ``n_models=1``, ordinary training only) trains one
+        network per L2 penalty instead, all from the one initialisation: see
+        :func:`fit_alpha_stack`.
         """
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         previous = self._previous_network(n_models)
+        if alphas is not None:
+            if n_models != 1 or networks is not None or previous is not None:
+                raise ValueError("alphas stacks the networks of one initialisation")
+            n_models = 1
         t_start = getattr(self, "t_", 0) if previous is not None else 0
         if self.distiller is None:
             X, Y = self._validate_training_data(X, y)
@@ -424,7 +431,10 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
             sizes = layer_sizes(X.shape[1], hidden, Y.shape[1])
             params = self._initial_params(sizes, n_models, generator, previous)
             params = params if networks is None else [p[networks] for p in params]
-            return self._train_adam(params, X, Y, rng, sample_weight, t_start)
+            params = _one_per_alpha(params, alphas)
+            return self._train_adam(
+                params, X, Y, rng, sample_weight, t_start, alphas=alphas
+            )
 
         dataset = distilled_training_set(self, X, y, sample_weight)
         rng, generator = self._random_streams()
@@ -433,9 +443,12 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         params = params if networks is None else [p[networks] for p in params]
         if dataset.lr_schedule is None:
             # A set without a learned run (a baseline) trains the ordinary way.
+            params = _one_per_alpha(params, alphas)
             return self._train_adam(
-                params, dataset.X_scaled, dataset.y, rng, None, t_start
+                params, dataset.X_scaled, dataset.y, rng, None, t_start, alphas=alphas
             )
+        if alphas is not None:
+            raise ValueError("alphas stacks ordinary training, not a replay")
         return self._train_distilled(params, dataset, t_start)
 
     def _previous_network(self, n_models):
@@ -564,8 +577,13 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
             return 1.0
         return float(self.learning_rate_init) / float(reference)
 
-    def _train_adam(self, params, X, Y, rng, sample_weight=None, t_start=0):
-        """Minibatch Adam with an L2 penalty, as MLPClassifier(solver="adam")."""
+    def _train_adam(
+        self, params, X, Y, rng, sample_weight=None, t_start=0, alphas=None
+    ):
+        """Minibatch Adam with an L2 penalty, as MLPClassifier(solver="adam").
+
+        ``alphas``: one penalty per network of the stack instead of ``alpha``.
+        """
         X_val = None
         if self.early_stopping:
             train, val = validation_split(
@@ -590,7 +608,7 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         X_t, Y_t = _as_tensor(X), _as_tensor(Y)
         W_t = None if sample_weight is None else _as_tensor(sample_weight)
         optimizer = Adam(params, learning_rate=lr)
-        alpha = float(self.alpha)
+        alpha = float(self.alpha) if alphas is None else np.asarray(alphas, float)
         total_weight = n_samples if W_t is None else float(W_t.sum())
         rows = ShuffledIndices(n_samples, batch_size, rng)
 
@@ -614,12 +632,13 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
                 row_loss = -(yb * torch.log_softmax(logits, dim=-1)).sum(dim=-1)
                 loss = (row_loss * wb).sum(dim=-1) / n_batch
             grads = backward(params, xb, hidden, delta, self.activation)
-            if alpha:
+            if np.any(alpha):
                 weights = params[0::2]
                 penalty = sum((w * w).sum(dim=(-2, -1)) for w in weights)
-                loss = loss + 0.5 * alpha * penalty / n_batch
+                half, decay = _penalty_factors(alpha, n_batch)
+                loss = loss + half * penalty / n_batch
                 for i in range(0, len(params), 2):
-                    grads[i] = grads[i] + (alpha / n_batch) * params[i]
+                    grads[i] = grads[i] + decay * params[i]
             optimizer.step(grads)
             if X_val is None:
                 stopper.keep_stopped()
@@ -694,6 +713,25 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         return self.input_mean_, self.input_scale_
 
 
+def _one_per_alpha(params, alphas):
+    """The parameters of one initialisation, repeated once per penalty."""
+    if alphas is None:
+        return params
+    return [p.expand(len(alphas), *p.shape[1:]).clone() for p in params]
+
+
+def _penalty_factors(alpha, n_batch):
+    """``0.5 * alpha`` and ``alpha / n_batch`` as the L2 penalty multiplies
+    the stack with them: a number, or one per network broadcast over its
+    weights. Both are rounded to float32 from the same float64 values as a
+    number is, so a network of a stack trains as a fit of its own."""
+    if np.ndim(alpha) == 0:
+        return 0.5 * alpha, alpha / n_batch
+    half = torch.as_tensor(0.5 * alpha, dtype=_DTYPE)
+    decay = torch.as_tensor(alpha / n_batch, dtype=_DTYPE)[:, None, None]
+    return half, decay
+
+
 def _check_float32_range(X):
     """The networks compute in float32: refuse X beyond its range, naming the
     remedy (rescaling), instead of diverging with advice about the learning rate."""
@@ -738,6 +776,45 @@ def fit_networks(estimator, X, y, *, n_models, networks=None):
         params = model._fit(X, y, n_models=n_models, networks=networks)
         model._store_network(params)
     return model, params
+
+
+def fit_alpha_stack(estimator, alphas, X=None, y=None):
+    """Train one network per L2 penalty of ``alphas`` in one batched run.
+
+    Each network comes out as ``clone(estimator).set_params(alpha=a).fit(X,
+    y)`` trains it (the same initialisation, minibatches and stopping; the
+    penalty is the only difference), up to the rounding of batched
+    arithmetic: the runs of a grid that varies only ``alpha`` share their
+    per-step overhead. Ordinary training only (``distiller=None``, or a
+    distilled set without a learned schedule), without ``early_stopping``
+    (which stops a stack on its mean score) or ``warm_start``.
+
+    Returns
+    -------
+    models : list of DistilledMLPClassifier
+        One fitted clone per value of ``alphas``, its ``alpha`` set to it.
+        The record of the run (``n_iter_``, ``loss_curve_``, ``t_``) is the
+        stack's: the mean loss of its networks, until the last one stopped.
+    """
+    alphas = [float(a) for a in alphas]
+    models = [clone(estimator).set_params(alpha=a) for a in alphas]
+    for model in models:
+        model._validate_params()
+    model = models[0]
+    if model.early_stopping or model.warm_start:
+        raise ValueError("fit_alpha_stack trains without early_stopping and warm_start")
+    with model._fitting():
+        params = model._fit(X, y, n_models=1, alphas=alphas)
+    fitted = vars(model)
+    for j, other in enumerate(models):
+        if j:
+            # The fitted state of the stack's run (classes, scaling, the
+            # dataset), with this network's alpha and parameters.
+            for name, value in fitted.items():
+                if name.endswith("_") and not name.startswith("_"):
+                    setattr(other, name, value)
+        other._store_network([p[j : j + 1] for p in params])
+    return models
 
 
 def stacked_predict(model, X, params):

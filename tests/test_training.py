@@ -166,6 +166,21 @@ def test_stack_stopper_freezes_each_network_where_it_stopped():
     assert params[0][:, 0].tolist() == [3.0, 4.0]
 
 
+def test_a_stopped_network_of_a_stack_stays_stopped():
+    import torch
+
+    params = [torch.zeros(2, 1)]
+    stopper = StackStopper(params, 0.0, 1)
+    # Network 0 stops at epoch 3; at epoch 4 its loss (of the parameters kept
+    # where it stopped) ties its best, which at tol=0 counts as improving.
+    losses = [(1.0, 1.0), (1.1, 0.5), (1.1, 0.3), (1.0, 0.2), (1.0, 0.1)]
+    for epoch, loss in enumerate(losses, 1):
+        params[0] += 1.0
+        stopper(epoch, np.array(loss))
+        stopper.keep_stopped()
+    assert params[0][:, 0].tolist() == [3.0, 5.0]
+
+
 # -- batch sources and the minibatch epoch ---------------------------------------
 
 

@@ -21,19 +21,24 @@ class NoImprovementStopper:
 
     ``loss`` may be an array, one loss per network of a stack: each network
     then follows the rule on its own (``stopped_each``), and the stack stops
-    when all of them have.
+    when all of them have. A network that has stopped stays stopped, as its
+    own fit would have ended there (its later losses, of parameters kept
+    where it stopped, may still tie its best at ``tol=0``).
     """
 
     def __init__(self, tol, n_iter_no_change):
         self.tol, self.n_iter_no_change = tol, n_iter_no_change
         self.best, self.no_improvement, self.stopped = np.inf, 0, False
+        self.stopped_each = False
 
     def __call__(self, iteration, loss):
         loss = np.asarray(loss, dtype=np.float64)
         improved = loss <= self.best - self.tol
         self.no_improvement = np.where(improved, 0, self.no_improvement + 1)
         self.best = np.minimum(self.best, loss)
-        self.stopped_each = self.no_improvement > self.n_iter_no_change
+        self.stopped_each = self.stopped_each | (
+            self.no_improvement > self.n_iter_no_change
+        )
         self.stopped = bool(np.all(self.stopped_each))
         return self.stopped
 

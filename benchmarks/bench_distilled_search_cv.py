@@ -127,6 +127,15 @@ def short(params):
     )
 
 
+def first_stage_label(search):
+    """The first stage the search ran, with the pilots' votes (plain:weighted)
+    where they chose it."""
+    votes = search.first_stage_votes_
+    if votes is None:
+        return search.first_stage_
+    return f"{search.first_stage_} {votes['plain']}:{votes['weighted']}"
+
+
 def estimator():
     return Pipeline(
         [
@@ -221,6 +230,11 @@ def main():
         "its default when not given",
     )
     parser.add_argument(
+        "--first-stage",
+        choices=("auto", "plain", "weighted"),
+        help="first_stage of the distilled search; its default when not given",
+    )
+    parser.add_argument(
         "--cache",
         help="JSON file keeping GridSearchCV's and HalvingGridSearchCV's results "
         "per set between runs",
@@ -276,6 +290,8 @@ def main():
             if args.first_stage_splits == "auto"
             else int(args.first_stage_splits)
         )
+    if args.first_stage is not None:
+        first_stage_option["first_stage"] = args.first_stage
     warnings.simplefilter("ignore", ConvergenceWarning)
     rows, sweep_rows, cache = [], [], {}
     sets = args.sets.split(",")
@@ -397,7 +413,8 @@ def main():
                     search_test,
                     100 * (grid_test - search_test),
                     f"{search.distillation_time_:.0f}",
-                    f"{tau:+.2f} ({int(confirmed.sum())} x {used})",
+                    f"{tau:+.2f} ({int(confirmed.sum())} x {used}) "
+                    + first_stage_label(search),
                     slowdown,
                     distilled.tolist(),
                 )

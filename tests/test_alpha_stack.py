@@ -55,7 +55,10 @@ def test_stack_on_a_set_without_a_schedule(data):
     X, y = data
     prototypes = ClassPrototypes(n_samples=30, random_state=0).fit(X, y)
     estimator = DistilledMLPClassifier(
-        hidden_layer_sizes=(6,), max_iter=50, random_state=1, distiller=prototypes.distilled_
+        hidden_layer_sizes=(6,),
+        max_iter=50,
+        random_state=1,
+        distiller=prototypes.distilled_,
     )
     stacked = fit_alpha_stack(estimator, ALPHAS)
     for s, a in zip(stacked, ALPHAS):
@@ -71,14 +74,18 @@ def test_stack_refuses_what_it_cannot_train_alike(data):
 
 
 def test_search_groups_candidates_that_differ_only_in_alpha():
+    rng = np.random.RandomState(0)
     finals = [
         DistilledMLPClassifier(hidden_layer_sizes=(4,), alpha=0.1),
         DistilledMLPClassifier(hidden_layer_sizes=(8,), alpha=0.1),
         DistilledMLPClassifier(hidden_layer_sizes=(4,), alpha=3.0),
         DistilledMLPClassifier(hidden_layer_sizes=(4,), alpha=3.0, early_stopping=True),
         DistilledMLPClassifier(hidden_layer_sizes=(8,), alpha=1e-4),
+        DistilledMLPClassifier(hidden_layer_sizes=(4,), alpha=1e-4, random_state=0),
+        DistilledMLPClassifier(hidden_layer_sizes=(4,), alpha=0.1, random_state=0),
+        DistilledMLPClassifier(hidden_layer_sizes=(4,), alpha=1.0, random_state=rng),
     ]
-    assert _alpha_stacks(finals, dataset=None) == [[0, 2], [1, 4], [3]]
+    assert _alpha_stacks(finals, dataset=None) == [[0, 2], [1, 4], [3], [5, 6], [7]]
 
 
 def _unstacked(finals, dataset):

@@ -33,6 +33,16 @@ from sklearn.utils.multiclass import check_classification_targets
 from .._data.dataset import DistilledDataset, distilled_dataset_of
 from .._tabular.classifier import DistilledMLPClassifier, fit_alpha_stack
 from .._utils import DocLinkMixin, check_local_random_state
+from .first_stage import (
+    N_PILOTS,
+    disagreement_pilots,
+    pairwise_votes,
+    pilot_fit_and_score,
+    pilot_rows,
+    prototype_weights,
+    supports_weighted,
+    weighted_fit_and_score,
+)
 from .prototypes import ClassPrototypes
 
 #: ``n_confirm="auto"``: ``ceil(sqrt(n_candidates) / 2)`` candidates, grown
@@ -213,8 +223,9 @@ def _alpha_stacks(finals, dataset):
     """Groups of candidate indices whose first-stage trainings can run as one
     stack (:func:`fit_alpha_stack`): ``DistilledMLPClassifier`` s that differ
     only in ``alpha``, trained the ordinary way on ``dataset`` (a set without
-    a learned schedule), without ``early_stopping`` or ``warm_start``. Every
-    other candidate is a group of its own."""
+    a learned schedule), without ``early_stopping`` or ``warm_start``, seeded
+    by an int (or unseeded: the search seeds them all alike). Every other
+    candidate is a group of its own."""
     if getattr(dataset, "lr_schedule", None) is not None:
         return [[i] for i in range(len(finals))]
     groups, keys = [], []
@@ -224,6 +235,12 @@ def _alpha_stacks(finals, dataset):
             type(final) is not DistilledMLPClassifier
             or params["early_stopping"] is not False
             or params["warm_start"] is not False
+            # A shared RandomState would start each candidate's own training
+            # from other random numbers than the stack's one start.
+            or not (
+                params["random_state"] is None
+                or isinstance(params["random_state"], Integral)
+            )
         ):
             groups.append([i])
             keys.append(None)
@@ -334,6 +351,27 @@ def _raise_or_warn_about_failures(results, n_splits=1):
     )
 
 
+def _warn_about_weighted_failures(failures, n_fits, kept):
+    """Trainings that failed in the weighted first stage only; ``kept``:
+    whether its scores are the first stage's."""
+    summary = "\n".join(
+        f"{count} fit(s) failed with the following error:\n{error}"
+        for error, count in Counter(r["error"] for r in failures).items()
+    )
+    outcome = (
+        "their distilled score is error_score"
+        if kept
+        else "the plain first stage's scores are kept"
+    )
+    warnings.warn(
+        f"{len(failures)} of the {n_fits} trainings of the weighted first "
+        f"stage failed (they had trained in the plain one); {outcome}."
+        "\nBelow are more details about the failures:\n" + summary,
+        FitFailedWarning,
+        stacklevel=3,
+    )
+
+
 def _order_of_scores(scores):
     """Candidate indices from the best score to the worst (NaN last); ties
     keep the order of the grid."""
@@ -370,6 +408,7 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
         ],
+        "first_stage": [StrOptions({"auto", "plain", "weighted"})],
         "cv": ["cv_object"],
         "scoring": [StrOptions(set(get_scorer_names())), callable, None],
         "refit": ["boolean"],
@@ -457,7 +496,7 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
                 f"{n_first} splits of cv; {n_candidates} candidates will be "
                 f"scored on their {sum(test_sizes[:n_first])} held-out rows"
             )
-        datasets, held = [], []
+        datasets, held, rows = [], [], []
         self.distillation_time_ = 0.0
         for k, (train, held_out) in enumerate(splits[:n_first]):
             X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
@@ -473,6 +512,7 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
                 self.distiller_, self.distilled_ = distiller, dataset
             datasets.append(dataset)
             held.append((X_held, y_held))
+            rows.append((X_train, y_train))
         if self.verbose > 0:
             print(
                 f"Distilled into {self.distilled_.n_rows} rows (the first split) "
@@ -483,6 +523,7 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
         # its unfitted final step, made before any is fitted), with the same
         # seed; candidates that differ only in alpha train as one stack, which
         # gives the same networks at a fraction of the per-step overhead.
+        unfitted = [clone(f) for f in finals]
         per_split = [finals] + [[clone(f) for f in finals] for _ in range(n_first - 1)]
         jobs = [
             (k, group)
@@ -511,6 +552,9 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
         first = [
             first[k * n_candidates : (k + 1) * n_candidates] for k in range(n_first)
         ]
+        first = self._choose_first_stage(
+            unfitted, first, datasets, rows, held, scorer, int(fit_seed), n_first
+        )
         split_scores = np.array([[r["score"] for r in rs] for rs in first])
         distilled_scores = split_scores.mean(axis=0)
         if not np.isfinite(distilled_scores).any():
@@ -567,6 +611,126 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
             if hasattr(self.best_estimator_, "feature_names_in_"):
                 self.feature_names_in_ = self.best_estimator_.feature_names_in_
         return self
+
+    def _first_stage_kind(self, finals, n_first):
+        """The first stage to run: ``"plain"``, ``"weighted"``, or ``"auto"``
+        where pilots choose (a first stage of one split, and a grid of at
+        least twice as many candidates as the pilots)."""
+        if self.first_stage == "plain" or not supports_weighted(finals, self.distiller):
+            return "plain"
+        if self.first_stage == "weighted":
+            return "weighted"
+        if n_first == 1 and len(finals) >= 2 * N_PILOTS:
+            return "auto"
+        return "plain"
+
+    def _choose_first_stage(
+        self, finals, first, datasets, rows, held, scorer, seed, n_first
+    ):
+        """The first stage's results per split: the plain ones, or the
+        weighted first stage's (see ``first_stage``), chosen by pilots with
+        ``"auto"``."""
+        self.first_stage_ = "plain"
+        self.first_stage_votes_ = None
+        kind = self._first_stage_kind(finals, n_first)
+        if kind == "plain":
+            return first
+        # With "auto" the weighted stage is optional: its failures leave the
+        # choice to the plain one rather than abort the search.
+        error_score = np.nan if kind == "auto" else self.error_score
+        weighted = self._weighted_first_stage(
+            finals, first, datasets, rows, held, scorer, seed, error_score
+        )
+        new_failures = [
+            w
+            for ws, ps in zip(weighted, first)
+            for w, p in zip(ws, ps)
+            if "error" in w and "error" not in p
+        ]
+        n_trained = sum("error" not in p for ps in first for p in ps)
+        if kind == "auto":
+            keep = self._pilot_votes(finals, first, weighted, rows, held, scorer, seed)
+            if new_failures:
+                _warn_about_weighted_failures(new_failures, n_trained, kept=keep)
+            if not keep:
+                return first
+        elif new_failures:
+            if len(new_failures) == n_trained:
+                raise ValueError(
+                    f"All the {n_trained} trainings of the weighted first stage "
+                    "failed (they had trained in the plain one). Use "
+                    'first_stage="plain". The first error:\n' + new_failures[0]["error"]
+                )
+            _warn_about_weighted_failures(new_failures, n_trained, kept=True)
+        self.first_stage_ = "weighted"
+        return weighted
+
+    def _weighted_first_stage(
+        self, finals, first, datasets, rows, held, scorer, seed, error_score
+    ):
+        """Every candidate's results in the weighted first stage, per split; a
+        candidate that failed in the plain one keeps that failure."""
+        weighted = []
+        for k, dataset in enumerate(datasets):
+            trained = [i for i, result in enumerate(first[k]) if "error" not in result]
+            weights = prototype_weights(dataset, *rows[k])
+            results = Parallel(n_jobs=self.n_jobs)(
+                delayed(weighted_fit_and_score)(
+                    [finals[trained[j]] for j in group],
+                    [trained[j] for j in group],
+                    dataset,
+                    weights,
+                    rows[k],
+                    held[k],
+                    scorer,
+                    seed,
+                    error_score,
+                )
+                for group in _alpha_stacks([finals[i] for i in trained], None)
+            )
+            scores = list(first[k])
+            for result in (r for rs in results for r in rs):
+                index = result.pop("index")
+                scores[index] = {**first[k][index], **result}
+            weighted.append(scores)
+        return weighted
+
+    def _pilot_votes(self, finals, first, weighted, rows, held, scorer, seed):
+        """Whether the pilots side with the weighted first stage: at least
+        `N_PILOTS` real trainings, on a share of the first split's rows, of
+        the candidates on which the two first stages disagree most; the
+        stage that orders more pairs of them as they do wins (a tie:
+        plain). Sets ``first_stage_votes_``."""
+        plain_scores = np.array([r["score"] for r in first[0]])
+        weighted_scores = np.array([r["score"] for r in weighted[0]])
+        pilots = disagreement_pilots(
+            plain_scores, weighted_scores, N_PILOTS, _alpha_stacks(finals, None)
+        )
+        pilot_finals = [finals[i] for i in pilots]
+        rows_pilot = pilot_rows(*rows[0], seed)
+        results = Parallel(n_jobs=self.n_jobs)(
+            delayed(pilot_fit_and_score)(
+                [pilot_finals[j] for j in group],
+                [int(pilots[j]) for j in group],
+                rows_pilot,
+                held[0],
+                scorer,
+                seed,
+            )
+            for group in _alpha_stacks(pilot_finals, None)
+        )
+        real = {r["index"]: r["score"] for rs in results for r in rs}
+        votes = pairwise_votes(
+            [real[i] for i in pilots], plain_scores[pilots], weighted_scores[pilots]
+        )
+        self.first_stage_votes_ = {"plain": int(votes[0]), "weighted": int(votes[1])}
+        if self.verbose > 0:
+            print(
+                f"{len(pilots)} pilot trainings on a share of the rows order "
+                f"{votes[0]} pairs as the plain first stage does and "
+                f"{votes[1]} as the weighted one does"
+            )
+        return bool(votes[1] > votes[0])
 
     def _preprocess(self, X_train, y_train, X_held):
         """A pipeline's earlier steps, fitted on the distillation rows: the

@@ -35,8 +35,8 @@ class DistilledRandomizedSearchCV(_BaseDistilledSearch):
     n_iter : int, default=10
         Candidates drawn.
 
-    distiller, n_confirm, confirm_splits, first_stage_splits, cv, scoring, \
-            refit, n_jobs, verbose, error_score
+    distiller, n_confirm, confirm_splits, first_stage_splits, first_stage, \
+            cv, scoring, refit, n_jobs, verbose, error_score
         As in :class:`DistilledSearchCV`.
 
     random_state : int, RandomState instance or None, default=None
@@ -47,8 +47,8 @@ class DistilledRandomizedSearchCV(_BaseDistilledSearch):
     ----------
     cv_results_, best_estimator_, best_score_, best_params_, best_index_, \
 refit_time_, distiller_, distilled_, distillation_time_, \
-n_first_stage_splits_, scorer_, n_splits_, multimetric_, classes_, \
-n_features_in_, feature_names_in_
+n_first_stage_splits_, first_stage_, first_stage_votes_, scorer_, \
+n_splits_, multimetric_, classes_, n_features_in_, feature_names_in_
         As in :class:`DistilledSearchCV`.
 
     See Also
@@ -86,6 +86,7 @@ n_features_in_, feature_names_in_
         n_confirm="auto",
         confirm_splits="auto",
         first_stage_splits="auto",
+        first_stage="auto",
         cv=5,
         scoring=None,
         refit=True,
@@ -101,6 +102,7 @@ n_features_in_, feature_names_in_
         self.n_confirm = n_confirm
         self.confirm_splits = confirm_splits
         self.first_stage_splits = first_stage_splits
+        self.first_stage = first_stage
         self.cv = cv
         self.scoring = scoring
         self.refit = refit

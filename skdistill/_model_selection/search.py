@@ -92,6 +92,38 @@ class DistilledSearchCV(_BaseDistilledSearch):
         More splits rank the candidates on more held-out rows, which matters
         on small tables (see the User Guide).
 
+    first_stage : {"auto", "plain", "weighted"}, default="auto"
+        How the candidates train on the default prototypes
+        (``distiller=None``) in the first stage.
+
+        - ``"plain"``: as on ordinary rows, each prototype counting once.
+        - ``"weighted"``: as the rows would train them. Each prototype is
+          weighted by the training rows of its class whose nearest prototype
+          it is, a candidate trains for ``max_iter`` times the cube root of
+          the ratio of an epoch's minibatches on the rows to those on the
+          prototypes, and its output biases are then refitted to the
+          training rows' log-loss (their class balance instead of the
+          prototypes' equal shares). It ranks grids ordered by how much the
+          large networks overfit, or by the class balance, better, and grids
+          of many overlapping classes worse (see the User Guide). The plain
+          first stage runs first, and a candidate that fails there is not
+          trained again.
+        - ``"auto"``: on a first stage of one split (``first_stage_splits``)
+          and a grid of at least 16 candidates, both run, and at least 8 real
+          trainings choose: the candidates on which the two rankings
+          disagree most, each with those that differ from it only in
+          ``alpha`` (they train together in one batched stack), trained as
+          the second stage trains them on a stratified quarter of the split's
+          training rows and scored on its held-out rows. The first stage
+          whose scores order more pairs of them as they do is kept (a tie
+          keeps ``"plain"``). Elsewhere, ``"plain"``.
+
+        ``"weighted"`` and ``"auto"`` apply when every candidate is a
+        :class:`DistilledMLPClassifier` (or a pipeline ending in one) that
+        trains on real rows the ordinary way (``distiller=None``, no
+        ``early_stopping`` or ``warm_start``); otherwise the first stage is
+        plain.
+
     cv : int, cross-validation generator or iterable, default=5
         The splits of both stages, as in ``GridSearchCV`` (an int is a
         :class:`~sklearn.model_selection.StratifiedKFold`). Its first
@@ -192,6 +224,15 @@ class DistilledSearchCV(_BaseDistilledSearch):
         Number of splits of ``cv`` the first stage used (see
         ``first_stage_splits``).
 
+    first_stage_ : str
+        The first stage whose scores are ``mean_distilled_score``:
+        ``"plain"`` or ``"weighted"`` (see ``first_stage``).
+
+    first_stage_votes_ : dict or None
+        With ``first_stage="auto"`` where the pilots ran: the pairs of pilots
+        each first stage ordered as the real trainings did,
+        ``{"plain": int, "weighted": int}``; None elsewhere.
+
     scorer_ : callable
         The scorer of both stages.
 
@@ -259,6 +300,7 @@ class DistilledSearchCV(_BaseDistilledSearch):
         n_confirm="auto",
         confirm_splits="auto",
         first_stage_splits="auto",
+        first_stage="auto",
         cv=5,
         scoring=None,
         refit=True,
@@ -273,6 +315,7 @@ class DistilledSearchCV(_BaseDistilledSearch):
         self.n_confirm = n_confirm
         self.confirm_splits = confirm_splits
         self.first_stage_splits = first_stage_splits
+        self.first_stage = first_stage
         self.cv = cv
         self.scoring = scoring
         self.refit = refit

@@ -1,5 +1,6 @@
 """DistilledMLPClassifier: an MLP classifier that trains on distilled data."""
 
+import copy
 import warnings
 from functools import partial
 from numbers import Integral, Real
@@ -778,23 +779,27 @@ def fit_networks(estimator, X, y, *, n_models, networks=None):
     return model, params
 
 
-def fit_alpha_stack(estimator, alphas, X=None, y=None):
+def fit_alpha_stack(estimator, alphas, X=None, y=None, sample_weight=None):
     """Train one network per L2 penalty of ``alphas`` in one batched run.
 
-    Each network comes out as ``clone(estimator).set_params(alpha=a).fit(X,
-    y)`` trains it (the same initialisation, minibatches and stopping; the
-    penalty is the only difference), up to the rounding of batched
-    arithmetic: the runs of a grid that varies only ``alpha`` share their
-    per-step overhead. Ordinary training only (``distiller=None``, or a
-    distilled set without a learned schedule), without ``early_stopping``
-    (which stops a stack on its mean score) or ``warm_start``.
+    Each network comes out as ``clone(estimator).set_params(alpha=a)
+    .fit(X, y, sample_weight)`` trains it (the same initialisation,
+    minibatches and stopping; the penalty is the only difference), up to the
+    rounding of batched arithmetic: the runs of a grid that varies only
+    ``alpha`` share their per-step overhead. Ordinary training only
+    (``distiller=None``, or a distilled set without a learned schedule),
+    without ``early_stopping`` (which stops a stack on its mean score) or
+    ``warm_start``. With an int ``random_state`` (or None) the separate fits
+    start alike, as the stack's networks do; a ``RandomState`` would start
+    each separate fit from other numbers.
 
     Returns
     -------
     models : list of DistilledMLPClassifier
         One fitted clone per value of ``alphas``, its ``alpha`` set to it.
-        The record of the run (``n_iter_``, ``loss_curve_``, ``t_``) is the
-        stack's: the mean loss of its networks, until the last one stopped.
+        The record of the run (``n_iter_``, ``loss_curve_``, ``loss_``,
+        ``best_loss_``, ``t_``, and one ConvergenceWarning) is the stack's:
+        the mean loss of its networks, until the last one stopped.
     """
     alphas = [float(a) for a in alphas]
     models = [clone(estimator).set_params(alpha=a) for a in alphas]
@@ -804,7 +809,8 @@ def fit_alpha_stack(estimator, alphas, X=None, y=None):
     if model.early_stopping or model.warm_start:
         raise ValueError("fit_alpha_stack trains without early_stopping and warm_start")
     with model._fitting():
-        params = model._fit(X, y, n_models=1, alphas=alphas)
+        weights = {} if sample_weight is None else {"sample_weight": sample_weight}
+        params = model._fit(X, y, n_models=1, alphas=alphas, **weights)
     fitted = vars(model)
     for j, other in enumerate(models):
         if j:
@@ -812,7 +818,7 @@ def fit_alpha_stack(estimator, alphas, X=None, y=None):
             # dataset), with this network's alpha and parameters.
             for name, value in fitted.items():
                 if name.endswith("_") and not name.startswith("_"):
-                    setattr(other, name, value)
+                    setattr(other, name, copy.copy(value))
         other._store_network([p[j : j + 1] for p in params])
     return models
 

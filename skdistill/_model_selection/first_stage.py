@@ -1,0 +1,241 @@
+"""The search's first stage on the prototypes: trained as on ordinary rows
+(``"plain"``), or weighted and trained as the rows would train the networks
+(``"weighted"``), and the choice between the two by a few real trainings
+(``"auto"``)."""
+
+import time
+import traceback
+import warnings
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import log_softmax
+from scipy.stats import rankdata
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import pairwise_distances_argmin
+from sklearn.model_selection import train_test_split
+from sklearn.utils import _safe_indexing
+
+from .._tabular.classifier import DistilledMLPClassifier, fit_alpha_stack
+from .._utils import to_numpy
+
+#: ``first_stage="auto"``: the real trainings that choose between the two
+#: first stages, each on this share of the split's training rows (stratified).
+N_PILOTS = 8
+PILOT_SHARE = 0.25
+
+
+def prototype_weights(dataset, X, y):
+    """Every prototype's weight: the training rows of its class whose nearest
+    prototype of that class it is, scaled to a mean of 1 (so that ``alpha``
+    acts as on unweighted rows). A prototype no row falls to weighs 0."""
+    X = np.asarray(X, dtype=np.float64)
+    labels = dataset.hard_labels
+    y = np.asarray(y)
+    counts = np.zeros(len(labels))
+    for c in np.unique(labels):
+        own = np.flatnonzero(labels == c)
+        rows = X[y == c]
+        if len(rows):
+            nearest = pairwise_distances_argmin(rows, dataset.X[own])
+            np.add.at(counts, own[nearest], 1.0)
+    return counts / counts.mean()
+
+
+def training_factor(final, n_rows, n_prototypes):
+    """How many times ``max_iter`` the weighted first stage trains a
+    candidate: the cube root of the ratio of the minibatches of an epoch on
+    the rows to those on the prototypes (at least 1). Trained for as many
+    Adam steps as on the rows, the networks fit the prototypes rather than
+    what the rows teach; a root keeps the long runs' overfitting that orders
+    some grids, at a fraction of the steps (the cube root ranked the
+    benchmark's larger sets as the square root did, in two thirds of the
+    time)."""
+    batch_size = final.batch_size
+    batch_size = min(200, n_rows) if batch_size == "auto" else int(batch_size)
+    ratio = np.ceil(n_rows / batch_size) / np.ceil(n_prototypes / batch_size)
+    return max(1.0, float(np.cbrt(ratio)))
+
+
+def refit_output_biases(model, X, y):
+    """Move the output biases of ``model`` to those that minimise the
+    log-loss of the rows ``(X, y)``, the rest of the network kept: the class
+    balance of the rows instead of the prototypes' equal shares."""
+    logits = to_numpy(model._logits(X)[0]).astype(np.float64)
+    Y = (np.asarray(y)[:, None] == model.classes_[None]).astype(np.float64)
+
+    def loss(shift):
+        log_p = log_softmax(logits + shift, axis=1)
+        return -(Y * log_p).sum() / len(Y), (np.exp(log_p) - Y).mean(axis=0)
+
+    shift = minimize(loss, np.zeros(Y.shape[1]), jac=True, method="L-BFGS-B").x
+    bias = model.intercepts_[-1]
+    model.intercepts_[-1] = (bias + shift).astype(bias.dtype)
+    return model
+
+
+def supports_weighted(finals, distiller):
+    """Whether the weighted first stage and its pilots apply: the default
+    prototypes, and every candidate a ``DistilledMLPClassifier`` that trains
+    on the real rows the ordinary way (``distiller=None``)."""
+    return distiller is None and all(
+        type(f) is DistilledMLPClassifier
+        and f.distiller is None
+        and not f.early_stopping
+        and not f.warm_start
+        for f in finals
+    )
+
+
+def weighted_fit_and_score(
+    finals, indices, dataset, weights, rows, held, scorer, seed, error_score
+):
+    """The weighted first stage of candidates that differ only in ``alpha``:
+    trained in one batched stack on the prototypes, weighted by ``weights``
+    (`prototype_weights`), for `training_factor` times ``max_iter`` epochs
+    at most, their output biases refitted on the training rows ``rows``,
+    scored on ``held``. Should the stack fail (a value refused, a network
+    diverging), the candidates are trained one by one, so that each failure
+    is its own candidate's: it gives ``error_score`` and the traceback, or
+    raises with ``error_score="raise"``. ``fit_time`` is a candidate's share
+    of the training, the bias refit and the scoring."""
+    if len(finals) > 1:
+        start = time.perf_counter()
+        try:
+            scores = _weighted_scores(
+                finals, dataset, weights, rows, held, scorer, seed
+            )
+        except Exception:
+            scores = None
+        if scores is not None:
+            fit_time = (time.perf_counter() - start) / len(finals)
+            return [
+                {"index": i, "score": score, "fit_time": fit_time}
+                for i, score in zip(indices, scores, strict=True)
+            ]
+    results = []
+    for index, final in zip(indices, finals, strict=True):
+        start = time.perf_counter()
+        result = {"index": index}
+        try:
+            (result["score"],) = _weighted_scores(
+                [final], dataset, weights, rows, held, scorer, seed
+            )
+        except Exception:
+            if error_score == "raise":
+                raise
+            result["score"] = float(error_score)
+            result["error"] = traceback.format_exc()
+        result["fit_time"] = time.perf_counter() - start
+        results.append(result)
+    return results
+
+
+def _weighted_scores(finals, dataset, weights, rows, held, scorer, seed):
+    X_train, y_train = rows
+    final = clone(finals[0]).set_params(distiller=None)
+    if final.random_state is None:
+        final.set_params(random_state=seed)
+    factor = training_factor(final, len(y_train), dataset.n_rows)
+    final.set_params(max_iter=max(1, int(final.max_iter * factor)))
+    X_proto, y_proto = _prototype_rows(dataset, X_train)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        models = fit_alpha_stack(
+            final, [f.alpha for f in finals], X_proto, y_proto, weights
+        )
+    return [
+        float(scorer(refit_output_biases(m, X_train, y_train), *held)) for m in models
+    ]
+
+
+def _prototype_rows(dataset, X_train):
+    """The prototypes as ordinary rows, as a DataFrame when the training rows
+    are one (the held-out rows are then scored with the same columns)."""
+    if hasattr(X_train, "columns"):
+        import pandas as pd
+
+        return pd.DataFrame(dataset.X, columns=X_train.columns), dataset.hard_labels
+    return dataset.X, dataset.hard_labels
+
+
+def pilot_rows(X_train, y_train, seed):
+    """The pilots' training rows: a stratified `PILOT_SHARE` of the split's
+    rows, and every row of a class too small for its share to hold two of
+    them (so that no class is missing from the pilots' training)."""
+    y = np.asarray(y_train)
+    classes, counts = np.unique(y, return_counts=True)
+    rare = np.isin(y, classes[counts * PILOT_SHARE < 2])
+    common = np.flatnonzero(~rare)
+    kept = np.flatnonzero(rare)
+    if len(common):
+        # At least one row per class of the common ones, as stratify needs.
+        share = max(PILOT_SHARE, len(np.unique(y[common])) / len(common))
+        sampled, _ = train_test_split(
+            common, train_size=share, stratify=y[common], random_state=seed
+        )
+        kept = np.concatenate([sampled, kept])
+    return _safe_indexing(X_train, kept), _safe_indexing(y_train, kept)
+
+
+def pilot_fit_and_score(finals, indices, rows, held, scorer, seed):
+    """Real trainings of candidates that differ only in ``alpha`` (one stack),
+    as the grid search trains them, on the pilots' rows; scored on ``held``.
+    NaN where a training fails."""
+    final = clone(finals[0])
+    if final.random_state is None:
+        final.set_params(random_state=seed)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            models = fit_alpha_stack(final, [f.alpha for f in finals], *rows)
+        scores = [float(scorer(m, *held)) for m in models]
+    except Exception:
+        scores = [np.nan] * len(finals)
+    return [{"index": i, "score": s} for i, s in zip(indices, scores, strict=True)]
+
+
+def disagreement_pilots(first, second, m, stacks=None):
+    """At least ``m`` candidates on which two first stages' rankings disagree
+    most, taken in turn from both ends of the rank gap: those ``first`` ranks
+    highest relative to ``second``, and the other way round (ties in the
+    grid's order). Pairs both order alike cannot tell which is right. With
+    ``stacks`` (groups of candidate indices that train as one batched stack,
+    see `fit_alpha_stack`), a candidate brings its whole stack: the others
+    cost little more, and add pairs to vote on."""
+    first = np.nan_to_num(first, nan=-np.inf)
+    second = np.nan_to_num(second, nan=-np.inf)
+    gap = rankdata(-second) - rankdata(-first)
+    order = np.lexsort((np.arange(len(gap)), -gap))
+    stack_of = {}
+    for group in stacks if stacks is not None else [[i] for i in range(len(gap))]:
+        for i in group:
+            stack_of[i] = group
+    ends = [iter(order), iter(order[::-1])]
+    chosen = set()
+    turn = 0
+    while len(chosen) < min(m, len(gap)):
+        for j in ends[turn % 2]:
+            if j not in chosen:
+                chosen.update(stack_of[int(j)])
+                break
+        turn += 1
+    return np.array(sorted(chosen), dtype=int)
+
+
+def pairwise_votes(real, *rankings):
+    """For each ranking, the pairs of pilots whose real scores differ that it
+    orders as the real trainings do (pilots with a NaN score are left out)."""
+    real = np.asarray(real, dtype=np.float64)
+    votes = np.zeros(len(rankings), dtype=int)
+    keep = np.flatnonzero(np.isfinite(real))
+    for a_pos, a in enumerate(keep):
+        for b in keep[a_pos + 1 :]:
+            if real[a] == real[b]:
+                continue
+            sign = np.sign(real[a] - real[b])
+            for k, scores in enumerate(rankings):
+                if np.sign(scores[a] - scores[b]) == sign:
+                    votes[k] += 1
+    return votes

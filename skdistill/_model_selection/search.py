@@ -99,24 +99,27 @@ class DistilledSearchCV(_BaseDistilledSearch):
         - ``"plain"``: as on ordinary rows, each prototype counting once.
         - ``"weighted"``: as the rows would train them. Each prototype is
           weighted by the training rows of its class whose nearest prototype
-          it is, a candidate trains for ``max_iter`` times the cube root of
-          the ratio of an epoch's minibatches on the rows to those on the
-          prototypes, and its output biases are then refitted to the
-          training rows' log-loss (their class balance instead of the
-          prototypes' equal shares). It ranks grids ordered by how much the
-          large networks overfit, or by the class balance, better, and grids
-          of many overlapping classes worse (see the User Guide). The plain
-          first stage runs first, and a candidate that fails there is not
-          trained again.
+          it is; a candidate trains for up to ``max_iter`` times the cube
+          root of the ratio of an epoch's minibatches on the rows to those on
+          the prototypes (epochs, still stopped by ``tol``); its output
+          biases are then refitted to the training rows' log-loss (their
+          class balance instead of the prototypes' equal shares). It ranks
+          grids ordered by how much the large networks overfit, or by the
+          class balance, better, and grids of many overlapping classes worse
+          (see the User Guide). The plain first stage runs first, and a
+          candidate that fails there is not trained again.
         - ``"auto"``: on a first stage of one split (``first_stage_splits``)
           and a grid of at least 16 candidates, both run, and at least 8 real
           trainings choose: the candidates on which the two rankings
           disagree most, each with those that differ from it only in
-          ``alpha`` (they train together in one batched stack), trained as
-          the second stage trains them on a stratified quarter of the split's
-          training rows and scored on its held-out rows. The first stage
-          whose scores order more pairs of them as they do is kept (a tie
-          keeps ``"plain"``). Elsewhere, ``"plain"``.
+          ``alpha`` (they train together in one batched stack), trained on
+          the real rows as the second stage trains them, but on a stratified
+          quarter of the split's training rows (every row of a class with
+          fewer than 8; a pipeline's earlier steps fitted on all of them),
+          and scored on its held-out rows. The first stage whose scores
+          order more pairs of them as they do is kept (a tie keeps
+          ``"plain"``); a failure of the weighted stage keeps the plain one,
+          with a warning. Elsewhere, ``"plain"``.
 
         ``"weighted"`` and ``"auto"`` apply when every candidate is a
         :class:`DistilledMLPClassifier` (or a pipeline ending in one) that

@@ -187,6 +187,14 @@ from skdistill import (  # noqa: E402
     DistilledMLPClassifier,
     DistilledSearchCV,
 )
+
+# The pilots' choice, as the search's first_stage="auto" makes it (for 18
+# candidates and 8 pilots without stacks, the pilots of the runs recorded in
+# the docs).
+from skdistill._model_selection.first_stage import (  # noqa: E402
+    disagreement_pilots,
+    pairwise_votes,
+)
 from skdistill._model_selection.prototypes import (  # noqa: E402
     ClassPrototypes,
     auto_n_prototypes,
@@ -446,41 +454,6 @@ PILOTS = {
     "pilot4b": (4, 1.0),
     "pilottop": (2, 1.0),
 }
-
-
-def disagreement_pilots(first, second, m):
-    """The ``m`` candidates on which two first stages' rankings disagree most:
-    ``m // 2`` with the largest rank under ``second`` over that under
-    ``first`` (``first`` likes them better), the rest the other way round
-    (ties in the grid's order)."""
-    from scipy.stats import rankdata
-
-    gap = rankdata(-np.asarray(second)) - rankdata(-np.asarray(first))
-    order = np.lexsort((np.arange(len(gap)), -gap))
-    half = m // 2
-    chosen = list(order[:half])
-    for j in order[::-1]:
-        if len(chosen) == m:
-            break
-        if j not in chosen:
-            chosen.append(j)
-    return np.array(chosen)
-
-
-def pairwise_votes(real, *rankings):
-    """For each ranking, the pairs of pilots (real scores differing) it orders
-    as the real runs do."""
-    real = np.asarray(real)
-    votes = np.zeros(len(rankings), dtype=int)
-    for i in range(len(real)):
-        for j in range(i + 1, len(real)):
-            if real[i] == real[j]:
-                continue
-            sign = np.sign(real[i] - real[j])
-            for k, scores in enumerate(rankings):
-                if np.sign(scores[i] - scores[j]) == sign:
-                    votes[k] += 1
-    return votes
 
 
 def pilot_fit(params, X_train, y_train, X_held, y_held, share, seed):

@@ -65,6 +65,34 @@ def test_stack_on_a_set_without_a_schedule(data):
         _assert_same_networks(s, clone(estimator).set_params(alpha=a).fit(), X)
 
 
+def test_stack_starts_from_the_networks_it_is_given(data):
+    # Training on from given networks is a warm start of each network alone.
+    X, y = data
+    estimator = DistilledMLPClassifier(
+        hidden_layer_sizes=(5,), max_iter=20, random_state=0
+    )
+    first = fit_alpha_stack(estimator, ALPHAS, X, y)
+    initial = [
+        np.stack(
+            [
+                getattr(m, name)[layer]
+                if name == "coefs_"
+                else getattr(m, name)[layer][None]
+                for m in first
+            ]
+        )
+        for layer in range(2)
+        for name in ("coefs_", "intercepts_")
+    ]
+    stacked = fit_alpha_stack(estimator, ALPHAS, X, y, initial=initial)
+    for s, a, m in zip(stacked, ALPHAS, first):
+        alone = clone(m).set_params(warm_start=True)
+        alone.coefs_, alone.intercepts_ = m.coefs_, m.intercepts_
+        _assert_same_networks(s, alone.set_params(alpha=a).fit(X, y), X)
+    with pytest.raises(ValueError, match="shapes"):
+        fit_alpha_stack(estimator, ALPHAS[:2], X, y, initial=initial)
+
+
 def test_stack_refuses_what_it_cannot_train_alike(data):
     X, y = data
     with pytest.raises(ValueError, match="early_stopping"):

@@ -121,8 +121,9 @@ def test_pairwise_votes_count_pairs_ordered_as_the_real_runs():
 
 def test_weighted_first_stage_is_one_training_per_candidate(data):
     """The weighted first stage (stacked per alpha) against its reference: each
-    candidate trained alone on the weighted prototypes for the longer run, its
-    output biases refitted on the split's rows, scored on the held-out rows."""
+    candidate's plain network trained on alone, on the weighted prototypes, for
+    the rest of the longer run, its output biases refitted on the split's rows,
+    scored on the held-out rows."""
     X, y = data
     search = _search(first_stage="weighted").fit(X, y)
     assert search.first_stage_ == "weighted"
@@ -134,7 +135,10 @@ def test_weighted_first_stage_is_one_training_per_candidate(data):
     for params in search.cv_results_["params"]:
         model = DistilledMLPClassifier(max_iter=30, random_state=0, **params)
         factor = training_factor(model, len(train), dataset.n_rows)
-        model.set_params(max_iter=int(30 * factor))
+        model.set_params(distiller=dataset).fit()
+        model.set_params(
+            distiller=None, warm_start=True, max_iter=int(30 * (factor - 1))
+        )
         model.fit(dataset.X, dataset.hard_labels, sample_weight=weights)
         refit_output_biases(model, X[train], y[train])
         expected.append(model.score(X[held], y[held]))
@@ -239,10 +243,10 @@ def test_weighted_stage_falls_back_to_one_training_per_candidate(data, monkeypat
     reference = _search(first_stage="weighted").fit(X, y)
     stack = first_stage.fit_alpha_stack
 
-    def refuse_stacks(estimator, alphas, *args):
+    def refuse_stacks(estimator, alphas, *args, **kwargs):
         if len(alphas) > 1:
             raise RuntimeError("no stacks")
-        return stack(estimator, alphas, *args)
+        return stack(estimator, alphas, *args, **kwargs)
 
     monkeypatch.setattr(first_stage, "fit_alpha_stack", refuse_stacks)
     alone = _search(first_stage="weighted").fit(X, y)

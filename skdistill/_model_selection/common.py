@@ -196,6 +196,9 @@ def _distilled_fit_and_score(
     result = {"score": np.nan, "fit_time": np.nan, "score_time": np.nan}
     try:
         _fit_on_distilled(final, dataset, seed)
+        if isinstance(final, DistilledMLPClassifier):
+            # The weighted first stage continues this network.
+            result["network"] = (final.coefs_, final.intercepts_)
         result["fit_time"] = time.perf_counter() - start
         start = time.perf_counter()
         result["score"] = float(scorer(final, X_held, y_held))
@@ -285,6 +288,7 @@ def _distilled_stack_fit_and_score(
                         "score": score,
                         "fit_time": fit_time,
                         "score_time": time.perf_counter() - start,
+                        "network": (model.coefs_, model.intercepts_),
                     }
                 )
         except Exception:
@@ -678,6 +682,7 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
                 delayed(weighted_fit_and_score)(
                     [finals[trained[j]] for j in group],
                     [trained[j] for j in group],
+                    [first[k][trained[j]].get("network") for j in group],
                     dataset,
                     weights,
                     rows[k],

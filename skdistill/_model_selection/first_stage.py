@@ -89,22 +89,24 @@ def supports_weighted(finals, distiller):
 
 
 def weighted_fit_and_score(
-    finals, indices, dataset, weights, rows, held, scorer, seed, error_score
+    finals, indices, networks, dataset, weights, rows, held, scorer, seed, error_score
 ):
     """The weighted first stage of candidates that differ only in ``alpha``:
-    trained in one batched stack on the prototypes, weighted by ``weights``
-    (`prototype_weights`), for `training_factor` times ``max_iter`` epochs
-    at most, their output biases refitted on the training rows ``rows``,
-    scored on ``held``. Should the stack fail (a value refused, a network
-    diverging), the candidates are trained one by one, so that each failure
-    is its own candidate's: it gives ``error_score`` and the traceback, or
-    raises with ``error_score="raise"``. ``fit_time`` is a candidate's share
-    of the training, the bias refit and the scoring."""
+    their plain first stage's ``networks`` (``(coefs_, intercepts_)``, or
+    None to start afresh) trained on in one batched stack on the prototypes
+    weighted by ``weights`` (`prototype_weights`), up to `training_factor`
+    times ``max_iter`` epochs in all, their output biases refitted on the
+    training rows ``rows``, scored on ``held``. Should the stack fail (a
+    value refused, a network diverging), the candidates are trained one by
+    one, so that each failure is its own candidate's: it gives
+    ``error_score`` and the traceback, or raises with
+    ``error_score="raise"``. ``fit_time`` is a candidate's share of the
+    training, the bias refit and the scoring."""
     if len(finals) > 1:
         start = time.perf_counter()
         try:
             scores = _weighted_scores(
-                finals, dataset, weights, rows, held, scorer, seed
+                finals, networks, dataset, weights, rows, held, scorer, seed
             )
         except Exception:
             scores = None
@@ -115,12 +117,12 @@ def weighted_fit_and_score(
                 for i, score in zip(indices, scores, strict=True)
             ]
     results = []
-    for index, final in zip(indices, finals, strict=True):
+    for index, final, network in zip(indices, finals, networks, strict=True):
         start = time.perf_counter()
         result = {"index": index}
         try:
             (result["score"],) = _weighted_scores(
-                [final], dataset, weights, rows, held, scorer, seed
+                [final], [network], dataset, weights, rows, held, scorer, seed
             )
         except Exception:
             if error_score == "raise":
@@ -132,22 +134,43 @@ def weighted_fit_and_score(
     return results
 
 
-def _weighted_scores(finals, dataset, weights, rows, held, scorer, seed):
+def _weighted_scores(finals, networks, dataset, weights, rows, held, scorer, seed):
     X_train, y_train = rows
     final = clone(finals[0]).set_params(distiller=None)
     if final.random_state is None:
         final.set_params(random_state=seed)
     factor = training_factor(final, len(y_train), dataset.n_rows)
+    initial = None
+    if all(network is not None for network in networks):
+        # The plain stage's max_iter epochs are the first ones of the
+        # weighted run: it trains on from there, on the weighted prototypes.
+        initial = _stacked_networks(networks)
+        factor -= 1
     final.set_params(max_iter=max(1, int(final.max_iter * factor)))
     X_proto, y_proto = _prototype_rows(dataset, X_train)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         models = fit_alpha_stack(
-            final, [f.alpha for f in finals], X_proto, y_proto, weights
+            final,
+            [f.alpha for f in finals],
+            X_proto,
+            y_proto,
+            weights,
+            initial=initial,
         )
     return [
         float(scorer(refit_output_biases(m, X_train, y_train), *held)) for m in models
     ]
+
+
+def _stacked_networks(networks):
+    """``[(coefs_, intercepts_), ...]`` of fitted networks as the stacked
+    parameters ``[W_1, b_1, ...]`` of `fit_alpha_stack`'s ``initial``."""
+    stacked = []
+    for layer in range(len(networks[0][0])):
+        stacked.append(np.stack([coefs[layer] for coefs, _ in networks]))
+        stacked.append(np.stack([biases[layer][None] for _, biases in networks]))
+    return stacked
 
 
 def _prototype_rows(dataset, X_train):

@@ -99,9 +99,10 @@ class DistilledSearchCV(_BaseDistilledSearch):
         - ``"plain"``: as on ordinary rows, each prototype counting once.
         - ``"weighted"``: as the rows would train them. Each prototype is
           weighted by the training rows of its class whose nearest prototype
-          it is; a candidate trains for up to ``max_iter`` times the cube
-          root of the ratio of an epoch's minibatches on the rows to those on
-          the prototypes (epochs, still stopped by ``tol``); its output
+          it is; a candidate's network of the plain first stage trains on, on
+          the weighted prototypes, up to ``max_iter`` times the cube root of
+          the ratio of an epoch's minibatches on the rows to those on the
+          prototypes, less one (epochs, still stopped by ``tol``); its output
           biases are then refitted to the training rows' log-loss (their
           class balance instead of the prototypes' equal shares). It ranks
           grids ordered by how much the large networks overfit, or by the

@@ -404,7 +404,16 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
 
     # -- fitting ----------------------------------------------------------------
 
-    def _fit(self, X, y, n_models, sample_weight=None, networks=None, alphas=None):
+    def _fit(
+        self,
+        X,
+        y,
+        n_models,
+        sample_weight=None,
+        networks=None,
+        alphas=None,
+        initial=None,
+    ):
         """Fit ``n_models`` networks at once and return their stacked parameters.
 
         The networks differ only in their initialisation. `fit` keeps the
@@ -412,8 +421,8 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         ``networks`` keeps only those of the ``n_models`` initialisations: a
         network is trained the same whichever others share its stack.
         ``alphas`` (with ``n_models=1``, ordinary training only) trains one
-        network per L2 penalty instead, all from the one initialisation: see
-        :func:`fit_alpha_stack`.
+        network per L2 penalty instead, all from the one initialisation, or
+        from the stacked parameters ``initial``: see :func:`fit_alpha_stack`.
         """
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         previous = self._previous_network(n_models)
@@ -432,7 +441,7 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
             sizes = layer_sizes(X.shape[1], hidden, Y.shape[1])
             params = self._initial_params(sizes, n_models, generator, previous)
             params = params if networks is None else [p[networks] for p in params]
-            params = _one_per_alpha(params, alphas)
+            params = _one_per_alpha(params, alphas, initial)
             return self._train_adam(
                 params, X, Y, rng, sample_weight, t_start, alphas=alphas
             )
@@ -444,7 +453,7 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         params = params if networks is None else [p[networks] for p in params]
         if dataset.lr_schedule is None:
             # A set without a learned run (a baseline) trains the ordinary way.
-            params = _one_per_alpha(params, alphas)
+            params = _one_per_alpha(params, alphas, initial)
             return self._train_adam(
                 params, dataset.X_scaled, dataset.y, rng, None, t_start, alphas=alphas
             )
@@ -714,11 +723,22 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         return self.input_mean_, self.input_scale_
 
 
-def _one_per_alpha(params, alphas):
-    """The parameters of one initialisation, repeated once per penalty."""
+def _one_per_alpha(params, alphas, initial=None):
+    """The parameters of one initialisation, repeated once per penalty; or
+    ``initial``, the stacked parameters of one network per penalty to start
+    from, checked against the shapes of the initialisation."""
     if alphas is None:
         return params
-    return [p.expand(len(alphas), *p.shape[1:]).clone() for p in params]
+    if initial is None:
+        return [p.expand(len(alphas), *p.shape[1:]).clone() for p in params]
+    initial = [torch.as_tensor(np.asarray(p), dtype=_DTYPE).clone() for p in initial]
+    expected = [(len(alphas), *p.shape[1:]) for p in params]
+    if [tuple(p.shape) for p in initial] != expected:
+        raise ValueError(
+            f"initial has parameters of shapes {[tuple(p.shape) for p in initial]}; "
+            f"this stack's are {expected}"
+        )
+    return initial
 
 
 def _penalty_factors(alpha, n_batch):
@@ -779,7 +799,9 @@ def fit_networks(estimator, X, y, *, n_models, networks=None):
     return model, params
 
 
-def fit_alpha_stack(estimator, alphas, X=None, y=None, sample_weight=None):
+def fit_alpha_stack(
+    estimator, alphas, X=None, y=None, sample_weight=None, *, initial=None
+):
     """Train one network per L2 penalty of ``alphas`` in one batched run.
 
     Each network comes out as ``clone(estimator).set_params(alpha=a)
@@ -791,7 +813,11 @@ def fit_alpha_stack(estimator, alphas, X=None, y=None, sample_weight=None):
     without ``early_stopping`` (which stops a stack on its mean score) or
     ``warm_start``. With an int ``random_state`` (or None) the separate fits
     start alike, as the stack's networks do; a ``RandomState`` would start
-    each separate fit from other numbers.
+    each separate fit from other numbers. ``initial`` (the stacked
+    parameters ``[W_1, b_1, ...]``, ``W_l`` of shape ``(len(alphas), n_in,
+    n_out)``, ``b_l`` of shape ``(len(alphas), 1, n_out)``) starts the
+    networks from those instead of the initialisation, e.g. to train on
+    networks fitted before; the minibatches are those of a fresh fit.
 
     Returns
     -------
@@ -810,7 +836,7 @@ def fit_alpha_stack(estimator, alphas, X=None, y=None, sample_weight=None):
         raise ValueError("fit_alpha_stack trains without early_stopping and warm_start")
     with model._fitting():
         weights = {} if sample_weight is None else {"sample_weight": sample_weight}
-        params = model._fit(X, y, n_models=1, alphas=alphas, **weights)
+        params = model._fit(X, y, n_models=1, alphas=alphas, initial=initial, **weights)
     fitted = vars(model)
     for j, other in enumerate(models):
         if j:

@@ -184,11 +184,16 @@ def test_auto_keeps_the_plain_first_stage_where_pilots_do_not_apply(data, params
 def test_auto_needs_a_grid_larger_than_its_pilots(data):
     X, y = data
     estimator = DistilledMLPClassifier(max_iter=30, random_state=0)
-    grid = {"hidden_layer_sizes": [(3,), (6,)], "alpha": [1e-4, 0.01, 0.3, 3.0]}
+    # 15 candidates: one fewer than twice the pilots.
+    grid = {
+        "hidden_layer_sizes": [(3,), (6,), (4, 3)],
+        "alpha": [1e-4, 0.01, 0.1, 0.3, 3.0],
+    }
     search = DistilledSearchCV(
         estimator, grid, cv=3, first_stage_splits=1, random_state=0
     )
-    assert search.fit(X, y).first_stage_ == "plain"
+    search.fit(X, y)
+    assert search.first_stage_ == "plain" and search.first_stage_votes_ is None
 
 
 def test_weighted_needs_mlp_candidates_trained_on_rows(data):
@@ -226,12 +231,43 @@ def test_failures_of_the_weighted_stage_are_reported(data, monkeypatch):
     # scikit-learn's rule: all the trainings failed raises, whatever error_score.
     with pytest.raises(ValueError, match="All the 16 trainings of the weighted"):
         _search(first_stage="weighted", error_score=0.0).fit(X, y)
-    # With "auto", the pilots cannot side with a stage that scored nothing,
-    # and the search goes on with the plain one, even with error_score="raise".
+    # With "auto", the search goes on with the plain stage, without pilots,
+    # even with error_score="raise".
     with pytest.warns(FitFailedWarning, match="plain first stage's scores are kept"):
         search = _search(error_score="raise").fit(X, y)
     assert search.first_stage_ == "plain"
-    assert search.first_stage_votes_["weighted"] == 0
+    assert search.first_stage_votes_ is None
+
+
+def _refit_failing_at_alpha_3(model, X, y):
+    if model.alpha == 3.0:
+        raise RuntimeError("the refit failed at alpha=3")
+    return refit_output_biases(model, X, y)
+
+
+def test_a_training_failing_only_in_the_weighted_stage(data, monkeypatch):
+    from sklearn.exceptions import FitFailedWarning
+
+    from skdistill._model_selection import first_stage
+
+    X, y = data
+    monkeypatch.setattr(first_stage, "refit_output_biases", _refit_failing_at_alpha_3)
+    # "weighted": the 4 candidates at alpha=3 score NaN there, alone (the
+    # others of their stacks are trained one by one and keep their scores).
+    with pytest.warns(FitFailedWarning, match="4 of the 16 trainings of the weighted"):
+        search = _search(first_stage="weighted").fit(X, y)
+    scores = search.cv_results_["mean_distilled_score"]
+    failed = np.array([p["alpha"] == 3.0 for p in search.cv_results_["params"]])
+    assert np.isnan(scores[failed]).all() and np.isfinite(scores[~failed]).all()
+    # "auto" keeps the plain stage rather than lose those candidates.
+    with pytest.warns(FitFailedWarning, match="plain first stage's scores are kept"):
+        auto = _search().fit(X, y)
+    plain = _search(first_stage="plain").fit(X, y)
+    assert auto.first_stage_ == "plain"
+    np.testing.assert_array_equal(
+        auto.cv_results_["mean_distilled_score"],
+        plain.cv_results_["mean_distilled_score"],
+    )
 
 
 def test_weighted_stage_falls_back_to_one_training_per_candidate(data, monkeypatch):
@@ -256,21 +292,39 @@ def test_weighted_stage_falls_back_to_one_training_per_candidate(data, monkeypat
     )
 
 
-def test_a_candidate_refused_in_the_plain_stage_is_not_trained_again(data):
+def test_a_candidate_refused_in_the_plain_stage_is_not_trained_again(data, monkeypatch):
     from sklearn.exceptions import FitFailedWarning
 
+    from skdistill._model_selection import common
+
     X, y = data
+    trained = []
+    weighted_stage = common.weighted_fit_and_score
+
+    def spy(finals, *args, **kwargs):
+        trained.extend(f.alpha for f in finals)
+        return weighted_stage(finals, *args, **kwargs)
+
+    monkeypatch.setattr(common, "weighted_fit_and_score", spy)
     estimator = DistilledMLPClassifier(max_iter=30, random_state=0)
-    grid = {"hidden_layer_sizes": [(3,), (6,)], "alpha": [0.1, -1.0, 3.0]}
     params = dict(cv=3, first_stage_splits=1, n_confirm=1, random_state=0)
+    grid = {"hidden_layer_sizes": [(3,), (6,)], "alpha": [0.1, -1.0, 3.0]}
     with pytest.warns(FitFailedWarning, match="2 of the 6"):
         search = DistilledSearchCV(
             estimator, grid, first_stage="weighted", **params
         ).fit(X, y)
     assert search.first_stage_ == "weighted"
+    assert sorted(trained) == [0.1, 0.1, 3.0, 3.0]
+    # The grid's order: alpha first, -1.0 the second value. The others are
+    # scored as in a search without the refused value (each continuing its
+    # own plain network).
     scores = search.cv_results_["mean_distilled_score"]
-    # The grid's order: alpha first, -1.0 the second value.
-    assert np.isnan(scores[[2, 3]]).all() and np.isfinite(scores[[0, 1, 4, 5]]).all()
+    assert np.isnan(scores[[2, 3]]).all()
+    grid["alpha"] = [0.1, 3.0]
+    valid = DistilledSearchCV(estimator, grid, first_stage="weighted", **params)
+    np.testing.assert_array_equal(
+        scores[[0, 1, 4, 5]], valid.fit(X, y).cv_results_["mean_distilled_score"]
+    )
 
 
 def test_the_pilots_side_with_the_ranking_they_agree_with(data, monkeypatch):
@@ -306,3 +360,26 @@ def test_pilot_rows_keep_every_class():
     assert np.bincount(y_pilot).tolist() == [12, 7, 3]
     assert set(X_pilot[:, 0]) <= set(X[:, 0])
     assert len(set(X_pilot[:, 0])) == len(X_pilot)
+
+
+def test_pilots_leave_out_candidates_refused_in_the_plain_stage(data, monkeypatch):
+    from sklearn.exceptions import FitFailedWarning
+
+    from skdistill._model_selection import common
+
+    X, y = data
+    piloted = []
+    pilots = common.pilot_fit_and_score
+
+    def spy(finals, *args, **kwargs):
+        piloted.extend(f.alpha for f in finals)
+        return pilots(finals, *args, **kwargs)
+
+    monkeypatch.setattr(common, "pilot_fit_and_score", spy)
+    grid = {**GRID, "alpha": GRID["alpha"] + [-1.0]}
+    estimator = DistilledMLPClassifier(max_iter=30, random_state=0)
+    params = dict(cv=3, first_stage_splits=1, n_confirm=2, random_state=0)
+    with pytest.warns(FitFailedWarning, match="4 of the 20"):
+        search = DistilledSearchCV(estimator, grid, **params).fit(X, y)
+    assert len(piloted) >= 8 and -1.0 not in piloted
+    assert sum(search.first_stage_votes_.values()) > 0

@@ -559,6 +559,9 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
         first = self._choose_first_stage(
             unfitted, first, datasets, rows, held, scorer, int(fit_seed), n_first
         )
+        for results in first:
+            for result in results:
+                result.pop("network", None)
         split_scores = np.array([[r["score"] for r in rs] for rs in first])
         distilled_scores = split_scores.mean(axis=0)
         if not np.isfinite(distilled_scores).any():
@@ -653,10 +656,12 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
         ]
         n_trained = sum("error" not in p for ps in first for p in ps)
         if kind == "auto":
-            keep = self._pilot_votes(finals, first, weighted, rows, held, scorer, seed)
             if new_failures:
-                _warn_about_weighted_failures(new_failures, n_trained, kept=keep)
-            if not keep:
+                # A candidate that trained in the plain stage would lose its
+                # score: the pilots do not get to choose such a stage.
+                _warn_about_weighted_failures(new_failures, n_trained, kept=False)
+                return first
+            if not self._pilot_votes(finals, first, weighted, rows, held, scorer, seed):
                 return first
         elif new_failures:
             if len(new_failures) == n_trained:
@@ -708,9 +713,20 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
         plain). Sets ``first_stage_votes_``."""
         plain_scores = np.array([r["score"] for r in first[0]])
         weighted_scores = np.array([r["score"] for r in weighted[0]])
-        pilots = disagreement_pilots(
-            plain_scores, weighted_scores, N_PILOTS, _alpha_stacks(finals, None)
+        # Candidates that failed in the plain stage are neither pilots nor
+        # in a pilot's stack.
+        trained = [i for i, r in enumerate(first[0]) if "error" not in r]
+        stacks = [
+            [trained[j] for j in group]
+            for group in _alpha_stacks([finals[i] for i in trained], None)
+        ]
+        chosen = disagreement_pilots(
+            plain_scores[trained],
+            weighted_scores[trained],
+            N_PILOTS,
+            [[trained.index(i) for i in group] for group in stacks],
         )
+        pilots = np.array([trained[j] for j in chosen], dtype=int)
         pilot_finals = [finals[i] for i in pilots]
         rows_pilot = pilot_rows(*rows[0], seed)
         results = Parallel(n_jobs=self.n_jobs)(

@@ -205,18 +205,35 @@ def pilot_rows(X_train, y_train, seed):
 def pilot_fit_and_score(finals, indices, rows, held, scorer, seed):
     """Real trainings of candidates that differ only in ``alpha`` (one stack),
     as the grid search trains them, on the pilots' rows; scored on ``held``.
-    NaN where a training fails."""
+    Should the stack fail, the candidates are trained one by one; NaN where a
+    training fails (the pilot then takes no part in the votes)."""
+    if len(finals) > 1:
+        try:
+            scores = _pilot_scores(finals, rows, held, scorer, seed)
+        except Exception:
+            scores = None
+        if scores is not None:
+            return [
+                {"index": i, "score": s} for i, s in zip(indices, scores, strict=True)
+            ]
+    results = []
+    for index, final in zip(indices, finals, strict=True):
+        try:
+            (score,) = _pilot_scores([final], rows, held, scorer, seed)
+        except Exception:
+            score = np.nan
+        results.append({"index": index, "score": score})
+    return results
+
+
+def _pilot_scores(finals, rows, held, scorer, seed):
     final = clone(finals[0])
     if final.random_state is None:
         final.set_params(random_state=seed)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            models = fit_alpha_stack(final, [f.alpha for f in finals], *rows)
-        scores = [float(scorer(m, *held)) for m in models]
-    except Exception:
-        scores = [np.nan] * len(finals)
-    return [{"index": i, "score": s} for i, s in zip(indices, scores, strict=True)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        models = fit_alpha_stack(final, [f.alpha for f in finals], *rows)
+    return [float(scorer(m, *held)) for m in models]
 
 
 def disagreement_pilots(first, second, m, stacks=None):

@@ -100,9 +100,10 @@ class DistilledSearchCV(_BaseDistilledSearch):
         - ``"weighted"``: as the rows would train them. Each prototype is
           weighted by the training rows of its class whose nearest prototype
           it is; a candidate's network of the plain first stage trains on, on
-          the weighted prototypes, up to ``max_iter`` times the cube root of
-          the ratio of an epoch's minibatches on the rows to those on the
-          prototypes, less one (epochs, still stopped by ``tol``); its output
+          the weighted prototypes, for up to ``max_iter`` times the cube
+          root of the ratio of an epoch's minibatches on the rows to those on
+          the prototypes, less one (at least one epoch; still stopped by
+          ``tol``); its output
           biases are then refitted to the training rows' log-loss (their
           class balance instead of the prototypes' equal shares). It ranks
           grids ordered by how much the large networks overfit, or by the
@@ -119,8 +120,8 @@ class DistilledSearchCV(_BaseDistilledSearch):
           fewer than 8; a pipeline's earlier steps fitted on all of them),
           and scored on its held-out rows. The first stage whose scores
           order more pairs of them as they do is kept (a tie keeps
-          ``"plain"``); a failure of the weighted stage keeps the plain one,
-          with a warning. Elsewhere, ``"plain"``.
+          ``"plain"``); a training that fails in the weighted stage keeps
+          the plain one, with a warning. Elsewhere, ``"plain"``.
 
         ``"weighted"`` and ``"auto"`` apply when every candidate is a
         :class:`DistilledMLPClassifier` (or a pipeline ending in one) that
@@ -186,7 +187,8 @@ class DistilledSearchCV(_BaseDistilledSearch):
         ``distilled_fit_time`` (the mean over the splits; candidates that
         differ only in ``alpha`` train as one batched stack, which gives
         each the networks of its own training, and share its seconds
-        equally);
+        equally; with the weighted first stage kept, the seconds of its own
+        training alone);
         ``confirmed`` (bool) and ``n_confirm_splits`` (on how many splits of
         ``cv`` the candidate was cross-validated, 0 where not confirmed); and
         the second stage, over those splits, ``split<k>_test_score``,

@@ -292,20 +292,27 @@ def test_weighted_stage_falls_back_to_one_training_per_candidate(data, monkeypat
     )
 
 
+def _record_alphas(monkeypatch, stage):
+    """The alphas of the candidates a stage of the search trains (a list,
+    filled as the search runs)."""
+    from skdistill._model_selection import common
+
+    seen = []
+    original = getattr(common, stage)
+
+    def spy(finals, *args, **kwargs):
+        seen.extend(f.alpha for f in finals)
+        return original(finals, *args, **kwargs)
+
+    monkeypatch.setattr(common, stage, spy)
+    return seen
+
+
 def test_a_candidate_refused_in_the_plain_stage_is_not_trained_again(data, monkeypatch):
     from sklearn.exceptions import FitFailedWarning
 
-    from skdistill._model_selection import common
-
     X, y = data
-    trained = []
-    weighted_stage = common.weighted_fit_and_score
-
-    def spy(finals, *args, **kwargs):
-        trained.extend(f.alpha for f in finals)
-        return weighted_stage(finals, *args, **kwargs)
-
-    monkeypatch.setattr(common, "weighted_fit_and_score", spy)
+    trained = _record_alphas(monkeypatch, "weighted_fit_and_score")
     estimator = DistilledMLPClassifier(max_iter=30, random_state=0)
     params = dict(cv=3, first_stage_splits=1, n_confirm=1, random_state=0)
     grid = {"hidden_layer_sizes": [(3,), (6,)], "alpha": [0.1, -1.0, 3.0]}
@@ -365,17 +372,8 @@ def test_pilot_rows_keep_every_class():
 def test_pilots_leave_out_candidates_refused_in_the_plain_stage(data, monkeypatch):
     from sklearn.exceptions import FitFailedWarning
 
-    from skdistill._model_selection import common
-
     X, y = data
-    piloted = []
-    pilots = common.pilot_fit_and_score
-
-    def spy(finals, *args, **kwargs):
-        piloted.extend(f.alpha for f in finals)
-        return pilots(finals, *args, **kwargs)
-
-    monkeypatch.setattr(common, "pilot_fit_and_score", spy)
+    piloted = _record_alphas(monkeypatch, "pilot_fit_and_score")
     grid = {**GRID, "alpha": GRID["alpha"] + [-1.0]}
     estimator = DistilledMLPClassifier(max_iter=30, random_state=0)
     params = dict(cv=3, first_stage_splits=1, n_confirm=2, random_state=0)

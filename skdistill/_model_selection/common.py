@@ -715,18 +715,16 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
         weighted_scores = np.array([r["score"] for r in weighted[0]])
         # Candidates that failed in the plain stage are neither pilots nor
         # in a pilot's stack.
-        trained = [i for i, r in enumerate(first[0]) if "error" not in r]
-        stacks = [
-            [trained[j] for j in group]
-            for group in _alpha_stacks([finals[i] for i in trained], None)
-        ]
+        trained = np.array(
+            [i for i, r in enumerate(first[0]) if "error" not in r], dtype=int
+        )
         chosen = disagreement_pilots(
             plain_scores[trained],
             weighted_scores[trained],
             N_PILOTS,
-            [[trained.index(i) for i in group] for group in stacks],
+            _alpha_stacks([finals[i] for i in trained], None),
         )
-        pilots = np.array([trained[j] for j in chosen], dtype=int)
+        pilots = trained[chosen]
         pilot_finals = [finals[i] for i in pilots]
         rows_pilot = pilot_rows(*rows[0], seed)
         results = Parallel(n_jobs=self.n_jobs)(

@@ -88,6 +88,35 @@ def supports_weighted(finals, distiller):
     )
 
 
+def _stack_or_one_by_one(scores_of, finals, *per_candidate, raise_errors=False):
+    """``scores_of(finals, *per_candidate)`` for a stack of candidates; should
+    the stack fail (a value refused, a network diverging), the same for each
+    candidate alone, so that each failure is its own candidate's (raised with
+    ``raise_errors``). Returns one ``(score, traceback or None, seconds)`` per
+    candidate."""
+    if len(finals) > 1:
+        start = time.perf_counter()
+        try:
+            scores = scores_of(finals, *per_candidate)
+        except Exception:
+            scores = None
+        if scores is not None:
+            seconds = (time.perf_counter() - start) / len(finals)
+            return [(score, None, seconds) for score in scores]
+    results = []
+    for j, final in enumerate(finals):
+        start = time.perf_counter()
+        try:
+            (score,) = scores_of([final], *[[a[j]] for a in per_candidate])
+            error = None
+        except Exception:
+            if raise_errors:
+                raise
+            score, error = np.nan, traceback.format_exc()
+        results.append((score, error, time.perf_counter() - start))
+    return results
+
+
 def weighted_fit_and_score(
     finals, indices, networks, dataset, weights, rows, held, scorer, seed, error_score
 ):
@@ -96,40 +125,24 @@ def weighted_fit_and_score(
     None to start afresh) trained on in one batched stack on the prototypes
     weighted by ``weights`` (`prototype_weights`), up to `training_factor`
     times ``max_iter`` epochs in all, their output biases refitted on the
-    training rows ``rows``, scored on ``held``. Should the stack fail (a
-    value refused, a network diverging), the candidates are trained one by
-    one, so that each failure is its own candidate's: it gives
-    ``error_score`` and the traceback, or raises with
-    ``error_score="raise"``. ``fit_time`` is a candidate's share of the
-    training, the bias refit and the scoring."""
-    if len(finals) > 1:
-        start = time.perf_counter()
-        try:
-            scores = _weighted_scores(
-                finals, networks, dataset, weights, rows, held, scorer, seed
-            )
-        except Exception:
-            scores = None
-        if scores is not None:
-            fit_time = (time.perf_counter() - start) / len(finals)
-            return [
-                {"index": i, "score": score, "fit_time": fit_time}
-                for i, score in zip(indices, scores, strict=True)
-            ]
+    training rows ``rows``, scored on ``held``. Should the stack fail, the
+    candidates are trained one by one: a failure gives ``error_score`` and
+    the traceback, or raises with ``error_score="raise"``. ``fit_time`` is a
+    candidate's share of the training, the bias refit and the scoring."""
+
+    def scores_of(stack, stack_networks):
+        return _weighted_scores(
+            stack, stack_networks, dataset, weights, rows, held, scorer, seed
+        )
+
+    scored = _stack_or_one_by_one(
+        scores_of, finals, networks, raise_errors=error_score == "raise"
+    )
     results = []
-    for index, final, network in zip(indices, finals, networks, strict=True):
-        start = time.perf_counter()
-        result = {"index": index}
-        try:
-            (result["score"],) = _weighted_scores(
-                [final], [network], dataset, weights, rows, held, scorer, seed
-            )
-        except Exception:
-            if error_score == "raise":
-                raise
-            result["score"] = float(error_score)
-            result["error"] = traceback.format_exc()
-        result["fit_time"] = time.perf_counter() - start
+    for index, (score, error, seconds) in zip(indices, scored, strict=True):
+        result = {"index": index, "score": score, "fit_time": seconds}
+        if error is not None:
+            result.update(score=float(error_score), error=error)
         results.append(result)
     return results
 
@@ -207,23 +220,16 @@ def pilot_fit_and_score(finals, indices, rows, held, scorer, seed):
     as the grid search trains them, on the pilots' rows; scored on ``held``.
     Should the stack fail, the candidates are trained one by one; NaN where a
     training fails (the pilot then takes no part in the votes)."""
-    if len(finals) > 1:
-        try:
-            scores = _pilot_scores(finals, rows, held, scorer, seed)
-        except Exception:
-            scores = None
-        if scores is not None:
-            return [
-                {"index": i, "score": s} for i, s in zip(indices, scores, strict=True)
-            ]
-    results = []
-    for index, final in zip(indices, finals, strict=True):
-        try:
-            (score,) = _pilot_scores([final], rows, held, scorer, seed)
-        except Exception:
-            score = np.nan
-        results.append({"index": index, "score": score})
-    return results
+
+    def scores_of(stack):
+        return _pilot_scores(stack, rows, held, scorer, seed)
+
+    return [
+        {"index": index, "score": score}
+        for index, (score, _, _) in zip(
+            indices, _stack_or_one_by_one(scores_of, finals), strict=True
+        )
+    ]
 
 
 def _pilot_scores(finals, rows, held, scorer, seed):

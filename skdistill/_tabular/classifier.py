@@ -429,7 +429,6 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         if alphas is not None:
             if n_models != 1 or networks is not None or previous is not None:
                 raise ValueError("alphas stacks the networks of one initialisation")
-            n_models = 1
         t_start = getattr(self, "t_", 0) if previous is not None else 0
         if self.distiller is None:
             X, Y = self._validate_training_data(X, y)
@@ -619,6 +618,7 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         W_t = None if sample_weight is None else _as_tensor(sample_weight)
         optimizer = Adam(params, learning_rate=lr)
         alpha = float(self.alpha) if alphas is None else np.asarray(alphas, float)
+        penalised = bool(np.any(alpha))
         total_weight = n_samples if W_t is None else float(W_t.sum())
         rows = ShuffledIndices(n_samples, batch_size, rng)
 
@@ -642,7 +642,7 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
                 row_loss = -(yb * torch.log_softmax(logits, dim=-1)).sum(dim=-1)
                 loss = (row_loss * wb).sum(dim=-1) / n_batch
             grads = backward(params, xb, hidden, delta, self.activation)
-            if np.any(alpha):
+            if penalised:
                 weights = params[0::2]
                 penalty = sum((w * w).sum(dim=(-2, -1)) for w in weights)
                 half, decay = _penalty_factors(alpha, n_batch)

@@ -48,7 +48,8 @@ named ``name@N``), and ``--reference-only`` only fills the cache.
 ``--replay A.json,B.json --cache PATH`` recomputes, from earlier runs' rows
 and the cache's per-split scores, what the same first stages would have
 picked with ``n_confirm="auto"`` (today's rule, from the first stage's
-held-out rows: ``first_stage_splits="auto"`` folds of ``n / 5`` rows) and
+held-out rows: ``first_stage_splits="auto"`` folds of ``n / 5`` rows; and the
+pilots' choice, read from the run's tau column) and
 with ``n_confirm=--n-confirm`` (an int), both at ``confirm_splits="auto"``:
 per set and seed, the confirmed count, the regret and the load-corrected time
 (the run's first stage and refit, divided by its slowdown, plus the grid
@@ -134,6 +135,14 @@ def first_stage_label(search):
     if votes is None:
         return search.first_stage_
     return f"{search.first_stage_} {votes['plain']}:{votes['weighted']}"
+
+
+def _piloted_weighted(tau_column):
+    """Whether a run's pilots kept the weighted first stage, from its tau
+    column (``"+0.82 (3 x 1) weighted 19:34"``, ending in `first_stage_label`:
+    the votes follow the stage only where the pilots chose it)."""
+    words = str(tau_column).split()
+    return len(words) >= 2 and words[-2] == "weighted" and ":" in words[-1]
 
 
 def estimator():
@@ -580,7 +589,11 @@ def replay(paths, cache_path, n_confirm):
         if "split_test_score" not in ref and m != len(split_scores):
             continue
         counts = {
-            "auto": auto_n_confirm(len(distilled), sum(test_sizes[:n_first])),
+            "auto": auto_n_confirm(
+                len(distilled),
+                sum(test_sizes[:n_first]),
+                pilots_kept_weighted=_piloted_weighted(row[11]),
+            ),
             n_confirm: min(n_confirm, len(distilled)),
         }
         line = {}

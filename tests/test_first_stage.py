@@ -66,10 +66,10 @@ def test_prototype_weights_count_the_rows_each_prototype_stands_for():
 
 def test_training_factor_is_the_root_of_the_ratio_of_minibatches():
     final = DistilledMLPClassifier()
-    assert training_factor(final, 3395, 292) == pytest.approx((17 / 2) ** (1 / 3))
+    assert training_factor(final, 3395, 292) == pytest.approx((17 / 2) ** (1 / 4))
     assert training_factor(final, 150, 30) == 1.0
     final.set_params(batch_size=10)
-    assert training_factor(final, 100, 25) == pytest.approx((10 / 3) ** (1 / 3))
+    assert training_factor(final, 100, 25) == pytest.approx((10 / 3) ** (1 / 4))
 
 
 def test_refitted_biases_give_the_rows_class_shares(data):
@@ -356,6 +356,30 @@ def test_the_pilots_side_with_the_ranking_they_agree_with(data, monkeypatch):
         np.testing.assert_array_equal(
             search.cv_results_["mean_distilled_score"], scores
         )
+
+
+def test_auto_confirms_one_fewer_where_the_pilots_kept_the_weighted_stage(
+    data, monkeypatch
+):
+    # 16 candidates scored on the 134 held-out rows of one split of three:
+    # "auto" confirms ceil(2 * sqrt(500 / 134)) = 4 (also after a weighted
+    # stage the user chose), and 3 where the pilots' real trainings kept the
+    # weighted first stage.
+    from skdistill._model_selection import common
+
+    X, y = data
+    weighted = _search(first_stage="weighted", n_confirm="auto").fit(X, y)
+    assert weighted.cv_results_["confirmed"].sum() == 4
+    scores = weighted.cv_results_["mean_distilled_score"]
+    for order, expected in ((1, 3), (-1, 4)):
+
+        def pilots(finals, indices, rows, held, scorer, seed, order=order):
+            return [{"index": i, "score": order * scores[i]} for i in indices]
+
+        monkeypatch.setattr(common, "pilot_fit_and_score", pilots)
+        search = _search(n_confirm="auto").fit(X, y)
+        assert search.first_stage_ == ("weighted" if order == 1 else "plain")
+        assert search.cv_results_["confirmed"].sum() == expected
 
 
 def test_pilot_rows_keep_every_class():

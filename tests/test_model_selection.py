@@ -457,6 +457,25 @@ def test_auto_n_confirm_grows_when_the_first_stage_held_out_few_rows(
     assert auto_n_confirm(n_candidates, n_held_out) == expected
 
 
+@pytest.mark.parametrize(
+    "n_candidates, n_held_out, expected",
+    [
+        (18, None, 2),
+        (18, 6000, 2),
+        (40, None, 3),  # ceil(sqrt(40) / 2) = 4, one fewer
+        (18, 281, 4),  # 5 without the pilots (3 * sqrt(500 / 281) > 4)
+        (9, None, 2),  # never below 2
+        (100, 50, 5),  # 16 - 1, at most 5
+    ],
+)
+def test_auto_n_confirm_is_one_fewer_after_pilots_kept_the_weighted_stage(
+    n_candidates, n_held_out, expected
+):
+    assert (
+        auto_n_confirm(n_candidates, n_held_out, pilots_kept_weighted=True) == expected
+    )
+
+
 def test_auto_n_confirm_of_a_search_follows_the_first_stage_held_out_rows(moons):
     """200 rows, cv=5: the first stage scores the candidates on 40 held-out
     rows with one split, on 120 with three; "auto" confirms 4 and 3 of the 4

@@ -53,13 +53,18 @@ class DistilledSearchCV(_BaseDistilledSearch):
     n_confirm : "auto" or int, default="auto"
         Candidates of the first stage that are cross-validated on the real
         rows. ``"auto"``: ``ceil(sqrt(n_candidates) / 2)`` -- 2 of up to 16,
-        3 of 18 to 36, 5 of 65 or more -- grown where the first stage scored
-        the candidates on fewer than 500 held-out rows (small tables, where
-        its scores are noisier): multiplied by ``sqrt(500 / n_held_out)``
+        3 of 17 to 36, 4 of 37 to 64, 5 of 65 or more -- grown where the
+        first stage scored the candidates on fewer than 500 held-out rows
+        (small tables, where its scores are noisier): multiplied by
+        ``sqrt(500 / n_held_out)``
         and rounded up, ``n_held_out`` being the held-out rows of the first
-        stage's splits; within ``[2, 5]``, all of them when there are fewer.
-        With ``cv=5`` and the default ``first_stage_splits``, 18 candidates
-        give 3 from 832 rows on, 4 from 468 and 5 below 468 rows.
+        stage's splits; one fewer where the pilots of
+        ``first_stage="auto"`` kept the weighted first stage (real trainings
+        agreed with its ranking better than with the plain one's); within
+        ``[2, 5]``, all of them when there are fewer. With ``cv=5`` and the
+        default ``first_stage_splits``, 18 candidates give 5 below 468 rows,
+        4 from 468, 3 from 832 rows on, and 2 from 2500 rows on where the
+        pilots kept the weighted stage.
         ``n_confirm >= n_candidates`` cross-validates every
         candidate, which picks what
         :class:`~sklearn.model_selection.GridSearchCV` picks. Candidates tied
@@ -100,7 +105,7 @@ class DistilledSearchCV(_BaseDistilledSearch):
         - ``"weighted"``: as the rows would train them. Each prototype is
           weighted by the training rows of its class whose nearest prototype
           it is; a candidate's network of the plain first stage trains on, on
-          the weighted prototypes, for up to ``max_iter`` times the cube
+          the weighted prototypes, for up to ``max_iter`` times the fourth
           root of the ratio of an epoch's minibatches on the rows to those on
           the prototypes, less one (at least one epoch; still stopped by
           ``tol``); its output

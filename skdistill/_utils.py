@@ -132,6 +132,15 @@ def check_local_random_state(random_state):
     return check_random_state(random_state)
 
 
+def seed_if_unset(estimator, seed):
+    """Give ``estimator`` the ``random_state`` ``seed`` where it has that
+    parameter unset (None); returns it."""
+    params = estimator.get_params(deep=False)
+    if "random_state" in params and params["random_state"] is None:
+        estimator.set_params(random_state=seed)
+    return estimator
+
+
 def forget_fitted_state(estimator):
     """Remove every fitted attribute, so that a fit that failed leaves the
     estimator unfitted rather than half-updated."""

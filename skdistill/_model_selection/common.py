@@ -32,7 +32,7 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from .._data.dataset import DistilledDataset, distilled_dataset_of
 from .._tabular.classifier import DistilledMLPClassifier, fit_alpha_stack
-from .._utils import DocLinkMixin, check_local_random_state
+from .._utils import DocLinkMixin, check_local_random_state, seed_if_unset
 from .first_stage import (
     N_PILOTS,
     disagreement_pilots,
@@ -70,14 +70,15 @@ def auto_n_confirm(n_candidates, n_held_out=None, pilots_kept_weighted=False):
     ``n_held_out < 500`` held-out rows, one fewer when
     ``pilots_kept_weighted``, within ``[2, 5]``, and never more than the
     candidates. On 500 held-out rows or more (or ``n_held_out=None``): 2 of
-    up to 16 candidates, 3 of 17 to 36, 4 of 37 to 64, 5 of 65 or more. A first-stage
-    score on ``h`` rows has a standard error about ``sqrt(500 / h)`` times
-    that on 500 rows, so on small tables more candidates lie within the first
-    stage's noise of its best: of 18 candidates, 3 are confirmed after a
-    first stage on 500 held-out rows or more, 4 on 282 to 499 rows, 5 on
-    fewer. The confirmation costs ``n_confirm * confirm_splits``
-    ordinary fits, a share ``n_confirm / n_candidates`` of a full grid search
-    that shrinks as the grid grows.
+    up to 16 candidates, 3 of 17 to 36, 4 of 37 to 64, 5 of 65 or more. A
+    first-stage score on ``h`` rows has a standard error about
+    ``sqrt(500 / h)`` times that on 500 rows, so on small tables more
+    candidates lie within the first stage's noise of its best: of 18
+    candidates, 3 are confirmed after a first stage on 500 held-out rows or
+    more, 4 on 282 to 499 rows, 5 on fewer. The confirmation costs
+    ``n_confirm * confirm_splits`` ordinary fits, a share
+    ``n_confirm / n_candidates`` of a full grid search that shrinks as the
+    grid grows.
 
     Parameters
     ----------
@@ -184,9 +185,7 @@ def _fit_on_distilled(final, dataset, seed):
     class of the largest soft label). An unset ``random_state`` is given
     ``seed``: every candidate starts from the same random numbers.
     """
-    params = final.get_params(deep=False)
-    if "random_state" in params and params["random_state"] is None:
-        final.set_params(random_state=seed)
+    seed_if_unset(final, seed)
     if isinstance(final, DistilledMLPClassifier):
         final.set_params(distiller=dataset)
         return final.fit()
@@ -279,10 +278,7 @@ def _distilled_stack_fit_and_score(
     one, so that each failure is its own candidate's."""
     indices, n_candidates, verbose = progress
     if len(finals) > 1:
-        final = clone(finals[0])
-        if final.get_params()["random_state"] is None:
-            final.set_params(random_state=seed)
-        final.set_params(distiller=dataset)
+        final = seed_if_unset(clone(finals[0]), seed).set_params(distiller=dataset)
         start = time.perf_counter()
         try:
             models = fit_alpha_stack(final, [f.alpha for f in finals])
@@ -781,10 +777,8 @@ class _BaseDistilledSearch(DocLinkMixin, BaseSearchCV):
             distiller = ClassPrototypes()
         else:
             distiller = clone(self.distiller)
-        params = distiller.get_params(deep=False)
-        if "random_state" in params and params["random_state"] is None:
-            distiller.set_params(random_state=seed)
-        if self.verbose > 2 and "verbose" in params:
+        seed_if_unset(distiller, seed)
+        if self.verbose > 2 and "verbose" in distiller.get_params(deep=False):
             distiller.set_params(verbose=1)
         return distiller.fit(X_train, y_train)
 

@@ -18,7 +18,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing
 
 from .._tabular.classifier import DistilledMLPClassifier, fit_alpha_stack
-from .._utils import to_numpy
+from .._utils import seed_if_unset, to_numpy
 
 #: ``first_stage="auto"``: the real trainings that choose between the two
 #: first stages, each on this share of the split's training rows (stratified).
@@ -149,9 +149,7 @@ def weighted_fit_and_score(
 
 def _weighted_scores(finals, networks, dataset, weights, rows, held, scorer, seed):
     X_train, y_train = rows
-    final = clone(finals[0]).set_params(distiller=None)
-    if final.random_state is None:
-        final.set_params(random_state=seed)
+    final = seed_if_unset(clone(finals[0]), seed).set_params(distiller=None)
     factor = training_factor(final, len(y_train), dataset.n_rows)
     initial = None
     if all(network is not None for network in networks):
@@ -233,9 +231,7 @@ def pilot_fit_and_score(finals, indices, rows, held, scorer, seed):
 
 
 def _pilot_scores(finals, rows, held, scorer, seed):
-    final = clone(finals[0])
-    if final.random_state is None:
-        final.set_params(random_state=seed)
+    final = seed_if_unset(clone(finals[0]), seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         models = fit_alpha_stack(final, [f.alpha for f in finals], *rows)

@@ -56,9 +56,8 @@ class DistilledSearchCV(_BaseDistilledSearch):
         3 of 17 to 36, 4 of 37 to 64, 5 of 65 or more -- grown where the
         first stage scored the candidates on fewer than 500 held-out rows
         (small tables, where its scores are noisier): multiplied by
-        ``sqrt(500 / n_held_out)``
-        and rounded up, ``n_held_out`` being the held-out rows of the first
-        stage's splits; one fewer where the pilots of
+        ``sqrt(500 / n_held_out)`` and rounded up, ``n_held_out`` being the
+        held-out rows of the first stage's splits; one fewer where the pilots of
         ``first_stage="auto"`` kept the weighted first stage (real trainings
         agreed with its ranking better than with the plain one's); within
         ``[2, 5]``, all of them when there are fewer. With ``cv=5`` and the
@@ -108,9 +107,9 @@ class DistilledSearchCV(_BaseDistilledSearch):
           the weighted prototypes, for up to ``max_iter`` times the fourth
           root of the ratio of an epoch's minibatches on the rows to those on
           the prototypes, less one (at least one epoch; still stopped by
-          ``tol``); its output
-          biases are then refitted to the training rows' log-loss (their
-          class balance instead of the prototypes' equal shares). It ranks
+          ``tol``); its output biases are then refitted to the training rows'
+          log-loss (their class balance instead of the prototypes' equal
+          shares). It ranks
           grids ordered by how much the large networks overfit, or by the
           class balance, better, and grids of many overlapping classes worse
           (see the User Guide). The plain first stage runs first, and a

@@ -619,6 +619,7 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
         optimizer = Adam(params, learning_rate=lr)
         alpha = float(self.alpha) if alphas is None else np.asarray(alphas, float)
         penalised = bool(np.any(alpha))
+        half_alpha = _half_alpha(alpha)
         total_weight = n_samples if W_t is None else float(W_t.sum())
         rows = ShuffledIndices(n_samples, batch_size, rng)
 
@@ -645,8 +646,8 @@ class DistilledMLPClassifier(MLPPredictionMixin, ClassifierMixin, TorchEstimator
             if penalised:
                 weights = params[0::2]
                 penalty = sum((w * w).sum(dim=(-2, -1)) for w in weights)
-                half, decay = _penalty_factors(alpha, n_batch)
-                loss = loss + half * penalty / n_batch
+                loss = loss + half_alpha * penalty / n_batch
+                decay = _weight_decay(alpha, n_batch)
                 for i in range(0, len(params), 2):
                     grads[i] = grads[i] + decay * params[i]
             optimizer.step(grads)
@@ -741,16 +742,22 @@ def _one_per_alpha(params, alphas, initial=None):
     return initial
 
 
-def _penalty_factors(alpha, n_batch):
-    """``0.5 * alpha`` and ``alpha / n_batch`` as the L2 penalty multiplies
-    the stack with them: a number, or one per network broadcast over its
-    weights. Both are rounded to float32 from the same float64 values as a
+def _half_alpha(alpha):
+    """``0.5 * alpha``, the L2 penalty's factor on the loss: a number, or one
+    per network of a stack. The per-network factors of this and of
+    `_weight_decay` are rounded to float32 from the same float64 values as a
     number is, so a network of a stack trains as a fit of its own."""
     if np.ndim(alpha) == 0:
-        return 0.5 * alpha, alpha / n_batch
-    half = torch.as_tensor(0.5 * alpha, dtype=_DTYPE)
-    decay = torch.as_tensor(alpha / n_batch, dtype=_DTYPE)[:, None, None]
-    return half, decay
+        return 0.5 * alpha
+    return torch.as_tensor(0.5 * alpha, dtype=_DTYPE)
+
+
+def _weight_decay(alpha, n_batch):
+    """``alpha / n_batch``, the L2 penalty's gradient factor for a minibatch
+    of (weighted) size ``n_batch``, broadcast over each network's weights."""
+    if np.ndim(alpha) == 0:
+        return alpha / n_batch
+    return torch.as_tensor(alpha / n_batch, dtype=_DTYPE)[:, None, None]
 
 
 def _check_float32_range(X):

@@ -10,6 +10,7 @@ from skdistill import DatasetDistiller, DistilledMLPClassifier, DistilledSearchC
 from skdistill._data.dataset import DistilledDataset
 from skdistill._model_selection.first_stage import (
     N_PILOTS,
+    PILOT_MAX_ROWS,
     disagreement_pilots,
     pairwise_votes,
     pilot_rows,
@@ -391,6 +392,25 @@ def test_pilot_rows_keep_every_class():
     assert np.bincount(y_pilot).tolist() == [12, 7, 3]
     assert set(X_pilot[:, 0]) <= set(X[:, 0])
     assert len(set(X_pilot[:, 0])) == len(X_pilot)
+
+
+def test_pilot_rows_are_capped_on_large_tables():
+    # A quarter of 6000 rows would be 1500: the pilots take PILOT_MAX_ROWS,
+    # stratified, and still every row of a class too small for that share.
+    y = np.array([0] * 4000 + [1] * 1990 + [2] * 10)
+    X = np.arange(len(y), dtype=float)[:, None]
+    X_pilot, y_pilot = pilot_rows(X, y, seed=0)
+    counts = np.bincount(y_pilot)
+    assert len(y_pilot) == PILOT_MAX_ROWS
+    assert counts[2] == 10
+    assert abs(counts[0] / counts[1] - 4000 / 1990) < 0.02
+    assert len(set(X_pilot[:, 0])) == len(X_pilot)
+
+
+def test_pilot_rows_below_the_cap_are_a_quarter():
+    y = np.array([0, 1] * 1600)
+    X_pilot, y_pilot = pilot_rows(np.zeros((len(y), 1)), y, seed=0)
+    assert len(y_pilot) == 800
 
 
 def test_pilots_leave_out_candidates_refused_in_the_plain_stage(data, monkeypatch):

@@ -396,21 +396,36 @@ def test_pilot_rows_keep_every_class():
 
 def test_pilot_rows_are_capped_on_large_tables():
     # A quarter of 6000 rows would be 1500: the pilots take PILOT_MAX_ROWS,
-    # stratified, and still every row of a class too small for that share.
+    # stratified, and two rows of a class that a stratified 850 would give
+    # fewer than two of (10 rows here).
     y = np.array([0] * 4000 + [1] * 1990 + [2] * 10)
     X = np.arange(len(y), dtype=float)[:, None]
     X_pilot, y_pilot = pilot_rows(X, y, seed=0)
     counts = np.bincount(y_pilot)
     assert len(y_pilot) == PILOT_MAX_ROWS
-    assert counts[2] == 10
+    assert counts[2] == 2
     assert abs(counts[0] / counts[1] - 4000 / 1990) < 0.02
     assert len(set(X_pilot[:, 0])) == len(X_pilot)
+    assert np.array_equal(y[X_pilot[:, 0].astype(int)], y_pilot)
 
 
-def test_pilot_rows_below_the_cap_are_a_quarter():
-    y = np.array([0, 1] * 1600)
+def test_capped_pilot_rows_hold_every_class_of_a_large_table():
+    # 50 classes of 80 rows in 40000: a stratified 850 would give each about
+    # 1.7 rows; each brings two, and the cap holds.
+    y = np.concatenate([np.repeat([0, 1], 18000), np.repeat(np.arange(2, 52), 80)])
     X_pilot, y_pilot = pilot_rows(np.zeros((len(y), 1)), y, seed=0)
-    assert len(y_pilot) == 800
+    counts = np.bincount(y_pilot, minlength=52)
+    assert len(y_pilot) == PILOT_MAX_ROWS
+    assert (counts[2:] == 2).all()
+    assert counts[0] + counts[1] == PILOT_MAX_ROWS - 100
+
+
+@pytest.mark.parametrize("n_rows, expected", [(3200, 800), (3400, 850), (3404, 850)])
+def test_pilot_rows_are_a_quarter_up_to_the_cap(n_rows, expected):
+    y = np.array([0, 1] * (n_rows // 2))
+    X_pilot, y_pilot = pilot_rows(np.zeros((len(y), 1)), y, seed=0)
+    assert len(y_pilot) == expected
+    assert np.bincount(y_pilot).tolist() == [expected // 2] * 2
 
 
 def test_pilots_leave_out_candidates_refused_in_the_plain_stage(data, monkeypatch):

@@ -220,7 +220,7 @@ def pilot_rows(X_train, y_train, seed):
         n_kept = len(kept[0])
         # train_test_split floors a share of the rows.
         if int(np.floor(train_size * len(common))) + n_kept > PILOT_MAX_ROWS:
-            common, train_size, thin = _capped_sample_size(
+            common, train_size, thin = _capped_sample(
                 y, common, PILOT_MAX_ROWS - n_kept, seed
             )
             kept.append(thin)
@@ -233,11 +233,11 @@ def pilot_rows(X_train, y_train, seed):
     return _safe_indexing(X_train, kept), _safe_indexing(y_train, kept)
 
 
-def _capped_sample_size(y, common, n_rows, seed):
-    """The capped pilots' stratified sample of the rows ``common``: the rows
-    left to sample from, the number of rows to sample, and two rows of each
-    class a stratified sample of ``n_rows`` would give fewer than two
-    (drawn at random, outside the sample)."""
+def _capped_sample(y, common, n_rows, seed):
+    """What the capped pilots take of the rows ``common``: the rows left to
+    sample from (stratified), how many to sample, and two rows of each class
+    that a stratified sample of ``n_rows`` would give fewer than two (drawn
+    at random, outside the stratified sample)."""
     classes, counts = np.unique(y[common], return_counts=True)
     thin_classes = classes[counts * n_rows / len(common) < 2]
     rng = np.random.RandomState(seed)

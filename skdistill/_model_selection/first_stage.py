@@ -244,13 +244,11 @@ def _capped_sample(y, common, n_rows, seed):
     thin = [rng.choice(common[y[common] == c], 2, replace=False) for c in thin_classes]
     thin = np.concatenate(thin) if thin else np.array([], dtype=int)
     common = common[~np.isin(y[common], thin_classes)]
+    # Capping means a quarter of the rows exceeds n_rows, so every class left
+    # has more than 8 rows and the sample leaves rows of each for the split's
+    # other side, as stratifying needs.
     n_classes = len(classes) - len(thin_classes)
-    # Stratifying needs a row of each class on both sides of the split.
-    n_train = min(max(n_rows - len(thin), n_classes), len(common) - n_classes)
-    if n_train < n_classes:
-        # Too few rows left to stratify: every one of them.
-        return np.array([], dtype=int), None, np.concatenate([thin, common])
-    return common, n_train, thin
+    return common, max(n_rows - len(thin), n_classes), thin
 
 
 def pilot_fit_and_score(finals, indices, rows, held, scorer, seed):

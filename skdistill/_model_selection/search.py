@@ -121,10 +121,11 @@ class DistilledSearchCV(_BaseDistilledSearch):
           ``alpha`` (they train together in one batched stack), trained on
           the real rows as the second stage trains them, but on a stratified
           quarter of the split's training rows and every row of a class of
-          fewer than 8 (at most 850 rows in all: on larger tables a smaller
-          stratified share, and two rows of each class that share would
-          give fewer than two; a pipeline's earlier steps fitted on all the
-          rows), and scored on its held-out rows. The first stage whose scores
+          fewer than 8 (at most 850 rows in all, unless the classes need
+          more: on larger tables a smaller stratified share, and two rows of
+          each class that share would give fewer than two; a pipeline's
+          earlier steps fitted on all the rows), and scored on its held-out
+          rows. The first stage whose scores
           order more pairs of them as they do is kept (a tie keeps
           ``"plain"``); a training that fails in the weighted stage keeps
           the plain one, with a warning. Elsewhere, ``"plain"``.

@@ -117,7 +117,10 @@ def fit_progressive(X, y, params, then, seed, extend="last", min_steps=None):
     steps, the distillation is the defaults' (neither ``params`` nor a second
     run), and where ``then`` does not give ``n_epochs``, the second run's is
     the fewest epochs of at least ``min_steps`` steps. (The rule reads the
-    "auto" sizes of a table without heavy-tailed columns: 8 epochs.)"""
+    "auto" sizes of a table without heavy-tailed columns: 8 epochs.) The
+    progressive runs start from three internal networks over 8 epochs unless
+    ``params`` says otherwise (``n_models=3``: the distiller's run before its
+    single long run, which the prototype was measured from)."""
     if then is not None and min_steps is not None:
         n_steps = auto_n_steps(len(X))
         if n_steps * resolve_n_epochs("auto", False) >= min_steps:
@@ -125,6 +128,7 @@ def fit_progressive(X, y, params, then, seed, extend="last", min_steps=None):
         elif "n_epochs" not in then:
             then = {**then, "n_epochs": -(-min_steps // n_steps)}
     if then is not None:
+        params = {"n_models": 3, **params}
         then = {**params, **then}
     first = DatasetDistiller if then is None else _FirstPhase
     distiller = first(architectures=(HIDDEN,), **{**params, "random_state": seed})

@@ -557,6 +557,83 @@ def test_auto_steps_and_batch_size_are_what_the_fit_uses():
     assert not np.array_equal(auto.distilled_X_, other_batch.distilled_X_)
 
 
+@pytest.mark.parametrize(
+    "n_epochs, n_models, n_steps, n_architectures, flags, expected",
+    [
+        # The single long run: one network for three times the epochs.
+        ("auto", "auto", 10, 1, {}, (24, 1, True)),
+        ("auto", "auto", 29, 1, {}, (24, 1, True)),  # 232 steps at 8 epochs
+        ("auto", "auto", 30, 1, {}, (8, 3, False)),  # 240 steps: long enough
+        ("auto", "auto", 46, 1, {}, (8, 3, False)),  # the suite's largest set
+        # Anything that sets the run otherwise keeps three networks.
+        (8, "auto", 10, 1, {}, (8, 3, False)),
+        ("auto", 3, 10, 1, {}, (8, 3, False)),
+        ("auto", 1, 10, 1, {}, (8, 1, False)),
+        ("auto", "auto", 10, 2, {}, (8, 3, False)),
+        ("auto", "auto", 10, 4, {}, (8, 4, False)),  # one per architecture
+        ("auto", "auto", 10, 1, {"plain": False}, (8, 3, False)),
+        ("auto", "auto", 10, 1, {"requested": True}, (16, 3, False)),
+        ("auto", "auto", 10, 1, {"heavy_tailed": True}, (12, 3, False)),
+    ],
+)
+def test_auto_run_is_one_long_run_where_the_run_is_short(
+    n_epochs, n_models, n_steps, n_architectures, flags, expected
+):
+    from skdistill._tabular.sizes import resolve_run
+
+    flags = {"plain": True, "heavy_tailed": False, **flags}
+    assert resolve_run(n_epochs, n_models, n_steps, n_architectures, **flags) == (
+        expected
+    )
+
+
+def test_the_single_long_run_is_the_explicit_run_it_resolves_to():
+    # 300 rows: 10 steps; the "auto" real batch of 64 rows is raised to 256.
+    X, y = make_moons(n_samples=300, noise=0.2, random_state=0)
+    params = dict(max_iter=4, samples_per_step=2, validation_fraction=None)
+    auto = DatasetDistiller(**params, random_state=0).fit(X, y)
+    assert auto.n_models_ == 1
+    assert auto.lr_schedule_.shape == (10 * 24,)
+    provenance = auto.distilled_.provenance
+    assert (provenance["n_epochs"], provenance["n_models"]) == (24, 1)
+    assert provenance["batch_size"] == 256
+    explicit = DatasetDistiller(
+        **params, n_epochs=24, n_models=1, batch_size=256, random_state=0
+    ).fit(X, y)
+    np.testing.assert_array_equal(auto.distilled_X_, explicit.distilled_X_)
+    np.testing.assert_array_equal(auto.lr_schedule_, explicit.lr_schedule_)
+    # Given a run, the networks stay three and the batch "auto" as before.
+    eight = DatasetDistiller(**params, n_epochs=8, random_state=0).fit(X, y)
+    assert eight.n_models_ == 3
+    assert eight.distilled_.provenance["batch_size"] == 64
+
+
+@pytest.mark.parametrize(
+    "params, n_epochs",
+    [
+        ({"n_samples_per_class": 2}, 16),
+        ({"fixed_init": True}, 8),
+        ({"search_space": {"hidden_layer_sizes": [(5,), (8,)]}}, 8),
+        ({"architectures": ((5,), (8,))}, 8),
+    ],
+)
+def test_the_single_long_run_leaves_other_runs_at_three_networks(params, n_epochs):
+    X, y = make_moons(n_samples=300, noise=0.2, random_state=0)
+    distiller = DatasetDistiller(
+        **params, max_iter=2, validation_fraction=None, random_state=0
+    ).fit(X, y)
+    assert distiller.n_models_ == 3
+    provenance = distiller.distilled_.provenance
+    assert (provenance["n_epochs"], provenance["batch_size"]) == (n_epochs, 64)
+
+
+@pytest.mark.parametrize("n_models", [0, "many", 1.5])
+def test_bad_n_models_names_the_parameter(n_models):
+    X, y = make_moons(n_samples=60, random_state=0)
+    with pytest.raises(ValueError, match="'n_models' parameter"):
+        DatasetDistiller(n_models=n_models, max_iter=1).fit(X, y)
+
+
 def test_distilled_set_beats_real_rows_and_prototypes_of_equal_size():
     # The package's core claim on a fixed small problem: two concentric
     # rings, four rows. Per-class k-means centroids of a ring sit inside it,

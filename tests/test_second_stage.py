@@ -103,6 +103,9 @@ def test_longer_run_replays_three_times_the_epochs():
     np.testing.assert_array_equal(two.loss_curve_[:n_first], first.loss_curve_)
     assert two.lr_schedule_.shape == (18,)  # 3 steps x 6 epochs
     assert two.distilled_.n_epochs == 6
+    # The provenance names the run the kept set was learned for.
+    provenance = two.distilled_.provenance
+    assert (provenance["n_epochs"], provenance["n_models"]) == (6, 2)
     assert two.distilled_X_.shape == first.distilled_X_.shape
     assert n_first <= two.best_iteration_ <= two.n_iter_
     assert np.all(np.isfinite(two.loss_curve_))
@@ -168,19 +171,21 @@ def test_auto_switches_at_240_internal_steps():
 
 
 def test_second_stage_settings():
+    # The settings read the fit's resolved networks (n_models_).
     distiller = DatasetDistiller()
-    distiller.architectures_ = ((10,),)
+    distiller.architectures_, distiller.n_models_ = ((10,),), 3
     assert distiller._second_stage_settings("longer_run", 8) == (24, 2, 0.01, 75)
     assert distiller._second_stage_settings("smaller_step", 8) == (8, 3, 0.002, 100)
     # Never fewer networks than architectures; none cut with fixed inits.
     distiller.architectures_ = ((10,), (5,), ())
     assert distiller._second_stage_settings("longer_run", 8)[1] == 3
-    distiller.set_params(n_models=6)
+    distiller.n_models_ = 6
     assert distiller._second_stage_settings("longer_run", 8)[1] == 4
-    distiller.set_params(n_models=1)
+    distiller.n_models_ = 1
     distiller.architectures_ = ((10,),)
     assert distiller._second_stage_settings("longer_run", 8)[1] == 1
-    distiller.set_params(n_models=3, fixed_init=True)
+    distiller.n_models_ = 3
+    distiller.set_params(fixed_init=True)
     assert distiller._second_stage_settings("longer_run", 8)[1] == 3
 
 

@@ -149,7 +149,8 @@ def build_parser():
     )
     option(
         "--n-epochs",
-        "epochs over those batches: an int, or 'auto' (8, or 12 on tables with "
+        "epochs over those batches: an int, or 'auto' (24 in the single long run "
+        "of one internal network, see --n-models; else 8, or 12 on tables with "
         "heavy-tailed columns when --no-feature-transform is given)",
         type=_auto_or_int,
         metavar="N",
@@ -168,7 +169,15 @@ def build_parser():
         nargs="+",
         metavar="LAYERS",
     )
-    option("--n-models", "internal models per outer iteration", type=int, metavar="N")
+    option(
+        "--n-models",
+        "internal models per outer iteration: an int, or 'auto' (1 in the single "
+        "long run of 24 epochs, with --n-epochs auto and one architecture on "
+        "tables of up to about 13,500 rows; else 3, or one per architecture if "
+        "there are more)",
+        type=_auto_or_int,
+        metavar="N",
+    )
     option("--lr-init", "initial learning rates", type=float, metavar="LR")
     option("--max-iter", "outer iterations", type=int, metavar="N")
     option(

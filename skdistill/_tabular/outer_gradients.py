@@ -38,7 +38,7 @@ class OuterGradients:
         self.fixed_inits, self.rng, self.network = fixed_inits, rng, network
         # The configurations drawn per iteration from a search space: the
         # distiller's n_models, or a stage's own.
-        self.n_models = distiller.n_models if n_models is None else n_models
+        self.n_models = distiller.n_models_ if n_models is None else n_models
         self.soft_labels, self.learn_lr = distiller.soft_labels, distiller.learn_lr
         self.n_total_steps = n_total_steps = state.log_lr.shape[0]
         self.segments = distiller.checkpoint_segments

@@ -36,6 +36,19 @@ _HEAVY_TAIL_EPOCHS = 12
 #: ``n_epochs="auto"`` gives at least this many epochs (chosen on the suite's
 #: budgets of 1, 10 and 50 rows per class, see doc/benchmark_suite.md).
 _REQUESTED_SIZE_EPOCHS = 16
+#: ``n_models="auto"``: internal networks per outer iteration (at least one
+#: per architecture), unless the single long run below applies.
+_AUTO_MODELS = 3
+#: The single long run of ``n_epochs="auto"`` with ``n_models="auto"``: where
+#: the run at ``_AUTO_EPOCHS`` is shorter than ``_SINGLE_RUN_MAX_STEPS``
+#: internal steps (sets of up to 29 steps), one internal network trains for
+#: ``_AUTO_MODELS * _AUTO_EPOCHS`` epochs instead of ``_AUTO_MODELS`` networks
+#: for ``_AUTO_EPOCHS`` -- the same internal steps per outer iteration -- on a
+#: real batch (``batch_size="auto"``) of at least ``_SINGLE_RUN_MIN_BATCH``
+#: rows, since one network's outer gradient is the noisier (chosen on the
+#: benchmark suite, see doc/benchmark_suite.md).
+_SINGLE_RUN_MAX_STEPS = 240
+_SINGLE_RUN_MIN_BATCH = 256
 #: With a Dask collection or a parquet table, the held-out rows and the rows
 #: ``init`` starts from are samples of at most this many rows.
 LAZY_SAMPLE_ROWS = 10_000
@@ -121,6 +134,52 @@ def resolve_n_epochs(n_epochs, heavy_tailed, requested=False):
         return int(n_epochs)
     epochs = _HEAVY_TAIL_EPOCHS if heavy_tailed else _AUTO_EPOCHS
     return max(epochs, _REQUESTED_SIZE_EPOCHS) if requested else epochs
+
+
+def resolve_run(
+    n_epochs,
+    n_models,
+    n_steps,
+    n_architectures,
+    *,
+    plain,
+    heavy_tailed,
+    requested=False,
+):
+    """``(n_epochs, n_models, single_run)`` with "auto" resolved.
+
+    With both "auto", a single architecture and a ``plain`` fit (the package's
+    MLPs, no search space, no fixed initialisations), on a table without
+    unmapped heavy-tailed columns and at a size not ``requested``: where the
+    run of `resolve_n_epochs` is shorter than ``_SINGLE_RUN_MAX_STEPS`` steps,
+    the single long run (``single_run`` true; the caller raises the "auto"
+    real batch to ``_SINGLE_RUN_MIN_BATCH`` rows). A fresh network replaying
+    the set then takes three times the steps, which the suite's hardest small
+    sets needed, at the work per outer iteration of three networks over the
+    shorter run. Otherwise ``n_models="auto"`` is ``_AUTO_MODELS``, or the
+    number of architectures if larger.
+    """
+    epochs = resolve_n_epochs(n_epochs, heavy_tailed, requested)
+    single_run = (
+        n_epochs == "auto"
+        and n_models == "auto"
+        and n_architectures == 1
+        and plain
+        and not heavy_tailed
+        and not requested
+        and n_steps * epochs < _SINGLE_RUN_MAX_STEPS
+    )
+    if single_run:
+        return _AUTO_MODELS * epochs, 1, True
+    if n_models == "auto":
+        return epochs, max(_AUTO_MODELS, n_architectures), False
+    return epochs, int(n_models), False
+
+
+def single_run_batch_size(batch_size):
+    """The "auto" real batch of the single long run: at least
+    ``_SINGLE_RUN_MIN_BATCH`` rows (see `resolve_run`)."""
+    return max(batch_size, _SINGLE_RUN_MIN_BATCH)
 
 
 def split_distilled_size(

@@ -509,8 +509,8 @@ class DatasetDistiller(BaseDistiller):
           tails, fewer than about 5,800 rows), ``"smaller_step"`` on longer
           runs (so always in the single long run of ``n_models="auto"`` at
           the "auto" ``n_steps``, whose 24 epochs give at least 240 steps);
-          no second stage when
-          ``n_samples`` or ``n_samples_per_class`` sets the size.
+          no second stage when ``n_samples`` or ``n_samples_per_class`` sets
+          the size.
         - ``None``: one stage, the fit as before.
 
         The second stage runs at most as many outer iterations as the first,

@@ -32,6 +32,7 @@ from .internal_models import VALIDATION_EVERY, InternalModels, internal_network
 from .outer_gradients import OuterGradients
 from .real_rows import in_memory_rows, lazy_rows
 from .sizes import (
+    SHORT_RUN_STEPS,
     auto_lr_init,
     requested_rows,
     resolve_run,
@@ -40,9 +41,6 @@ from .sizes import (
 )
 from .synthetic_set import MAX_RECOVERIES, DivergenceRecovery, starting_rows
 
-#: ``second_stage="auto"``: the longer run where the internal run has fewer
-#: steps than this, the smaller outer step otherwise.
-SECOND_STAGE_MIN_STEPS = 240
 #: The longer run of ``second_stage="longer_run"``: this many times the epochs.
 LONGER_RUN_FACTOR = 3
 #: The outer step of ``second_stage="smaller_step"``: ``learning_rate`` divided
@@ -924,7 +922,8 @@ class DatasetDistiller(BaseDistiller):
         if kind == "auto":
             if self.n_samples is not None or self.n_samples_per_class is not None:
                 return None
-            if n_total_steps < SECOND_STAGE_MIN_STEPS:
+            # The longer run where the run is short, the smaller step otherwise.
+            if n_total_steps < SHORT_RUN_STEPS:
                 return "longer_run"
             return "smaller_step"
         return kind

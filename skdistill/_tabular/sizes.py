@@ -39,15 +39,18 @@ _REQUESTED_SIZE_EPOCHS = 16
 #: ``n_models="auto"``: internal networks per outer iteration (at least one
 #: per architecture), unless the single long run below applies.
 _AUTO_MODELS = 3
+#: A short run: fewer internal steps than this. The suite's hardest small sets
+#: needed a replay of at least this many steps; it decides the single long run
+#: below and the longer second stage of ``second_stage="auto"``.
+SHORT_RUN_STEPS = 240
 #: The single long run of ``n_epochs="auto"`` with ``n_models="auto"``: where
-#: the run at ``_AUTO_EPOCHS`` is shorter than ``_SINGLE_RUN_MAX_STEPS``
-#: internal steps (sets of up to 29 steps), one internal network trains for
+#: the run at ``_AUTO_EPOCHS`` is short (``SHORT_RUN_STEPS``; sets of up to 29
+#: steps), one internal network trains for
 #: ``_AUTO_MODELS * _AUTO_EPOCHS`` epochs instead of ``_AUTO_MODELS`` networks
 #: for ``_AUTO_EPOCHS`` -- the same internal steps per outer iteration -- on a
 #: real batch (``batch_size="auto"``) of at least ``_SINGLE_RUN_MIN_BATCH``
 #: rows, since one network's outer gradient is the noisier (chosen on the
 #: benchmark suite, see doc/benchmark_suite.md).
-_SINGLE_RUN_MAX_STEPS = 240
 _SINGLE_RUN_MIN_BATCH = 256
 #: With a Dask collection or a parquet table, the held-out rows and the rows
 #: ``init`` starts from are samples of at most this many rows.
@@ -151,7 +154,7 @@ def resolve_run(
     With both "auto", a single architecture and a ``plain`` fit (the package's
     MLPs, no search space, no fixed initialisations), on a table without
     unmapped heavy-tailed columns and at a size not ``requested``: where the
-    run of `resolve_n_epochs` is shorter than ``_SINGLE_RUN_MAX_STEPS`` steps,
+    run of `resolve_n_epochs` is shorter than ``SHORT_RUN_STEPS`` steps,
     the single long run (``single_run`` true; the caller raises the "auto"
     real batch to ``_SINGLE_RUN_MIN_BATCH`` rows). A fresh network replaying
     the set then takes three times the steps, which the suite's hardest small
@@ -167,7 +170,7 @@ def resolve_run(
         and plain
         and not heavy_tailed
         and not requested
-        and n_steps * epochs < _SINGLE_RUN_MAX_STEPS
+        and n_steps * epochs < SHORT_RUN_STEPS
     )
     if single_run:
         return _AUTO_MODELS * epochs, 1, True

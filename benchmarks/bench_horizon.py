@@ -6,10 +6,10 @@ A short loop over distillation seeds for the settings of the horizon section of
 ((32, 32),), random_state=seed, **params)``, its CPU seconds, and the replay
 measured exactly as the benchmark that owns the set measures it:
 
-* a suite set (``suite_datasets.py``) as ``bench_suite.py`` does: the stratified
-  1/3 test split (seed 0), standardised, ``distillation_accuracy`` of 5 fresh
-  (32, 32) networks, against ``MLPClassifier((32, 32), max_iter=500)`` on all
-  training rows (3 seeds);
+* a suite set or a large table of ``suite_datasets.py`` (``LARGE_NAMES``) as
+  ``bench_suite.py`` does a suite set: the stratified 1/3 test split (seed 0),
+  standardised, ``distillation_accuracy`` of 5 fresh (32, 32) networks, against
+  ``MLPClassifier((32, 32), max_iter=500)`` on all training rows (3 seeds);
 * a table of ``bench_robustness.py`` (``heavy_tails``, ...) as it does: 3 replays
   per distillation (seeds ``1000 * seed + k``), balanced accuracy where the
   table asks for it, against the full-data MLP over the same seeds.
@@ -51,7 +51,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_robustness  # noqa: E402
 import bench_suite  # noqa: E402
 from _harness import parse_params  # noqa: E402
-from suite_datasets import SUITE_NAMES, load_suite  # noqa: E402
+from suite_datasets import LARGE_NAMES, SUITE_NAMES, load_suite  # noqa: E402
 
 from skdistill import (  # noqa: E402
     DatasetDistiller,
@@ -186,7 +186,7 @@ def load(name, seeds):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    names = list(SUITE_NAMES) + list(bench_robustness.TABLES)
+    names = list(SUITE_NAMES) + list(LARGE_NAMES) + list(bench_robustness.TABLES)
     parser.add_argument("--sets", required=True, help=f"comma-separated, of {names}")
     parser.add_argument("--seeds", default="0,1", help="distillation seeds")
     parser.add_argument(

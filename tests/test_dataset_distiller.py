@@ -504,6 +504,79 @@ def test_auto_samples_per_step_grows_with_the_root_of_the_rows(
     assert auto_samples_per_step(n_samples, n_classes, n_steps) == expected
 
 
+@pytest.mark.parametrize(
+    "sizes, n_samples, smallest_class, kwargs, expected",
+    [
+        (("auto", "auto", "auto"), 13_456, 6000, {}, False),  # a short run
+        (("auto", "auto", "auto"), 13_457, 6000, {}, True),  # 240 steps
+        # The smallest class fills its share of 46 * 30 rows over 5 classes.
+        (("auto", "auto", "auto"), 33_333, 276, {}, True),
+        (("auto", "auto", "auto"), 33_333, 275, {}, False),  # a rare class
+        ((46, "auto", "auto"), 33_333, 6000, {}, False),  # steps given
+        (("auto", 20, "auto"), 33_333, 6000, {}, False),  # rows given
+        (("auto", "auto", "auto"), 33_333, 6000, {"heavy_tailed": True}, False),
+        (("auto", "auto", "auto"), 33_333, 6000, {"requested": (50, "n")}, False),
+    ],
+)
+def test_which_tables_get_the_sizes_of_a_large_table(
+    sizes, n_samples, smallest_class, kwargs, expected
+):
+    from skdistill._tabular.sizes import large_table_sizes
+
+    large = large_table_sizes(sizes, n_samples, 5, smallest_class, **kwargs)
+    assert large is expected
+
+
+@pytest.mark.parametrize(
+    "n_samples, large_table, expected",
+    [
+        (33_333, False, (46, 20, 1024)),  # 920 rows
+        (33_333, True, (46, 30, 1024)),  # 1380 rows
+        (13_457, True, (30, 30, 420)),
+        (10**8, True, (50, 30, 1024)),  # at most 1500
+    ],
+)
+def test_the_sizes_of_a_large_table_have_more_rows_per_step(
+    n_samples, large_table, expected
+):
+    from skdistill._tabular.sizes import resolve_sizes
+
+    sizes = ("auto", "auto", "auto")
+    assert resolve_sizes(sizes, n_samples, 5, large_table=large_table) == expected
+
+
+def test_smallest_class_rows_scales_a_sample_to_the_table():
+    from skdistill._tabular.sizes import smallest_class_rows
+
+    y_sample = np.array([0] * 90 + [1] * 10)
+    assert smallest_class_rows(y_sample, 2, 20_000) == 2000
+    assert smallest_class_rows(y_sample, 3, 20_000) == 0  # a class unseen
+
+
+def test_a_large_table_is_distilled_into_more_rows_on_two_networks():
+    X, y = make_classification(n_samples=13_500, n_features=4, random_state=0)
+    params = dict(max_iter=1, validation_fraction=None, random_state=0)
+    auto = DatasetDistiller(**params).fit(X, y)
+    # 30 steps of 1.5 * 20 rows, where 5 * sqrt(n) rows would be 600.
+    assert auto.distilled_.n_steps == 30
+    assert auto.distilled_X_.shape == (900, 4)
+    assert auto.n_models_ == 2 and auto.distilled_.n_epochs == 8
+    explicit = DatasetDistiller(**params, samples_per_step=30, n_models=2)
+    np.testing.assert_array_equal(explicit.fit(X, y).distilled_X_, auto.distilled_X_)
+    # A size given keeps 5 * sqrt(n) rows and three networks.
+    given = DatasetDistiller(**params, samples_per_step=20).fit(X, y)
+    assert given.distilled_X_.shape == (600, 4) and given.n_models_ == 3
+    # So does a class of fewer rows than its share of the larger set (450).
+    rare = np.flatnonzero(y == 1)[449:]
+    keep = np.setdiff1d(np.arange(len(y)), rare)
+    X_rare, y_rare = X[keep], y[keep]
+    assert np.sum(y_rare == 1) == 449
+    X_rare = np.vstack([X_rare, X_rare[y_rare == 0][: len(y) - len(y_rare)]])
+    y_rare = np.concatenate([y_rare, np.zeros(len(y) - len(keep), dtype=int)])
+    small = DatasetDistiller(**params).fit(X_rare, y_rare)
+    assert small.distilled_X_.shape == (600, 4) and small.n_models_ == 3
+
+
 def test_auto_samples_per_step_sizes_the_fitted_set():
     X, y = make_moons(n_samples=400, noise=0.2, random_state=0)
     # 5 * sqrt(400) = 100 rows, 10 per step; the held-out rows count too.
@@ -564,7 +637,13 @@ def test_auto_steps_and_batch_size_are_what_the_fit_uses():
         ("auto", "auto", 10, 1, {}, (24, 1, True)),
         ("auto", "auto", 29, 1, {}, (24, 1, True)),  # 232 steps at 8 epochs
         ("auto", "auto", 30, 1, {}, (8, 3, False)),  # 240 steps: long enough
-        ("auto", "auto", 46, 1, {}, (8, 3, False)),  # the suite's largest set
+        ("auto", "auto", 46, 1, {}, (8, 3, False)),  # steps or rows given
+        # At the sizes of a large table: two networks.
+        ("auto", "auto", 46, 1, {"large_table": True}, (8, 2, False)),
+        (8, "auto", 46, 1, {"large_table": True}, (8, 3, False)),
+        ("auto", 3, 46, 1, {"large_table": True}, (8, 3, False)),
+        ("auto", "auto", 46, 2, {"large_table": True}, (8, 3, False)),
+        ("auto", "auto", 46, 1, {"large_table": True, "plain": False}, (8, 3, False)),
         # Anything that sets the run otherwise keeps three networks.
         (8, "auto", 10, 1, {}, (8, 3, False)),
         ("auto", 3, 10, 1, {}, (8, 3, False)),

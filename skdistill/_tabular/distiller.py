@@ -34,10 +34,12 @@ from .real_rows import in_memory_rows, lazy_rows
 from .sizes import (
     SHORT_RUN_STEPS,
     auto_lr_init,
+    large_table_sizes,
     requested_rows,
     resolve_run,
     resolve_sizes,
     single_run_batch_size,
+    smallest_class_rows,
 )
 from .synthetic_set import MAX_RECOVERIES, DivergenceRecovery, starting_rows
 
@@ -177,13 +179,12 @@ class DatasetDistiller(BaseDistiller):
     ----------
     n_steps : "auto" or int, default="auto"
         Distinct synthetic batches per internal epoch (``s`` in the papers).
-        ``"auto"`` is 10, or more when the ``5 * sqrt(n_samples)`` rows of
-        ``samples_per_step="auto"`` need more than 10 steps of 20 rows (from
-        about 1600 rows on), at most 50 (from about 38k rows on): on the
-        suite's largest set (33k rows) the longer unroll raised the replay
-        from 83 % to 94 % of the full-data model (see the user guide). It
-        depends on the rows only, so it lengthens the unroll of large sets
-        also when ``samples_per_step`` is given.
+        ``"auto"`` is 10, or more when ``5 * sqrt(n_samples)`` rows need more
+        than 10 steps of 20 rows (from about 1600 rows on), at most 50 (from
+        about 38k rows on): on the suite's largest set (33k rows) the longer
+        unroll raised the replay from 83 % to 94 % of the full-data model (see
+        the user guide). It depends on the rows only, so it lengthens the
+        unroll of large sets also when ``samples_per_step`` is given.
 
         .. versionchanged:: 0.1.0
            Default ``"auto"``; it was 10.
@@ -213,19 +214,29 @@ class DatasetDistiller(BaseDistiller):
         ``5 * sqrt(n_samples)`` rows in all, so
         ``ceil(5 * sqrt(n_samples) / n_steps)`` per step, at least one row per
         class and at most 20 (or ``n_classes`` when there are more classes).
-        With ``n_steps="auto"``: 50 rows for 100 training rows, 200 for 1600,
-        920 for 33k, at most 1000 (with 20 classes or fewer; at least one row
-        per class and step otherwise). Rows are labelled round-robin over the
-        classes across the whole distilled set, so fewer rows per step than
-        classes is allowed. On a table with heavy-tailed columns that
-        ``feature_transform`` does not map (see ``feature_steps``) ``"auto"``
-        gives three times the rows per step (unless ``n_samples`` or
-        ``n_samples_per_class`` sets the rows).
+        With ``n_steps="auto"`` as well, on a large table (30 steps or more,
+        from about 13,500 rows) whose smallest class has at least as many rows
+        as its share of the larger set: one and a half times that, about
+        ``7.5 * sqrt(n_samples)`` rows. So 50 rows for 100 training rows, 200
+        for 1600, 580 for 13,450, 900 for 13,500, 1380 for 33k, at most 1500
+        (with 20 classes or fewer; at least one row per class and step
+        otherwise). With ``n_models="auto"`` a large table's set is learned
+        on two internal networks: on the suite's largest table the two
+        together raised the replay from 94.5 % to 96.3 % of the full-data
+        model over five distillation seeds, with fewer CPU seconds; on a
+        table with a rare class the larger set lowered it (see the user
+        guide). Rows are labelled round-robin over the classes across the
+        whole distilled set, so fewer rows per step than classes is allowed.
+        On a table with heavy-tailed columns that ``feature_transform`` does
+        not map (see ``feature_steps``) ``"auto"`` gives three times the rows
+        per step instead (unless ``n_samples`` or ``n_samples_per_class`` sets
+        the rows).
 
         .. versionchanged:: 0.1.0
            ``"auto"`` grows with the rows; it was one row per class. Three
            times as many on heavy-tailed tables without the feature
-           transform.
+           transform. One and a half times as many on large tables with
+           ``n_steps="auto"``.
 
     n_samples : int or None, default=None
         Rows of the distilled set in all, instead of ``n_steps *
@@ -261,24 +272,28 @@ class DatasetDistiller(BaseDistiller):
     n_models : "auto" or int, default="auto"
         Internal models per outer iteration, spread round-robin over the
         architectures; must be at least ``len(architectures)``. ``"auto"`` is
-        1 in the single long run, else 3 (or ``len(architectures)`` if that
-        is more). The single long run: with ``n_epochs="auto"`` too, one
-        architecture (no ``search_space``, ``fixed_init=False``), the size
-        chosen from the data (no ``n_samples`` or ``n_samples_per_class``),
-        no unmapped heavy-tailed column, and where 8 epochs would give fewer
-        than 240 internal steps, one internal network per outer iteration
-        trains for 24 epochs instead of three networks for 8 -- the same
-        internal steps per outer iteration -- and ``batch_size="auto"`` reads
-        at least 256 real rows (all of them on smaller tables), as one
-        network's outer gradient is the noisier. A fresh network replaying
-        the set then takes three times the steps: on the benchmark suite this
-        lifted the two small sets furthest from the full-data model (fishing
-        from 92.9 to 95.6 %, yogurt from 94.3 to 96.7 % over five
-        distillation seeds) with fewer CPU seconds in total (see the user
-        guide, which also names the sets it lowered and those it made
-        slower). A ``"longer_run"`` second stage trains two thirds of the
-        networks (rounded up), never fewer than ``len(architectures)`` (see
-        ``second_stage``).
+        1 in the single long run, 2 at the sizes of a large table, else 3 (or
+        ``len(architectures)`` if that is more). The single long run: with
+        ``n_epochs="auto"`` too, one architecture (no ``search_space``,
+        ``fixed_init=False``), the size chosen from the data (no
+        ``n_samples`` or ``n_samples_per_class``), no unmapped heavy-tailed
+        column, and where 8 epochs would give fewer than 240 internal steps,
+        one internal network per outer iteration trains for 24 epochs instead
+        of three networks for 8 -- the same internal steps per outer
+        iteration -- and ``batch_size="auto"`` reads at least 256 real rows
+        (all of them on smaller tables), as one network's outer gradient is
+        the noisier. A fresh network replaying the set then takes three times
+        the steps: on the benchmark suite this lifted the two small sets
+        furthest from the full-data model (fishing from 92.9 to 95.6 %,
+        yogurt from 94.3 to 96.7 % over five distillation seeds) with fewer
+        CPU seconds in total (see the user guide, which also names the sets
+        it lowered and those it made slower). A ``"longer_run"`` second stage
+        trains two thirds of the networks (rounded up), never fewer than
+        ``len(architectures)`` (see ``second_stage``). At the sizes of a large
+        table (one and a half times the rows per step, see
+        ``samples_per_step``), under the same conditions otherwise: two
+        networks over 8 epochs, which cost less per outer iteration than three
+        over the smaller set and replayed better on the suite's largest table.
 
         .. versionchanged:: 0.1.0
            Default ``"auto"``; it was 3.
@@ -900,17 +915,19 @@ class DatasetDistiller(BaseDistiller):
         names it (see doc/developers.md, "Networks")."""
         return MLP_FAMILY, None
 
-    def _sizes(self, n_samples, n_classes, heavy_tailed=False):
-        """``(n_steps, samples_per_step, batch_size)``, "auto" resolved."""
-        return resolve_sizes(
-            (self.n_steps, self.samples_per_step, self.batch_size),
-            n_samples,
-            n_classes,
-            requested=requested_rows(
-                self.n_samples, self.n_samples_per_class, n_classes
-            ),
-            heavy_tailed=heavy_tailed,
+    def _sizes(self, n_samples, n_classes, smallest_class, heavy_tailed=False):
+        """``(n_steps, samples_per_step, batch_size, large_table)``, "auto"
+        resolved; ``large_table``: whether the sizes are a large table's
+        (``smallest_class``: the rows of the smallest class in the table)."""
+        sizes = (self.n_steps, self.samples_per_step, self.batch_size)
+        requested = requested_rows(self.n_samples, self.n_samples_per_class, n_classes)
+        large = large_table_sizes(
+            sizes, n_samples, n_classes, smallest_class, requested, heavy_tailed
         )
+        resolved = resolve_sizes(
+            sizes, n_samples, n_classes, requested, heavy_tailed, large
+        )
+        return (*resolved, large)
 
     def _second_stage_kind(self, n_total_steps, early_stopping):
         """The second stage this fit runs: None, ``"longer_run"`` or
@@ -1005,8 +1022,11 @@ class DatasetDistiller(BaseDistiller):
         if self.feature_transform_ is not None:
             heavy[self.feature_transform_.columns] = False
         heavy_tailed = bool(heavy.any())
-        n_steps, samples_per_step, batch_size = self._sizes(
-            n_samples, n_classes, heavy_tailed
+        # Estimated from the rows init draws from: all training rows in
+        # memory, a sample of a lazy table.
+        smallest_class = smallest_class_rows(sample[1], n_classes, n_samples)
+        n_steps, samples_per_step, batch_size, large_table = self._sizes(
+            n_samples, n_classes, smallest_class, heavy_tailed
         )
         n_epochs, self.n_models_, single_run = resolve_run(
             self.n_epochs,
@@ -1017,6 +1037,7 @@ class DatasetDistiller(BaseDistiller):
             heavy_tailed=heavy_tailed,
             requested=self.n_samples is not None
             or self.n_samples_per_class is not None,
+            large_table=large_table,
         )
         if single_run and self.batch_size == "auto":
             batch_size = single_run_batch_size(batch_size)

@@ -4,6 +4,8 @@ architectures, and whether a table is large enough to hold rows out."""
 
 import math
 
+import numpy as np
+
 #: ``samples_per_step="auto"``: about ``_AUTO_ROWS_PER_ROOT * sqrt(n_samples)``
 #: synthetic rows in all, at least one per class and step, at most
 #: ``_AUTO_MAX_PER_STEP`` per step (chosen on the benchmark suite, see
@@ -52,6 +54,19 @@ SHORT_RUN_STEPS = 240
 #: rows, since one network's outer gradient is the noisier (chosen on the
 #: benchmark suite, see doc/benchmark_suite.md).
 _SINGLE_RUN_MIN_BATCH = 256
+#: ``samples_per_step="auto"`` with ``n_steps="auto"`` on a large table, one
+#: whose "auto" run is not short (30 steps or more at ``_AUTO_EPOCHS``, from
+#: about 13,500 rows; the single long run does not apply there) whose smallest
+#: class fills its share of the larger set (`large_table_sizes`): this many
+#: times the rows per step, about ``7.5 * sqrt(n_samples)`` rows in all. On the
+#: suite's largest table more rows raised the replay where a longer run, more
+#: networks, a larger outer batch and a smaller outer step did not (see
+#: doc/benchmark_suite.md).
+_LARGE_TABLE_ROWS_FACTOR = 1.5
+#: ``n_models="auto"`` with ``n_epochs="auto"`` at those sizes: two internal
+#: networks instead of ``_AUTO_MODELS``, which costs less per outer iteration
+#: than three over the smaller set did and replayed better on that table.
+_LARGE_TABLE_MODELS = 2
 #: With a Dask collection or a parquet table, the held-out rows and the rows
 #: ``init`` starts from are samples of at most this many rows.
 LAZY_SAMPLE_ROWS = 10_000
@@ -109,7 +124,55 @@ def auto_batch_size(n_samples):
     return min(max(n_samples // _AUTO_ROWS_PER_BATCH_ROW, low), high)
 
 
-def auto_samples_per_step(n_samples, n_classes, n_steps, heavy_tailed=False):
+def is_large_table(n_samples):
+    """Whether the "auto" run of a table of ``n_samples`` rows is not short:
+    ``auto_n_steps`` steps over ``_AUTO_EPOCHS`` epochs are at least
+    ``SHORT_RUN_STEPS`` (30 steps or more, from about 13,500 rows)."""
+    return auto_n_steps(n_samples) * _AUTO_EPOCHS >= SHORT_RUN_STEPS
+
+
+def smallest_class_rows(y_index, n_classes, n_samples):
+    """The rows of the smallest class in a table of ``n_samples`` rows,
+    estimated from the class indices ``y_index`` of its rows (all of them or
+    a sample)."""
+    counts = np.bincount(y_index, minlength=n_classes)
+    return n_samples * counts.min() / len(y_index)
+
+
+def large_table_sizes(
+    sizes,
+    n_samples,
+    n_classes,
+    smallest_class,
+    requested=(None, None),
+    heavy_tailed=False,
+):
+    """Whether the "auto" sizes of a large table apply (more rows per step,
+    and fewer internal networks with ``n_models="auto"``): ``n_steps`` and
+    ``samples_per_step`` of ``sizes`` both "auto", no ``requested`` rows, no
+    unmapped heavy-tailed columns (which get more rows of their own), a
+    large table (`is_large_table`), and a smallest class of at least as many
+    rows (``smallest_class``, in the whole table) as its share of the larger
+    set: on a table with a rare class the larger set only repeats its few
+    rows, and its replay was the worse for it.
+    """
+    n_steps, samples_per_step, _ = sizes
+    if not (
+        n_steps == "auto"
+        and samples_per_step == "auto"
+        and requested[0] is None
+        and not heavy_tailed
+        and is_large_table(n_samples)
+    ):
+        return False
+    steps = auto_n_steps(n_samples)
+    rows = steps * auto_samples_per_step(n_samples, n_classes, steps, large_table=True)
+    return smallest_class >= math.ceil(rows / n_classes)
+
+
+def auto_samples_per_step(
+    n_samples, n_classes, n_steps, heavy_tailed=False, large_table=False
+):
     """Rows per step of ``samples_per_step="auto"``.
 
     The set grows like the square root of the training rows: a set that is
@@ -118,11 +181,18 @@ def auto_samples_per_step(n_samples, n_classes, n_steps, heavy_tailed=False):
     an outer iteration stays bounded. On a table with heavy-tailed columns,
     ``_HEAVY_TAIL_ROWS_FACTOR`` times as many: there the replay's few plain
     gradient steps, not where the rows sit, limit the distilled set, and
-    more rows per step gave it more than any other setting measured.
+    more rows per step gave it more than any other setting measured. Else on
+    a ``large_table`` (`is_large_table`, at the "auto" steps),
+    ``_LARGE_TABLE_ROWS_FACTOR`` times as many, rounded up: the set is then a
+    small part of the table, and its size what limits it.
     """
     per_step = math.ceil(_AUTO_ROWS_PER_ROOT * math.sqrt(n_samples) / n_steps)
     per_step = max(n_classes, min(per_step, _AUTO_MAX_PER_STEP))
-    return per_step * _HEAVY_TAIL_ROWS_FACTOR if heavy_tailed else per_step
+    if heavy_tailed:
+        return per_step * _HEAVY_TAIL_ROWS_FACTOR
+    if large_table:
+        return math.ceil(per_step * _LARGE_TABLE_ROWS_FACTOR)
+    return per_step
 
 
 def resolve_n_epochs(n_epochs, heavy_tailed, requested=False):
@@ -148,6 +218,7 @@ def resolve_run(
     plain,
     heavy_tailed,
     requested=False,
+    large_table=False,
 ):
     """``(n_epochs, n_models, single_run)`` with "auto" resolved.
 
@@ -159,21 +230,24 @@ def resolve_run(
     real batch to ``_SINGLE_RUN_MIN_BATCH`` rows). A fresh network replaying
     the set then takes three times the steps, which the suite's hardest small
     sets needed, at the work per outer iteration of three networks over the
-    shorter run. Otherwise ``n_models="auto"`` is ``_AUTO_MODELS``, or the
-    number of architectures if larger.
+    shorter run. At the sizes of a ``large_table`` (`large_table_sizes`),
+    under the same conditions, ``_LARGE_TABLE_MODELS`` networks. Otherwise
+    ``n_models="auto"`` is ``_AUTO_MODELS``, or the number of architectures if
+    larger.
     """
     epochs = resolve_n_epochs(n_epochs, heavy_tailed, requested)
-    single_run = (
+    default_plan = (
         n_epochs == "auto"
         and n_models == "auto"
         and n_architectures == 1
         and plain
         and not heavy_tailed
         and not requested
-        and n_steps * epochs < SHORT_RUN_STEPS
     )
-    if single_run:
+    if default_plan and n_steps * epochs < SHORT_RUN_STEPS:
         return _AUTO_MODELS * epochs, 1, True
+    if default_plan and large_table:
+        return epochs, _LARGE_TABLE_MODELS, False
     if n_models == "auto":
         return epochs, max(_AUTO_MODELS, n_architectures), False
     return epochs, int(n_models), False
@@ -263,13 +337,20 @@ def requested_rows(n_samples, n_samples_per_class, n_classes):
 
 
 def resolve_sizes(
-    sizes, n_samples, n_classes, requested=(None, None), heavy_tailed=False
+    sizes,
+    n_samples,
+    n_classes,
+    requested=(None, None),
+    heavy_tailed=False,
+    large_table=False,
 ):
     """``(n_steps, samples_per_step, batch_size)`` with "auto" resolved, from
     the parameters ``sizes`` in that order; ``requested`` is the
     ``(rows, setting)`` of `requested_rows`, which the steps must hold;
     ``heavy_tailed``: whether the table has heavy-tailed columns (more rows
-    per step for ``samples_per_step="auto"`` without ``requested`` rows).
+    per step for ``samples_per_step="auto"`` without ``requested`` rows);
+    ``large_table``: whether the sizes of a large table apply (more rows per
+    step, `large_table_sizes`).
 
     int(): scikit-learn's Interval(Integral) lets a bool through, and torch
     refuses bools as sizes.
@@ -289,7 +370,7 @@ def resolve_sizes(
         n_steps = auto_n_steps(n_samples)
     if samples_per_step == "auto":
         samples_per_step = auto_samples_per_step(
-            n_samples, n_classes, n_steps, heavy_tailed
+            n_samples, n_classes, n_steps, heavy_tailed, large_table
         )
     if batch_size == "auto":
         batch_size = auto_batch_size(n_samples)

@@ -551,6 +551,7 @@ def test_smallest_class_rows_scales_a_sample_to_the_table():
     y_sample = np.array([0] * 90 + [1] * 10)
     assert smallest_class_rows(y_sample, 2, 20_000) == 2000
     assert smallest_class_rows(y_sample, 3, 20_000) == 0  # a class unseen
+    assert smallest_class_rows(np.array([], dtype=int), 2, 20_000) == 0
 
 
 def test_a_large_table_is_distilled_into_more_rows_on_two_networks():

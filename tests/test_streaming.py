@@ -187,6 +187,23 @@ def test_auto_sizes_count_every_row_of_a_lazy_frame(table):
         assert dataset.provenance["params"]["batch_size"] == "auto"
 
 
+def test_a_large_lazy_frame_gets_the_sizes_of_a_large_table():
+    # The class condition is judged on a sample of a lazy table, and decides
+    # as the rows in memory do on a table far from its threshold.
+    from skdistill import DatasetDistiller
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.normal(size=(14_000, 3)), columns=list("pqr"))
+    frame["t"] = np.where(frame["p"] > 0, "a", "b")
+    lazy = dd.from_pandas(frame, npartitions=4)
+    params = dict(max_iter=1, random_state=0)
+    for X, y in [(lazy[list("pqr")], lazy["t"]), (frame[list("pqr")], frame["t"])]:
+        distiller = DatasetDistiller(**params).fit(X, y)
+        assert distiller.distilled_.n_steps == 30
+        assert distiller.distilled_X_.shape == (900, 3)
+        assert distiller.n_models_ == 2
+
+
 def numbered_rows(frame, npartitions):
     """LazyRows whose last column numbers the rows, and a function reading
     the numbers back from standardised rows."""

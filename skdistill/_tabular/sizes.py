@@ -59,9 +59,9 @@ _SINGLE_RUN_MIN_BATCH = 256
 #: about 13,500 rows; the single long run does not apply there) whose smallest
 #: class fills its share of the larger set (`large_table_sizes`): this many
 #: times the rows per step, about ``7.5 * sqrt(n_samples)`` rows in all. On the
-#: suite's largest table more rows raised the replay where a longer run, more
-#: networks, a larger outer batch and a smaller outer step did not (see
-#: doc/benchmark_suite.md).
+#: suite's largest table more rows raised the replay by 1.4 points, where a
+#: longer run, more networks, a larger outer batch and a smaller outer step
+#: gave half a point at most (see doc/benchmark_suite.md).
 _LARGE_TABLE_ROWS_FACTOR = 1.5
 #: ``n_models="auto"`` with ``n_epochs="auto"`` at those sizes: two internal
 #: networks instead of ``_AUTO_MODELS``, which costs less per outer iteration
@@ -135,6 +135,9 @@ def smallest_class_rows(y_index, n_classes, n_samples):
     """The rows of the smallest class in a table of ``n_samples`` rows,
     estimated from the class indices ``y_index`` of its rows (all of them or
     a sample)."""
+    y_index = np.asarray(y_index, dtype=np.intp)
+    if len(y_index) == 0:
+        return 0
     counts = np.bincount(y_index, minlength=n_classes)
     return n_samples * counts.min() / len(y_index)
 

@@ -157,7 +157,9 @@ def build_parser():
     )
     option(
         "--samples-per-step",
-        "rows per step: an int, or 'auto' (about 5 * sqrt(rows) in all)",
+        "rows per step: an int, or 'auto' (about 5 * sqrt(rows) in all; 7.5 * "
+        "sqrt(rows) on tables of about 13,500 rows or more whose smallest class "
+        "fills its share, with --n-steps auto)",
         type=_auto_or_int,
         metavar="N",
     )
@@ -173,7 +175,8 @@ def build_parser():
         "--n-models",
         "internal models per outer iteration: an int, or 'auto' (1 in the single "
         "long run of 24 epochs, with --n-epochs auto and one architecture on "
-        "tables of up to about 13,500 rows; else 3, or one per architecture if "
+        "tables of up to about 13,500 rows; 2 on the larger sets of larger "
+        "tables, see --samples-per-step; else 3, or one per architecture if "
         "there are more)",
         type=_auto_or_int,
         metavar="N",
